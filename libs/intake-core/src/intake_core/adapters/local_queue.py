@@ -1,0 +1,206 @@
+"""A durable queue in SQLite with Service Bus semantics, for running without a cloud.
+
+Peek-lock delivery: a received message stays invisible for ``lock_seconds``; completing removes
+it, abandoning makes it visible again, and a lock that expires (the worker died) redelivers it.
+After ``max_delivery_count`` deliveries it moves to the dead-letter queue. The message id is
+unique, which gives the duplicate detection Service Bus offers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake_core.adapters.sqlite_base import SqliteDatabase
+from intake_core.domain.events import CloudEvent
+from intake_core.ports import Delivery
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue            TEXT NOT NULL,
+    message_id       TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    properties       TEXT NOT NULL,
+    enqueued_at      REAL NOT NULL,
+    visible_at       REAL NOT NULL,
+    delivery_count   INTEGER NOT NULL DEFAULT 0,
+    lock_token       TEXT,
+    dead_lettered_at REAL,
+    dead_letter_reason TEXT,
+    dead_letter_description TEXT,
+    UNIQUE (queue, message_id)
+);
+CREATE INDEX IF NOT EXISTS messages_ready
+    ON messages (queue, visible_at) WHERE dead_lettered_at IS NULL;
+"""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    message_id: str
+    body: str
+    reason: str
+    description: str
+    delivery_count: int
+
+
+class LocalQueue:
+    """Both ends of one named queue: publisher for the relay, consumer for the worker."""
+
+    def __init__(
+        self,
+        path: Path,
+        queue: str = "submissions",
+        lock_seconds: float = 30.0,
+        max_delivery_count: int = 10,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self._db = SqliteDatabase(path, SCHEMA)
+        self._queue = queue
+        self._lock_seconds = lock_seconds
+        self._max_delivery_count = max_delivery_count
+        self._poll_interval = poll_interval
+
+    async def open(self) -> None:
+        await self._db.open()
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def ping(self) -> None:
+        await self._db.read(lambda connection: connection.execute("SELECT 1").fetchone())
+
+    async def publish(self, event: CloudEvent) -> None:
+        properties = {"traceparent": event.traceparent} if event.traceparent else {}
+        await self.send(event.id, event.to_json(), properties)
+
+    async def send(self, message_id: str, body: str, properties: dict[str, str]) -> None:
+        now = time.time()
+        await self._db.write(
+            lambda connection: connection.execute(
+                "INSERT OR IGNORE INTO messages"
+                " (queue, message_id, body, properties, enqueued_at, visible_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (self._queue, message_id, body, json.dumps(properties), now, now),
+            )
+        )
+
+    async def receive(self, max_messages: int, wait_seconds: float) -> list[Delivery]:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            deliveries = await self._db.write(lambda c: self._lock_ready(c, max_messages))
+            if deliveries or time.monotonic() >= deadline:
+                return deliveries
+            await asyncio.sleep(self._poll_interval)
+
+    def _lock_ready(self, connection: sqlite3.Connection, limit: int) -> list[Delivery]:
+        now = time.time()
+        # A message whose lock expired after its last allowed delivery goes to the DLQ.
+        connection.execute(
+            "UPDATE messages SET dead_lettered_at = ?, dead_letter_reason = ?,"
+            " dead_letter_description = ?"
+            " WHERE queue = ? AND dead_lettered_at IS NULL AND visible_at <= ?"
+            " AND delivery_count >= ?",
+            (
+                now,
+                "MaxDeliveryCountExceeded",
+                f"not completed after {self._max_delivery_count} deliveries",
+                self._queue,
+                now,
+                self._max_delivery_count,
+            ),
+        )
+        rows = connection.execute(
+            "SELECT seq FROM messages WHERE queue = ? AND dead_lettered_at IS NULL"
+            " AND visible_at <= ? ORDER BY seq LIMIT ?",
+            (self._queue, now, limit),
+        ).fetchall()
+        deliveries = []
+        for row in rows:
+            token = str(uuid.uuid4())
+            locked = connection.execute(
+                "UPDATE messages SET lock_token = ?, visible_at = ?,"
+                " delivery_count = delivery_count + 1 WHERE seq = ?"
+                " RETURNING message_id, body, properties, delivery_count",
+                (token, now + self._lock_seconds, row["seq"]),
+            ).fetchone()
+            deliveries.append(
+                Delivery(
+                    message_id=locked["message_id"],
+                    body=locked["body"],
+                    delivery_count=locked["delivery_count"],
+                    lock_token=token,
+                    properties=json.loads(locked["properties"]),
+                )
+            )
+        return deliveries
+
+    async def complete(self, delivery: Delivery) -> None:
+        await self._db.write(
+            lambda connection: connection.execute(
+                "DELETE FROM messages WHERE lock_token = ?", (delivery.lock_token,)
+            )
+        )
+
+    async def abandon(self, delivery: Delivery) -> None:
+        await self._db.write(
+            lambda connection: connection.execute(
+                "UPDATE messages SET visible_at = ?, lock_token = NULL WHERE lock_token = ?",
+                (time.time(), delivery.lock_token),
+            )
+        )
+
+    async def dead_letter(self, delivery: Delivery, reason: str, description: str) -> None:
+        await self._db.write(
+            lambda connection: connection.execute(
+                "UPDATE messages SET dead_lettered_at = ?, dead_letter_reason = ?,"
+                " dead_letter_description = ?, lock_token = NULL WHERE lock_token = ?",
+                (time.time(), reason, description[:1024], delivery.lock_token),
+            )
+        )
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        rows = await self._db.read(
+            lambda connection: connection.execute(
+                "SELECT * FROM messages WHERE queue = ? AND dead_lettered_at IS NOT NULL"
+                " ORDER BY seq",
+                (self._queue,),
+            ).fetchall()
+        )
+        return [
+            DeadLetter(
+                row["message_id"],
+                row["body"],
+                row["dead_letter_reason"],
+                row["dead_letter_description"],
+                row["delivery_count"],
+            )
+            for row in rows
+        ]
+
+    async def replay_dead_letters(self) -> int:
+        """Move every dead-lettered message back to the queue with a fresh delivery count."""
+        cursor = await self._db.write(
+            lambda connection: connection.execute(
+                "UPDATE messages SET dead_lettered_at = NULL, dead_letter_reason = NULL,"
+                " dead_letter_description = NULL, delivery_count = 0, lock_token = NULL,"
+                " visible_at = ? WHERE queue = ? AND dead_lettered_at IS NOT NULL",
+                (time.time(), self._queue),
+            )
+        )
+        return int(cursor.rowcount)
+
+    async def depth(self) -> int:
+        row = await self._db.read(
+            lambda connection: connection.execute(
+                "SELECT count(*) FROM messages WHERE queue = ? AND dead_lettered_at IS NULL",
+                (self._queue,),
+            ).fetchone()
+        )
+        return int(row[0])

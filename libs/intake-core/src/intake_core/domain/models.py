@@ -1,0 +1,229 @@
+"""The submission: what a client sends, and the record the platform keeps.
+
+Pure domain: no I/O. JSON is camelCase on the wire; Python attributes are snake_case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from intake_core.domain.text import (
+    LongText,
+    OptionalLongText,
+    OptionalShortText,
+    PostalCode,
+    ShortText,
+)
+
+MAX_COMPANY_SIZE = 10_000_000
+
+
+class Industry(StrEnum):
+    TECHNOLOGY = "technology"
+    FINANCIAL_SERVICES = "financial-services"
+    HEALTHCARE = "healthcare"
+    RETAIL = "retail"
+    MANUFACTURING = "manufacturing"
+    PUBLIC_SECTOR = "public-sector"
+    EDUCATION = "education"
+    MEDIA = "media"
+    ENERGY = "energy"
+    TELECOMMUNICATIONS = "telecommunications"
+    TRANSPORT = "transport-logistics"
+    OTHER = "other"
+
+
+class ServiceType(StrEnum):
+    DEVOPS_CONSULTING = "devops-consulting"
+    CLOUD_MIGRATION = "cloud-migration"
+    PLATFORM_ENGINEERING = "platform-engineering"
+    CI_CD = "ci-cd"
+    SRE = "site-reliability"
+    KUBERNETES = "kubernetes"
+    DEVSECOPS = "devsecops"
+    TRAINING = "training"
+    OTHER = "other"
+
+
+class Timeline(StrEnum):
+    ASAP = "asap"
+    WITHIN_3_MONTHS = "1-3-months"
+    WITHIN_6_MONTHS = "3-6-months"
+    WITHIN_12_MONTHS = "6-12-months"
+    FLEXIBLE = "flexible"
+
+
+class BudgetRange(StrEnum):
+    UNDER_25K = "under-25k"
+    FROM_25K_TO_100K = "25k-100k"
+    FROM_100K_TO_250K = "100k-250k"
+    FROM_250K_TO_500K = "250k-500k"
+    OVER_500K = "over-500k"
+    UNDECIDED = "undecided"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    WON = "won"
+    LOST = "lost"
+
+
+ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.CONTACTED}),
+    Status.CONTACTED: frozenset({Status.QUALIFIED}),
+    Status.QUALIFIED: frozenset({Status.WON, Status.LOST}),
+    Status.WON: frozenset(),
+    Status.LOST: frozenset(),
+}
+
+
+def can_transition(current: Status, new: Status) -> bool:
+    return new in ALLOWED_TRANSITIONS[current]
+
+
+def _country_code(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code, such as GB or US")
+    return code
+
+
+def _email(value: str) -> str:
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"is not a valid email address: {error}") from None
+    return result.normalized
+
+
+def _phone(value: str) -> str:
+    """Parse an international number and store it in E.164 form."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(
+            "must be a phone number with its country code, such as +44 20 7946 0958"
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country_code)]
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
+Phone = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(_phone)]
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_max_length=10_000,
+    )
+
+
+class Address(CamelModel):
+    line1: ShortText
+    line2: OptionalShortText | None = None
+    city: Annotated[ShortText, Field(max_length=100)]
+    region: OptionalShortText | None = None
+    postal_code: PostalCode
+    country: CountryCode
+
+
+class Contact(CamelModel):
+    name: ShortText
+    email: Email
+    phone: Phone
+
+
+class Company(CamelModel):
+    name: ShortText
+    industry: Industry
+    size: int = Field(ge=1, le=MAX_COMPANY_SIZE, description="Number of employees")
+    address: Address
+    contact: Contact
+
+    @model_validator(mode="before")
+    @classmethod
+    def _phone_in_address_country(cls, data: Any) -> Any:
+        """Let people type a national number: read it in the country of the address."""
+        try:
+            phone = data["contact"]["phone"]
+            country = str(data["address"]["country"]).strip().upper()
+        except (KeyError, TypeError, AttributeError):
+            return data
+        if not isinstance(phone, str) or phone.strip().startswith("+"):
+            return data
+        try:
+            number = phonenumbers.parse(phone, country)
+        except phonenumbers.NumberParseException:
+            return data
+        international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return {**data, "contact": {**data["contact"], "phone": international}}
+
+
+class Engagement(CamelModel):
+    service_type: ServiceType
+    scope: LongText
+    timeline: Timeline
+    budget_range: BudgetRange
+    notes: OptionalLongText | None = None
+
+
+class Consent(CamelModel):
+    accepted: Literal[True] = Field(description="The client accepted the privacy notice")
+    privacy_notice_version: Annotated[ShortText, Field(max_length=32)]
+
+
+class SubmissionCreate(CamelModel):
+    """What a client submits (the body of ``POST /v1/submissions``)."""
+
+    company: Company
+    engagement: Engagement
+    consent: Consent
+
+    def fingerprint(self) -> str:
+        """A stable hash of the content, to tell a retry from a different request."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Submission(CamelModel):
+    """The record kept for a client: their submission plus what the platform adds."""
+
+    client_id: str
+    submitted_at: datetime
+    status: Status = Status.RECEIVED
+    company: Company
+    engagement: Engagement
+    consent: Consent
+    erased_at: datetime | None = None
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a time zone")
+        return value

@@ -1,0 +1,173 @@
+"""Ports: what the services need from the outside world, independent of Azure or SQLite.
+
+Every port has an embedded adapter (runs on a laptop) and an Azure adapter (production).
+The contract tests in ``tests/contract`` run one suite per port against every adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from intake_core.domain.events import CloudEvent
+from intake_core.domain.models import Industry, ServiceType, Status, Submission
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached; the caller should answer 503 and keep the data."""
+
+
+class ClientIdTaken(Exception):
+    """The generated Client ID already exists (astronomically rare): draw another."""
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used for a different request body."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to which record, when. Never raw PII: hash or omit it."""
+
+    action: str
+    actor: str
+    at: datetime
+    client_id: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    client_id: str
+    submitted_at: datetime
+    created: bool
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    event: CloudEvent
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str | None = None
+    industry: Industry | None = None
+    service_type: ServiceType | None = None
+    status: Status | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    limit: int = 25
+    continuation_token: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[Submission]
+    continuation_token: str | None
+
+
+class SubmissionStore(Protocol):
+    """Submissions, their outbox, the audit trail, idempotency keys and the notify ledger."""
+
+    async def save_new(
+        self,
+        submission: Submission,
+        event: CloudEvent,
+        audit: AuditEntry,
+        idempotency: Idempotency | None = None,
+    ) -> SaveResult:
+        """Write submission, outbox event and audit entry in one transaction.
+
+        With ``idempotency``: a repeated key and fingerprint returns the first result
+        (``created=False``) and writes nothing; a repeated key with another fingerprint
+        raises :class:`IdempotencyConflict`. A taken Client ID raises :class:`ClientIdTaken`.
+        """
+        ...
+
+    async def get(self, client_id: str) -> Submission | None: ...
+
+    async def search(self, query: SearchQuery) -> SearchPage: ...
+
+    async def append_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit_trail(self, client_id: str) -> list[AuditEntry]: ...
+
+    async def claim_outbox(self, owner: str, limit: int, lease_seconds: float) -> list[OutboxItem]:
+        """Lease unsent events to ``owner`` so concurrent relays never publish the same one
+        at the same time (a lease expires, so a crashed relay's events are picked up again)."""
+        ...
+
+    async def mark_published(self, event_id: str) -> None: ...
+
+    async def release_outbox(self, event_id: str, retry_in_seconds: float) -> None:
+        """Publishing failed: make the event claimable again after a backoff."""
+        ...
+
+    async def outbox_backlog(self) -> int: ...
+
+    async def record_handled(self, event_id: str, handler: str) -> bool:
+        """Remember that ``handler`` finished ``event_id``; False when it already had."""
+        ...
+
+    async def was_handled(self, event_id: str, handler: str) -> bool: ...
+
+    async def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` when the store cannot serve requests."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery of a message; ``lock_token`` settles it."""
+
+    message_id: str
+    body: str
+    delivery_count: int
+    lock_token: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: CloudEvent) -> None:
+        """Send ``event``; its id is the message id, so the bus can drop duplicates."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class EventConsumer(Protocol):
+    async def receive(self, max_messages: int, wait_seconds: float) -> list[Delivery]: ...
+
+    async def complete(self, delivery: Delivery) -> None: ...
+
+    async def abandon(self, delivery: Delivery) -> None: ...
+
+    async def dead_letter(self, delivery: Delivery, reason: str, description: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A rendered email. Headers come from configuration and ids, never from raw user input."""
+
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+
+
+class Mailer(Protocol):
+    async def send(self, email: OutgoingEmail) -> None: ...

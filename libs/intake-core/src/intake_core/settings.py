@@ -1,0 +1,83 @@
+"""Configuration shared by every service, read from environment variables.
+
+Each service has its own subclass (``IntakeApiSettings``, …); this base holds what they share.
+Settings are built in entry points, never at import time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+DEV_ISSUER = "urn:intake:dev-issuer"
+ADMIN_AUDIENCE = "api://intake-admin"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEV
+    data_dir: Path = Field(default=Path(".data"), validation_alias="INTAKE_DATA_DIR")
+    store: Literal["sqlite", "cosmos"] = "sqlite"
+    bus: Literal["local", "servicebus"] = "local"
+    log_level: str = "INFO"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment in {Environment.DEV, Environment.TEST}
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "intake.db"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @model_validator(mode="after")
+    def _adapters_available(self) -> Self:
+        # The Azure adapters arrive with issue #3; refuse clearly rather than half-work.
+        if self.store != "sqlite":
+            raise ValueError(f"STORE={self.store} is not available in this build; use sqlite")
+        if self.bus != "local":
+            raise ValueError(f"BUS={self.bus} is not available in this build; use local")
+        return self
+
+
+class AuthSettings(CommonSettings):
+    """Who may call the admin API: the dev issuer locally, Entra ID in production."""
+
+    auth_issuer: str = DEV_ISSUER
+    auth_audience: str = ADMIN_AUDIENCE
+    auth_jwks_url: str | None = None
+
+    @property
+    def uses_dev_issuer(self) -> bool:
+        return self.auth_issuer == DEV_ISSUER
+
+    @model_validator(mode="after")
+    def _no_dev_issuer_in_prod(self) -> Self:
+        if self.uses_dev_issuer and not self.is_dev:
+            raise ValueError(
+                f"the local dev token issuer is refused when ENVIRONMENT={self.environment};"
+                " set AUTH_ISSUER and AUTH_JWKS_URL to your Entra ID tenant"
+            )
+        if not self.uses_dev_issuer and not self.auth_jwks_url:
+            raise ValueError("AUTH_JWKS_URL is required with an external AUTH_ISSUER")
+        return self
