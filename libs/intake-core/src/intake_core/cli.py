@@ -32,7 +32,8 @@ def _ports(text: str) -> tuple[int, int, int, int]:
     numbers = tuple(int(part) for part in text.split(","))
     if len(numbers) != 4:
         raise argparse.ArgumentTypeError("four ports: ui,intake-api,admin-api,notify-metrics")
-    return numbers  # type: ignore[return-value]
+    ui, intake_api, admin_api, notify = numbers
+    return ui, intake_api, admin_api, notify
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,58 @@
+"""The notifier as an Azure Function (Python v2 model): a Service Bus queue trigger blueprint.
+
+Clients live at module scope, as the Functions host expects, but are created on first use so
+importing this module does no I/O. Retries come from the queue's max delivery count: raising
+abandons the message, which Service Bus dead-letters after the last delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from intake_core.adapters.file_mailer import FileMailer
+from intake_core.bootstrap import open_store
+from intake_core.ports import Mailer, SubmissionStore
+from intake_notify.handler import Poison, handle_message
+from intake_notify.settings import NotifySettings
+
+QUEUE_SETTING = "%SERVICEBUS_QUEUE_NAME%"
+CONNECTION = "ServiceBusConnection"  # identity-based: ServiceBusConnection__fullyQualifiedNamespace
+
+blueprint = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+class _Clients:
+    """One store and one mailer per worker process, opened lazily."""
+
+    settings: NotifySettings | None = None
+    store: SubmissionStore | None = None
+    mailer: Mailer | None = None
+
+    @classmethod
+    async def get(cls) -> tuple[NotifySettings, SubmissionStore, Mailer]:
+        if cls.settings is None or cls.store is None or cls.mailer is None:
+            cls.settings = NotifySettings()
+            cls.store = await open_store(cls.settings)
+            cls.mailer = FileMailer(cls.settings.mail_dir)
+        return cls.settings, cls.store, cls.mailer
+
+
+class PoisonMessage(Exception):
+    """Raised for a message that can never succeed, so the host stops retrying it sooner."""
+
+
+@blueprint.service_bus_queue_trigger(
+    arg_name="message", queue_name=QUEUE_SETTING, connection=CONNECTION
+)
+async def notify_sales_team(message: func.ServiceBusMessage) -> None:
+    settings, store, mailer = await _Clients.get()
+    outcome = await handle_message(
+        message.get_body(), store=store, mailer=mailer, settings=settings
+    )
+    if isinstance(outcome, Poison):
+        # The v2 trigger cannot dead-letter directly; failing lets max delivery count do it.
+        log.error("poison message %s: %s", message.message_id, outcome.reason)
+        raise PoisonMessage(f"{outcome.reason}: {outcome.description}")

@@ -1,0 +1,71 @@
+"""One handler for the Azure Function and the local worker: event in, one email out.
+
+Delivery is at least once; the effect is exactly once because handled event ids are recorded
+in the store's ledger and checked before sending.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from intake_core.domain.events import SUBMISSION_CREATED, CloudEvent, SubmissionCreatedData
+from intake_core.ports import Mailer, SubmissionStore
+from intake_notify.rendering import render
+from intake_notify.settings import NotifySettings
+
+HANDLER_NAME = "notify.sales-email"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Handled:
+    """Settle the message: it is done (sent now, or sent before)."""
+
+    event_id: str
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class Poison:
+    """The message can never succeed: dead-letter it with this reason."""
+
+    reason: str
+    description: str
+
+
+Outcome = Handled | Poison
+
+
+async def handle_message(
+    body: str | bytes, *, store: SubmissionStore, mailer: Mailer, settings: NotifySettings
+) -> Outcome:
+    """Raises on transient failures (mailer or store down) so the message is redelivered."""
+    try:
+        event = CloudEvent.from_json(body)
+    except ValidationError as error:
+        return Poison("MalformedEvent", f"not a CloudEvent: {error.error_count()} problems")
+    if event.type != SUBMISSION_CREATED:
+        return Poison("UnexpectedEventType", f"cannot handle type {event.type[:100]!r}")
+    try:
+        data = SubmissionCreatedData.model_validate(event.data)
+    except ValidationError as error:
+        return Poison("MalformedEventData", f"{error.error_count()} invalid fields in data")
+
+    if await store.was_handled(event.id, HANDLER_NAME):
+        log.info("event already handled", extra={"event_id": event.id})
+        return Handled(event.id, duplicate=True)
+    email = render(
+        event,
+        data,
+        sender=settings.mail_sender,
+        recipients=settings.recipients_for(data.serviceType),
+        dashboard_url=settings.public_ui_url,
+    )
+    await mailer.send(email)
+    # A crash right here resends once; the repeat carries the same Message-ID.
+    first = await store.record_handled(event.id, HANDLER_NAME)
+    log.info("sales team notified", extra={"event_id": event.id, "client_id": data.clientId})
+    return Handled(event.id, duplicate=not first)

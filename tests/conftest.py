@@ -1,0 +1,35 @@
+"""Fixtures every suite may use: a valid submission and embedded adapters in a temp folder."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from intake_core.adapters.local_queue import LocalQueue
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from support import VALID_BODY
+
+
+@pytest.fixture
+def submission_body() -> dict[str, Any]:
+    """A fresh deep copy of a valid ``POST /v1/submissions`` body, safe to mutate."""
+    return copy.deepcopy(VALID_BODY)
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Any) -> AsyncIterator[SqliteSubmissionStore]:
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def local_queue(tmp_path: Any) -> AsyncIterator[LocalQueue]:
+    queue = LocalQueue(tmp_path / "queue.db", lock_seconds=30, max_delivery_count=3)
+    await queue.open()
+    yield queue
+    await queue.close()

@@ -1,0 +1,90 @@
+"""The event bus contract: peek-lock delivery, redelivery, dead-lettering, duplicate detection."""
+
+from __future__ import annotations
+
+import asyncio
+
+from intake_core.adapters.local_queue import LocalQueue
+from intake_core.domain.events import CloudEvent, submission_created
+from support import make_submission
+
+
+def an_event() -> CloudEvent:
+    return submission_created(
+        make_submission(), traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01"
+    )
+
+
+async def test_published_event_is_received_with_its_id_and_trace_context(bus: LocalQueue) -> None:
+    event = an_event()
+    await bus.publish(event)
+    [delivery] = await bus.receive(max_messages=10, wait_seconds=1)
+    assert delivery.message_id == event.id
+    assert CloudEvent.from_json(delivery.body) == event
+    assert delivery.properties["traceparent"] == event.traceparent
+    assert delivery.delivery_count == 1
+    await bus.complete(delivery)
+    assert await bus.receive(max_messages=10, wait_seconds=0) == []
+
+
+async def test_a_locked_message_is_invisible_then_redelivered_when_the_lock_expires(
+    bus: LocalQueue,
+) -> None:
+    await bus.publish(an_event())
+    [first] = await bus.receive(10, 0)
+    assert await bus.receive(10, 0) == []
+    await asyncio.sleep(0.4)
+    [second] = await bus.receive(10, 0)
+    assert second.message_id == first.message_id
+    assert second.delivery_count == 2
+
+
+async def test_abandon_redelivers_at_once(bus: LocalQueue) -> None:
+    await bus.publish(an_event())
+    [first] = await bus.receive(10, 0)
+    await bus.abandon(first)
+    [second] = await bus.receive(10, 0)
+    assert second.delivery_count == 2
+
+
+async def test_duplicate_message_ids_are_dropped(bus: LocalQueue) -> None:
+    event = an_event()
+    await bus.publish(event)
+    await bus.publish(event)
+    assert len(await bus.receive(10, 0)) == 1
+
+
+async def test_dead_letter_and_replay(bus: LocalQueue) -> None:
+    await bus.publish(an_event())
+    [delivery] = await bus.receive(10, 0)
+    await bus.dead_letter(delivery, "MalformedEvent", "not a CloudEvent")
+    assert await bus.receive(10, 0) == []
+    [dead] = await bus.dead_letters()
+    assert (dead.message_id, dead.reason) == (delivery.message_id, "MalformedEvent")
+    assert await bus.replay_dead_letters() == 1
+    [again] = await bus.receive(10, 0)
+    assert again.message_id == delivery.message_id
+    assert again.delivery_count == 1
+
+
+async def test_too_many_deliveries_move_the_message_to_the_dead_letter_queue(
+    bus: LocalQueue,
+) -> None:
+    await bus.publish(an_event())
+    for _ in range(3):
+        [delivery] = await bus.receive(10, 0)
+        await bus.abandon(delivery)
+    assert await bus.receive(10, 0) == []
+    [dead] = await bus.dead_letters()
+    assert dead.reason == "MaxDeliveryCountExceeded"
+
+
+async def test_receive_waits_for_a_message(bus: LocalQueue) -> None:
+    async def publish_later() -> None:
+        await asyncio.sleep(0.2)
+        await bus.publish(an_event())
+
+    publisher = asyncio.create_task(publish_later())
+    deliveries = await bus.receive(10, wait_seconds=2)
+    await publisher
+    assert len(deliveries) == 1

@@ -1,0 +1,156 @@
+"""The SubmissionStore contract."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from intake_core.domain.events import submission_created
+from intake_core.domain.models import Industry
+from intake_core.ports import (
+    AuditEntry,
+    ClientIdTaken,
+    Idempotency,
+    IdempotencyConflict,
+    SearchQuery,
+    SubmissionStore,
+)
+from support import make_submission
+
+
+def created_audit(client_id: str) -> AuditEntry:
+    return AuditEntry("submission.created", "client", datetime.now(UTC), client_id)
+
+
+async def save(store: SubmissionStore, idempotency: Idempotency | None = None, **changes: object):
+    submission = make_submission(**changes)
+    result = await store.save_new(
+        submission, submission_created(submission), created_audit(submission.client_id), idempotency
+    )
+    return submission, result
+
+
+async def test_saved_submission_reads_back_whole(store: SubmissionStore) -> None:
+    submission, result = await save(store)
+    assert result.created and result.client_id == submission.client_id
+    assert await store.get(submission.client_id) == submission
+    assert await store.get("CL-0000-0000-001Y") is None
+
+
+async def test_submission_outbox_event_and_audit_are_written_together(
+    store: SubmissionStore,
+) -> None:
+    submission, _ = await save(store)
+    assert await store.outbox_backlog() == 1
+    trail = await store.audit_trail(submission.client_id)
+    assert [entry.action for entry in trail] == ["submission.created"]
+
+
+async def test_a_taken_client_id_writes_nothing(store: SubmissionStore) -> None:
+    first, _ = await save(store)
+    with pytest.raises(ClientIdTaken):
+        await save(store, client_id=first.client_id)
+    assert await store.outbox_backlog() == 1
+    assert len(await store.audit_trail(first.client_id)) == 1
+
+
+async def test_idempotency_key_returns_the_first_result(store: SubmissionStore) -> None:
+    key = Idempotency("key-1", "fingerprint-a")
+    first, _ = await save(store, key)
+    _, again = await save(store, key)
+    assert not again.created
+    assert again.client_id == first.client_id
+    assert await store.outbox_backlog() == 1
+    with pytest.raises(IdempotencyConflict):
+        await save(store, Idempotency("key-1", "fingerprint-b"))
+
+
+async def test_concurrent_requests_with_one_key_create_one_record(store: SubmissionStore) -> None:
+    key = Idempotency("same-key", "same-fingerprint")
+    results = await asyncio.gather(*(save(store, key) for _ in range(50)))
+    assert len({result.client_id for _, result in results}) == 1
+    assert sum(result.created for _, result in results) == 1
+    assert len((await store.search(SearchQuery(limit=100))).items) == 1
+
+
+async def test_search_by_text_filters_and_pages_newest_first(store: SubmissionStore) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    saved = [(await save(store, submitted_at=start + timedelta(minutes=i)))[0] for i in range(7)]
+    seen, token = [], None
+    while True:
+        page = await store.search(SearchQuery(limit=3, continuation_token=token))
+        seen.extend(item.client_id for item in page.items)
+        token = page.continuation_token
+        if token is None:
+            break
+    assert seen == [submission.client_id for submission in reversed(saved)]
+
+    target = saved[3]
+    for text in (target.client_id.lower(), "CONTOSO", "ada lovelace", "ADA@example"):
+        found = await store.search(SearchQuery(text=text, limit=100))
+        assert target.client_id in {item.client_id for item in found.items}, text
+    only = await store.search(SearchQuery(text=target.client_id))
+    assert [item.client_id for item in only.items] == [target.client_id]
+
+    assert not (await store.search(SearchQuery(industry=Industry.RETAIL))).items
+    window = await store.search(
+        SearchQuery(
+            submitted_from=start + timedelta(minutes=2), submitted_to=start + timedelta(minutes=4)
+        )
+    )
+    assert len(window.items) == 3
+
+
+async def test_search_text_is_literal_not_a_pattern(store: SubmissionStore) -> None:
+    await save(store)
+    for text in ("%", "_", "\\", "' OR 1=1 --"):
+        assert not (await store.search(SearchQuery(text=text))).items, text
+
+
+async def test_outbox_claims_are_exclusive_until_released_or_published(
+    store: SubmissionStore,
+) -> None:
+    submission, _ = await save(store)
+    claimed = await store.claim_outbox("relay-a", limit=10, lease_seconds=60)
+    assert [item.event.subject for item in claimed] == [submission.client_id]
+    assert await store.claim_outbox("relay-b", limit=10, lease_seconds=60) == []
+
+    await store.release_outbox(claimed[0].event.id, retry_in_seconds=0)
+    again = await store.claim_outbox("relay-b", limit=10, lease_seconds=60)
+    assert [item.attempts for item in again] == [2]
+
+    await store.mark_published(again[0].event.id)
+    assert await store.outbox_backlog() == 0
+    await store.release_outbox(again[0].event.id, retry_in_seconds=0)
+    assert await store.claim_outbox("relay-c", limit=10, lease_seconds=60) == []
+
+
+async def test_an_expired_lease_is_claimable_again(store: SubmissionStore) -> None:
+    await save(store)
+    assert len(await store.claim_outbox("crashed-relay", limit=10, lease_seconds=0.05)) == 1
+    await asyncio.sleep(0.1)
+    assert len(await store.claim_outbox("live-relay", limit=10, lease_seconds=60)) == 1
+
+
+async def test_concurrent_relays_never_claim_the_same_event(store: SubmissionStore) -> None:
+    for _ in range(20):
+        await save(store)
+    batches = await asyncio.gather(
+        *(store.claim_outbox(f"relay-{n}", limit=4, lease_seconds=60) for n in range(8))
+    )
+    ids = [item.event.id for batch in batches for item in batch]
+    assert len(ids) == len(set(ids)) == 20
+
+
+async def test_handled_ledger_records_once(store: SubmissionStore) -> None:
+    assert not await store.was_handled("event-1", "mailer")
+    assert await store.record_handled("event-1", "mailer")
+    assert not await store.record_handled("event-1", "mailer")
+    assert await store.was_handled("event-1", "mailer")
+    assert not await store.was_handled("event-1", "another-handler")
+
+
+async def test_ping_answers(store: SubmissionStore) -> None:
+    await store.ping()

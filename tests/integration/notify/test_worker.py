@@ -1,0 +1,99 @@
+"""The local notify worker on the real durable queue, the real ledger and the real .eml mailer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from intake_core.adapters.file_mailer import FileMailer
+from intake_core.adapters.local_queue import LocalQueue
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.events import submission_created
+from intake_notify.settings import NotifySettings
+from intake_notify.worker import NotifyWorker
+from support import make_submission
+
+
+async def wait_until(condition, within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_worker_emails_each_submission_once_and_dead_letters_poison(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore, local_queue: LocalQueue
+) -> None:
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=4)
+    worker = NotifyWorker(local_queue, sqlite_store, FileMailer(settings.mail_dir), settings)
+    events = [submission_created(make_submission()) for _ in range(12)]
+    for event in events:
+        await local_queue.publish(event)
+    # A duplicate publish that slipped past duplicate detection (another message id).
+    await local_queue.send("another-id", events[0].to_json(), {})
+    await local_queue.send("poison-1", "{not json", {})
+
+    running = asyncio.create_task(worker.run())
+
+    async def drained() -> bool:
+        return await local_queue.depth() == 0
+
+    await wait_until(drained)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert len(list(settings.mail_dir.glob("*.eml"))) == len(events)
+    [dead] = await local_queue.dead_letters()
+    assert (dead.message_id, dead.reason) == ("poison-1", "MalformedEvent")
+    samples = {
+        (s.labels.get("outcome"), s.value)
+        for metric in worker.metrics.registry.collect()
+        for s in metric.samples
+        if s.name == "notify_messages_total"
+    }
+    assert ("sent", 12.0) in samples and ("duplicate", 1.0) in samples
+
+
+class FlakyMailer(FileMailer):
+    """A real file mailer that fails its first sends, as a mail server outage would."""
+
+    def __init__(self, folder: Path, failures: int) -> None:
+        super().__init__(folder)
+        self.failures = failures
+
+    async def send(self, email) -> None:  # type: ignore[no-untyped-def]
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("mail server unavailable")
+        await super().send(email)
+
+
+async def test_a_failing_mailer_means_redelivery_not_loss(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore, local_queue: LocalQueue
+) -> None:
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=1)
+    worker = NotifyWorker(local_queue, sqlite_store, FlakyMailer(settings.mail_dir, 2), settings)
+    await local_queue.publish(submission_created(make_submission()))
+    running = asyncio.create_task(worker.run())
+
+    async def sent() -> bool:
+        return len(list(settings.mail_dir.glob("*.eml"))) == 1 and await local_queue.depth() == 0
+
+    await wait_until(sent)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+
+
+async def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
+    import httpx
+
+    from intake_notify.worker import WorkerMetrics, health_app
+
+    metrics = WorkerMetrics()
+    metrics.outcomes.labels("sent").inc()
+    transport = httpx.ASGITransport(app=health_app(metrics))
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        exposition = await client.get("/metrics")
+    assert exposition.status_code == 200
+    assert 'notify_messages_total{outcome="sent"} 1.0' in exposition.text

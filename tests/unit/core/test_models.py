@@ -1,0 +1,95 @@
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from intake_core.domain.models import (
+    Status,
+    SubmissionCreate,
+    can_transition,
+)
+
+
+def errors_for(body: dict[str, Any]) -> dict[tuple[str | int, ...], str]:
+    with pytest.raises(ValidationError) as caught:
+        SubmissionCreate.model_validate(body)
+    return {tuple(error["loc"]): error["msg"] for error in caught.value.errors()}
+
+
+def test_valid_body_parses_and_normalises(submission_body: dict[str, Any]) -> None:
+    submission_body["company"]["contact"]["email"] = "Ada@EXAMPLE.com"
+    submission_body["company"]["address"]["country"] = "gb"
+    created = SubmissionCreate.model_validate(submission_body)
+    assert created.company.contact.email == "Ada@example.com"
+    assert created.company.contact.phone == "+442079460958"
+    assert created.company.address.country == "GB"
+    assert created.model_dump(by_alias=True)["company"]["address"]["postalCode"] == "SW1A 1AA"
+
+
+def test_national_phone_number_is_read_in_the_address_country(
+    submission_body: dict[str, Any],
+) -> None:
+    submission_body["company"]["contact"]["phone"] = "020 7946 0958"
+    assert SubmissionCreate.model_validate(submission_body).company.contact.phone == "+442079460958"
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("company", "contact", "email"), "not-an-email"),
+        (("company", "contact", "phone"), "12"),
+        (("company", "contact", "phone"), "+1 555 0000 0000 0000"),
+        (("company", "address", "country"), "XX"),
+        (("company", "address", "country"), "GBR"),
+        (("company", "industry"), "farming"),
+        (("company", "size"), 0),
+        (("company", "size"), "many"),
+        (("company", "name"), ""),
+        (("company", "name"), "   "),
+        (("company", "name"), "x" * 201),
+        (("company", "name"), "Evil\r\nBcc: all@example.com"),
+        (("company", "name"), "Right\u202eto left"),
+        (("company", "contact", "name"), "Tab\u0000null"),
+        (("engagement", "serviceType"), "painting"),
+        (("engagement", "scope"), "x" * 5001),
+        (("engagement", "timeline"), None),
+        (("consent", "accepted"), False),
+    ],
+)
+def test_bad_fields_are_reported_at_their_path(
+    submission_body: dict[str, Any], path: tuple[str, ...], value: Any
+) -> None:
+    target = submission_body
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    errors = errors_for(submission_body)
+    assert any(loc[: len(path)] == path for loc in errors), errors
+
+
+def test_html_and_formulas_are_accepted_as_text(submission_body: dict[str, Any]) -> None:
+    submission_body["company"]["name"] = "<script>alert(1)</script>"
+    submission_body["engagement"]["scope"] = '=HYPERLINK("http://evil")\nline two'
+    created = SubmissionCreate.model_validate(submission_body)
+    assert created.company.name == "<script>alert(1)</script>"
+    assert created.engagement.scope.endswith("line two")
+
+
+def test_unknown_fields_are_refused(submission_body: dict[str, Any]) -> None:
+    submission_body["company"]["isAdmin"] = True
+    assert ("company", "isAdmin") in errors_for(submission_body)
+
+
+def test_fingerprint_is_stable_and_content_sensitive(submission_body: dict[str, Any]) -> None:
+    first = SubmissionCreate.model_validate(submission_body).fingerprint()
+    assert SubmissionCreate.model_validate(submission_body).fingerprint() == first
+    submission_body["engagement"]["scope"] = "Something else"
+    assert SubmissionCreate.model_validate(submission_body).fingerprint() != first
+
+
+def test_status_workflow() -> None:
+    assert can_transition(Status.RECEIVED, Status.CONTACTED)
+    assert can_transition(Status.QUALIFIED, Status.WON)
+    assert can_transition(Status.QUALIFIED, Status.LOST)
+    assert not can_transition(Status.RECEIVED, Status.WON)
+    assert not can_transition(Status.WON, Status.LOST)

@@ -1,0 +1,82 @@
+"""The Azure Functions entry point, exercised without the Functions host (not installable here):
+registration metadata from ``app.get_functions()`` and the trigger called with real
+``azure.functions.servicebus.ServiceBusMessage`` objects."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from azure.functions.servicebus import ServiceBusMessage
+
+from intake_core.domain.events import submission_created
+from intake_notify import function
+from support import make_submission
+
+FUNCTION_APP = Path(__file__).parents[3] / "functions" / "notify" / "function_app.py"
+
+
+def load_function_app():
+    spec = importlib.util.spec_from_file_location("function_app", FUNCTION_APP)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["function_app"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_app_registers_one_service_bus_trigger_with_an_identity_connection() -> None:
+    [registered] = load_function_app().app.get_functions()
+    [binding] = [b.get_dict_repr() for b in registered.get_bindings()]
+    assert registered.get_function_name() == "notify_sales_team"
+    assert binding["type"] == "serviceBusTrigger"
+    assert binding["queueName"] == "%SERVICEBUS_QUEUE_NAME%"
+    assert binding["connection"] == "ServiceBusConnection"
+
+
+@pytest.fixture
+def function_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("INTAKE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(function._Clients, "settings", None)
+    monkeypatch.setattr(function._Clients, "store", None)
+    monkeypatch.setattr(function._Clients, "mailer", None)
+    return tmp_path
+
+
+async def test_trigger_sends_once_per_event_even_when_redelivered(
+    function_environment: Path,
+) -> None:
+    event = submission_created(make_submission())
+    trigger = function.notify_sales_team.build().get_user_function()
+    for delivery_count in (1, 2):
+        await trigger(
+            ServiceBusMessage(
+                body=event.to_json().encode(),
+                message_id=event.id,
+                delivery_count=delivery_count,
+                application_properties={"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"},
+                user_properties={},
+            )
+        )
+    assert len(list((function_environment / "mail").glob("*.eml"))) == 1
+    await function._Clients.store.close()  # type: ignore[union-attr]
+
+
+async def test_trigger_fails_poison_messages_so_service_bus_dead_letters_them(
+    function_environment: Path,
+) -> None:
+    trigger = function.notify_sales_team.build().get_user_function()
+    with pytest.raises(function.PoisonMessage, match="MalformedEvent"):
+        await trigger(
+            ServiceBusMessage(
+                body=b"not json",
+                message_id="m-1",
+                delivery_count=1,
+                application_properties={},
+                user_properties={},
+            )
+        )
+    assert not (function_environment / "mail").exists()
+    await function._Clients.store.close()  # type: ignore[union-attr]

@@ -1,0 +1,120 @@
+"""The notify handler on the real SQLite ledger and the real .eml mailer."""
+
+from __future__ import annotations
+
+import email
+import json
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from intake_core.adapters.file_mailer import FileMailer
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.events import submission_created
+from intake_notify.handler import Handled, Poison, handle_message
+from intake_notify.settings import NotifySettings
+from support import VALID_BODY, make_submission
+
+
+def read_mail(folder: Path) -> list[EmailMessage]:
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+async def test_one_event_sends_one_email_with_both_parts(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    submission = make_submission()
+    event = submission_created(submission)
+    mailer = FileMailer(notify_settings.mail_dir)
+
+    outcome = await handle_message(
+        event.to_json(), store=sqlite_store, mailer=mailer, settings=notify_settings
+    )
+
+    assert outcome == Handled(event.id, duplicate=False)
+    [message] = read_mail(notify_settings.mail_dir)
+    assert submission.client_id in message["Subject"]
+    assert "Contoso Ltd" in message["Subject"]
+    assert message["Message-ID"] == f"<{event.id}@notify.intake>"
+    assert message["To"] == "sales@consultancy.example"
+    parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
+    assert submission.client_id in parts["text/plain"]
+    assert (
+        f"https://onboarding.example/admin/submissions/{submission.client_id}" in parts["text/html"]
+    )
+
+
+async def test_redelivery_never_sends_a_second_email(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    event = submission_created(make_submission())
+    mailer = FileMailer(notify_settings.mail_dir)
+    for _ in range(3):
+        await handle_message(
+            event.to_json(), store=sqlite_store, mailer=mailer, settings=notify_settings
+        )
+    assert len(read_mail(notify_settings.mail_dir)) == 1
+    assert await sqlite_store.was_handled(event.id, "notify.sales-email")
+
+
+async def test_user_text_is_escaped_in_html_and_kept_out_of_headers(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    body = json.loads(json.dumps(VALID_BODY))
+    body["company"]["name"] = "<img src=x onerror=alert(1)> & Co"
+    body["engagement"]["scope"] = "<script>steal()</script>"
+    event = submission_created(make_submission(body))
+    await handle_message(
+        event.to_json(),
+        store=sqlite_store,
+        mailer=FileMailer(notify_settings.mail_dir),
+        settings=notify_settings,
+    )
+    [message] = read_mail(notify_settings.mail_dir)
+    html = next(
+        p for p in message.iter_parts() if p.get_content_type() == "text/html"
+    ).get_content()
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;steal()&lt;/script&gt;" in html
+    assert "Bcc" not in str(message.keys())
+
+
+async def test_recipients_follow_the_service_type(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    body = json.loads(json.dumps(VALID_BODY))
+    body["engagement"]["serviceType"] = "training"
+    event = submission_created(make_submission(body))
+    await handle_message(
+        event.to_json(),
+        store=sqlite_store,
+        mailer=FileMailer(notify_settings.mail_dir),
+        settings=notify_settings,
+    )
+    [message] = read_mail(notify_settings.mail_dir)
+    assert message["To"] == "sales@consultancy.example, academy@consultancy.example"
+
+
+async def test_malformed_messages_are_poison_not_retried(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    event = submission_created(make_submission())
+    wrong_type = json.loads(event.to_json()) | {"type": "something.else"}
+    bad_data = json.loads(event.to_json())
+    bad_data["data"]["companySize"] = "lots"
+    cases = {
+        "MalformedEvent": ["", "{", "[]", "null", '{"id": 1}', "\x00" * 10],
+        "UnexpectedEventType": [json.dumps(wrong_type)],
+        "MalformedEventData": [json.dumps(bad_data)],
+    }
+    mailer = FileMailer(notify_settings.mail_dir)
+    for reason, bodies in cases.items():
+        for body in bodies:
+            outcome = await handle_message(
+                body, store=sqlite_store, mailer=mailer, settings=notify_settings
+            )
+            assert isinstance(outcome, Poison) and outcome.reason == reason, body
+    assert read_mail(notify_settings.mail_dir) == []
