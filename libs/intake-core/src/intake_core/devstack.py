@@ -76,6 +76,8 @@ def service_environment(ports: Ports) -> dict[str, str]:
         "PUBLIC_UI_URL": f"http://127.0.0.1:{ports.ui}",
         "NOTIFY_METRICS_PORT": str(ports.notify_metrics),
         "PYTHONUNBUFFERED": "1",
+        # Plain lines read better in a terminal; containers keep the JSON default.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
     }
 
 

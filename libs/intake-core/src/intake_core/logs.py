@@ -1,0 +1,105 @@
+"""Process-wide logging: one JSON object per line, personal data masked.
+
+Every service calls :func:`configure_logging` once at start-up. Emails and phone numbers are masked
+in messages and extra fields, whatever the caller passed, because a log line is the easiest place
+for personal data to leak. ``LOG_FORMAT=text`` gives the same, masked, as plain lines for people.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Seven or more digits, possibly grouped with spaces, dots, dashes or brackets, maybe with a +.
+_PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w-])")
+_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+def mask_pii(text: str) -> str:
+    """``ada@example.com`` → ``a***@example.com``; ``+44 20 7946 0958`` → ``+44********58``."""
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+
+    def phone(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        lead = "+" if match.group(0).startswith("+") else ""
+        return f"{lead}{digits[:2]}{'*' * (len(digits) - 4)}{digits[-2:]}"
+
+    return _PHONE.sub(phone, text)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
+
+
+def _trace_ids() -> dict[str, str]:
+    """The current OpenTelemetry span, when OpenTelemetry is installed and a span is active."""
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return {}
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": self._service,
+            "logger": record.name,
+            "message": mask_pii(record.getMessage()),
+        }
+        if (current := request_id.get()) is not None:
+            entry["request_id"] = current
+        entry.update(_trace_ids())
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry[key] = _masked(value)
+        if record.exc_info:
+            entry["exception"] = mask_pii(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class MaskedTextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_pii(super().format(record))
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    if fmt == "text":
+        handler.setFormatter(MaskedTextFormatter("%(levelname)-7s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn's loggers propagate to the root, so they get the same format and masking.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
