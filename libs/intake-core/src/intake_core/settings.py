@@ -32,7 +32,8 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Field(default=Path(".data"), validation_alias="INTAKE_DATA_DIR")
     store: Literal["sqlite", "cosmos"] = "sqlite"
     bus: Literal["local", "servicebus"] = "local"
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
 
     @property
     def is_dev(self) -> bool:
