@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Protocol
 
 from intake_core.domain.events import CloudEvent
-from intake_core.domain.models import Industry, ServiceType, Status, Submission
+from intake_core.domain.models import (
+    ErasedSubmission,
+    Industry,
+    ServiceType,
+    Status,
+    Submission,
+)
 
 
 class StoreUnavailable(Exception):
@@ -24,6 +30,14 @@ class ClientIdTaken(Exception):
 
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was already used for a different request body."""
+
+
+class SubmissionNotFound(Exception):
+    """No record has this Client ID."""
+
+
+class VersionConflict(Exception):
+    """The record changed since the caller read it: its version no longer matches."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,53 @@ class SubmissionStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as staff see it, live or erased, with its version for optimistic concurrency.
+
+    ``version`` is opaque (a counter in SQLite, the ``_etag`` in Cosmos): compare, never parse it.
+    Every change to the record (status change, erasure) gives it a new version.
+    """
+
+    record: Submission | ErasedSubmission
+    version: str
+
+    @property
+    def erased(self) -> bool:
+        return isinstance(self.record, ErasedSubmission)
+
+
+class StaffSubmissionStore(SubmissionStore, Protocol):
+    """What staff tools need on top of :class:`SubmissionStore`: versioned reads, status changes
+    and erasure, each change written together with its audit entry in one transaction.
+
+    ``get`` and ``search`` of the base port never return erased records: a tombstone holds no
+    personal data to show or match, and callers of ``get`` can rely on a whole ``Submission``.
+    """
+
+    async def get_record(self, client_id: str) -> StoredRecord | None:
+        """The record (or its tombstone) and its current version."""
+        ...
+
+    async def update_status(
+        self, client_id: str, new_status: Status, expected_version: str, audit: AuditEntry
+    ) -> StoredRecord:
+        """Set the status if the record is live and still at ``expected_version``.
+
+        Raises :class:`SubmissionNotFound` or :class:`VersionConflict` (stale version, or the
+        record was erased meanwhile). Whether the transition is allowed is the caller's rule
+        (``can_transition``), checked against the version it read.
+        """
+        ...
+
+    async def erase(self, client_id: str, audit: AuditEntry) -> StoredRecord:
+        """Replace the record's personal data with a tombstone dated ``audit.at``, and remove it
+        from the search index, the outbox and the idempotency keys, in one transaction with
+        ``audit``. Erasing an erased record changes nothing but still appends ``audit``.
+        Raises :class:`SubmissionNotFound`."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, utc_text
 from intake_core.domain.events import CloudEvent
-from intake_core.domain.models import Submission
+from intake_core.domain.models import ErasedSubmission, Status, Submission
 from intake_core.ports import (
     AuditEntry,
     ClientIdTaken,
@@ -22,6 +22,9 @@ from intake_core.ports import (
     SaveResult,
     SearchPage,
     SearchQuery,
+    StoredRecord,
+    SubmissionNotFound,
+    VersionConflict,
 )
 
 SCHEMA = """
@@ -32,7 +35,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     industry      TEXT NOT NULL,
     service_type  TEXT NOT NULL,
     search_text   TEXT NOT NULL,
-    document      TEXT NOT NULL
+    document      TEXT NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1,
+    erased_at     TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_newest ON submissions (submitted_at DESC, client_id DESC);
 
@@ -73,6 +78,19 @@ CREATE TABLE IF NOT EXISTS handled_events (
 );
 """
 
+# Columns added after the first release; a data directory created before them gets them on open.
+_ADDED_COLUMNS = {
+    "version": "INTEGER NOT NULL DEFAULT 1",
+    "erased_at": "TEXT",
+}
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    present = {row["name"] for row in connection.execute("PRAGMA table_info(submissions)")}
+    for name, definition in _ADDED_COLUMNS.items():
+        if name not in present:
+            connection.execute(f"ALTER TABLE submissions ADD COLUMN {name} {definition}")
+
 
 def _search_text(submission: Submission) -> str:
     company = submission.company
@@ -105,6 +123,7 @@ class SqliteSubmissionStore:
 
     async def open(self) -> None:
         await self._db.open()
+        await self._db.write(_add_missing_columns)
 
     async def close(self) -> None:
         await self._db.close()
@@ -136,7 +155,8 @@ class SqliteSubmissionStore:
             submitted_at = utc_text(submission.submitted_at)
             try:
                 connection.execute(
-                    "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO submissions (client_id, submitted_at, status, industry,"
+                    " service_type, search_text, document) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         submission.client_id,
                         submitted_at,
@@ -167,13 +187,14 @@ class SqliteSubmissionStore:
     async def get(self, client_id: str) -> Submission | None:
         row = await self._db.read(
             lambda connection: connection.execute(
-                "SELECT document FROM submissions WHERE client_id = ?", (client_id,)
+                "SELECT document FROM submissions WHERE client_id = ? AND erased_at IS NULL",
+                (client_id,),
             ).fetchone()
         )
         return None if row is None else Submission.model_validate_json(row["document"])
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        clauses: list[str] = []
+        clauses: list[str] = ["erased_at IS NULL"]
         parameters: list[Any] = []
         if query.text:
             clauses.append("search_text LIKE ? ESCAPE '\\'")
@@ -195,7 +216,7 @@ class SqliteSubmissionStore:
         if query.continuation_token:
             clauses.append("(submitted_at, client_id) < (?, ?)")
             parameters.extend(_decode_token(query.continuation_token))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where = f"WHERE {' AND '.join(clauses)}"
         sql = (
             f"SELECT client_id, submitted_at, document FROM submissions {where}"  # noqa: S608 - only fixed column names are interpolated
             " ORDER BY submitted_at DESC, client_id DESC LIMIT ?"
@@ -208,6 +229,55 @@ class SqliteSubmissionStore:
         token = _encode_token(page[-1]) if len(rows) > query.limit else None
         items = [Submission.model_validate_json(row["document"]) for row in page]
         return SearchPage(items=items, continuation_token=token)
+
+    async def get_record(self, client_id: str) -> StoredRecord | None:
+        row = await self._db.read(lambda connection: _select_record(connection, client_id))
+        return None if row is None else _stored_record(row)
+
+    async def update_status(
+        self, client_id: str, new_status: Status, expected_version: str, audit: AuditEntry
+    ) -> StoredRecord:
+        def transaction(connection: sqlite3.Connection) -> StoredRecord:
+            row = _select_record(connection, client_id)
+            if row is None:
+                raise SubmissionNotFound(client_id)
+            if str(row["version"]) != expected_version or row["erased_at"] is not None:
+                raise VersionConflict(client_id)
+            current = Submission.model_validate_json(row["document"])
+            changed = current.model_copy(update={"status": new_status})
+            connection.execute(
+                "UPDATE submissions SET status = ?, document = ?, version = version + 1"
+                " WHERE client_id = ?",
+                (new_status.value, changed.model_dump_json(by_alias=True), client_id),
+            )
+            _insert_audit(connection, audit)
+            return StoredRecord(changed, str(row["version"] + 1))
+
+        return await self._db.write(transaction)
+
+    async def erase(self, client_id: str, audit: AuditEntry) -> StoredRecord:
+        def transaction(connection: sqlite3.Connection) -> StoredRecord:
+            row = _select_record(connection, client_id)
+            if row is None:
+                raise SubmissionNotFound(client_id)
+            _insert_audit(connection, audit)
+            if row["erased_at"] is not None:
+                return _stored_record(row)
+            submission = Submission.model_validate_json(row["document"])
+            tombstone = ErasedSubmission.of(submission, erased_at=audit.at)
+            connection.execute(
+                "UPDATE submissions SET search_text = '', document = ?, erased_at = ?,"
+                " version = version + 1 WHERE client_id = ?",
+                (tombstone.model_dump_json(by_alias=True), utc_text(audit.at), client_id),
+            )
+            # The event payload repeats the contact details; an unsent one is dropped with
+            # them (nobody should be contacted about an erased request).
+            connection.execute("DELETE FROM outbox WHERE client_id = ?", (client_id,))
+            # The fingerprint hashes the personal data; a guess could be confirmed against it.
+            connection.execute("DELETE FROM idempotency WHERE client_id = ?", (client_id,))
+            return StoredRecord(tombstone, str(row["version"] + 1))
+
+        return await self._db.write(transaction)
 
     async def append_audit(self, entry: AuditEntry) -> None:
         await self._db.write(lambda connection: _insert_audit(connection, entry))
@@ -293,6 +363,22 @@ class SqliteSubmissionStore:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _select_record(connection: sqlite3.Connection, client_id: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = connection.execute(
+        "SELECT document, version, erased_at FROM submissions WHERE client_id = ?", (client_id,)
+    ).fetchone()
+    return row
+
+
+def _stored_record(row: sqlite3.Row) -> StoredRecord:
+    record: Submission | ErasedSubmission
+    if row["erased_at"] is None:
+        record = Submission.model_validate_json(row["document"])
+    else:
+        record = ErasedSubmission.model_validate_json(row["document"])
+    return StoredRecord(record, str(row["version"]))
 
 
 def _insert_audit(connection: sqlite3.Connection, entry: AuditEntry) -> None:

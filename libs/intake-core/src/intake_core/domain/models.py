@@ -227,3 +227,31 @@ class Submission(CamelModel):
         if value.tzinfo is None:
             raise ValueError("must carry a time zone")
         return value
+
+
+class ErasedSubmission(CamelModel):
+    """What remains of a submission after its subject asked to be forgotten: a tombstone.
+
+    A separate type rather than a ``Submission`` with optional personal parts, so that code which
+    holds a ``Submission`` can always rely on company, contact and engagement being there, and
+    code that may meet a tombstone has to say so in its types. It keeps only what identifies the
+    record and feeds aggregate figures (industry, service type, status), never personal data.
+    """
+
+    client_id: str
+    submitted_at: datetime
+    status: Status
+    industry: Industry
+    service_type: ServiceType
+    erased_at: datetime
+
+    @classmethod
+    def of(cls, submission: Submission, erased_at: datetime) -> ErasedSubmission:
+        return cls(
+            client_id=submission.client_id,
+            submitted_at=submission.submitted_at,
+            status=submission.status,
+            industry=submission.company.industry,
+            service_type=submission.engagement.service_type,
+            erased_at=erased_at,
+        )

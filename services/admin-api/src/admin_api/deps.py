@@ -1,0 +1,68 @@
+"""What routes depend on, published as ``Annotated`` aliases so routes read like domain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from admin_api.observability import HttpMetrics
+from admin_api.paging import PageTokens
+from admin_api.problems import InvalidInput
+from intake_core.auth import TokenVerifier
+from intake_core.domain.client_id import InvalidClientId, normalise_client_id
+from intake_core.ports import StaffSubmissionStore
+
+
+@dataclass(frozen=True)
+class AdminDeps:
+    """The adapters admin-api talks to: tests pass them in, or the lifespan opens them."""
+
+    store: StaffSubmissionStore
+    verifier: TokenVerifier
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the lifespan hands every request (``request.state``)."""
+
+    deps: AdminDeps
+    page_tokens: PageTokens
+    metrics: HttpMetrics
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.state.runtime
+    return runtime
+
+
+def _store(request: Request) -> StaffSubmissionStore:
+    return _runtime(request).deps.store
+
+
+def _page_tokens(request: Request) -> PageTokens:
+    return _runtime(request).page_tokens
+
+
+def _metrics(request: Request) -> HttpMetrics:
+    return _runtime(request).metrics
+
+
+def _request_id(request: Request) -> str:
+    request_id: str = request.scope["state"]["request_id"]
+    return request_id
+
+
+def _client_id(client_id: Annotated[str, Path(alias="clientId", max_length=64)]) -> str:
+    try:
+        return normalise_client_id(client_id)
+    except InvalidClientId as error:
+        raise InvalidInput("clientId", str(error), location="path") from None
+
+
+StoreDep = Annotated[StaffSubmissionStore, Depends(_store)]
+MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
+PageTokensDep = Annotated[PageTokens, Depends(_page_tokens)]
+RequestId = Annotated[str, Depends(_request_id)]
+ClientId = Annotated[str, Depends(_client_id)]

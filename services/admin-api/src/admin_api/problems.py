@@ -1,0 +1,133 @@
+"""Every error as ``application/problem+json`` (RFC 9457), and never a leak of internals.
+
+Modules raise domain-worded exceptions; this module alone decides their HTTP shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from intake_core.ports import StoreUnavailable, SubmissionNotFound
+from intake_core.web import problem
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "5"
+
+
+class NotAuthenticated(Exception):
+    """No bearer token, or one that does not verify."""
+
+    def __init__(self, detail: str, *, token_given: bool) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.token_given = token_given
+
+
+class MissingRole(Exception):
+    def __init__(self, role: str) -> None:
+        super().__init__(role)
+        self.role = role
+
+
+class InvalidInput(Exception):
+    """Input that passed the schema but not a rule we check ourselves."""
+
+    def __init__(self, field: str, message: str, *, location: str = "query") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.location = location
+
+
+class Conflict(Exception):
+    """The request is well formed but the record's state does not allow it (409)."""
+
+
+class PreconditionFailed(Exception):
+    """``If-Match`` names a version the record no longer has (412)."""
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Each bad field by its path, without echoing the (possibly hostile, possibly huge) input."""
+    listed = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        where, path = (location[0], location[1:]) if location else ("body", [])
+        listed.append(
+            {"in": where, "field": ".".join(path) or where, "message": str(error.get("msg", ""))}
+        )
+    return listed
+
+
+def install(app: FastAPI) -> None:
+    async def validation_failed(_: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        errors = _field_errors(error.errors())
+        return problem(422, "Invalid request", "Some fields are not valid.", errors=errors)
+
+    async def invalid_input(_: Request, error: Exception) -> Response:
+        assert isinstance(error, InvalidInput)
+        errors = [{"in": error.location, "field": error.field, "message": error.message}]
+        return problem(422, "Invalid request", error.message, errors=errors)
+
+    async def not_authenticated(_: Request, error: Exception) -> Response:
+        assert isinstance(error, NotAuthenticated)
+        challenge = 'Bearer error="invalid_token"' if error.token_given else "Bearer"
+        return problem(
+            401, "Not authenticated", error.detail, headers={"WWW-Authenticate": challenge}
+        )
+
+    async def missing_role(_: Request, error: Exception) -> Response:
+        assert isinstance(error, MissingRole)
+        return problem(403, "Forbidden", f"This needs the {error.role} role.")
+
+    async def not_found(_: Request, __: Exception) -> Response:
+        return problem(404, "Not found", "No submission has this Client ID.")
+
+    async def conflict(_: Request, error: Exception) -> Response:
+        return problem(409, "Conflict", str(error))
+
+    async def precondition_failed(_: Request, error: Exception) -> Response:
+        return problem(412, "Precondition failed", str(error))
+
+    async def store_unavailable(_: Request, error: Exception) -> Response:
+        log.warning("store unavailable: %s", error)
+        return problem(
+            503,
+            "Service unavailable",
+            "The data store is not reachable; try again shortly.",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
+    async def http_error(_: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
+        headers = dict(error.headers) if error.headers else None
+        return problem(error.status_code, title, headers=headers)
+
+    async def unexpected(_: Request, error: Exception) -> Response:
+        log.exception("unexpected error", exc_info=error)
+        return problem(500, "Internal error", "Something went wrong on our side.")
+
+    handlers = {
+        RequestValidationError: validation_failed,
+        InvalidInput: invalid_input,
+        NotAuthenticated: not_authenticated,
+        MissingRole: missing_role,
+        SubmissionNotFound: not_found,
+        Conflict: conflict,
+        PreconditionFailed: precondition_failed,
+        StoreUnavailable: store_unavailable,
+        HTTPException: http_error,
+        Exception: unexpected,
+    }
+    for exception, handler in handlers.items():
+        app.add_exception_handler(exception, handler)

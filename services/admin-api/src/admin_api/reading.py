@@ -1,0 +1,54 @@
+"""Staff reads: search, one record, its audit trail. Each read is audited before it answers,
+so nothing is shown that the trail does not record."""
+
+from __future__ import annotations
+
+from admin_api import audit_log
+from admin_api.audit_log import StaffRequest
+from admin_api.filters import PageRequest
+from admin_api.paging import InvalidPageToken, PageTokens
+from admin_api.problems import InvalidInput
+from admin_api.schemas import AuditRecord, SubmissionPage, SubmissionSummary
+from intake_core.ports import StaffSubmissionStore, StoredRecord, SubmissionNotFound
+
+
+async def search_submissions(
+    store: StaffSubmissionStore, tokens: PageTokens, page: PageRequest, staff: StaffRequest
+) -> SubmissionPage:
+    """Newest first; the next page's token is signed and bound to these filters."""
+    position = None
+    if page.continuation_token:
+        try:
+            position = tokens.open(page.continuation_token, page.key())
+        except InvalidPageToken as error:
+            raise InvalidInput("continuationToken", str(error)) from None
+    found = await store.search(page.search_query(page.limit, position))
+    details = {**page.audit_details(), "results": str(len(found.items))}
+    await store.append_audit(staff.entry(audit_log.SEARCH, details=details))
+    next_token = (
+        tokens.sign(found.continuation_token, page.key()) if found.continuation_token else None
+    )
+    return SubmissionPage(
+        items=[SubmissionSummary.of(item) for item in found.items],
+        continuation_token=next_token,
+    )
+
+
+async def read_submission(
+    store: StaffSubmissionStore, client_id: str, staff: StaffRequest
+) -> StoredRecord:
+    stored = await store.get_record(client_id)
+    if stored is None:
+        raise SubmissionNotFound(client_id)
+    await store.append_audit(staff.entry(audit_log.READ, client_id))
+    return stored
+
+
+async def read_audit_trail(
+    store: StaffSubmissionStore, client_id: str, staff: StaffRequest
+) -> list[AuditRecord]:
+    if await store.get_record(client_id) is None:
+        raise SubmissionNotFound(client_id)
+    trail = await store.audit_trail(client_id)
+    await store.append_audit(staff.entry(audit_log.AUDIT_READ, client_id))
+    return [AuditRecord.of(entry) for entry in trail]

@@ -1,0 +1,27 @@
+"""Liveness, readiness and metrics: no authentication, no personal data."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from admin_api.deps import MetricsDep, StoreDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(store: StoreDep) -> dict[str, str]:
+    """503 (via the StoreUnavailable handler) when the store cannot serve requests."""
+    await store.ping()
+    return {"status": "ready"}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(http_metrics: MetricsDep) -> Response:
+    return Response(generate_latest(http_metrics.registry), media_type=CONTENT_TYPE_LATEST)

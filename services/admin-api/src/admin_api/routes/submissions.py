@@ -1,0 +1,108 @@
+"""Staff routes over submissions: each translates HTTP into one call of a named module."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import StreamingResponse
+
+from admin_api import erasure, export, reading, workflow
+from admin_api.audit_log import StaffRequest
+from admin_api.deps import ClientId, PageTokensDep, RequestId, StoreDep
+from admin_api.filters import PageRequest, SubmissionFilters
+from admin_api.schemas import AuditRecord, StatusChange, SubmissionPage
+from admin_api.staff import AuditReader, Eraser, Exporter, Manager, Reader
+from intake_core.domain.models import ErasedSubmission, Submission
+from intake_core.ports import StoredRecord
+
+router = APIRouter(tags=["submissions"])
+
+Record = Submission | ErasedSubmission
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1024)]
+
+
+def _with_etag(stored: StoredRecord, response: Response) -> Record:
+    response.headers["ETag"] = workflow.etag(stored.version)
+    return stored.record
+
+
+@router.get("/v1/submissions", response_model=SubmissionPage)
+async def list_submissions(
+    staff: Reader,
+    page: Annotated[PageRequest, Query()],
+    store: StoreDep,
+    tokens: PageTokensDep,
+    request_id: RequestId,
+) -> SubmissionPage:
+    """Newest first. ``continuationToken`` from one page fetches the next with the same filters."""
+    return await reading.search_submissions(
+        store, tokens, page, StaffRequest(staff.subject, request_id)
+    )
+
+
+@router.get(
+    "/v1/submissions.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_submissions(
+    staff: Exporter,
+    filters: Annotated[SubmissionFilters, Query()],
+    store: StoreDep,
+    request_id: RequestId,
+) -> StreamingResponse:
+    chunks = await export.start_export(store, filters, StaffRequest(staff.subject, request_id))
+    filename = f"submissions-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/v1/submissions/{clientId}", response_model=Record)
+async def get_submission(
+    staff: Reader, client_id: ClientId, store: StoreDep, request_id: RequestId, response: Response
+) -> Record:
+    """The whole record, or its tombstone once erased. ``ETag`` is its version."""
+    stored = await reading.read_submission(
+        store, client_id, StaffRequest(staff.subject, request_id)
+    )
+    return _with_etag(stored, response)
+
+
+@router.patch("/v1/submissions/{clientId}", response_model=Record)
+async def change_status(
+    staff: Manager,
+    client_id: ClientId,
+    change: StatusChange,
+    store: StoreDep,
+    request_id: RequestId,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Record:
+    """``received → contacted → qualified → won|lost``; 409 otherwise, 412 on a stale If-Match."""
+    stored = await workflow.change_status(
+        store, client_id, change.status, if_match, StaffRequest(staff.subject, request_id)
+    )
+    return _with_etag(stored, response)
+
+
+@router.get("/v1/submissions/{clientId}/audit", response_model=list[AuditRecord])
+async def audit_trail(
+    staff: AuditReader, client_id: ClientId, store: StoreDep, request_id: RequestId
+) -> list[AuditRecord]:
+    return await reading.read_audit_trail(store, client_id, StaffRequest(staff.subject, request_id))
+
+
+@router.post("/v1/submissions/{clientId}/erase", response_model=ErasedSubmission)
+async def erase_submission(
+    staff: Eraser, client_id: ClientId, store: StoreDep, request_id: RequestId, response: Response
+) -> Record:
+    """Removes the personal data everywhere the store keeps it; answers the tombstone."""
+    stored = await erasure.erase_submission(
+        store, client_id, StaffRequest(staff.subject, request_id)
+    )
+    return _with_etag(stored, response)

@@ -1,0 +1,63 @@
+"""What admin-api sends and accepts, split by purpose (list item, page, status change, audit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from intake_core.domain.models import Industry, ServiceType, Status, Submission
+from intake_core.ports import AuditEntry
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class SubmissionSummary(ApiModel):
+    """One row of the list (pinned shape)."""
+
+    client_id: str
+    company_name: str
+    industry: Industry
+    service_type: ServiceType
+    status: Status
+    submitted_at: datetime
+    contact_name: str
+    contact_email: str
+
+    @classmethod
+    def of(cls, submission: Submission) -> SubmissionSummary:
+        return cls(
+            client_id=submission.client_id,
+            company_name=submission.company.name,
+            industry=submission.company.industry,
+            service_type=submission.engagement.service_type,
+            status=submission.status,
+            submitted_at=submission.submitted_at,
+            contact_name=submission.company.contact.name,
+            contact_email=submission.company.contact.email,
+        )
+
+
+class SubmissionPage(ApiModel):
+    items: list[SubmissionSummary]
+    continuation_token: str | None
+
+
+class StatusChange(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+
+
+class AuditRecord(ApiModel):
+    at: datetime
+    action: str
+    actor: str
+    details: dict[str, str]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditRecord:
+        return cls(at=entry.at, action=entry.action, actor=entry.actor, details=entry.details)

@@ -1,0 +1,162 @@
+"""POST /v1/submissions/{clientId}/erase: personal data gone from every table, a tombstone kept."""
+
+from __future__ import annotations
+
+import json
+
+ERASE = ("Submissions.Erase",)
+PII = (
+    "Contoso",
+    "contoso",
+    "Ada",
+    "ada@example.com",
+    "Lovelace",
+    "7946",
+    "Main St",
+    "SW1A",
+    "AKS",
+    "Call",
+)
+
+
+def _erase(harness, client_id, sub="dpo@example.com"):
+    return harness.client.post(
+        f"/v1/submissions/{client_id}/erase", headers=harness.auth(*ERASE, sub=sub)
+    )
+
+
+def _everything_stored_about(harness, client_id):
+    """Every row of every table that names the record, as text."""
+    with harness.db() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        dump = []
+        for table in tables:
+            for row in connection.execute(f"SELECT * FROM {table}"):
+                text = json.dumps([str(value) for value in tuple(row)])
+                if client_id in text:
+                    dump.append((table, text))
+    return dump
+
+
+def test_erasure_removes_personal_data_everywhere_and_keeps_a_tombstone(harness):
+    submission = harness.seed(notes="Call after 3pm", idempotency_key="key-1")
+    other = harness.seed(
+        name="Fabrikam", contact_name="Grace Hopper", email="grace@fabrikam.example"
+    )
+    client_id = submission.client_id
+    before = _everything_stored_about(harness, client_id)
+    assert any("ada@example.com" in text for _, text in before)
+    assert {"submissions", "outbox", "idempotency", "audit"} <= {table for table, _ in before}
+
+    response = _erase(harness, client_id)
+    assert response.status_code == 200, response.text
+    tombstone = response.json()
+    assert tombstone["clientId"] == client_id
+    assert tombstone["submittedAt"] == "2026-03-01T12:00:00Z"
+    assert tombstone["status"] == "received"
+    assert tombstone["industry"] == "technology"
+    assert tombstone["serviceType"] == "cloud-migration"
+    assert tombstone["erasedAt"]
+    assert "company" not in tombstone and "engagement" not in tombstone
+
+    for table, text in _everything_stored_about(harness, client_id):
+        for fragment in PII:
+            assert fragment not in text, (table, fragment)
+    with harness.db() as connection:
+        row = connection.execute(
+            "SELECT search_text, erased_at, status FROM submissions WHERE client_id = ?",
+            (client_id,),
+        ).fetchone()
+        assert row["search_text"] == "" and row["erased_at"] and row["status"] == "received"
+        assert (
+            connection.execute(
+                "SELECT count(*) FROM outbox WHERE client_id = ?", (client_id,)
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            connection.execute(
+                "SELECT count(*) FROM idempotency WHERE client_id = ?", (client_id,)
+            ).fetchone()[0]
+            == 0
+        )
+        # The other record is untouched.
+        assert (
+            connection.execute(
+                "SELECT count(*) FROM outbox WHERE client_id = ?", (other.client_id,)
+            ).fetchone()[0]
+            == 1
+        )
+
+
+def test_the_tombstone_is_what_reads_return_and_search_no_longer_finds_it(harness):
+    client_id = harness.seed().client_id
+    _erase(harness, client_id)
+    detail = harness.client.get(
+        f"/v1/submissions/{client_id}", headers=harness.auth("Submissions.Read")
+    )
+    assert detail.status_code == 200
+    assert detail.json()["erasedAt"] and "company" not in detail.json()
+    for q in ("ada", client_id):
+        page = harness.client.get(
+            "/v1/submissions", params={"q": q}, headers=harness.auth("Submissions.Read")
+        )
+        assert page.json()["items"] == []
+    csv_text = harness.client.get(
+        "/v1/submissions.csv", headers=harness.auth("Submissions.Export")
+    ).text
+    assert client_id not in csv_text and "Ada" not in csv_text
+
+
+def test_the_erasure_is_audited_with_its_actor(harness):
+    client_id = harness.seed().client_id
+    _erase(harness, client_id, sub="dpo@example.com")
+    trail = harness.client.get(
+        f"/v1/submissions/{client_id}/audit", headers=harness.auth("Audit.Read")
+    ).json()
+    assert trail[-1]["action"] == "submission.erase"
+    assert trail[-1]["actor"] == "dpo@example.com"
+    assert "ada" not in json.dumps(trail).lower()
+
+
+def test_erasing_twice_is_fine(harness):
+    client_id = harness.seed().client_id
+    first = _erase(harness, client_id)
+    second = _erase(harness, client_id)
+    assert second.status_code == 200
+    assert second.json() == first.json()
+    assert second.headers["etag"] == first.headers["etag"]
+
+
+def test_an_erased_record_cannot_change_status(harness):
+    client_id = harness.seed().client_id
+    etag = _erase(harness, client_id).headers["etag"]
+    for headers in ({}, {"If-Match": etag}):
+        response = harness.client.patch(
+            f"/v1/submissions/{client_id}",
+            json={"status": "contacted"},
+            headers={**harness.auth("Submissions.Manage"), **headers},
+        )
+        assert response.status_code == 409
+
+
+def test_erasure_invalidates_an_earlier_etag(harness):
+    client_id = harness.seed().client_id
+    etag = harness.client.get(
+        f"/v1/submissions/{client_id}", headers=harness.auth("Submissions.Read")
+    ).headers["etag"]
+    _erase(harness, client_id)
+    response = harness.client.patch(
+        f"/v1/submissions/{client_id}",
+        json={"status": "contacted"},
+        headers={**harness.auth("Submissions.Manage"), "If-Match": etag},
+    )
+    assert response.status_code == 412
+
+
+def test_erasing_an_unknown_or_malformed_record(harness):
+    assert _erase(harness, "CL-0000-0000-0000").status_code == 404
+    assert _erase(harness, "not-an-id").status_code == 422

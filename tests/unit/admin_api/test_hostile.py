@@ -1,0 +1,121 @@
+"""Hostile, malformed and oversized input: always a problem+json answer, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake_core.auth import ROLES
+
+HOSTILE_VALUES = [
+    "' OR 1=1 --",
+    "%",
+    "_",
+    "\\",
+    "\x00",
+    "\u202e\u0000\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "\U0001d573\U0001d58a \U0001f44b\U0001f3fd",  # odd Unicode: fraktur letters, emoji with a skin tone
+    "a" * 5000,
+    "",
+    " ",
+]
+FILTERS = [
+    "q",
+    "industry",
+    "serviceType",
+    "status",
+    "submittedFrom",
+    "submittedTo",
+    "limit",
+    "continuationToken",
+]
+
+
+@pytest.mark.parametrize("path", ["/v1/submissions", "/v1/submissions.csv"])
+def test_hostile_query_values_never_500(harness, path):
+    harness.seed()
+    headers = harness.auth(*ROLES)
+    for name in FILTERS:
+        for value in HOSTILE_VALUES:
+            response = harness.client.get(path, params={name: value}, headers=headers)
+            assert response.status_code in {200, 422}, (name, value, response.status_code)
+            if response.status_code == 422:
+                assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_raw_hostile_query_strings_never_500(harness):
+    for query in (
+        "q=%ff%fe%00",
+        "q=%ED%A0%80",
+        "limit=10&limit=abc",
+        "industry[]=x",
+        "q=" + "%41" * 3000,
+        "&&&==&=",
+        "continuationToken=%00.%00",
+    ):
+        response = harness.client.get(f"/v1/submissions?{query}", headers=harness.auth(*ROLES))
+        assert response.status_code in {200, 422}, (query, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["%00", "..%2F..%2Fetc", "CL-0000-0000-0000%0A", "CL-" + "0" * 5000, "ǅǅ", "%F0%9F%92%A5"],
+)
+def test_hostile_client_ids_never_500(harness, path):
+    for method, suffix in (("GET", ""), ("GET", "/audit"), ("POST", "/erase"), ("PATCH", "")):
+        response = harness.client.request(
+            method,
+            f"/v1/submissions/{path}{suffix}",
+            json={"status": "contacted"},
+            headers=harness.auth(*ROLES),
+        )
+        assert response.status_code in {404, 422}, (method, path, suffix, response.status_code)
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_unknown_paths_and_methods_are_problems(harness):
+    missing = harness.client.get("/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    wrong_method = harness.client.delete("/v1/submissions", headers=harness.auth(*ROLES))
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/problem+json"
+    assert "allow" in wrong_method.headers
+
+
+def test_security_headers_on_every_answer(harness):
+    for response in (
+        harness.client.get("/healthz"),
+        harness.client.get("/v1/submissions"),
+        harness.client.get("/nowhere"),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+def test_a_chunked_body_within_the_limit_is_read(harness):
+    client_id = harness.seed().client_id
+    response = harness.client.patch(
+        f"/v1/submissions/{client_id}",
+        content=iter([b'{"status":', b' "contacted"}']),
+        headers={**harness.auth(*ROLES), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_chunked_oversized_body_is_refused(harness):
+    client_id = harness.seed().client_id
+
+    def body():
+        for _ in range(100):
+            yield b"x" * 1024
+
+    response = harness.client.patch(
+        f"/v1/submissions/{client_id}",
+        content=body(),
+        headers={**harness.auth(*ROLES), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,68 @@
+"""/healthz, /readyz, /metrics, and what happens when the store is down."""
+
+from __future__ import annotations
+
+from intake_core.ports import StoreUnavailable
+
+
+def test_healthz(harness):
+    response = harness.client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_readyz_pings_the_store(harness, monkeypatch):
+    assert harness.client.get("/readyz").status_code == 200
+
+    async def down() -> None:
+        raise StoreUnavailable("disk gone")
+
+    monkeypatch.setattr(harness.store, "ping", down)
+    response = harness.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "disk gone" not in response.text
+
+
+def test_a_store_outage_is_503_with_retry_after_on_staff_routes(harness, monkeypatch):
+    async def down(*_: object) -> None:
+        raise StoreUnavailable("locked")
+
+    monkeypatch.setattr(harness.store, "search", down)
+    response = harness.client.get("/v1/submissions", headers=harness.auth("Submissions.Read"))
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+
+
+def test_metrics_count_requests_by_route_template(harness):
+    client_id = harness.seed().client_id
+    harness.client.get(f"/v1/submissions/{client_id}", headers=harness.auth("Submissions.Read"))
+    harness.client.get("/some/random/path")
+    text = harness.client.get("/metrics").text
+    assert 'route="/v1/submissions/{clientId}"' in text
+    assert 'route="unmatched"' in text
+    assert client_id not in text and "/some/random/path" not in text
+    assert "admin_api_request_duration_seconds_bucket" in text
+
+
+def test_two_apps_keep_separate_metrics(settings, tmp_path):
+    from admin_api.app import create_app
+
+    # With the global default registry, the second app would raise "Duplicated timeseries".
+    first, second = create_app(settings), create_app(settings)
+    assert first.openapi() == second.openapi()
+
+
+def test_the_openapi_schema_publishes_the_enums(harness):
+    schema = harness.client.get("/openapi.json").json()
+    parameters = {p["name"] for p in schema["paths"]["/v1/submissions"]["get"]["parameters"]}
+    assert {
+        "q",
+        "industry",
+        "serviceType",
+        "status",
+        "submittedFrom",
+        "submittedTo",
+        "limit",
+        "continuationToken",
+    } <= parameters
