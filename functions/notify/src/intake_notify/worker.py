@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.bootstrap import open_queue, open_store
+from intake_core.logs import configure_logging
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
 from intake_notify.handler import Handled, Poison, handle_message
 from intake_notify.settings import NotifySettings
@@ -159,7 +160,7 @@ async def serve(settings: NotifySettings) -> None:
 
 def main() -> None:
     settings = NotifySettings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging("notify-worker", settings.log_level, settings.log_format)
     asyncio.run(serve(settings))
 
 

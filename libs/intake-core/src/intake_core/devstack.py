@@ -152,8 +152,8 @@ def _announce(ports: Ports) -> None:
         "\nClient onboarding platform is running:\n"
         f"  form        http://127.0.0.1:{ports.ui}/\n"
         f"  admin       http://127.0.0.1:{ports.ui}/admin\n"
-        f"  intake-api  http://127.0.0.1:{ports.intake_api}/docs\n"
-        f"  admin-api   http://127.0.0.1:{ports.admin_api}/docs\n"
+        f"  intake-api  http://127.0.0.1:{ports.intake_api}/openapi.json\n"
+        f"  admin-api   http://127.0.0.1:{ports.admin_api}/openapi.json\n"
         f"  emails      {os.environ.get('INTAKE_DATA_DIR', '.data')}/mail/*.eml\n"
         "Press Ctrl-C to stop.\n",
         flush=True,

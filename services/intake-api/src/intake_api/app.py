@@ -1,0 +1,109 @@
+"""The composition root of intake-api: settings (and optionally adapters) in, an ASGI app out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from intake_api import probes, routes
+from intake_api.dependencies import Adapters, Runtime
+from intake_api.json_guard import JsonBodyGuard
+from intake_api.metrics import ApiMetrics, RequestMetrics
+from intake_api.openapi import install_openapi
+from intake_api.problems import LastResort, install_problem_handlers
+from intake_api.rate_limit import RateLimiter
+from intake_api.relay import OutboxRelay, relay_owner
+from intake_api.settings import IntakeApiSettings
+from intake_api.submissions import SubmissionPolicy
+from intake_core.bootstrap import open_queue, open_store
+from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
+
+
+async def _open_adapters(settings: IntakeApiSettings, stack: AsyncExitStack) -> Adapters:
+    store = await open_store(settings)
+    stack.push_async_callback(store.close)
+    queue = await open_queue(settings)
+    stack.push_async_callback(queue.close)
+    return Adapters(store=store, publisher=queue)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _runtime(settings: IntakeApiSettings) -> Runtime:
+    return Runtime(
+        settings=settings,
+        metrics=ApiMetrics(),
+        policy=SubmissionPolicy(
+            ip_hash_key=settings.ip_hash_salt.get_secret_value().encode(),
+            privacy_notice_versions=frozenset(settings.privacy_notice_versions),
+            publish_timeout_seconds=settings.publish_timeout_seconds,
+        ),
+        submission_limiter=RateLimiter(settings.rate_limit_per_minute),
+        lookup_limiter=RateLimiter(settings.rate_limit_per_minute),
+    )
+
+
+def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> FastAPI:
+    """Build the app; without ``deps`` its lifespan opens (and closes) the configured adapters."""
+    runtime = _runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            adapters = deps if deps is not None else await _open_adapters(settings, stack)
+            runtime.adapters = adapters
+            if settings.relay_enabled:
+                relay = OutboxRelay(
+                    adapters.store,
+                    adapters.publisher,
+                    owner=relay_owner(),
+                    batch_size=settings.relay_batch_size,
+                    lease_seconds=settings.relay_lease_seconds,
+                    poll_interval=settings.relay_poll_interval_seconds,
+                    publish_timeout=settings.publish_timeout_seconds,
+                    metrics=runtime.metrics,
+                )
+                task = asyncio.create_task(relay.run_forever(), name="outbox-relay")
+                stack.push_async_callback(_stop, task)
+            yield
+            runtime.adapters = None
+
+    app = FastAPI(
+        title="intake-api",
+        version=version("intake-api"),
+        description="Public intake API of the client onboarding platform.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.include_router(routes.router)
+    app.include_router(probes.router)
+    install_problem_handlers(app)
+    install_openapi(app)
+
+    # Routers are included by reference, so their routes are listed from the routers themselves.
+    templates = {
+        path
+        for route in (*app.routes, *routes.router.routes, *probes.router.routes)
+        if (path := getattr(route, "path", None))
+    }
+    # Added innermost first: each add_middleware wraps everything added before it.
+    app.add_middleware(
+        JsonBodyGuard,
+        paths={"/v1/submissions", "/v1/status-lookup"},
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.add_middleware(LastResort)
+    app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
+    app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
+    return app

@@ -1,0 +1,132 @@
+"""What routes depend on, published as ``Annotated`` aliases so routes read in domain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Header, Request
+
+from intake_api.metrics import ApiMetrics
+from intake_api.problems import ApiProblem
+from intake_api.rate_limit import RateLimiter, retry_after_header
+from intake_api.settings import IntakeApiSettings
+from intake_api.submissions import Clock, SubmissionPolicy
+from intake_core.ports import EventPublisher, SubmissionStore
+
+IDEMPOTENCY_KEY_MAX_CHARS = 255
+
+
+class ReadyPublisher(EventPublisher, Protocol):
+    """A publisher that can say whether the bus is reachable (for ``/readyz``)."""
+
+    async def ping(self) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """The opened adapters the app uses; tests pass their own to ``create_app``."""
+
+    store: SubmissionStore
+    publisher: ReadyPublisher
+    clock: Clock = field(default=utc_now)
+
+
+@dataclass
+class Runtime:
+    """Everything a request may need, built once per app."""
+
+    settings: IntakeApiSettings
+    metrics: ApiMetrics
+    policy: SubmissionPolicy
+    submission_limiter: RateLimiter
+    lookup_limiter: RateLimiter
+    adapters: Adapters | None = None
+
+    def opened(self) -> Adapters:
+        if self.adapters is None:
+            raise RuntimeError("the app's lifespan has not opened the adapters")
+        return self.adapters
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+
+
+def _store(runtime: RuntimeDep) -> SubmissionStore:
+    return runtime.opened().store
+
+
+def _publisher(runtime: RuntimeDep) -> ReadyPublisher:
+    return runtime.opened().publisher
+
+
+def _clock(runtime: RuntimeDep) -> Clock:
+    return runtime.opened().clock
+
+
+StoreDep = Annotated[SubmissionStore, Depends(_store)]
+PublisherDep = Annotated[ReadyPublisher, Depends(_publisher)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+def source_ip(request: Request) -> str:
+    # Behind the ingress, uvicorn's --proxy-headers puts the real client address here.
+    return request.client.host if request.client else "unknown"
+
+
+SourceIp = Annotated[str, Depends(source_ip)]
+
+
+def _limit(limiter: RateLimiter, runtime: Runtime, client: str) -> None:
+    if not runtime.settings.rate_limit_enabled:
+        return
+    wait = limiter.acquire(client)
+    if wait is not None:
+        raise ApiProblem(
+            429,
+            "Too many requests from your address. Please wait and try again.",
+            headers={"retry-after": retry_after_header(wait)},
+        )
+
+
+def submission_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:
+    try:
+        _limit(runtime.submission_limiter, runtime, client)
+    except ApiProblem:
+        runtime.metrics.submissions.labels("rate_limited").inc()
+        raise
+
+
+def lookup_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:
+    _limit(runtime.lookup_limiter, runtime, client)
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string (1-255 printable ASCII characters, e.g. a UUID)."
+            " Repeating a request with the same key returns the first result.",
+        ),
+    ] = None,
+) -> str | None:
+    if key is None:
+        return None
+    printable_ascii = all(" " <= char <= "~" for char in key)
+    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not printable_ascii:
+        raise ApiProblem(400, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

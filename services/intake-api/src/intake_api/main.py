@@ -1,0 +1,15 @@
+"""Entry point for ``uvicorn intake_api.main:app_from_environment --factory``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from intake_api.app import create_app
+from intake_api.settings import IntakeApiSettings
+from intake_core.logs import configure_logging
+
+
+def app_from_environment() -> FastAPI:
+    settings = IntakeApiSettings()
+    configure_logging("intake-api", settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -1,0 +1,75 @@
+"""Liveness, readiness and metrics, for Kubernetes probes and Prometheus."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from intake_api.dependencies import PublisherDep, RuntimeDep, StoreDep
+from intake_api.problems import Problem, problem_response
+from intake_api.schemas import Health, Readiness
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["operations"])
+
+
+async def failing_dependencies(
+    checks: Mapping[str, Callable[[], Awaitable[None]]], within_seconds: float
+) -> list[str]:
+    """Names of the dependencies that raised or did not answer within ``within_seconds``."""
+
+    async def fails(name: str, check: Callable[[], Awaitable[None]]) -> bool:
+        try:
+            async with asyncio.timeout(within_seconds):
+                await check()
+        except Exception as error:
+            logger.warning("readiness: %s failed (%s)", name, type(error).__name__)
+            return True
+        return False
+
+    results = await asyncio.gather(*(fails(name, check) for name, check in checks.items()))
+    return [name for name, failed in zip(checks, results, strict=True) if failed]
+
+
+@router.get("/healthz", summary="The process is alive (touches no dependency)")
+async def healthz() -> Health:
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    summary="The store and the bus answer",
+    response_model=Readiness,
+    responses={503: {"model": Problem, "description": "A dependency failed; see `failed`"}},
+)
+async def readyz(
+    runtime: RuntimeDep, store: StoreDep, publisher: PublisherDep
+) -> Readiness | Response:
+    checks = {"store": store.ping, "publisher": publisher.ping}
+    failed = await failing_dependencies(checks, runtime.settings.readiness_timeout_seconds)
+    if failed:
+        return problem_response(
+            503, "Some dependencies are not reachable.", {"retry-after": "5"}, failed=failed
+        )
+    return Readiness(checks=dict.fromkeys(checks, "ok"))
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text exposition"}},
+)
+async def metrics(runtime: RuntimeDep, store: StoreDep) -> Response:
+    try:
+        async with asyncio.timeout(runtime.settings.readiness_timeout_seconds):
+            runtime.metrics.outbox_backlog.set(await store.outbox_backlog())
+    except Exception as error:
+        # Keep the last known value: a scrape must not fail because the store is slow.
+        logger.warning("metrics: outbox backlog unavailable (%s)", type(error).__name__)
+    return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,120 @@
+"""The outbox relay: the guarantee that every saved submission's event reaches the bus.
+
+It leases a batch of unpublished events (the store's claim is atomic, so relays in several
+replicas never hold the same event at once), publishes each and marks it published. A failed
+publish goes back to the outbox with an exponential backoff and jitter, based on how often the
+event was tried; the relay never gives up on an event, so a bus outage delays emails but loses
+none. Delivery is at least once: the event id is the message id, so duplicates are dropped by
+the bus and by the notifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+
+from intake_api.metrics import ApiMetrics
+from intake_core.ports import EventPublisher, OutboxItem, SubmissionStore
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 60.0
+
+
+def relay_owner() -> str:
+    """Unique per process and per start, so a restarted pod never reuses an old lease."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def backoff_seconds(
+    attempts: int,
+    *,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+    random_fraction: Callable[[], float] = random.random,
+) -> float:
+    """Delay before the next try after ``attempts`` tries: half fixed, half random.
+
+    The fixed half keeps the growth exponential; the random half spreads relays in several
+    replicas apart so they do not all hit a recovering bus in the same instant.
+    """
+    # The exponent is bounded so an event retried for weeks does not overflow the float.
+    ceiling = min(cap, base * 2.0 ** min(max(0, attempts - 1), 64))
+    return ceiling / 2 + random_fraction() * ceiling / 2
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store: SubmissionStore,
+        publisher: EventPublisher,
+        owner: str,
+        batch_size: int = 50,
+        lease_seconds: float = 30.0,
+        poll_interval: float = 1.0,
+        *,
+        publish_timeout: float = 10.0,
+        backoff: Callable[[int], float] = backoff_seconds,
+        metrics: ApiMetrics | None = None,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._owner = owner
+        self._batch_size = batch_size
+        self._lease_seconds = lease_seconds
+        self._poll_interval = poll_interval
+        self._publish_timeout = publish_timeout
+        self._backoff = backoff
+        self._metrics = metrics
+
+    @property
+    def owner(self) -> str:
+        return self._owner
+
+    async def run_once(self) -> int:
+        """Publish one batch; returns how many events were claimed."""
+        items = await self._store.claim_outbox(self._owner, self._batch_size, self._lease_seconds)
+        for item in items:
+            await self._relay(item)
+        return len(items)
+
+    async def _relay(self, item: OutboxItem) -> None:
+        event_id = item.event.id
+        try:
+            async with asyncio.timeout(self._publish_timeout):
+                await self._publisher.publish(item.event)
+        except Exception as error:
+            delay = self._backoff(item.attempts)
+            logger.warning(
+                "publishing event %s failed on attempt %d (%s); retrying in %.1f s",
+                event_id,
+                item.attempts,
+                type(error).__name__,
+                delay,
+            )
+            if self._metrics is not None:
+                self._metrics.relay_failures.labels("relay").inc()
+            await self._store.release_outbox(event_id, delay)
+            return
+        await self._store.mark_published(event_id)
+        if self._metrics is not None:
+            self._metrics.relay_published.labels("relay").inc()
+
+    async def run_forever(self) -> None:
+        """Poll until cancelled; a full batch means more may wait, so go again at once."""
+        logger.info("outbox relay %s started", self._owner)
+        while True:
+            try:
+                claimed = await self.run_once()
+            except Exception as error:
+                # The store is down or flaky: leases expire, so nothing is lost by waiting.
+                logger.warning("outbox relay round failed (%s)", type(error).__name__)
+                claimed = 0
+            if claimed < self._batch_size:
+                await asyncio.sleep(self._poll_interval)

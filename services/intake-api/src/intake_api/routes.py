@@ -1,0 +1,112 @@
+"""The public endpoints: they translate HTTP into a command and the result back into HTTP."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+
+from intake_api.dependencies import (
+    ClockDep,
+    IdempotencyKey,
+    PublisherDep,
+    RuntimeDep,
+    SourceIp,
+    StoreDep,
+    lookup_rate_limit,
+    submission_rate_limit,
+)
+from intake_api.problems import ApiProblem, FieldError, InvalidFields, Problem, ValidationProblem
+from intake_api.schemas import StatusLookupRequest, StatusLookupResult, SubmissionAccepted
+from intake_api.status_lookup import look_up_status
+from intake_api.submissions import SubmitOnboarding, UnknownPrivacyNotice, submit
+from intake_core.domain.models import SubmissionCreate
+from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
+
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def _problem(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: _problem("Malformed JSON, a body that is not an object, or a bad Idempotency-Key"),
+    413: _problem("The body is larger than the configured limit"),
+    415: _problem("The body is not application/json"),
+    422: _problem("Fields are missing or invalid, each named by its JSON path", ValidationProblem),
+    429: _problem("Too many requests from this address; see Retry-After"),
+    503: _problem("The store is unavailable; nothing was saved, retry after Retry-After"),
+}
+
+router = APIRouter(prefix="/v1", tags=["submissions"])
+
+
+def _traceparent(request: Request) -> str | None:
+    value = request.headers.get("traceparent", "")
+    return value if _TRACEPARENT.fullmatch(value) else None
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    summary="Submit an onboarding request",
+    responses={
+        200: {"model": SubmissionAccepted, "description": "A repeat of an earlier request"},
+        409: _problem("The Idempotency-Key was used with a different body"),
+        **COMMON_PROBLEMS,
+    },
+    dependencies=[Depends(submission_rate_limit)],
+)
+async def create_submission(
+    content: Annotated[SubmissionCreate, Body()],
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    store: StoreDep,
+    publisher: PublisherDep,
+    clock: ClockDep,
+    key: IdempotencyKey,
+    client: SourceIp,
+) -> SubmissionAccepted:
+    command = SubmitOnboarding(
+        content=content,
+        idempotency_key=key,
+        source_ip=client,
+        user_agent=request.headers.get("user-agent"),
+        traceparent=_traceparent(request),
+    )
+    outcomes = runtime.metrics.submissions
+    try:
+        result = await submit(command, store, publisher, clock, runtime.policy)
+    except UnknownPrivacyNotice:
+        outcomes.labels("invalid").inc()
+        raise InvalidFields(
+            [FieldError(path="consent.privacyNoticeVersion", message="is not a version we know")]
+        ) from None
+    except IdempotencyConflict:
+        outcomes.labels("conflict").inc()
+        raise
+    except (StoreUnavailable, ClientIdTaken):
+        outcomes.labels("unavailable").inc()
+        raise
+    outcomes.labels("created" if result.created else "replayed").inc()
+    response.status_code = 201 if result.created else 200
+    return SubmissionAccepted(client_id=result.client_id, submitted_at=result.submitted_at)
+
+
+@router.post(
+    "/status-lookup",
+    summary="Look up the status of a request by Client ID and contact email",
+    responses={
+        404: _problem("No request matches this Client ID and email"),
+        **COMMON_PROBLEMS,
+    },
+    dependencies=[Depends(lookup_rate_limit)],
+)
+async def status_lookup(query: StatusLookupRequest, store: StoreDep) -> StatusLookupResult:
+    status = await look_up_status(query.client_id, query.email, store)
+    if status is None:
+        raise ApiProblem(404, "No request matches this Client ID and email.")
+    return StatusLookupResult(status=status)

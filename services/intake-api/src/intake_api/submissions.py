@@ -1,0 +1,171 @@
+"""Submitting an onboarding request: one command, one transaction, then a fast-path publish.
+
+The submission, its ``SubmissionCreated`` event (in the outbox) and its audit entry are saved in
+one ``save_new`` call, so there is never a record without its event or the other way round.
+Publishing straight after the commit only saves the relay a round; when it fails the relay
+publishes the event later, so a bus outage never fails a submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from intake_core.domain.client_id import new_client_id
+from intake_core.domain.events import CloudEvent, submission_created
+from intake_core.domain.models import Submission, SubmissionCreate
+from intake_core.ports import (
+    AuditEntry,
+    ClientIdTaken,
+    EventPublisher,
+    Idempotency,
+    SaveResult,
+    SubmissionStore,
+)
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+SUBMISSION_CREATED_ACTION = "submission.created"
+USER_AGENT_MAX_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SubmitOnboarding:
+    """A client asks to be onboarded (the command behind ``POST /v1/submissions``)."""
+
+    content: SubmissionCreate
+    idempotency_key: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
+    traceparent: str | None = None
+
+
+class FastPathBreaker:
+    """After a failed fast-path publish, skip the fast path for a while.
+
+    A hanging bus would otherwise add the publish timeout to every submission; meanwhile the
+    relay keeps trying on its own schedule, so skipping loses nothing.
+    """
+
+    def __init__(
+        self, cooldown_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._cooldown = cooldown_seconds
+        self._clock = clock
+        self._closed_from = 0.0
+
+    def allows(self) -> bool:
+        return self._clock() >= self._closed_from
+
+    def record_failure(self) -> None:
+        self._closed_from = self._clock() + self._cooldown
+
+
+@dataclass(frozen=True)
+class SubmissionPolicy:
+    """The service's rules and knobs for submitting, from its settings."""
+
+    ip_hash_key: bytes
+    privacy_notice_versions: Collection[str] = field(default_factory=tuple)
+    publish_timeout_seconds: float = 5.0
+    max_client_id_attempts: int = 5
+    fast_path: FastPathBreaker = field(default_factory=FastPathBreaker)
+
+
+class UnknownPrivacyNotice(ValueError):
+    """The client consented to a privacy notice version this service does not know."""
+
+
+def hash_source_ip(source_ip: str | None, key: bytes) -> str:
+    """A keyed hash: the same address links audit entries, yet cannot be read back."""
+    return hmac.new(key, (source_ip or "unknown").encode(), hashlib.sha256).hexdigest()
+
+
+def trimmed_user_agent(user_agent: str | None) -> str:
+    printable = "".join(char for char in (user_agent or "") if char.isprintable())
+    return printable[:USER_AGENT_MAX_CHARS]
+
+
+def check_consent(content: SubmissionCreate, policy: SubmissionPolicy) -> None:
+    versions = policy.privacy_notice_versions
+    if versions and content.consent.privacy_notice_version not in versions:
+        raise UnknownPrivacyNotice(content.consent.privacy_notice_version)
+
+
+async def submit(
+    command: SubmitOnboarding,
+    store: SubmissionStore,
+    publisher: EventPublisher,
+    clock: Clock,
+    policy: SubmissionPolicy,
+) -> SaveResult:
+    check_consent(command.content, policy)
+    idempotency = (
+        Idempotency(command.idempotency_key, command.content.fingerprint())
+        if command.idempotency_key is not None
+        else None
+    )
+    for attempt in range(1, policy.max_client_id_attempts + 1):
+        submitted_at = clock()
+        submission = Submission(
+            client_id=new_client_id(),
+            submitted_at=submitted_at,
+            company=command.content.company,
+            engagement=command.content.engagement,
+            consent=command.content.consent,
+        )
+        event = submission_created(submission, traceparent=command.traceparent)
+        audit = AuditEntry(
+            action=SUBMISSION_CREATED_ACTION,
+            actor="client",
+            at=submitted_at,
+            client_id=submission.client_id,
+            details={
+                "sourceIpHash": hash_source_ip(command.source_ip, policy.ip_hash_key),
+                "userAgent": trimmed_user_agent(command.user_agent),
+            },
+        )
+        try:
+            result = await store.save_new(submission, event, audit, idempotency)
+        except ClientIdTaken:
+            logger.warning("client id collision, drawing another (attempt %d)", attempt)
+            if attempt == policy.max_client_id_attempts:
+                raise
+            continue
+        if result.created:
+            await publish_now(event, store, publisher, policy)
+        return result
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+async def publish_now(
+    event: CloudEvent, store: SubmissionStore, publisher: EventPublisher, policy: SubmissionPolicy
+) -> bool:
+    """Best effort: any failure is logged and left to the relay, which is the guarantee."""
+    if not policy.fast_path.allows():
+        return False
+    try:
+        async with asyncio.timeout(policy.publish_timeout_seconds):
+            await publisher.publish(event)
+    except Exception as error:
+        policy.fast_path.record_failure()
+        logger.warning(
+            "fast-path publish of event %s failed (%s); the relay will retry",
+            event.id,
+            type(error).__name__,
+        )
+        return False
+    try:
+        await store.mark_published(event.id)
+    except Exception as error:
+        # Published but not marked: the relay publishes it again and the bus drops the duplicate.
+        logger.warning("could not mark event %s published (%s)", event.id, type(error).__name__)
+    return True

@@ -1,0 +1,164 @@
+"""Probes, metrics and the published OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+
+from intake_api.dependencies import Adapters
+from intake_core.domain.models import BudgetRange, Industry, ServiceType, Timeline
+from intake_core.ports import StoreUnavailable
+
+
+class StorePingFails:
+    """The real store whose ping fails, as a lost database connection would make it;
+    the embedded SQLite file cannot be made unreachable from a test."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    async def ping(self) -> None:
+        raise StoreUnavailable("unable to open database file /secret/path")
+
+
+class PublisherHangs:
+    """The real queue whose ping never answers, like a bus behind a black-holed network."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    async def ping(self) -> None:
+        await asyncio.sleep(3600)
+
+
+async def test_healthz(client) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_healthz_does_not_touch_dependencies(serve, store, queue) -> None:
+    adapters = Adapters(store=StorePingFails(store), publisher=PublisherHangs(queue))
+    async with serve(adapters=adapters) as client:
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_ready(client) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"store": "ok", "publisher": "ok"}}
+
+
+async def test_not_ready_names_the_failed_store(serve, store, queue, problem) -> None:
+    async with serve(adapters=Adapters(store=StorePingFails(store), publisher=queue)) as client:
+        response = await client.get("/readyz")
+    body = problem(response, 503)
+    assert body["failed"] == ["store"]
+    assert "/secret/path" not in response.text
+
+
+async def test_not_ready_when_a_dependency_does_not_answer(serve, store, queue, problem) -> None:
+    async with serve(adapters=Adapters(store=store, publisher=PublisherHangs(queue))) as client:
+        async with asyncio.timeout(5):
+            response = await client.get("/readyz")
+    assert problem(response, 503)["failed"] == ["publisher"]
+
+
+async def test_not_ready_after_the_store_is_closed(tmp_path, running, queue, problem) -> None:
+    from intake_api.app import create_app
+    from intake_api.settings import IntakeApiSettings
+    from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+
+    store = SqliteSubmissionStore(tmp_path / "closed.db")
+    await store.open()
+    app = create_app(
+        IntakeApiSettings(INTAKE_DATA_DIR=tmp_path, relay_enabled=False),
+        Adapters(store=store, publisher=queue),
+    )
+    async with running(app) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        await store.close()
+        response = await client.get("/readyz")
+    assert problem(response, 503)["failed"] == ["store"]
+
+
+async def test_metrics(client, valid_body) -> None:
+    await client.post("/v1/submissions", json=valid_body)
+    await client.post("/v1/submissions", json={})
+    await client.get("/no-such-page")
+
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    for name in (
+        "intake_api_http_requests_total",
+        "intake_api_http_request_duration_seconds_bucket",
+        "intake_api_submissions_total",
+        "intake_api_outbox_backlog",
+        "intake_api_relay_published_total",
+    ):
+        assert name in text
+    assert 'intake_api_submissions_total{outcome="created"} 1.0' in text
+    assert (
+        'intake_api_http_requests_total{method="POST",route="/v1/submissions",status="201"} 1.0'
+        in text
+    )
+    assert 'route="/v1/submissions",status="422"' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "/no-such-page" not in text
+
+
+async def test_two_apps_in_one_process_keep_separate_metrics(serve, valid_body) -> None:
+    async with serve() as first, serve() as second:
+        await first.post("/v1/submissions", json=valid_body)
+        text = (await second.get("/metrics")).text
+    assert 'outcome="created"' not in text
+
+
+async def test_openapi_publishes_the_contract(client) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["info"]["title"] == "intake-api"
+    schemas = document["components"]["schemas"]
+
+    for enum in (Industry, ServiceType, Timeline, BudgetRange):
+        assert schemas[enum.__name__]["enum"] == [member.value for member in enum]
+    assert set(schemas["Address"]["properties"]) >= {"line1", "postalCode", "country"}
+    assert set(schemas["SubmissionAccepted"]["properties"]) == {"clientId", "submittedAt", "status"}
+
+    submit = document["paths"]["/v1/submissions"]["post"]
+    assert submit["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/SubmissionCreate"
+    )
+    assert {"200", "201", "400", "409", "413", "415", "422", "429", "503"} <= set(
+        submit["responses"]
+    )
+    invalid = submit["responses"]["422"]["content"]
+    assert list(invalid) == ["application/problem+json"]
+    assert invalid["application/problem+json"]["schema"]["$ref"].endswith("/ValidationProblem")
+    assert "Idempotency-Key" in {parameter["name"] for parameter in submit["parameters"]}
+    lookup = document["paths"]["/v1/status-lookup"]["post"]
+    assert "application/problem+json" in lookup["responses"]["404"]["content"]
+    assert {"/healthz", "/readyz", "/metrics"} <= set(document["paths"])
+
+
+async def test_no_interactive_docs_because_swagger_ui_loads_from_a_cdn(
+    tmp_path, running, store, queue
+) -> None:
+    from intake_api.app import create_app
+    from intake_api.settings import IntakeApiSettings
+
+    adapters = Adapters(store=store, publisher=queue)
+    async with running(create_app(IntakeApiSettings(INTAKE_DATA_DIR=tmp_path), adapters)) as client:
+        assert (await client.get("/docs")).status_code == 404
+        assert (await client.get("/redoc")).status_code == 404
+        assert (await client.get("/openapi.json")).status_code == 200

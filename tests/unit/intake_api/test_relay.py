@@ -1,0 +1,176 @@
+"""The outbox relay over the real SQLite store and queue: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from intake_api.relay import BACKOFF_CAP_SECONDS, OutboxRelay, backoff_seconds, relay_owner
+from intake_core.adapters.local_queue import LocalQueue
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.events import CloudEvent
+from intake_core.ports import StoreUnavailable
+
+
+class FlakyPublisher:
+    """A fake bus front: fails the first ``failures`` publishes, then forwards to the real
+    LocalQueue. A fake, because the embedded queue cannot be made to fail on demand."""
+
+    def __init__(self, queue: LocalQueue, failures: int) -> None:
+        self._queue = queue
+        self.failures_left = failures
+        self.published: list[str] = []
+
+    async def publish(self, event: CloudEvent) -> None:
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise ConnectionError("bus unreachable")
+        await self._queue.publish(event)
+        self.published.append(event.id)
+
+    async def close(self) -> None: ...
+
+
+async def test_publishes_saved_events_and_marks_them(store, queue, save_submission) -> None:
+    events = [await save_submission() for _ in range(3)]
+    relay = OutboxRelay(store, queue, owner="test", batch_size=10)
+
+    assert await relay.run_once() == 3
+    assert await store.outbox_backlog() == 0
+    assert await relay.run_once() == 0
+    deliveries = await queue.receive(10, wait_seconds=0)
+    assert sorted(d.message_id for d in deliveries) == sorted(e.id for e in events)
+
+
+async def test_publishes_exactly_once_after_the_bus_recovers(store, queue, save_submission) -> None:
+    event = await save_submission()
+    publisher = FlakyPublisher(queue, failures=3)
+    attempts_seen: list[int] = []
+
+    def no_wait(attempts: int) -> float:
+        attempts_seen.append(attempts)
+        return 0.0
+
+    relay = OutboxRelay(store, publisher, owner="test", backoff=no_wait)
+    for _ in range(3):
+        assert await relay.run_once() == 1
+        assert await store.outbox_backlog() == 1
+    assert await relay.run_once() == 1
+    assert await relay.run_once() == 0
+
+    assert attempts_seen == [1, 2, 3]
+    assert publisher.published == [event.id]
+    assert await store.outbox_backlog() == 0
+    assert await queue.depth() == 1
+    [delivery] = await queue.receive(10, wait_seconds=0)
+    assert CloudEvent.from_json(delivery.body).id == event.id
+
+
+async def test_a_failed_event_waits_for_its_backoff(store, queue, save_submission) -> None:
+    await save_submission()
+    relay = OutboxRelay(store, FlakyPublisher(queue, failures=1), owner="test")
+
+    assert await relay.run_once() == 1  # fails, released with at least 0.5 s of backoff
+    assert await relay.run_once() == 0
+    assert await store.outbox_backlog() == 1
+
+
+async def test_two_relays_publish_each_event_once(tmp_path, store, queue, save_submission) -> None:
+    events = [await save_submission() for _ in range(40)]
+    # A second connection to the same file, as a second replica would have.
+    other_store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await other_store.open()
+    published: Counter[str] = Counter()
+
+    class CountingPublisher:
+        async def publish(self, event: CloudEvent) -> None:
+            published[event.id] += 1
+            await asyncio.sleep(0)  # let the other relay run between publishes
+            await queue.publish(event)
+
+        async def close(self) -> None: ...
+
+    relays = [
+        OutboxRelay(store, CountingPublisher(), owner=relay_owner(), batch_size=7),
+        OutboxRelay(other_store, CountingPublisher(), owner=relay_owner(), batch_size=7),
+    ]
+    assert relays[0].owner != relays[1].owner
+
+    async def drain(relay: OutboxRelay) -> int:
+        total = 0
+        while claimed := await relay.run_once():
+            total += claimed
+        return total
+
+    try:
+        claimed = await asyncio.gather(*(drain(relay) for relay in relays))
+    finally:
+        await other_store.close()
+
+    assert sum(claimed) == 40
+    assert set(published) == {event.id for event in events}
+    assert set(published.values()) == {1}
+    assert await queue.depth() == 40
+
+
+async def test_an_abandoned_lease_is_taken_over(store, queue, save_submission) -> None:
+    event = await save_submission()
+    # A relay that claimed the event and died before publishing it.
+    await store.claim_outbox("crashed-relay", limit=10, lease_seconds=0.2)
+    survivor = OutboxRelay(store, queue, owner="survivor")
+
+    assert await survivor.run_once() == 0
+    await asyncio.sleep(0.3)
+    assert await survivor.run_once() == 1
+    [delivery] = await queue.receive(10, wait_seconds=0)
+    assert delivery.message_id == event.id
+
+
+async def test_run_forever_survives_store_and_bus_failures(store, queue, save_submission) -> None:
+    event = await save_submission()
+
+    class StoreDownOnce:
+        """Wraps the real store; its first claim fails as if the database were unreachable."""
+
+        def __init__(self) -> None:
+            self.failed = False
+
+        def __getattr__(self, name: str):
+            return getattr(store, name)
+
+        async def claim_outbox(self, owner: str, limit: int, lease_seconds: float):
+            if not self.failed:
+                self.failed = True
+                raise StoreUnavailable("database is locked")
+            return await store.claim_outbox(owner, limit, lease_seconds)
+
+    publisher = FlakyPublisher(queue, failures=2)
+    relay = OutboxRelay(
+        StoreDownOnce(), publisher, owner="test", poll_interval=0.01, backoff=lambda _: 0.0
+    )
+    task = asyncio.create_task(relay.run_forever())
+    try:
+        async with asyncio.timeout(5):
+            while await store.outbox_backlog():  # noqa: ASYNC110 - polls the store
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    assert publisher.published == [event.id]
+    assert await queue.depth() == 1
+
+
+@pytest.mark.parametrize(("attempts", "low", "high"), [(1, 0.5, 1), (2, 1, 2), (4, 4, 8)])
+def test_backoff_grows_exponentially_with_jitter(attempts: int, low: float, high: float) -> None:
+    assert backoff_seconds(attempts, random_fraction=lambda: 0.0) == low
+    assert backoff_seconds(attempts, random_fraction=lambda: 1.0) == high
+
+
+def test_backoff_is_capped_and_never_gives_up() -> None:
+    for attempts in (7, 50, 10_000):
+        delay = backoff_seconds(attempts)
+        assert BACKOFF_CAP_SECONDS / 2 <= delay <= BACKOFF_CAP_SECONDS

@@ -1,0 +1,158 @@
+"""The submit handler over the real SQLite store and queue."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from intake_api import submissions
+from intake_api.submissions import (
+    FastPathBreaker,
+    SubmissionPolicy,
+    SubmitOnboarding,
+    UnknownPrivacyNotice,
+    hash_source_ip,
+    submit,
+)
+from intake_core.domain.client_id import new_client_id
+from intake_core.domain.models import SubmissionCreate
+from intake_core.ports import ClientIdTaken
+
+KEY = b"unit-test-key"
+MOMENT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def policy() -> SubmissionPolicy:
+    # One per test: its fast-path breaker remembers failures.
+    return SubmissionPolicy(ip_hash_key=KEY)
+
+
+def clock() -> datetime:
+    return MOMENT
+
+
+class DownPublisher:
+    """A fake bus that is down: the embedded queue cannot be made to fail on demand."""
+
+    async def publish(self, event) -> None:
+        raise ConnectionError("bus down")
+
+    async def close(self) -> None: ...
+
+
+def command(body: dict, **extra) -> SubmitOnboarding:
+    return SubmitOnboarding(content=SubmissionCreate.model_validate(body), **extra)
+
+
+async def test_saves_record_event_and_audit_then_publishes(
+    store, queue, valid_body, policy
+) -> None:
+    result = await submit(
+        command(valid_body, source_ip="203.0.113.7", user_agent="Mozilla/5.0 " + "x" * 500),
+        store,
+        queue,
+        clock,
+        policy,
+    )
+
+    assert result.created and result.submitted_at == MOMENT
+    saved = await store.get(result.client_id)
+    assert saved is not None and saved.company.name == "Contoso Ltd"
+    [audit] = await store.audit_trail(result.client_id)
+    assert (audit.action, audit.actor, audit.at) == ("submission.created", "client", MOMENT)
+    assert audit.details["sourceIpHash"] == hash_source_ip("203.0.113.7", KEY)
+    assert "203.0.113.7" not in str(audit.details)
+    assert "ada@example.com" not in str(audit.details)
+    assert len(audit.details["userAgent"]) == 200
+    # Published on the fast path, and marked so the relay has nothing left to do.
+    assert await queue.depth() == 1
+    assert await store.outbox_backlog() == 0
+
+
+async def test_a_bus_outage_does_not_fail_the_submission(store, valid_body, policy) -> None:
+    result = await submit(command(valid_body), store, DownPublisher(), clock, policy)
+
+    assert result.created
+    assert await store.get(result.client_id) is not None
+    assert await store.outbox_backlog() == 1  # left for the relay
+
+
+async def test_a_taken_client_id_is_replaced(store, queue, valid_body, monkeypatch, policy) -> None:
+    taken = (await submit(command(valid_body), store, queue, clock, policy)).client_id
+    fresh = new_client_id()
+    monkeypatch.setattr(submissions, "new_client_id", iter([taken, taken, fresh]).__next__)
+
+    result = await submit(command(valid_body), store, queue, clock, policy)
+
+    assert result.client_id == fresh
+    assert await store.get(fresh) is not None
+
+
+async def test_client_id_retries_are_bounded(store, queue, valid_body, monkeypatch, policy) -> None:
+    taken = (await submit(command(valid_body), store, queue, clock, policy)).client_id
+    monkeypatch.setattr(submissions, "new_client_id", itertools.repeat(taken).__next__)
+
+    with pytest.raises(ClientIdTaken):
+        await submit(command(valid_body), store, queue, clock, policy)
+
+
+async def test_only_known_privacy_notices(store, queue, valid_body) -> None:
+    policy = SubmissionPolicy(ip_hash_key=b"k", privacy_notice_versions=("2025-06",))
+    with pytest.raises(UnknownPrivacyNotice):
+        await submit(command(valid_body), store, queue, clock, policy)
+    assert await store.outbox_backlog() == 0
+
+    valid_body["consent"]["privacyNoticeVersion"] = "2025-06"
+    assert (await submit(command(valid_body), store, queue, clock, policy)).created
+
+
+async def test_same_key_same_body_replays(store, queue, valid_body, policy) -> None:
+    first = await submit(command(valid_body, idempotency_key="k-1"), store, queue, clock, policy)
+    again = await submit(command(valid_body, idempotency_key="k-1"), store, queue, clock, policy)
+
+    assert first.created and not again.created
+    assert again.client_id == first.client_id
+    assert await queue.depth() == 1
+
+
+async def test_a_hanging_bus_slows_only_the_first_submission(store, valid_body) -> None:
+    class HangingPublisher:
+        """A fake bus that never answers (a black-holed network)."""
+
+        calls = 0
+
+        async def publish(self, event) -> None:
+            HangingPublisher.calls += 1
+            await asyncio.sleep(3600)
+
+        async def close(self) -> None: ...
+
+    policy = SubmissionPolicy(
+        ip_hash_key=b"k", publish_timeout_seconds=0.2, fast_path=FastPathBreaker(60)
+    )
+    started = time.monotonic()
+    first = await submit(command(valid_body), store, HangingPublisher(), clock, policy)
+    after_first = time.monotonic()
+    second = await submit(command(valid_body), store, HangingPublisher(), clock, policy)
+
+    assert first.created and second.created
+    assert after_first - started >= 0.2
+    assert time.monotonic() - after_first < 0.2
+    assert HangingPublisher.calls == 1
+    assert await store.outbox_backlog() == 2  # both left for the relay
+
+
+def test_the_breaker_closes_after_its_cooldown() -> None:
+    now = [0.0]
+    breaker = FastPathBreaker(cooldown_seconds=30, clock=lambda: now[0])
+    assert breaker.allows()
+    breaker.record_failure()
+    now[0] = 29.9
+    assert not breaker.allows()
+    now[0] = 30.0
+    assert breaker.allows()
