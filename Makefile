@@ -43,10 +43,19 @@ browser:
 	    apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
 	  else echo "browser tests need Chromium: install it, or set CHROMIUM_PATH" >&2; exit 1; fi; \
 	fi
+	@# axe-core (accessibility checks) comes from npm; the app itself needs no npm.
+	@[ -d services/intake-ui/node_modules/axe-core ] || npm ci --prefix services/intake-ui --no-audit --no-fund --silent
 
 .PHONY: test
 test: setup browser lint ## set up and run every test: unit, contract, integration, e2e
 	$(UV) run --frozen pytest
+
+.PHONY: bench
+bench: setup ## measure throughput, latency, submit-to-email time, search and memory
+	@$(UV) sync --frozen --quiet --group bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "make bench needs wrk (apt-get install wrk)" >&2; exit 1; }
+	$(UV) run --frozen --group bench python bench/run.py
 
 .PHONY: fmt
 fmt: setup ## format and autofix

@@ -6,7 +6,10 @@ from fastapi import FastAPI
 
 from admin_api.app import create_app
 from admin_api.settings import AdminApiSettings
+from intake_core.logs import configure_logging
 
 
 def app_from_environment() -> FastAPI:
-    return create_app(AdminApiSettings())
+    settings = AdminApiSettings()
+    configure_logging("admin-api", settings.log_level, settings.log_format)
+    return create_app(settings)

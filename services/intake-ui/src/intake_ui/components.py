@@ -1,0 +1,165 @@
+"""Small FT components shared by every page: fields with their labels and errors, alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fasthtml import common as fh
+
+from intake_ui.fields import FieldSpec
+from intake_ui.security import CSRF_FIELD
+from intake_ui.validation import CHECKED
+
+HONEYPOT_FIELD = "website"
+
+
+def field(
+    spec: FieldSpec,
+    value: str = "",
+    error: str | None = None,
+    *,
+    validate_url: str | None = None,
+    label: Any = None,
+) -> Any:
+    """A labelled input; with ``validate_url`` htmx re-checks it on change and swaps it in place."""
+    described_by = []
+    if error:
+        described_by.append(f"{spec.id}-error")
+    if spec.hint:
+        described_by.append(f"{spec.id}-hint")
+    attrs: dict[str, Any] = {
+        "id": spec.id,
+        "name": spec.name,
+        "required": spec.required,
+        "aria_invalid": "true" if error else None,
+        "aria_describedby": " ".join(described_by) or None,
+        "autocomplete": spec.autocomplete,
+    }
+    hint = fh.Small(spec.hint, id=f"{spec.id}-hint", cls="hint") if spec.hint else None
+    message = fh.Small(error, id=f"{spec.id}-error", cls="field-error") if error else None
+    if spec.kind == "checkbox":
+        control = fh.Label(
+            fh.Input(type="checkbox", value=CHECKED, checked=value == CHECKED, **attrs),
+            label or spec.label,
+            fr=spec.id,
+            cls="checkbox",
+        )
+        parts: tuple[Any, ...] = (control, message, hint)
+    else:
+        parts = (
+            fh.Label(label or spec.label, fr=spec.id),
+            _control(spec, value, attrs),
+            message,
+            hint,
+        )
+    htmx: dict[str, Any] = {}
+    if validate_url:
+        htmx = {
+            "hx_post": validate_url,
+            "hx_trigger": "change",
+            "hx_target": "this",
+            "hx_swap": "outerHTML",
+            "hx_sync": "closest form:abort",
+            # Do not inherit the form's "disable its buttons while sending".
+            "hx_disabled_elt": "unset",
+        }
+    return fh.Div(
+        *(part for part in parts if part is not None), cls="field", id=f"{spec.id}-field", **htmx
+    )
+
+
+def _control(spec: FieldSpec, value: str, attrs: dict[str, Any]) -> Any:
+    if spec.kind == "select":
+        options = [fh.Option("Choose…", value="", selected=value == "")]
+        options += [
+            fh.Option(label, value=key, selected=key == value) for key, label in spec.options
+        ]
+        return fh.Select(*options, **attrs)
+    if spec.kind == "textarea":
+        return fh.Textarea(value, rows=5, maxlength=spec.maxlength, **attrs)
+    extra: dict[str, Any] = {"maxlength": spec.maxlength}
+    if spec.kind == "number":
+        extra = {"min": spec.min, "max": spec.max, "step": 1, "inputmode": "numeric"}
+    return fh.Input(type=spec.kind, value=value, **extra, **attrs)
+
+
+def hidden_values(values: Mapping[str, str], names: Iterable[str]) -> tuple[Any, ...]:
+    """Carry answers from the other step in the form itself: the server keeps nothing."""
+    return tuple(
+        fh.Input(type="hidden", name=name, value=values[name]) for name in names if name in values
+    )
+
+
+def csrf_input(token: str) -> Any:
+    return fh.Input(type="hidden", name=CSRF_FIELD, value=token)
+
+
+def honeypot() -> Any:
+    """Invisible to people (and to screen readers); bots that fill every field get caught."""
+    return fh.Div(
+        fh.Label("Leave this field empty", fr=HONEYPOT_FIELD),
+        fh.Input(
+            type="text", id=HONEYPOT_FIELD, name=HONEYPOT_FIELD, tabindex="-1", autocomplete="off"
+        ),
+        cls="hp",
+        aria_hidden="true",
+    )
+
+
+def error_summary(errors: Mapping[str, str], specs: Iterable[FieldSpec]) -> Any:
+    """A list of every problem, each linking to its field, read out when the page changes."""
+    items = [
+        fh.Li(
+            fh.A(
+                f"{spec.label.removesuffix(' (optional)')}: {errors[spec.name]}", href=f"#{spec.id}"
+            )
+        )
+        for spec in specs
+        if spec.name in errors
+    ]
+    if not items:
+        return None
+    noun = "answer needs" if len(items) == 1 else "answers need"
+    return fh.Div(
+        fh.H2(f"{len(items)} {noun} your attention", id="error-summary-title"),
+        fh.Ul(*items),
+        cls="alert alert-error",
+        role="alert",
+        tabindex="-1",
+        aria_labelledby="error-summary-title",
+        data_focus="true",
+    )
+
+
+def alert(
+    message: str, *, title: str = "We could not send your request", kind: str = "error"
+) -> Any:
+    return fh.Div(
+        fh.H2(title),
+        fh.P(message),
+        cls=f"alert alert-{kind}",
+        role="alert",
+        tabindex="-1",
+        data_focus="true",
+    )
+
+
+def step_indicator(current: int, steps: tuple[str, ...] = ("Company", "Project")) -> Any:
+    return fh.Nav(
+        fh.Ol(
+            *(
+                fh.Li(
+                    fh.Span(str(number), cls="step-number", aria_hidden="true"),
+                    fh.Span(name),
+                    fh.Span(" (current step)" if number == current else "", cls="visually-hidden"),
+                    aria_current="step" if number == current else None,
+                    cls="done" if number < current else None,
+                )
+                for number, name in enumerate(steps, start=1)
+            ),
+            cls="steps",
+        ),
+        aria_label=f"Step {current} of {len(steps)}",
+        cls="progress",
+    )

@@ -1,0 +1,252 @@
+"""The UI's view of intake-api: submit an onboarding request, look up a status.
+
+Each call answers with an outcome the pages can show; transport failures never escape as
+exceptions. Submissions are retried (bounded, with jitter) on connection errors, timeouts and
+503, always with the same ``Idempotency-Key``, so a retry can never create a second record.
+A circuit breaker makes a dead intake-api fail fast instead of making every visitor wait.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pybreaker
+from starlette.requests import HTTPConnection
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One bad field as intake-api names it, by dotted path: ``company.contact.email``."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    client_id: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    problems: tuple[FieldProblem, ...]
+
+
+@dataclass(frozen=True)
+class Throttled:
+    retry_after_seconds: int
+
+
+@dataclass(frozen=True)
+class KeyReused:
+    """The Idempotency-Key was already used for different content (409)."""
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """intake-api is down, slow or overloaded: nothing is known to have been stored."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Any other answer: the request cannot succeed as sent (413, 400, ...)."""
+
+    status: int
+
+
+@dataclass(frozen=True)
+class StatusFound:
+    status: str
+
+
+@dataclass(frozen=True)
+class StatusNotFound:
+    pass
+
+
+SubmitOutcome = Submitted | Invalid | Throttled | KeyReused | Unavailable | Refused
+LookupOutcome = StatusFound | StatusNotFound | Invalid | Throttled | Unavailable | Refused
+
+
+class _RetryableAnswer(Exception):
+    """A 503 (or 502/504 from a proxy): worth another try with the same key."""
+
+
+_RETRYABLE = (httpx.TransportError, _RetryableAnswer)
+_RETRYABLE_STATUSES = frozenset({502, 503, 504})
+
+
+class IntakeApiClient:
+    """intake-api over HTTP. One per process; built in the app's lifespan or passed by tests."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        attempts: int = 3,
+        max_wait_seconds: float = 2.0,
+        give_up_after_seconds: float = 15.0,
+        breaker: pybreaker.CircuitBreaker | None = None,
+    ) -> None:
+        self._http = http
+        self._attempts = attempts
+        self._max_wait = max_wait_seconds
+        self._give_up_after = give_up_after_seconds
+        self._breaker = breaker or pybreaker.CircuitBreaker(
+            fail_max=5, reset_timeout=30, name="intake-api"
+        )
+
+    @classmethod
+    def for_url(cls, base_url: str, timeout_seconds: float, attempts: int) -> IntakeApiClient:
+        http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 3.0)),
+            headers={"accept": "application/json, application/problem+json"},
+        )
+        return cls(http, attempts=attempts)
+
+    @classmethod
+    def __from_request__(cls, req: HTTPConnection) -> IntakeApiClient:
+        """Lets FastHTML routes declare ``api: IntakeApiClient`` as a parameter."""
+        client = req.app.state.intake_api
+        assert isinstance(client, IntakeApiClient)
+        return client
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def submit(
+        self, body: dict[str, Any], idempotency_key: str, client_ip: str | None = None
+    ) -> SubmitOutcome:
+        headers = {"Idempotency-Key": idempotency_key, **_on_behalf_of(client_ip)}
+        response = await self._post("/v1/submissions", body, headers)
+        if response is None:
+            return Unavailable()
+        if response.status_code in (200, 201):
+            client_id = _json(response).get("clientId")
+            if isinstance(client_id, str) and client_id:
+                return Submitted(client_id)
+            logger.error("intake-api answered %s without a clientId", response.status_code)
+            return Unavailable()
+        if response.status_code == 409:
+            return KeyReused()
+        return _failure(response)
+
+    async def lookup_status(
+        self, client_id: str, email: str, client_ip: str | None = None
+    ) -> LookupOutcome:
+        response = await self._post(
+            "/v1/status-lookup", {"clientId": client_id, "email": email}, _on_behalf_of(client_ip)
+        )
+        if response is None:
+            return Unavailable()
+        if response.status_code == 200:
+            status = _json(response).get("status")
+            return StatusFound(status) if isinstance(status, str) else Unavailable()
+        if response.status_code == 404:
+            return StatusNotFound()
+        return _failure(response)
+
+    async def _post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response | None:
+        """POST with retries; ``None`` when intake-api could not be reached in time."""
+        try:
+            with self._breaker.calling():
+                return await self._post_with_retries(path, body, headers)
+        except pybreaker.CircuitBreakerError:
+            logger.warning("intake-api circuit open; not calling %s", path)
+        except (RetryError, *_RETRYABLE) as error:
+            logger.warning("intake-api unavailable for %s: %s", path, type(error).__name__)
+        return None
+
+    async def _post_with_retries(
+        self, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_RETRYABLE),
+            stop=stop_after_attempt(self._attempts) | stop_after_delay(self._give_up_after),
+            wait=wait_random_exponential(multiplier=0.25, max=self._max_wait),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                response = await self._http.post(path, json=body, headers=headers)
+                if response.status_code in _RETRYABLE_STATUSES:
+                    raise _RetryableAnswer(str(response.status_code))
+                return response
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+
+def _on_behalf_of(client_ip: str | None) -> dict[str, str]:
+    """intake-api rate-limits per client: tell it which browser this request is for.
+
+    intake-api honours the header only from trusted proxies (uvicorn's ``FORWARDED_ALLOW_IPS``).
+    """
+    return {"X-Forwarded-For": client_ip} if client_ip else {}
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _failure(response: httpx.Response) -> Invalid | Throttled | Refused:
+    if response.status_code == 422:
+        return Invalid(_field_problems(_json(response)))
+    if response.status_code == 429:
+        return Throttled(_retry_after(response))
+    logger.warning("intake-api refused the request with %s", response.status_code)
+    return Refused(response.status_code)
+
+
+def _field_problems(body: dict[str, Any]) -> tuple[FieldProblem, ...]:
+    errors = body.get("errors")
+    if not isinstance(errors, list):
+        return ()
+    problems = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        path = error.get("path") or error.get("pointer") or error.get("loc")
+        message = error.get("message") or error.get("detail") or error.get("msg") or ""
+        if isinstance(path, list):
+            path = ".".join(str(part) for part in path)
+        if isinstance(path, str) and isinstance(message, str):
+            problems.append(FieldProblem(normalise_path(path), message))
+    return tuple(problems)
+
+
+def normalise_path(path: str) -> str:
+    """``/company/contact/email``, ``body.company.contact.email`` → ``company.contact.email``."""
+    parts = [part for part in path.replace("/", ".").lstrip("#").split(".") if part]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _retry_after(response: httpx.Response) -> int:
+    value = response.headers.get("retry-after", "")
+    try:
+        seconds = int(value)
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_SECONDS
+    return max(1, min(seconds, 3600))

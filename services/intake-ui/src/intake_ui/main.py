@@ -1,0 +1,15 @@
+"""Entry point for ``uvicorn intake_ui.main:app_from_environment --factory``."""
+
+from __future__ import annotations
+
+from fasthtml import common as fh
+
+from intake_core.logs import configure_logging
+from intake_ui.app import create_app
+from intake_ui.settings import IntakeUiSettings
+
+
+def app_from_environment() -> fh.FastHTML:
+    settings = IntakeUiSettings()
+    configure_logging("intake-ui", settings.log_level, settings.log_format)
+    return create_app(settings)

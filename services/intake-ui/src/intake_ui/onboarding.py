@@ -1,0 +1,226 @@
+"""Routes of the public two-step form: step 1 (company), step 2 (project), send, sent.
+
+Nothing is kept on the server between steps: each step's form carries the other step's
+answers as hidden fields, so back and forth loses nothing and no personal data sits in a
+cookie. Every route answers a full page to a plain POST and just the form to htmx.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fasthtml import common as fh
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from intake_core.domain.client_id import InvalidClientId, new_client_id, normalise_client_id
+from intake_ui import layout
+from intake_ui import wizard_views as views
+from intake_ui.components import HONEYPOT_FIELD, field
+from intake_ui.fields import field_by_name, step_one_fields
+from intake_ui.intake_api import (
+    IntakeApiClient,
+    Invalid,
+    KeyReused,
+    Refused,
+    SubmitOutcome,
+    Submitted,
+    Throttled,
+    Unavailable,
+)
+from intake_ui.pages import privacy_notice
+from intake_ui.security import csrf_token
+from intake_ui.settings import IntakeUiSettings
+from intake_ui.status import status_form
+from intake_ui.validation import (
+    FieldErrors,
+    FormValues,
+    all_fields,
+    errors_for,
+    read_values,
+    validate_company,
+    validate_consent,
+    validate_engagement,
+    validate_submission,
+)
+
+rt = fh.APIRouter(body_wrap=layout.frame)
+
+TITLE = "Start a project"
+
+
+def _urls() -> views.WizardUrls:
+    return views.WizardUrls(
+        to_project=to_project.to(),
+        back_to_company=back_to_company.to(),
+        send=send_request.to(),
+        privacy=privacy.to(),
+        validate=lambda name: validate_field.to(name=name),
+    )
+
+
+async def _posted(req: Request) -> tuple[FormValues, str, bool]:
+    """The answers, the idempotency key and whether the honeypot was filled."""
+    form = await req.form()
+    values = read_values(form, all_fields())
+    key = form.get(views.IDEMPOTENCY_FIELD)
+    bait = form.get(HONEYPOT_FIELD)
+    return values, _valid_key(key), isinstance(bait, str) and bait.strip() != ""
+
+
+def _valid_key(key: Any) -> str:
+    if isinstance(key, str):
+        try:
+            return str(uuid.UUID(key))
+        except ValueError:
+            pass
+    return ""
+
+
+def _page(section: Any, title: str, status: int = 200) -> Any:
+    return fh.FtResponse((fh.Title(f"{title} · {TITLE}"), section), status_code=status)
+
+
+def _company(req: Request, state: views.WizardState, status: int = 200) -> Any:
+    return _page(views.company_step(state, _urls()), "Step 1 of 2: company", status)
+
+
+def _project(
+    req: Request, state: views.WizardState, settings: IntakeUiSettings, status: int = 200
+) -> Any:
+    section = views.project_step(state, _urls(), settings.privacy_notice_version)
+    return _page(section, "Step 2 of 2: project", status)
+
+
+@rt("/", methods=["get"])
+def index(req: Request) -> Any:
+    return _company(req, views.WizardState(values={}, csrf=csrf_token(req)))
+
+
+@rt("/project", methods=["post"])
+async def to_project(req: Request, settings: IntakeUiSettings) -> Any:
+    values, key, _ = await _posted(req)
+    _, errors = validate_company(values)
+    state = views.WizardState(values=values, csrf=csrf_token(req), errors=errors)
+    if errors:
+        return _company(req, state, status=422)
+    # The key is made once, when step 2 is first shown, and then travels with the form.
+    key = key or str(uuid.uuid4())
+    return _project(req, views.WizardState(values, csrf_token(req), key), settings)
+
+
+@rt("/company", methods=["post"])
+async def back_to_company(req: Request) -> Any:
+    values, key, _ = await _posted(req)
+    return _company(req, views.WizardState(values, csrf_token(req), key))
+
+
+@rt("/send", methods=["post"])
+async def send_request(req: Request, api: IntakeApiClient, settings: IntakeUiSettings) -> Any:
+    values, key, caught = await _posted(req)
+    if caught:
+        # A bot filled the invisible field: let it believe it succeeded, send nothing.
+        return fh.Redirect(submitted.to(client_id=new_client_id()))
+    key = key or str(uuid.uuid4())
+    submission, errors = validate_submission(values, settings.privacy_notice_version)
+    if submission is None:
+        return _show_errors(req, values, key, errors, settings)
+    body = submission.model_dump(mode="json", by_alias=True, exclude_none=True)
+    outcome = await api.submit(body, key, req.client.host if req.client else None)
+    return _after_send(req, outcome, values, key, settings)
+
+
+def _show_errors(
+    req: Request, values: FormValues, key: str, errors: FieldErrors, settings: IntakeUiSettings,
+    problem: str | None = None,
+) -> Any:  # fmt: skip
+    state = views.WizardState(values, csrf_token(req), key, errors, problem)
+    if errors_for(errors, step_one_fields()):
+        return _company(req, state, status=422)
+    return _project(req, state, settings, status=422)
+
+
+def _after_send(
+    req: Request, outcome: SubmitOutcome, values: FormValues, key: str, settings: IntakeUiSettings
+) -> Any:
+    csrf = csrf_token(req)
+    match outcome:
+        case Submitted(client_id):
+            return fh.Redirect(submitted.to(client_id=client_id))
+        case Invalid(problems):
+            known = {p.path: p.message for p in problems if field_by_name(p.path)}
+            problem = None if known else "Some answers were not accepted. Check them and try again."
+            return _show_errors(req, values, key, known, settings, problem)
+        case Throttled(seconds):
+            message = (
+                f"There have been too many attempts. Please wait {seconds} seconds, then press "
+                "“Send request” again. Your answers are kept."
+            )
+            state = views.WizardState(values, csrf, key, problem=message,
+                                      problem_title="Too many attempts")  # fmt: skip
+            return _project(req, state, settings, status=429)
+        case KeyReused():
+            message = (
+                "Your answers changed after an earlier attempt that may have reached us. "
+                "Press “Send request” again to send them as a new request."
+            )
+            state = views.WizardState(values, csrf, str(uuid.uuid4()), problem=message)
+            return _project(req, state, settings, status=409)
+        case Unavailable():
+            message = (
+                "Our service is not responding right now. Your answers are kept: press "
+                "“Send request” again in a moment. Your request will never be registered twice."
+            )
+            state = views.WizardState(values, csrf, key, problem=message)
+            return _project(req, state, settings, status=503)
+        case Refused(status):
+            message = (
+                "Your request could not be accepted as sent. Check your answers and try again."
+            )
+            state = views.WizardState(values, csrf, key, problem=message)
+            return _project(req, state, settings, status=422 if status < 500 else 503)
+
+
+@rt("/fields/{name}", methods=["post"])
+async def validate_field(req: Request, name: str, settings: IntakeUiSettings) -> Any:
+    """htmx inline check of one field, judged with the same models as the whole form."""
+    spec = field_by_name(name)
+    if spec is None:
+        raise HTTPException(404)
+    values, _, _ = await _posted(req)
+    if spec in step_one_fields():
+        _, errors = validate_company(values)
+    elif name.startswith("consent."):
+        _, errors = validate_consent(values, settings.privacy_notice_version)
+    else:
+        _, errors = validate_engagement(values)
+    label = None
+    if name.startswith("consent."):
+        label = (
+            f"I have read and accept the privacy notice (version {settings.privacy_notice_version})"
+        )
+    validate_url = validate_field.to(name=name)
+    return field(
+        spec, values.get(name, ""), errors.get(name), validate_url=validate_url, label=label
+    )
+
+
+@rt("/submitted/{client_id}", methods=["get"])
+def submitted(client_id: str) -> Any:
+    try:
+        canonical = normalise_client_id(client_id)
+    except InvalidClientId:
+        raise HTTPException(404) from None
+    section = views.submitted(canonical, status_url=status_form.to())
+    return (fh.Title(f"Request sent · {TITLE}"), section)
+
+
+@rt("/privacy", methods=["get"])
+def privacy(settings: IntakeUiSettings) -> Any:
+    return (fh.Title("Privacy notice"), privacy_notice(settings.privacy_notice_version))
+
+
+@rt("/healthz", methods=["get"])
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,90 @@
+"""What keeps the pages safe: security headers, a strict CSP, CSRF tokens, a body size limit."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def security_headers(*, https: bool) -> dict[str, str]:
+    """Headers for every response; a response that sets its own Cache-Control keeps it."""
+    headers = {
+        "content-security-policy": CONTENT_SECURITY_POLICY,
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "referrer-policy": "no-referrer",
+        "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+        "cross-origin-opener-policy": "same-origin",
+        "cross-origin-resource-policy": "same-origin",
+        "cache-control": "no-store",
+    }
+    if https:
+        headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+CSRF_FIELD = "csrf_token"
+_CSRF_SESSION_KEY = "csrf"
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The session's CSRF token, created on first use. The cookie holds nothing else."""
+    token = conn.session.get(_CSRF_SESSION_KEY)
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        conn.session[_CSRF_SESSION_KEY] = token
+    return token
+
+
+async def require_csrf_token(req: Request) -> None:
+    """Beforeware: every POST must echo the session's token (synchroniser token pattern)."""
+    if req.method != "POST":
+        return
+    form = await req.form()
+    sent = form.get(CSRF_FIELD)
+    expected = req.session.get(_CSRF_SESSION_KEY)
+    if not (
+        isinstance(sent, str)
+        and isinstance(expected, str)
+        and hmac.compare_digest(sent.encode(), expected.encode())
+    ):
+        raise HTTPException(403, "The form could not be verified.")
+
+
+class BodySizeLimit:
+    """Answers 413 to request bodies over ``max_bytes``, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        declared_size = int(declared) if declared.isdigit() else 0
+        received = 0
+
+        # Raised while the app reads the body, so the app's own 413 page answers.
+        async def counting_receive() -> Message:
+            nonlocal received
+            if declared_size > self._max:
+                raise HTTPException(413, "The form is too large.")
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max:
+                    raise HTTPException(413, "The form is too large.")
+            return message
+
+        await self._app(scope, counting_receive, send)

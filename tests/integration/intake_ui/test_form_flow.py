@@ -1,0 +1,317 @@
+"""Routes of the two-step form against a fake intake-api served through httpx.ASGITransport."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from bs4 import BeautifulSoup
+from intake_ui_testkit import COMPANY, ENGAGEMENT, FakeIntakeApi, Scripted, post, start
+from starlette.testclient import TestClient
+
+from intake_core.domain.client_id import is_client_id
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+def value_of(page: BeautifulSoup, name: str) -> str | None:
+    element = page.find(attrs={"name": name})
+    if element is None:
+        return None
+    if element.name == "textarea":
+        return element.text
+    if element.name == "select":
+        chosen = element.find("option", selected=True)
+        return chosen["value"] if chosen else None
+    if element.get("type") == "checkbox":
+        return element.get("value") if element.has_attr("checked") else ""
+    return element.get("value")
+
+
+def error_of(page: BeautifulSoup, name: str) -> str | None:
+    element = page.find(attrs={"name": name})
+    assert element is not None, name
+    described = element.get("aria-describedby", "")
+    error_id = next((i for i in described.split() if i.endswith("-error")), None)
+    if error_id is None:
+        return None
+    assert element.get("aria-invalid") == "true"
+    return page.find(id=error_id).get_text(strip=True)
+
+
+def step_two(client: TestClient) -> tuple[str, BeautifulSoup]:
+    csrf = start(client)
+    response = post(client, "/project", {**COMPANY, "csrf_token": csrf})
+    assert response.status_code == 200
+    return csrf, soup(response.text)
+
+
+def test_the_first_page_is_step_one_with_a_label_for_every_field(client: TestClient) -> None:
+    page = soup(client.get("/").text)
+    assert page.find("li", attrs={"aria-current": "step"}).get_text(" ", strip=True).startswith("1")
+    for name in COMPANY:
+        control = page.find(attrs={"name": name})
+        assert control is not None, name
+        assert page.find("label", attrs={"for": control["id"]}), name
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_step_one_errors_keep_everything_typed(client: TestClient, htmx: bool) -> None:
+    csrf = start(client)
+    typed = {**COMPANY, "company.contact.email": "not-an-email", "company.name": ""}
+    response = post(client, "/project", {**typed, "csrf_token": csrf}, htmx=htmx)
+
+    assert response.status_code == 422
+    page = soup(response.text)
+    assert (page.find("html") is None) == htmx, "htmx gets just the form, a browser a page"
+    assert error_of(page, "company.name") == "Enter the company name."
+    assert "email address like" in error_of(page, "company.contact.email")
+    assert error_of(page, "company.address.city") is None
+    for name, value in typed.items():
+        assert value_of(page, name) == value, name
+    assert page.find(attrs={"role": "alert"}) is not None
+
+
+def test_a_valid_step_one_shows_step_two_carrying_step_one(client: TestClient) -> None:
+    _, page = step_two(client)
+    assert page.find("li", attrs={"aria-current": "step"}).get_text(" ", strip=True).startswith("2")
+    for name, value in COMPANY.items():
+        hidden = page.find("input", attrs={"name": name, "type": "hidden"})
+        if value:
+            assert hidden is not None and hidden["value"] == value, name
+    key = page.find("input", attrs={"name": "idempotencyKey"})["value"]
+    assert uuid.UUID(key)
+    assert page.find("a", href="/privacy") is not None
+
+
+def test_back_and_forth_loses_nothing(client: TestClient) -> None:
+    csrf, page = step_two(client)
+    key = value_of(page, "idempotencyKey")
+    answers = {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf}
+    back = soup(post(client, "/company", answers).text)
+    for name, value in {**COMPANY, **ENGAGEMENT}.items():
+        assert value_of(back, name) == value, name
+    forth = soup(post(client, "/project", {**answers}).text)
+    for name, value in {**COMPANY, **ENGAGEMENT}.items():
+        assert value_of(forth, name) == value, name
+    assert value_of(forth, "idempotencyKey") == key
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_successful_submit_sends_the_key_and_shows_the_client_id(
+    client: TestClient, fake_api: FakeIntakeApi, htmx: bool
+) -> None:
+    csrf, page = step_two(client)
+    key = value_of(page, "idempotencyKey")
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf}
+    response = post(client, "/send", data, htmx=htmx)
+
+    location = response.headers["hx-redirect" if htmx else "location"]
+    assert response.status_code == (200 if htmx else 303)
+    client_id = location.removeprefix("/submitted/")
+    assert is_client_id(client_id)
+    [arrival] = fake_api.submissions()
+    assert arrival.idempotency_key == key
+    # intake-api rate-limits per browser, so the UI says whose request it forwards.
+    assert arrival.forwarded_for == "testclient"
+    assert arrival.body["company"]["contact"]["phone"] == "+442079460958"
+    assert arrival.body["consent"] == {"accepted": True, "privacyNoticeVersion": "2026-01"}
+    assert "line2" not in arrival.body["company"]["address"]
+
+    done = soup(client.get(location).text)
+    assert done.find(id="client-id").get_text(strip=True) == client_id
+    assert done.find("button", attrs={"data-copy-target": "client-id"}).has_attr("hidden")
+
+
+def test_step_two_errors_keep_everything(client: TestClient, fake_api: FakeIntakeApi) -> None:
+    csrf, page = step_two(client)
+    data = {**COMPANY, **ENGAGEMENT, "consent.accepted": "", "engagement.scope": "  ",
+            "idempotencyKey": value_of(page, "idempotencyKey"), "csrf_token": csrf}  # fmt: skip
+    response = post(client, "/send", data)
+    assert response.status_code == 422
+    page = soup(response.text)
+    assert "privacy notice" in error_of(page, "consent.accepted")
+    assert error_of(page, "engagement.scope") == "Enter the scope."
+    assert value_of(page, "engagement.timeline") == "1-3-months"
+    assert fake_api.submissions() == []
+
+
+def test_api_422_is_shown_next_to_the_field(client: TestClient, fake_api: FakeIntakeApi) -> None:
+    fake_api.script(
+        Scripted(422, {"errors": [{"path": "company.contact.email", "message": "Taken?"}]})
+    )
+    csrf, page = step_two(client)
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": value_of(page, "idempotencyKey"),
+            "csrf_token": csrf}  # fmt: skip
+    response = post(client, "/send", data, htmx=True)
+    assert response.status_code == 422
+    page = soup(response.text)
+    assert error_of(page, "company.contact.email") == "Taken?"
+    assert value_of(page, "company.contact.email") == "ada@example.com"
+    assert value_of(page, "engagement.scope") == ENGAGEMENT["engagement.scope"]
+
+
+def test_api_422_on_a_step_two_field(client: TestClient, fake_api: FakeIntakeApi) -> None:
+    fake_api.script(Scripted(422, {"errors": [{"path": "/engagement/scope", "message": "No."}]}))
+    csrf, page = step_two(client)
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": value_of(page, "idempotencyKey"),
+            "csrf_token": csrf}  # fmt: skip
+    page = soup(post(client, "/send", data).text)
+    assert error_of(page, "engagement.scope") == "No."
+
+
+def test_429_asks_to_wait(client: TestClient, fake_api: FakeIntakeApi) -> None:
+    fake_api.script(Scripted(429, {"title": "Too Many Requests"}, {"Retry-After": "42"}))
+    csrf, page = step_two(client)
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": value_of(page, "idempotencyKey"),
+            "csrf_token": csrf}  # fmt: skip
+    response = post(client, "/send", data)
+    assert response.status_code == 429
+    assert "wait 42 seconds" in response.text
+    assert value_of(soup(response.text), "engagement.scope") == ENGAGEMENT["engagement.scope"]
+
+
+def test_503_is_retried_with_the_same_key_then_succeeds(
+    client: TestClient, fake_api: FakeIntakeApi
+) -> None:
+    fake_api.script(Scripted(503, {"title": "Unavailable"}, {"Retry-After": "1"}))
+    csrf, page = step_two(client)
+    key = value_of(page, "idempotencyKey")
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf}
+    response = post(client, "/send", data)
+    assert response.status_code == 303
+    assert [a.idempotency_key for a in fake_api.submissions()] == [key, key]
+
+
+def test_persistent_503_keeps_input_and_a_resubmit_reuses_the_key(
+    client: TestClient, fake_api: FakeIntakeApi
+) -> None:
+    fake_api.script(*[Scripted(503)] * 3)
+    csrf, page = step_two(client)
+    key = value_of(page, "idempotencyKey")
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf}
+    response = post(client, "/send", data)
+
+    assert response.status_code == 503
+    page = soup(response.text)
+    assert "not responding" in page.find(attrs={"role": "alert"}).get_text()
+    for name, value in {**COMPANY, **ENGAGEMENT}.items():
+        assert value_of(page, name) == value, name
+    assert value_of(page, "idempotencyKey") == key
+
+    again = post(client, "/send", {**data, "idempotencyKey": value_of(page, "idempotencyKey")})
+    assert again.status_code == 303
+    assert {a.idempotency_key for a in fake_api.submissions()} == {key}
+    assert len(fake_api.records) == 1
+
+
+def test_a_resubmit_after_success_gives_the_same_client_id(
+    client: TestClient, fake_api: FakeIntakeApi
+) -> None:
+    csrf, page = step_two(client)
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": value_of(page, "idempotencyKey"),
+            "csrf_token": csrf}  # fmt: skip
+    first = post(client, "/send", data).headers["location"]
+    second = post(client, "/send", data).headers["location"]
+    assert first == second
+    assert len(fake_api.records) == 1
+
+
+def test_409_offers_a_fresh_key(client: TestClient, fake_api: FakeIntakeApi) -> None:
+    fake_api.script(Scripted(409, {"title": "Conflict"}))
+    csrf, page = step_two(client)
+    key = value_of(page, "idempotencyKey")
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf}
+    response = post(client, "/send", data)
+    assert response.status_code == 409
+    new_key = value_of(soup(response.text), "idempotencyKey")
+    assert new_key and new_key != key
+
+
+def test_the_honeypot_fakes_success_without_submitting(
+    client: TestClient, fake_api: FakeIntakeApi
+) -> None:
+    csrf, _ = step_two(client)
+    data = {**COMPANY, **ENGAGEMENT, "website": "http://spam.example", "csrf_token": csrf}
+    response = post(client, "/send", data)
+    assert response.status_code == 303
+    assert is_client_id(response.headers["location"].removeprefix("/submitted/"))
+    assert fake_api.arrivals == []
+
+
+@pytest.mark.parametrize("path", ["/project", "/company", "/send", "/status",
+                                  "/fields/company.name", "/admin/dev-sign-in"])  # fmt: skip
+@pytest.mark.parametrize("token", [None, "", "forged-token-forged-token-forged-token"])
+def test_posts_without_a_valid_csrf_token_are_refused(
+    client: TestClient, fake_api: FakeIntakeApi, path: str, token: str | None
+) -> None:
+    start(client)
+    data = {**COMPANY, **ENGAGEMENT}
+    if token is not None:
+        data["csrf_token"] = token
+    response = post(client, path, data)
+    assert response.status_code == 403
+    assert "expired" in response.text
+    assert fake_api.arrivals == []
+
+
+def test_a_token_from_another_session_is_refused(
+    client: TestClient, fake_api: FakeIntakeApi
+) -> None:
+    csrf = start(client)
+    client.cookies.clear()
+    start(client)
+    assert post(client, "/project", {**COMPANY, "csrf_token": csrf}).status_code == 403
+
+
+def test_hostile_input_is_shown_escaped(client: TestClient) -> None:
+    csrf = start(client)
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    response = post(client, "/project", {**COMPANY, "company.name": hostile,
+                                         "company.contact.email": hostile, "csrf_token": csrf})  # fmt: skip
+    assert response.status_code == 422
+    assert "<script>alert(1)</script>" not in response.text
+    assert "<img src=x" not in response.text
+    page = soup(response.text)
+    assert value_of(page, "company.name") == hostile
+    assert page.find("script", string=re.compile("alert")) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a" * 20_001, "line\r\nbreak", "\u202eevil", "\x00", "😀" * 300, "　", "%00", "=HYPERLINK()"],
+)
+def test_odd_input_never_breaks_a_page(client: TestClient, value: str) -> None:
+    csrf = start(client)
+    for path in ("/project", "/company", "/send", "/fields/company.name", "/status"):
+        data = {**COMPANY, **ENGAGEMENT, "company.name": value, "engagement.scope": value,
+                "clientId": value, "email": value, "idempotencyKey": value, "csrf_token": csrf}  # fmt: skip
+        response = post(client, path, data)
+        assert response.status_code < 500, (path, response.status_code)
+
+
+def test_oversized_bodies_get_413(client: TestClient) -> None:
+    csrf = start(client)
+    response = post(
+        client, "/project", {**COMPANY, "company.name": "x" * 300_000, "csrf_token": csrf}
+    )
+    assert response.status_code == 413
+    assert "Too much text" in response.text
+
+
+def test_multipart_and_json_bodies_are_handled(client: TestClient) -> None:
+    csrf = start(client)
+    multipart = client.post("/project", data={**COMPANY, "csrf_token": csrf},
+                            files={"company.name": ("a.txt", b"file")})  # fmt: skip
+    assert multipart.status_code == 422
+    as_json = client.post("/project", json={**COMPANY, "csrf_token": csrf})
+    assert as_json.status_code < 500
+    garbage = client.post(
+        "/project",
+        content=b"\xff\xfe%%%",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert garbage.status_code == 403

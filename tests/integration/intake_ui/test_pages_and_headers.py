@@ -1,0 +1,216 @@
+"""Headers, static assets, status lookup, admin, inline field checks, and an intake-api that
+is really down or slow: that last group serves the fake with a real uvicorn on a free port."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from intake_ui_testkit import (
+    COMPANY,
+    ENGAGEMENT,
+    FakeIntakeApi,
+    Scripted,
+    ServerThread,
+    csrf_of,
+    free_port,
+    post,
+    start,
+)
+from starlette.testclient import TestClient
+
+from intake_ui.app import create_app
+from intake_ui.intake_api import IntakeApiClient
+from intake_ui.security import CONTENT_SECURITY_POLICY
+from intake_ui.settings import IntakeUiSettings
+
+PAGES = ["/", "/status", "/privacy", "/admin", "/nope", "/submitted/CL-0000-0000-0000"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_has_the_csp_and_security_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"
+    assert "<script>" not in response.text and "<style" not in response.text
+    assert " style=" not in response.text and " on" + "click=" not in response.text
+
+
+def test_pages_load_only_fingerprinted_local_assets(client: TestClient) -> None:
+    html = client.get("/").text
+    urls = re.findall(r'(?:src|href)="([^"#]+)"', html)
+    assets = [url for url in urls if url.startswith("/static/")]
+    assert {re.sub(r"\.[0-9a-f]{12}\.", ".", url) for url in assets} == {
+        "/static/favicon.svg", "/static/vendor/pico.min.css", "/static/app.css",
+        "/static/vendor/htmx.min.js", "/static/app.js",
+    }  # fmt: skip
+    assert not [url for url in urls if "//" in url]
+    for url in assets:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert "set-cookie" not in response.headers
+        assert response.headers["etag"]
+        assert (
+            client.get(url, headers={"if-none-match": response.headers["etag"]}).status_code == 304
+        )
+    meta = BeautifulSoup(html, "html.parser").find("meta", attrs={"name": "htmx-config"})
+    assert '"allowEval": false' in meta["content"] and '"selfRequestsOnly": true' in meta["content"]
+
+
+def test_unknown_or_stale_assets_are_404(client: TestClient) -> None:
+    assert client.get("/static/app.css").status_code == 404
+    assert client.get("/static/app.000000000000.css").status_code == 404
+    assert client.get("/static/../settings.py").status_code == 404
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_privacy_notice_is_versioned(client: TestClient) -> None:
+    assert "Version 2026-01" in client.get("/privacy").text
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_inline_validation_returns_just_the_field(client: TestClient, htmx: bool) -> None:
+    csrf = start(client)
+    data = {**COMPANY, "company.contact.email": "nope", "csrf_token": csrf}
+    response = post(client, "/fields/company.contact.email", data, htmx=True)
+    field = BeautifulSoup(response.text, "html.parser").find("div", class_="field")
+    assert field["id"] == "company-contact-email-field"
+    assert field["hx-target"] == "this" and field["hx-swap"] == "outerHTML"
+    assert field.find("input")["aria-invalid"] == "true"
+    assert field.find("input")["value"] == "nope"
+    fine = post(client, "/fields/company.contact.email", {**COMPANY, "csrf_token": csrf}, htmx=True)
+    assert "aria-invalid" not in fine.text
+    unknown = post(client, "/fields/company.secret", {"csrf_token": csrf}, htmx=True)
+    assert unknown.status_code == 404
+
+
+def test_inline_validation_judges_the_phone_with_the_country(client: TestClient) -> None:
+    csrf = start(client)
+    data = {**COMPANY, "company.contact.phone": "020 7946 0958", "csrf_token": csrf}
+    assert "aria-invalid" not in post(client, "/fields/company.contact.phone", data, htmx=True).text
+    data["company.address.country"] = "US"
+    assert "aria-invalid" in post(client, "/fields/company.contact.phone", data, htmx=True).text
+
+
+def _submit(client: TestClient) -> str:
+    csrf = start(client)
+    page = post(client, "/project", {**COMPANY, "csrf_token": csrf}).text
+    key = re.search(r'name="idempotencyKey" value="([^"]+)"', page).group(1)
+    data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf}
+    return post(client, "/send", data).headers["location"].removeprefix("/submitted/")
+
+
+def test_status_lookup_shows_the_status(client: TestClient) -> None:
+    client_id = _submit(client)
+    csrf = csrf_of(client.get("/status").text)
+    typed = client_id.lower().replace("-", "")
+    response = post(client, "/status", {"clientId": typed, "email": "ada@example.com",
+                                        "csrf_token": csrf}, htmx=True)  # fmt: skip
+    assert response.status_code == 200
+    assert "Received" in response.text
+
+
+def test_status_lookup_not_found_is_neutral(client: TestClient) -> None:
+    client_id = _submit(client)
+    csrf = csrf_of(client.get("/status").text)
+    response = post(client, "/status", {"clientId": client_id, "email": "eve@example.com",
+                                        "csrf_token": csrf})  # fmt: skip
+    assert "could not find a request with that Client ID and email" in response.text
+
+
+def test_status_lookup_validates_before_asking(client: TestClient, fake_api: FakeIntakeApi) -> None:
+    csrf = csrf_of(client.get("/status").text)
+    response = post(client, "/status", {"clientId": "CL-0000-0000-0001", "email": "x",
+                                        "csrf_token": csrf})  # fmt: skip
+    assert response.status_code == 422
+    assert "typo" in response.text and "email address like" in response.text
+    assert fake_api.arrivals == []
+
+
+def test_status_lookup_throttled(client: TestClient, fake_api: FakeIntakeApi) -> None:
+    fake_api.script(Scripted(429, headers={"Retry-After": "7"}))
+    csrf = csrf_of(client.get("/status").text)
+    response = post(client, "/status", {"clientId": "CL-0000-0000-0000", "email": "a@example.com",
+                                        "csrf_token": csrf})  # fmt: skip
+    assert response.status_code == 429 and "wait 7 seconds" in response.text
+
+
+def test_admin_without_a_session_shows_sign_in_with_dev_sign_in(client: TestClient) -> None:
+    page = client.get("/admin")
+    assert "Entra ID" in page.text and "Dev sign-in" in page.text
+    csrf = csrf_of(page.text)
+    signed_in = post(client, "/admin/dev-sign-in", {"csrf_token": csrf})
+    assert signed_in.status_code == 303
+    assert "Signed in as dev-staff" in client.get("/admin").text
+    post(client, "/admin/sign-out", {"csrf_token": csrf})
+    assert "Dev sign-in" in client.get("/admin").text
+
+
+def test_admin_outside_dev_offers_no_dev_sign_in(fake_api: FakeIntakeApi) -> None:
+    settings = IntakeUiSettings(environment="prod", UI_SESSION_SECRET="s" * 40)
+    app = create_app(settings, deps=IntakeApiClient(httpx.AsyncClient()))
+    with TestClient(app, follow_redirects=False) as client:
+        page = client.get("/admin")
+        assert "Entra ID" in page.text and "Dev sign-in" not in page.text
+        assert page.headers["strict-transport-security"].startswith("max-age=")
+        form = client.get("/")
+        assert "; secure" in form.headers["set-cookie"].lower()
+        client.cookies.set("intake_ui_session", form.cookies["intake_ui_session"])
+        refused = post(client, "/admin/dev-sign-in", {"csrf_token": csrf_of(form.text)})
+        assert refused.status_code == 404
+
+
+def test_the_session_cookie_holds_no_personal_data(client: TestClient) -> None:
+    _submit(client)
+    app = client.app
+    session = app.decode_session(client.cookies.get("intake_ui_session"))
+    assert set(session) == {"csrf"}
+
+
+def _real_api_client(url: str, timeout: float) -> IntakeApiClient:
+    http = httpx.AsyncClient(base_url=url, timeout=timeout)
+    return IntakeApiClient(http, attempts=2, max_wait_seconds=0.01)
+
+
+def test_a_slow_intake_api_keeps_input_and_a_retry_reuses_the_key() -> None:
+    fake = FakeIntakeApi()
+    fake.script(Scripted(0, delay_seconds=1.0), Scripted(0, delay_seconds=1.0))
+    with ServerThread(fake.app()) as server:
+        app = create_app(
+            IntakeUiSettings(environment="test"), deps=_real_api_client(server.url, 0.3)
+        )
+        with TestClient(app, follow_redirects=False) as client:
+            csrf = start(client)
+            page = post(client, "/project", {**COMPANY, "csrf_token": csrf}).text
+            key = re.search(r'name="idempotencyKey" value="([^"]+)"', page).group(1)
+            data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf}
+            slow = post(client, "/send", data)
+            assert slow.status_code == 503
+            assert "Ada Lovelace" in slow.text and key in slow.text
+            again = post(client, "/send", data)
+            assert again.status_code == 303
+    keys = {arrival.idempotency_key for arrival in fake.submissions()}
+    assert keys == {key}
+    # The slow requests may have completed on the server: still one record for the key.
+    assert len(fake.by_key) == 1
+
+
+def test_an_unreachable_intake_api_keeps_input() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    app = create_app(IntakeUiSettings(environment="test"), deps=_real_api_client(url, 0.5))
+    with TestClient(app, follow_redirects=False) as client:
+        csrf = start(client)
+        data = {**COMPANY, **ENGAGEMENT, "idempotencyKey": "", "csrf_token": csrf}
+        response = post(client, "/send", data)
+        assert response.status_code == 503
+        assert "not responding" in response.text
+        assert re.search(r'name="idempotencyKey" value="[0-9a-f-]{36}"', response.text)

@@ -1,0 +1,94 @@
+"""Components render labels, ids, browser checks and errors (parsed with html.parser via bs4)."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from fasthtml import common as fh
+
+from intake_ui.components import error_summary, field, honeypot, step_indicator
+from intake_ui.fields import CONSENT, field_by_name, step_one_fields, step_two_fields
+
+
+def render(component: object) -> BeautifulSoup:
+    return BeautifulSoup(fh.to_xml(component), "html.parser")
+
+
+@pytest.mark.parametrize("spec", [*step_one_fields(), *step_two_fields()], ids=lambda s: s.name)
+def test_every_field_has_a_visible_label_pointing_at_it(spec: object) -> None:
+    html = render(field(spec))
+    control = html.find(attrs={"name": spec.name})
+    assert control["id"] == spec.id
+    label = html.find("label", attrs={"for": spec.id})
+    assert label is not None and label.get_text(strip=True)
+    assert control.has_attr("required") == spec.required
+    assert not control.has_attr("aria-invalid")
+
+
+def test_browser_checks_come_from_html_attributes() -> None:
+    email = render(field(field_by_name("company.contact.email"))).find("input")
+    assert email["type"] == "email" and email["maxlength"] == "254"
+    phone = render(field(field_by_name("company.contact.phone"))).find("input")
+    assert phone["type"] == "tel"
+    size = render(field(field_by_name("company.size"))).find("input")
+    assert size["type"] == "number" and size["min"] == "1"
+    scope = render(field(field_by_name("engagement.scope"))).find("textarea")
+    assert scope["maxlength"] == "5000"
+
+
+def test_an_error_sits_next_to_its_field_and_is_announced() -> None:
+    spec = field_by_name("company.contact.email")
+    html = render(field(spec, "nope", "Enter an email address.", validate_url="/fields/x"))
+    control = html.find("input")
+    assert control["aria-invalid"] == "true"
+    assert control["value"] == "nope"
+    described = control["aria-describedby"].split()
+    assert html.find(id=described[0]).get_text() == "Enter an email address."
+    assert html.find(id=described[1]).get_text().startswith("We only use it")
+    wrapper = html.find("div", class_="field")
+    assert wrapper["hx-post"] == "/fields/x" and wrapper["hx-target"] == "this"
+    assert wrapper["hx-swap"] == "outerHTML"
+
+
+def test_selects_keep_the_choice_and_show_human_labels() -> None:
+    html = render(field(field_by_name("engagement.timeline"), "1-3-months"))
+    chosen = html.find("option", selected=True)
+    assert chosen["value"] == "1-3-months" and chosen.get_text() == "In 1 to 3 months"
+    countries = render(field(field_by_name("company.address.country"), "GB"))
+    assert countries.find("option", selected=True).get_text() == "United Kingdom"
+
+
+def test_text_is_escaped() -> None:
+    hostile = '"><script>alert(1)</script>'
+    html = fh.to_xml(field(field_by_name("company.name"), hostile, hostile))
+    assert "<script>" not in html
+    assert render(field(field_by_name("company.name"), hostile)).find("input")["value"] == hostile
+
+
+def test_the_consent_checkbox_keeps_its_state() -> None:
+    ticked = render(field(CONSENT, "yes")).find("input")
+    assert ticked.has_attr("checked") and ticked["type"] == "checkbox"
+    assert not render(field(CONSENT, "")).find("input").has_attr("checked")
+
+
+def test_error_summary_links_to_each_field_in_form_order() -> None:
+    errors = {"company.contact.email": "Bad.", "company.name": "Missing."}
+    html = render(error_summary(errors, step_one_fields()))
+    links = [a["href"] for a in html.find_all("a")]
+    assert links == ["#company-name", "#company-contact-email"]
+    assert html.find(attrs={"role": "alert"}) is not None
+    assert error_summary({}, step_one_fields()) is None
+
+
+def test_step_indicator_marks_the_current_step() -> None:
+    html = render(step_indicator(2))
+    current = html.find("li", attrs={"aria-current": "step"})
+    assert "Project" in current.get_text()
+    assert html.find("nav")["aria-label"] == "Step 2 of 2"
+
+
+def test_the_honeypot_is_hidden_from_people_and_assistive_tech() -> None:
+    html = render(honeypot())
+    assert html.find("div")["aria-hidden"] == "true"
+    assert html.find("input")["tabindex"] == "-1"
+    assert html.find("input")["autocomplete"] == "off"
