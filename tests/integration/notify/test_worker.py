@@ -97,3 +97,41 @@ async def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
         exposition = await client.get("/metrics")
     assert exposition.status_code == 200
     assert 'notify_messages_total{outcome="sent"} 1.0' in exposition.text
+
+
+async def test_an_open_breaker_leaves_messages_queued_until_the_mailer_recovers(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore, local_queue: LocalQueue
+) -> None:
+    import pybreaker
+
+    from intake_notify.mailers import ResilientMailer
+
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=1)
+    flaky = FlakyMailer(settings.mail_dir, failures=10_000)
+    mailer = ResilientMailer(
+        flaky,
+        attempts=1,
+        breaker=pybreaker.CircuitBreaker(fail_max=2, reset_timeout=0.5, name="test-mailer"),
+    )
+    worker = NotifyWorker(local_queue, sqlite_store, mailer, settings, admits=mailer.admits)
+    await local_queue.publish(submission_created(make_submission()))
+    running = asyncio.create_task(worker.run())
+
+    async def breaker_open() -> bool:
+        return not mailer.accepting
+
+    await wait_until(breaker_open)
+    await asyncio.sleep(0.3)  # while open, the worker must not take the message again
+    assert await local_queue.dead_letters() == []
+    attempts_while_down = 10_000 - flaky.failures
+    assert attempts_while_down <= 3  # fixture queue dead-letters at 3 deliveries
+
+    flaky.failures = 0  # the mail server is back
+
+    async def sent() -> bool:
+        return len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+    await wait_until(sent)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    assert await local_queue.dead_letters() == []

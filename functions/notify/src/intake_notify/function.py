@@ -11,10 +11,10 @@ import logging
 
 import azure.functions as func
 
-from intake_core.adapters.file_mailer import FileMailer
 from intake_core.bootstrap import open_store
 from intake_core.ports import Mailer, SubmissionStore
 from intake_notify.handler import Poison, handle_message
+from intake_notify.mailers import open_mailer
 from intake_notify.settings import NotifySettings
 
 QUEUE_SETTING = "%SERVICEBUS_QUEUE_NAME%"
@@ -36,7 +36,7 @@ class _Clients:
         if cls.settings is None or cls.store is None or cls.mailer is None:
             cls.settings = NotifySettings()
             cls.store = await open_store(cls.settings)
-            cls.mailer = FileMailer(cls.settings.mail_dir)
+            cls.mailer = open_mailer(cls.settings)
         return cls.settings, cls.store, cls.mailer
 
 

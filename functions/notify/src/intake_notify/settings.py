@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from intake_core.domain.models import ServiceType
 from intake_core.settings import CommonSettings
@@ -21,13 +21,34 @@ class NotifySettings(CommonSettings):
     worker_concurrency: int = Field(default=8, ge=1, le=64)
     shutdown_grace_seconds: float = 20.0
 
+    # MAILER=smtp
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    # MAILER=acs: managed identity unless a key is given (emulators and tests)
+    acs_endpoint: str | None = None
+    acs_key: SecretStr | None = None
+
+    # Resilience of every mailer: bounded retries with jitter, then a breaker.
+    mail_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_attempts: int = Field(default=3, ge=1, le=10)
+    mail_breaker_failures: int = Field(default=5, ge=1)
+    mail_breaker_reset_seconds: float = Field(default=30.0, gt=0)
+
     def recipients_for(self, service_type: ServiceType) -> tuple[str, ...]:
         extra = self.routes.get(service_type, ())
         return tuple(dict.fromkeys((*self.sales_team, *extra)))
 
     @model_validator(mode="after")
-    def _mailer_available(self) -> Self:
-        # SMTP and ACS mailers arrive with issue #5; refuse clearly rather than half-work.
-        if self.mailer != "file":
-            raise ValueError(f"MAILER={self.mailer} is not available in this build; use file")
+    def _mailer_configured(self) -> Self:
+        if self.mailer == "smtp" and not self.smtp_host:
+            raise ValueError("MAILER=smtp needs SMTP_HOST")
+        if self.mailer == "acs" and not self.acs_endpoint:
+            raise ValueError("MAILER=acs needs ACS_ENDPOINT")
+        if self.mailer == "file" and not self.is_dev:
+            raise ValueError(
+                f"MAILER=file writes .eml files; use smtp or acs in {self.environment}"
+            )
         return self

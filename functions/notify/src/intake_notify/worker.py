@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from prometheus_client import (
@@ -24,11 +24,11 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from intake_core.adapters.file_mailer import FileMailer
 from intake_core.bootstrap import open_queue, open_store
 from intake_core.logs import configure_logging
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
 from intake_notify.handler import Handled, Poison, handle_message
+from intake_notify.mailers import close_mailer, open_mailer
 from intake_notify.settings import NotifySettings
 
 log = logging.getLogger("intake_notify.worker")
@@ -56,12 +56,14 @@ class NotifyWorker:
         mailer: Mailer,
         settings: NotifySettings,
         metrics: WorkerMetrics | None = None,
+        admits: Callable[[int], int] = lambda wanted: wanted,
     ) -> None:
         self._consumer = consumer
         self._store = store
         self._mailer = mailer
         self._settings = settings
         self.metrics = metrics or WorkerMetrics()
+        self._admits = admits
         self._stopping = asyncio.Event()
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -74,9 +76,13 @@ class NotifyWorker:
         while not self._stopping.is_set():
             await self._slots.acquire()
             self._slots.release()
-            deliveries = await self._consumer.receive(
-                max_messages=self._settings.worker_concurrency, wait_seconds=1.0
-            )
+            # While the mailer's breaker is open, messages stay queued instead of failing.
+            batch = self._admits(self._settings.worker_concurrency)
+            if batch == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=0.5)
+                continue
+            deliveries = await self._consumer.receive(max_messages=batch, wait_seconds=0.5)
             for delivery in deliveries:
                 await self._slots.acquire()
                 task = asyncio.create_task(self._settle(delivery))
@@ -133,7 +139,8 @@ class _HealthServer(uvicorn.Server):
 async def serve(settings: NotifySettings) -> None:
     store = await open_store(settings)
     queue = await open_queue(settings)
-    worker = NotifyWorker(queue, store, FileMailer(settings.mail_dir), settings)
+    mailer = open_mailer(settings)
+    worker = NotifyWorker(queue, store, mailer, settings, admits=mailer.admits)
     server = _HealthServer(
         uvicorn.Config(
             health_app(worker.metrics),
@@ -146,13 +153,14 @@ async def serve(settings: NotifySettings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, worker.stop)
     http = asyncio.create_task(server.serve())
-    log.info("notify worker started; mail goes to %s", settings.mail_dir)
+    log.info("notify worker started with the %s mailer", settings.mailer)
     try:
         await worker.run()
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await http
+        await close_mailer(mailer)
         await queue.close()
         await store.close()
         log.info("notify worker stopped")

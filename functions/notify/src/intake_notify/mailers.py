@@ -1,0 +1,138 @@
+"""The mailer chosen by configuration, wrapped in bounded retries and a circuit breaker.
+
+Retries (tenacity, exponential with jitter) absorb a blip; the breaker stops a dead mail server
+from being hammered, and tells the worker to stop taking messages, so they wait in the queue
+instead of burning their delivery count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import pybreaker
+from azure.core.credentials import AzureKeyCredential
+from azure.identity.aio import DefaultAzureCredential
+from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
+
+from intake_core.adapters.acs_mailer import AcsMailer
+from intake_core.adapters.file_mailer import FileMailer
+from intake_core.adapters.smtp_mailer import SmtpMailer
+from intake_core.ports import Mailer, OutgoingEmail
+from intake_notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+class MailerUnavailable(Exception):
+    """The mail service is failing; the message should wait and be delivered again."""
+
+
+class ResilientMailer:
+    def __init__(
+        self,
+        mailer: Mailer,
+        *,
+        attempts: int = 3,
+        timeout_seconds: float = 10.0,
+        max_wait_seconds: float = 2.0,
+        breaker: pybreaker.CircuitBreaker | None = None,
+    ) -> None:
+        self.inner = mailer
+        self._attempts = attempts
+        self._timeout = timeout_seconds
+        self._max_wait = max_wait_seconds
+        self.breaker = breaker or pybreaker.CircuitBreaker(
+            fail_max=5, reset_timeout=30, name="mailer"
+        )
+
+        self._opened_at = 0.0
+        self.breaker.add_listener(_OpenedAt(self))
+
+    @property
+    def accepting(self) -> bool:
+        return self.admits(1) > 0
+
+    def admits(self, wanted: int) -> int:
+        """How many messages a worker may take now: all it wants while the breaker is closed,
+        none while it is open and cooling down, one to try once the cool-down has passed.
+
+        pybreaker only moves to half-open when a call is tried, hence the clock check here.
+        """
+        state = self.breaker.current_state
+        if state == pybreaker.STATE_CLOSED:
+            return wanted
+        if state == pybreaker.STATE_OPEN:
+            cooled = time.monotonic() - self._opened_at >= self.breaker.reset_timeout
+            return 1 if cooled else 0
+        return 1
+
+    async def send(self, email: OutgoingEmail) -> None:
+        try:
+            with self.breaker.calling():
+                await self._send_with_retries(email)
+        except pybreaker.CircuitBreakerError as error:
+            raise MailerUnavailable("mailer circuit is open") from error
+
+    async def _send_with_retries(self, email: OutgoingEmail) -> None:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_random_exponential(multiplier=0.2, max=self._max_wait),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                async with asyncio.timeout(self._timeout):
+                    await self.inner.send(email)
+
+
+class _OpenedAt(pybreaker.CircuitBreakerListener):
+    def __init__(self, mailer: ResilientMailer) -> None:
+        self._mailer = mailer
+
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
+        if new_state.name == pybreaker.STATE_OPEN:
+            self._mailer._opened_at = time.monotonic()
+            log.warning("mailer circuit opened; messages wait in the queue")
+
+
+def open_mailer(settings: NotifySettings) -> ResilientMailer:
+    inner: Mailer
+    if settings.mailer == "smtp":
+        assert settings.smtp_host is not None
+        inner = SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+            timeout_seconds=settings.mail_timeout_seconds,
+        )
+    elif settings.mailer == "acs":
+        assert settings.acs_endpoint is not None
+        credential = (
+            AzureKeyCredential(settings.acs_key.get_secret_value())
+            if settings.acs_key
+            else DefaultAzureCredential()
+        )
+        inner = AcsMailer(settings.acs_endpoint, credential)
+    else:
+        inner = FileMailer(settings.mail_dir)
+    return ResilientMailer(
+        inner,
+        attempts=settings.mail_attempts,
+        timeout_seconds=settings.mail_timeout_seconds,
+        breaker=pybreaker.CircuitBreaker(
+            fail_max=settings.mail_breaker_failures,
+            reset_timeout=settings.mail_breaker_reset_seconds,
+            name="mailer",
+        ),
+    )
+
+
+async def close_mailer(mailer: ResilientMailer) -> None:
+    close = getattr(mailer.inner, "close", None)
+    if close is not None:
+        await close()
