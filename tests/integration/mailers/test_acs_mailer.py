@@ -114,7 +114,7 @@ async def test_a_failed_operation_raises(fake_acs: tuple[FakeAcs, str]) -> None:
     fake.final_status = "Failed"
     mailer = AcsMailer(endpoint, AzureKeyCredential("a2V5"), poll_interval_seconds=0.01)
     try:
-        with pytest.raises(Exception, match="(?i)fail"):
+        with pytest.raises(Exception, match=r"(?i)fail"):
             await mailer.send(AN_EMAIL)
     finally:
         await mailer.close()

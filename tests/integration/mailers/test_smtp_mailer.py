@@ -87,7 +87,7 @@ async def test_a_wrong_password_fails_loudly(smtp_server: tuple[Sink, int, Path]
     mailer = SmtpMailer(
         "127.0.0.1", port, username="notify", password="wrong", tls_context=client_context(cert)
     )
-    with pytest.raises(Exception, match="(?i)auth"):
+    with pytest.raises(Exception, match=r"(?i)auth"):
         await mailer.send(AN_EMAIL)
     assert sink.messages == []
 
@@ -106,6 +106,6 @@ async def test_an_untrusted_certificate_is_refused(
         password="s3cret",
         tls_context=client_context(other_cert),
     )
-    with pytest.raises(Exception, match="(?i)certificate"):
+    with pytest.raises(Exception, match=r"(?i)certificate"):
         await mailer.send(AN_EMAIL)
     assert sink.messages == []
