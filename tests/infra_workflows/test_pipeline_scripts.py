@@ -1,0 +1,175 @@
+"""The scripts the pipelines run: smoke test, load-test gate, SLO check."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from infra_workflows.policy import ROOT
+
+pytestmark = pytest.mark.infra
+
+SCRIPTS = ROOT / ".github" / "scripts"
+STATS_HEADER = "Type,Name,Request Count,Failure Count,Median Response Time,95%,99%"
+
+
+def run_script(name: str, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(SCRIPTS / name), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def intake_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real intake-api on embedded adapters, served by uvicorn on a free port."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("intake-data")
+    environment = {**os.environ, "INTAKE_DATA_DIR": str(data), "ENVIRONMENT": "dev"}
+    command = [sys.executable, "-m", "uvicorn", "intake_api.main:app_from_environment"]
+    command += ["--factory", "--host", "127.0.0.1", "--port", str(port)]
+    log = (data / "uvicorn.log").open("w")
+    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None:
+                pytest.fail(f"intake-api did not start: {(data / 'uvicorn.log').read_text()}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def test_smoke_test_passes_against_the_real_intake_api(intake_api: str) -> None:
+    result = run_script("smoke_test.py", "--api-url", intake_api, "--attempts", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for check in ("healthz", "readyz", "submission: CL-", "status lookup: received"):
+        assert f"ok   {check}" in result.stdout
+
+
+class LyingApi(BaseHTTPRequestHandler):
+    """Healthy probes, but a submission answer that is not a Client ID."""
+
+    def do_GET(self) -> None:
+        self._answer(200, {"status": "ok"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._answer(201, {"clientId": "<script>", "status": "received"})
+
+    def _answer(self, status: int, body: dict[str, str]) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_smoke_test_fails_on_a_wrong_answer() -> None:
+    server = HTTPServer(("127.0.0.1", 0), LyingApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = run_script("smoke_test.py", "--api-url", url, "--attempts", "1")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1
+    assert "FAIL submission: POST /v1/submissions: not a Client ID" in result.stdout
+    assert "smoke test FAILED: submission, status lookup" in result.stdout
+
+
+def test_smoke_test_fails_when_nothing_answers() -> None:
+    result = run_script(
+        "smoke_test.py", "--api-url", f"http://127.0.0.1:{free_port()}", "--attempts", "1"
+    )
+    assert result.returncode == 1
+    assert "FAIL healthz" in result.stdout and "FAIL readyz" in result.stdout
+
+
+def test_smoke_test_refuses_other_schemes() -> None:
+    result = run_script("smoke_test.py", "--api-url", "file:///etc", "--attempts", "1")
+    assert result.returncode == 1
+    assert "refusing a non-HTTP URL" in result.stdout
+
+
+def write_stats(tmp_path: Path, *rows: str) -> Path:
+    stats = tmp_path / "locust_stats.csv"
+    stats.write_text("\n".join([STATS_HEADER, *rows]) + "\n")
+    return stats
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (["POST,/v1/submissions,1000,0,80,240,400", ",Aggregated,1000,0,80,240,400"], []),
+        (
+            [",Aggregated,1000,5,80,240,400"],
+            ["failure ratio 0.5000% > 0.1000%"],
+        ),
+        (
+            ["POST,/v1/submissions,1000,0,300,900,1500", ",Aggregated,1000,0,80,450,900"],
+            ["POST /v1/submissions: p95 900 ms > 500 ms"],
+        ),
+        ([",Aggregated,20,0,80,240,400"], ["only 20 requests (< 500): the run proves nothing"]),
+        (
+            ["POST,/v1/submissions,1000,0,80,240,400"],
+            ["no Aggregated row: not a Locust stats file"],
+        ),
+    ],
+)
+def test_load_gate_applies_the_slo_thresholds(
+    tmp_path: Path, rows: list[str], expected: list[str]
+) -> None:
+    result = run_script("load_thresholds.py", str(write_stats(tmp_path, *rows)))
+    assert result.returncode == (1 if expected else 0), result.stdout
+    assert [line[5:] for line in result.stdout.splitlines() if line.startswith("FAIL ")] == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([{"total": 10000, "failed": 5, "p95": 310.5}], []),
+        ([{"total": 10000, "failed": 50, "p95": 310.5}], ["availability 99.5000% < 99.9000%"]),
+        ([{"total": 10000, "failed": 0, "p95": 812}], ["p95 812 ms > 500 ms"]),
+        ([], ["no requests in the window: cannot judge the SLO (is telemetry flowing?)"]),
+    ],
+)
+def test_slo_check_judges_the_query_rows(
+    tmp_path: Path, rows: list[dict[str, float]], expected: list[str]
+) -> None:
+    saved = tmp_path / "rows.json"
+    saved.write_text(json.dumps(rows))
+    result = run_script("slo_check.py", "--result-file", str(saved))
+    assert result.returncode == (1 if expected else 0), result.stdout
+    assert [line[5:] for line in result.stdout.splitlines() if line.startswith("FAIL ")] == expected
+
+
+def test_slo_check_without_a_workspace_is_a_notice_not_a_failure() -> None:
+    result = run_script("slo_check.py")
+    assert result.returncode == 0
+    assert "::notice::SLO check skipped" in result.stdout
