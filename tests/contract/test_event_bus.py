@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from intake_core.adapters.local_queue import LocalQueue
+from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.domain.events import CloudEvent, submission_created
 from support import make_submission
 
@@ -15,7 +16,9 @@ def an_event() -> CloudEvent:
     )
 
 
-async def test_published_event_is_received_with_its_id_and_trace_context(bus: LocalQueue) -> None:
+async def test_published_event_is_received_with_its_id_and_trace_context(
+    bus: LocalQueue | ServiceBusQueue,
+) -> None:
     event = an_event()
     await bus.publish(event)
     [delivery] = await bus.receive(max_messages=10, wait_seconds=1)
@@ -28,18 +31,19 @@ async def test_published_event_is_received_with_its_id_and_trace_context(bus: Lo
 
 
 async def test_a_locked_message_is_invisible_then_redelivered_when_the_lock_expires(
-    bus: LocalQueue,
+    bus: LocalQueue | ServiceBusQueue,
+    lock_seconds: float,
 ) -> None:
     await bus.publish(an_event())
     [first] = await bus.receive(10, 0)
     assert await bus.receive(10, 0) == []
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(lock_seconds + 0.1)
     [second] = await bus.receive(10, 0)
     assert second.message_id == first.message_id
     assert second.delivery_count == 2
 
 
-async def test_abandon_redelivers_at_once(bus: LocalQueue) -> None:
+async def test_abandon_redelivers_at_once(bus: LocalQueue | ServiceBusQueue) -> None:
     await bus.publish(an_event())
     [first] = await bus.receive(10, 0)
     await bus.abandon(first)
@@ -47,14 +51,14 @@ async def test_abandon_redelivers_at_once(bus: LocalQueue) -> None:
     assert second.delivery_count == 2
 
 
-async def test_duplicate_message_ids_are_dropped(bus: LocalQueue) -> None:
+async def test_duplicate_message_ids_are_dropped(bus: LocalQueue | ServiceBusQueue) -> None:
     event = an_event()
     await bus.publish(event)
     await bus.publish(event)
     assert len(await bus.receive(10, 0)) == 1
 
 
-async def test_dead_letter_and_replay(bus: LocalQueue) -> None:
+async def test_dead_letter_and_replay(bus: LocalQueue | ServiceBusQueue) -> None:
     await bus.publish(an_event())
     [delivery] = await bus.receive(10, 0)
     await bus.dead_letter(delivery, "MalformedEvent", "not a CloudEvent")
@@ -68,7 +72,7 @@ async def test_dead_letter_and_replay(bus: LocalQueue) -> None:
 
 
 async def test_too_many_deliveries_move_the_message_to_the_dead_letter_queue(
-    bus: LocalQueue,
+    bus: LocalQueue | ServiceBusQueue,
 ) -> None:
     await bus.publish(an_event())
     for _ in range(3):
@@ -79,7 +83,7 @@ async def test_too_many_deliveries_move_the_message_to_the_dead_letter_queue(
     assert dead.reason == "MaxDeliveryCountExceeded"
 
 
-async def test_receive_waits_for_a_message(bus: LocalQueue) -> None:
+async def test_receive_waits_for_a_message(bus: LocalQueue | ServiceBusQueue) -> None:
     async def publish_later() -> None:
         await asyncio.sleep(0.2)
         await bus.publish(an_event())

@@ -99,16 +99,16 @@ async def test_metrics(client, valid_body) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     for name in (
-        "intake_api_http_requests_total",
-        "intake_api_http_request_duration_seconds_bucket",
-        "intake_api_submissions_total",
-        "intake_api_outbox_backlog",
-        "intake_api_relay_published_total",
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "intake_submissions_total",
+        "intake_outbox_backlog",
+        "intake_relay_published_total",
     ):
         assert name in text
-    assert 'intake_api_submissions_total{outcome="created"} 1.0' in text
+    assert 'intake_submissions_total{outcome="created"} 1.0' in text
     assert (
-        'intake_api_http_requests_total{method="POST",route="/v1/submissions",status="201"} 1.0'
+        'http_requests_total{method="POST",route="/v1/submissions",status="201"} 1.0'
         in text
     )
     assert 'route="/v1/submissions",status="422"' in text

@@ -17,6 +17,7 @@ class NotifySettings(CommonSettings):
     # Service types that go to a specialist team as well, e.g. {"training": ["academy@…"]}.
     routes: dict[ServiceType, tuple[str, ...]] = Field(default_factory=dict)
     public_ui_url: str = "http://127.0.0.1:8000"
+    notify_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, for probes and Prometheus
     notify_metrics_port: int = 8003
     worker_concurrency: int = Field(default=8, ge=1, le=64)
     shutdown_grace_seconds: float = 20.0

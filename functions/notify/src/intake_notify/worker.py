@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from intake_core.bootstrap import open_queue, open_store
+from intake_core.bootstrap import open_consumer, open_store
 from intake_core.logs import configure_logging
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
 from intake_notify.handler import Handled, Poison, handle_message
@@ -138,13 +138,13 @@ class _HealthServer(uvicorn.Server):
 
 async def serve(settings: NotifySettings) -> None:
     store = await open_store(settings)
-    queue = await open_queue(settings)
+    queue = await open_consumer(settings)
     mailer = open_mailer(settings)
     worker = NotifyWorker(queue, store, mailer, settings, admits=mailer.admits)
     server = _HealthServer(
         uvicorn.Config(
             health_app(worker.metrics),
-            host="127.0.0.1",
+            host=settings.notify_metrics_host,
             port=settings.notify_metrics_port,
             log_level="warning",
         )

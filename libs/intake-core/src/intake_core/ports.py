@@ -203,6 +203,10 @@ class EventPublisher(Protocol):
         """Send ``event``; its id is the message id, so the bus can drop duplicates."""
         ...
 
+    async def ping(self) -> None:
+        """Raise when the bus cannot take messages (readiness)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,11 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Field(default=Path(".data"), validation_alias="INTAKE_DATA_DIR")
     store: Literal["sqlite", "cosmos"] = "sqlite"
     bus: Literal["local", "servicebus"] = "local"
+    # BUS=servicebus: a connection string (emulator, local broker) or a fully qualified
+    # namespace reached with DefaultAzureCredential (production, workload identity).
+    servicebus_connection_string: SecretStr | None = None
+    servicebus_namespace: str | None = None
+    servicebus_queue: str = "submissions"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -56,8 +61,13 @@ class CommonSettings(BaseSettings):
         # The Azure adapters arrive with issue #3; refuse clearly rather than half-work.
         if self.store != "sqlite":
             raise ValueError(f"STORE={self.store} is not available in this build; use sqlite")
-        if self.bus != "local":
-            raise ValueError(f"BUS={self.bus} is not available in this build; use local")
+        if self.bus == "servicebus" and not (
+            self.servicebus_connection_string or self.servicebus_namespace
+        ):
+            raise ValueError(
+                "BUS=servicebus needs SERVICEBUS_NAMESPACE (e.g. name.servicebus.windows.net)"
+                " or SERVICEBUS_CONNECTION_STRING"
+            )
         return self
 
 

@@ -20,16 +20,16 @@ from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
 from intake_api.submissions import SubmissionPolicy
-from intake_core.bootstrap import open_queue, open_store
+from intake_core.bootstrap import open_publisher, open_store
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 
 
 async def _open_adapters(settings: IntakeApiSettings, stack: AsyncExitStack) -> Adapters:
     store = await open_store(settings)
     stack.push_async_callback(store.close)
-    queue = await open_queue(settings)
-    stack.push_async_callback(queue.close)
-    return Adapters(store=store, publisher=queue)
+    publisher = await open_publisher(settings)
+    stack.push_async_callback(publisher.close)
+    return Adapters(store=store, publisher=publisher)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

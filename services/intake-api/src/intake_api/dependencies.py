@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
@@ -18,12 +18,6 @@ from intake_core.ports import EventPublisher, SubmissionStore
 IDEMPOTENCY_KEY_MAX_CHARS = 255
 
 
-class ReadyPublisher(EventPublisher, Protocol):
-    """A publisher that can say whether the bus is reachable (for ``/readyz``)."""
-
-    async def ping(self) -> None: ...
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -33,7 +27,7 @@ class Adapters:
     """The opened adapters the app uses; tests pass their own to ``create_app``."""
 
     store: SubmissionStore
-    publisher: ReadyPublisher
+    publisher: EventPublisher
     clock: Clock = field(default=utc_now)
 
 
@@ -66,7 +60,7 @@ def _store(runtime: RuntimeDep) -> SubmissionStore:
     return runtime.opened().store
 
 
-def _publisher(runtime: RuntimeDep) -> ReadyPublisher:
+def _publisher(runtime: RuntimeDep) -> EventPublisher:
     return runtime.opened().publisher
 
 
@@ -75,7 +69,7 @@ def _clock(runtime: RuntimeDep) -> Clock:
 
 
 StoreDep = Annotated[SubmissionStore, Depends(_store)]
-PublisherDep = Annotated[ReadyPublisher, Depends(_publisher)]
+PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 
 

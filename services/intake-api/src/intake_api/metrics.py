@@ -16,36 +16,36 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "intake_api_http_requests",
+            "http_requests",
             "HTTP requests answered, by route template and status",
             ["method", "route", "status"],
             registry=self.registry,
         )
         self.duration = Histogram(
-            "intake_api_http_request_duration_seconds",
+            "http_request_duration_seconds",
             "Time to answer an HTTP request, by route template",
             ["method", "route"],
             registry=self.registry,
         )
         self.submissions = Counter(
-            "intake_api_submissions",
+            "intake_submissions",
             "Submission requests by outcome",
             ["outcome"],
             registry=self.registry,
         )
         self.outbox_backlog = Gauge(
-            "intake_api_outbox_backlog",
+            "intake_outbox_backlog",
             "Events written to the outbox and not yet published (at the last scrape)",
             registry=self.registry,
         )
         self.relay_published = Counter(
-            "intake_api_relay_published",
+            "intake_relay_published",
             "Outbox events published",
             ["path"],
             registry=self.registry,
         )
         self.relay_failures = Counter(
-            "intake_api_relay_publish_failures",
+            "intake_relay_publish_failures",
             "Attempts to publish an outbox event that failed (it is retried later)",
             ["path"],
             registry=self.registry,

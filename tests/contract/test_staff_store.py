@@ -1,0 +1,152 @@
+"""The StaffSubmissionStore contract: hash-chained audit, substring search, retention candidates."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+
+from intake_core.domain.events import submission_created
+from intake_core.domain.models import Status, Submission
+from intake_core.ports import (
+    AUDIT_GENESIS_HASH,
+    AuditEntry,
+    SearchQuery,
+    StaffSubmissionStore,
+    SubmissionStore,
+)
+from support import VALID_BODY, make_submission
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def staff_store(store: SubmissionStore) -> StaffSubmissionStore:
+    return cast(StaffSubmissionStore, store)
+
+
+async def save(
+    store: StaffSubmissionStore,
+    *,
+    name: str = "Contoso Ltd",
+    contact: str = "Ada Lovelace",
+    email: str = "ada@example.com",
+    submitted_at: datetime = T0,
+) -> Submission:
+    body: dict[str, Any] = copy.deepcopy(VALID_BODY)
+    body["company"]["name"] = name
+    body["company"]["contact"].update(name=contact, email=email)
+    submission = make_submission(body, submitted_at=submitted_at)
+    audit = AuditEntry("submission.created", "client", submitted_at, submission.client_id)
+    await store.save_new(submission, submission_created(submission), audit)
+    return submission
+
+
+def staff_entry(action: str, client_id: str | None = None) -> AuditEntry:
+    return AuditEntry(action, "staff@example.com", datetime.now(UTC), client_id, {"n": "1"})
+
+
+async def found(store: StaffSubmissionStore, text: str, **filters: Any) -> set[str]:
+    page = await store.search(SearchQuery(text=text, limit=100, **filters))
+    return {item.client_id for item in page.items}
+
+
+async def test_an_empty_trail_is_intact(staff_store: StaffSubmissionStore) -> None:
+    report = await staff_store.verify_audit_chain()
+    assert report.intact and report.entries == 0 and report.head_hash == AUDIT_GENESIS_HASH
+
+
+async def test_every_kind_of_write_extends_an_intact_chain(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    first = await save(staff_store)
+    second = await save(staff_store, name="Fabrikam")
+    heads = [(await staff_store.verify_audit_chain()).head_hash]
+    await staff_store.append_audit(staff_entry("submission.search"))
+    heads.append((await staff_store.verify_audit_chain()).head_hash)
+    stored = await staff_store.get_record(first.client_id)
+    assert stored is not None
+    await staff_store.update_status(
+        first.client_id, Status.CONTACTED, stored.version, staff_entry("s", first.client_id)
+    )
+    heads.append((await staff_store.verify_audit_chain()).head_hash)
+    await staff_store.erase(second.client_id, staff_entry("submission.erase", second.client_id))
+    await staff_store.erase(second.client_id, staff_entry("submission.erase", second.client_id))
+    report = await staff_store.verify_audit_chain()
+    heads.append(report.head_hash)
+    assert report.intact, report
+    assert report.entries == 6
+    assert len(set(heads)) == len(heads)  # each append moved the head
+
+
+async def test_concurrent_writers_keep_one_intact_chain(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    submissions = await asyncio.gather(*(save(staff_store, name=f"Co {n}") for n in range(20)))
+    await asyncio.gather(
+        *(staff_store.append_audit(staff_entry("submission.read", s.client_id)) for s in submissions),
+        *(save(staff_store, name=f"Late {n}") for n in range(20)),
+        *(staff_store.erase(s.client_id, staff_entry("e", s.client_id)) for s in submissions[:5]),
+    )  # fmt: skip
+    report = await staff_store.verify_audit_chain()
+    assert report.intact, report
+    assert report.entries == 20 + 20 + 20 + 5
+
+
+async def test_search_matches_substrings_whatever_their_case(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    ada = await save(staff_store, name="Müller Straße GmbH", email="ada.l@contoso.example")
+    grace = await save(staff_store, name="Fabrikam", contact="Grace Hopper", email="gh@fab.example")
+    assert await found(staff_store, "MÜLLER") == {ada.client_id}
+    assert await found(staff_store, "STRASSE") == {ada.client_id}  # casefold: ß is ss
+    assert await found(staff_store, "a.l@conto") == {ada.client_id}
+    assert await found(staff_store, "ace hop") == {grace.client_id}
+    assert await found(staff_store, "rikA") == {grace.client_id}
+    assert await found(staff_store, ".example") == {ada.client_id, grace.client_id}
+    assert await found(staff_store, grace.client_id[3:9]) == {grace.client_id}
+    assert await found(staff_store, "gh") == {grace.client_id}  # shorter than a trigram
+    assert await found(staff_store, "q") == set()
+    assert await found(staff_store, "nobody-here") == set()
+    assert await found(staff_store, "fab", status=Status.WON) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', '""', 'a"b', "\x00", "ad\x00a", "OR", "ada OR grace", "NEAR(ada grace)", "ada*",
+     "^ada", "%", "_", "\\", "a%a", "-ada", "(ada)", "ada:x", "{ada}", "'; DROP TABLE audit;--"],
+)  # fmt: skip
+async def test_search_text_is_always_literal(staff_store: StaffSubmissionStore, text: str) -> None:
+    await save(staff_store)
+    literal = await save(staff_store, name=f"X{text}Y Ltd".replace("\x00", ""), email="x@y.example")
+    expected = {literal.client_id} if "\x00" not in text else set()
+    assert await found(staff_store, text) == expected
+    assert (await staff_store.verify_audit_chain()).intact
+
+
+async def test_erased_records_are_not_found_by_any_text(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    erased = await save(staff_store, email="erase-me@contoso.example")
+    kept = await save(staff_store, name="Fabrikam", email="keep@fab.example")
+    await staff_store.erase(erased.client_id, staff_entry("submission.erase", erased.client_id))
+    await staff_store.forget_erased_remnants()
+    for text in ("erase-me", "contoso", "co", erased.client_id):
+        assert await found(staff_store, text) == set(), text
+    assert await found(staff_store, "fab") == {kept.client_id}
+
+
+async def test_expired_records_are_the_oldest_live_ones(staff_store: StaffSubmissionStore) -> None:
+    old = [await save(staff_store, submitted_at=T0 + timedelta(days=n)) for n in range(5)]
+    await save(staff_store, submitted_at=T0 + timedelta(days=30))
+    await staff_store.erase(old[1].client_id, staff_entry("e", old[1].client_id))
+    cutoff = T0 + timedelta(days=10)
+    assert await staff_store.expired_records(cutoff, 2) == [old[0].client_id, old[2].client_id]
+    assert await staff_store.expired_records(cutoff, 100) == [
+        old[0].client_id,
+        *(s.client_id for s in old[2:]),
+    ]
+    assert await staff_store.expired_records(T0, 100) == []
