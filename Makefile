@@ -57,6 +57,12 @@ bench: setup ## measure throughput, latency, submit-to-email time, search and me
 	  || { echo "make bench needs wrk (apt-get install wrk)" >&2; exit 1; }
 	$(UV) run --frozen --group bench python bench/run.py
 
+.PHONY: kind-up kind-down
+kind-up: ## build the images, create a kind cluster, install the chart with the emulators (needs Docker)
+	bash scripts/kind-up.sh
+kind-down: ## delete the kind cluster
+	kind delete cluster --name $${KIND_CLUSTER:-onboarding}
+
 .PHONY: fmt
 fmt: setup ## format and autofix
 	$(UV) run --frozen ruff format .
