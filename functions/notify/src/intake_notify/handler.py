@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from intake_core.domain.events import SUBMISSION_CREATED, CloudEvent, SubmissionCreatedData
 from intake_core.ports import Mailer, SubmissionStore
+from intake_core.telemetry import span_from, tracer
 from intake_notify.rendering import render
 from intake_notify.settings import NotifySettings
 
@@ -54,18 +56,21 @@ async def handle_message(
     except ValidationError as error:
         return Poison("MalformedEventData", f"{error.error_count()} invalid fields in data")
 
-    if await store.was_handled(event.id, HANDLER_NAME):
-        log.info("event already handled", extra={"event_id": event.id})
-        return Handled(event.id, duplicate=True)
-    email = render(
-        event,
-        data,
-        sender=settings.mail_sender,
-        recipients=settings.recipients_for(data.serviceType),
-        dashboard_url=settings.public_ui_url,
-    )
-    await mailer.send(email)
-    # A crash right here resends once; the repeat carries the same Message-ID.
-    first = await store.record_handled(event.id, HANDLER_NAME)
-    log.info("sales team notified", extra={"event_id": event.id, "client_id": data.clientId})
-    return Handled(event.id, duplicate=not first)
+    with span_from("notify.handle", event.traceparent, SpanKind.CONSUMER) as span:
+        span.set_attribute("messaging.message.id", event.id)
+        if await store.was_handled(event.id, HANDLER_NAME):
+            log.info("event already handled", extra={"event_id": event.id})
+            return Handled(event.id, duplicate=True)
+        email = render(
+            event,
+            data,
+            sender=settings.mail_sender,
+            recipients=settings.recipients_for(data.serviceType),
+            dashboard_url=settings.public_ui_url,
+        )
+        with tracer().start_as_current_span("mailer.send", kind=SpanKind.CLIENT):
+            await mailer.send(email)
+        # A crash right here resends once; the repeat carries the same Message-ID.
+        first = await store.record_handled(event.id, HANDLER_NAME)
+        log.info("sales team notified", extra={"event_id": event.id, "client_id": data.clientId})
+        return Handled(event.id, duplicate=not first)

@@ -25,8 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake_core.bootstrap import open_consumer, open_store
-from intake_core.logs import configure_logging
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
+from intake_core.telemetry import configure_observability
 from intake_notify.handler import Handled, Poison, handle_message
 from intake_notify.mailers import close_mailer, open_mailer
 from intake_notify.settings import NotifySettings
@@ -168,7 +168,7 @@ async def serve(settings: NotifySettings) -> None:
 
 def main() -> None:
     settings = NotifySettings()
-    configure_logging("notify-worker", settings.log_level, settings.log_format)
+    configure_observability("notify-worker", settings)
     asyncio.run(serve(settings))
 
 

@@ -39,6 +39,8 @@ class CommonSettings(BaseSettings):
     servicebus_queue: str = "submissions"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    otel_exporter: Literal["none", "otlp", "azuremonitor", "console"] = "none"
+    applicationinsights_connection_string: SecretStr | None = None
 
     @property
     def is_dev(self) -> bool:
@@ -58,6 +60,13 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _adapters_available(self) -> Self:
+        if (
+            self.otel_exporter == "azuremonitor"
+            and self.applicationinsights_connection_string is None
+        ):
+            raise ValueError(
+                "OTEL_EXPORTER=azuremonitor needs APPLICATIONINSIGHTS_CONNECTION_STRING"
+            )
         # The Azure adapters arrive with issue #3; refuse clearly rather than half-work.
         if self.store != "sqlite":
             raise ValueError(f"STORE={self.store} is not available in this build; use sqlite")

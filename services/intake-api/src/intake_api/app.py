@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from intake_api import probes, routes
 from intake_api.dependencies import Adapters, Runtime
@@ -21,6 +22,7 @@ from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
 from intake_api.submissions import SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
+from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 
 
@@ -106,4 +108,5 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
     app.add_middleware(LastResort)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=EXCLUDED_URLS)
     return app

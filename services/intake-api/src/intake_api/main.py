@@ -6,10 +6,10 @@ from fastapi import FastAPI
 
 from intake_api.app import create_app
 from intake_api.settings import IntakeApiSettings
-from intake_core.logs import configure_logging
+from intake_core.telemetry import configure_observability
 
 
 def app_from_environment() -> FastAPI:
     settings = IntakeApiSettings()
-    configure_logging("intake-api", settings.log_level, settings.log_format)
+    configure_observability("intake-api", settings)
     return create_app(settings)

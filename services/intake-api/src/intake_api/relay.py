@@ -18,8 +18,11 @@ import socket
 import uuid
 from collections.abc import Callable
 
+from opentelemetry.trace import SpanKind
+
 from intake_api.metrics import ApiMetrics
 from intake_core.ports import EventPublisher, OutboxItem, SubmissionStore
+from intake_core.telemetry import span_from
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +90,11 @@ class OutboxRelay:
     async def _relay(self, item: OutboxItem) -> None:
         event_id = item.event.id
         try:
-            async with asyncio.timeout(self._publish_timeout):
-                await self._publisher.publish(item.event)
+            with span_from("outbox.publish", item.event.traceparent, SpanKind.PRODUCER) as span:
+                span.set_attribute("messaging.message.id", event_id)
+                span.set_attribute("intake.publish.attempt", item.attempts)
+                async with asyncio.timeout(self._publish_timeout):
+                    await self._publisher.publish(item.event)
         except Exception as error:
             delay = self._backoff(item.attempts)
             logger.warning(

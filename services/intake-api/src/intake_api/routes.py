@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
@@ -23,8 +22,7 @@ from intake_api.status_lookup import look_up_status
 from intake_api.submissions import SubmitOnboarding, UnknownPrivacyNotice, submit
 from intake_core.domain.models import SubmissionCreate
 from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
-
-_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+from intake_core.telemetry import current_traceparent
 
 
 def _problem(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
@@ -41,11 +39,6 @@ COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/v1", tags=["submissions"])
-
-
-def _traceparent(request: Request) -> str | None:
-    value = request.headers.get("traceparent", "")
-    return value if _TRACEPARENT.fullmatch(value) else None
 
 
 @router.post(
@@ -75,7 +68,9 @@ async def create_submission(
         idempotency_key=key,
         source_ip=client,
         user_agent=request.headers.get("user-agent"),
-        traceparent=_traceparent(request),
+        # The request's span (a child of the caller's traceparent, if any) travels with the
+        # event, so the relay and the notifier join this trace.
+        traceparent=current_traceparent(),
     )
     outcomes = runtime.metrics.submissions
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pybreaker
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from starlette.requests import HTTPConnection
 from tenacity import (
     AsyncRetrying,
@@ -118,6 +119,8 @@ class IntakeApiClient:
             timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 3.0)),
             headers={"accept": "application/json, application/problem+json"},
         )
+        # Outgoing calls carry the traceparent, so intake-api's spans join the UI's trace.
+        HTTPXClientInstrumentor.instrument_client(http)
         return cls(http, attempts=attempts)
 
     @classmethod

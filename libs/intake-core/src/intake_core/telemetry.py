@@ -1,0 +1,91 @@
+"""Tracing: one OpenTelemetry trace from the form to the email.
+
+Each process installs a tracer provider once at start-up (:func:`configure_tracing`), exporting
+to Azure Monitor, OTLP or nowhere. Context crosses the asynchronous hops as a W3C
+``traceparent``: stored with the outbox event, carried as a message property on the bus, and
+restored by the notifier, so the relay's and the notifier's spans join the request's trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from intake_core.logs import configure_logging
+from intake_core.settings import CommonSettings
+
+Exporter = Literal["none", "otlp", "azuremonitor", "console"]
+_PROPAGATOR = TraceContextTextMapPropagator()
+# Probes and scrapes would drown the traces that matter.
+EXCLUDED_URLS = "healthz,readyz,metrics,static"
+
+
+def _exporter(kind: Exporter, connection_string: str | None) -> SpanExporter | None:
+    if kind == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()  # OTEL_EXPORTER_OTLP_ENDPOINT and friends configure it
+    if kind == "azuremonitor":
+        from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
+
+        return AzureMonitorTraceExporter(connection_string=connection_string)
+    if kind == "console":
+        return ConsoleSpanExporter()
+    return None
+
+
+def configure_tracing(
+    service: str, exporter: Exporter = "none", connection_string: str | None = None
+) -> TracerProvider:
+    """Install this process's tracer provider. Call once, from the entry point."""
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service, "service.namespace": "onboarding"})
+    )
+    span_exporter = _exporter(exporter, connection_string)
+    if span_exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def configure_observability(service: str, settings: CommonSettings) -> None:
+    """Logs and traces for one process, from its settings: call first in every entry point."""
+    configure_logging(service, settings.log_level, settings.log_format)
+    secret = settings.applicationinsights_connection_string
+    configure_tracing(
+        service, settings.otel_exporter, secret.get_secret_value() if secret else None
+    )
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("intake")
+
+
+def current_traceparent() -> str | None:
+    """The active span as a ``traceparent`` header value, or None outside any span."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def span_from(
+    name: str, traceparent: str | None, kind: SpanKind = SpanKind.INTERNAL
+) -> Iterator[Span]:
+    """A span whose parent is the remote context in ``traceparent`` (a fresh trace if None)."""
+    parent = _PROPAGATOR.extract({"traceparent": traceparent} if traceparent else {})
+    token = otel_context.attach(parent)
+    try:
+        with tracer().start_as_current_span(name, kind=kind) as span:
+            yield span
+    finally:
+        otel_context.detach(token)
