@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 
+from intake_core.adapters.local_queue import DeadLetter, LocalQueue
+from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.auth import ROLES, DevIssuer
+from intake_core.bootstrap import open_consumer
 from intake_core.devstack import Ports, run
 from intake_core.settings import CommonSettings
 
@@ -21,6 +26,40 @@ def _dev_token(arguments: argparse.Namespace) -> int:
     )
     print(token)
     return 0
+
+
+class DeadLetterQueue(Protocol):
+    async def dead_letters(self) -> list[DeadLetter]: ...
+
+    async def replay_dead_letters(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+async def _with_dead_letters(action: str) -> int:
+    settings = CommonSettings()
+    queue = await open_consumer(settings)
+    assert isinstance(queue, LocalQueue | ServiceBusQueue)
+    dlq: DeadLetterQueue = queue
+    try:
+        if action == "replay":
+            print(f"replayed {await dlq.replay_dead_letters()} message(s) to {settings.bus} queue")
+            return 0
+        letters = await dlq.dead_letters()
+        for letter in letters:
+            print(
+                f"{letter.message_id}\t{letter.delivery_count}\t{letter.reason}\t{letter.description}"
+            )
+        print(
+            f"{len(letters)} dead-lettered message(s) on the {settings.bus} queue", file=sys.stderr
+        )
+        return 0
+    finally:
+        await dlq.close()
+
+
+def _dlq(arguments: argparse.Namespace) -> int:
+    return asyncio.run(_with_dead_letters(arguments.action))
 
 
 def _run(arguments: argparse.Namespace) -> int:
@@ -52,6 +91,10 @@ def parser() -> argparse.ArgumentParser:
         help="ui,intake-api,admin-api,notify-metrics (default 8000,8001,8002,8003)",
     )  # fmt: skip
     start.set_defaults(handler=_run)
+
+    dlq = commands.add_parser("dlq", help="list or replay dead-lettered notifications (BUS=…)")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.set_defaults(handler=_dlq)
     return root
 
 
