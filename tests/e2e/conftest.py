@@ -28,16 +28,33 @@ def free_ports(count: int) -> list[int]:
 
 @dataclass
 class Platform:
-    data_dir: Path
     ui: str
     intake_api: str
     admin_api: str
-    process: subprocess.Popen[str]
-    log: Path
+    # Only for a platform these tests started: its data folder (mail, dev issuer key).
+    data_dir: Path | None = None
+
+    def local_data(self) -> Path:
+        if self.data_dir is None:
+            pytest.skip("needs the platform's data folder, which a deployed environment hides")
+        return self.data_dir
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The platform under ``intake run`` on free ports, or a deployed one at ``E2E_BASE_URL``
+    (the kind job: the UI at that URL, the APIs at ``E2E_INTAKE_API_URL``/``E2E_ADMIN_API_URL``)."""
+    if base := os.environ.get("E2E_BASE_URL"):
+        yield Platform(
+            ui=base.rstrip("/"),
+            intake_api=os.environ.get("E2E_INTAKE_API_URL", base).rstrip("/"),
+            admin_api=os.environ.get("E2E_ADMIN_API_URL", base).rstrip("/"),
+        )
+        return
+    yield from _local_platform(tmp_path_factory)
+
+
+def _local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data_dir = tmp_path_factory.mktemp("platform-data")
     ui, intake_api, admin_api, notify = free_ports(4)
     log = data_dir / "platform.log"
@@ -64,9 +81,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             pytest.fail(f"the platform did not start:\n{log.read_text()[-4000:]}")
         time.sleep(0.2)
     local = "http://127.0.0.1"
-    yield Platform(
-        data_dir, f"{local}:{ui}", f"{local}:{intake_api}", f"{local}:{admin_api}", process, log
-    )
+    yield Platform(f"{local}:{ui}", f"{local}:{intake_api}", f"{local}:{admin_api}", data_dir)
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)

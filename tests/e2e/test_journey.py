@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def wait_for_mail(platform, count: int, within: float = 20.0) -> list[Any]:
     deadline = time.monotonic() + within
     while True:
-        paths = sorted((platform.data_dir / "mail").glob("*.eml"))
+        paths = sorted((platform.local_data() / "mail").glob("*.eml"))
         if len(paths) >= count or time.monotonic() > deadline:
             return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]
         time.sleep(0.1)
@@ -33,7 +33,7 @@ def test_submission_reaches_the_sales_team_and_the_admin_api(platform, submissio
     [message] = wait_for_mail(platform, 1)
     assert client_id in message["Subject"]
 
-    token = DevIssuer(platform.data_dir).issue("e2e@example.com", ["Submissions.Read"])
+    token = DevIssuer(platform.local_data()).issue("e2e@example.com", ["Submissions.Read"])
     staff = {"Authorization": f"Bearer {token}"}
     found = httpx.get(
         f"{platform.admin_api}/v1/submissions", params={"q": "contoso"}, headers=staff, timeout=10

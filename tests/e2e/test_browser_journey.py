@@ -1,0 +1,96 @@
+"""A newcomer's journey through the real platform in Chromium: the form, the Client ID, the
+email to the sales team, the status page — every process real, nothing faked."""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import time
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "journey"
+CLIENT_ID = re.compile(r"CL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def page_factory() -> Any:
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_a_client_onboards_and_the_sales_team_is_told(platform, page_factory, javascript) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = page_factory.new_context(
+        java_script_enabled=javascript, viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    foreign: list[str] = []
+    page.on(
+        "request", lambda r: foreign.append(r.url) if not r.url.startswith(platform.ui) else None
+    )
+
+    page.goto(platform.ui + "/")
+    page.screenshot(path=ARTIFACTS / f"1-company-{javascript=}.png", full_page=True)
+    company = f"Journey {'JS' if javascript else 'NoJS'} Ltd"
+    page.get_by_label("Company name").fill(company)
+    page.get_by_label("Industry").select_option(label="Manufacturing")
+    page.get_by_label("Number of employees").fill("120")
+    page.get_by_label("Address line 1").fill("1 High Street")
+    page.get_by_label("Town or city").fill("Leeds")
+    page.get_by_label("Postal code").fill("LS1 4AP")
+    page.get_by_label("Country").select_option(label="United Kingdom")
+    page.get_by_label("Contact name").fill("Grace Hopper")
+    page.get_by_label("Email address").fill("grace@example.com")
+    page.get_by_label("Phone number").fill("020 7946 0958")
+    page.get_by_role("button", name=re.compile("continue|next", re.I)).click()
+
+    page.get_by_label("Service you need").select_option(label="Kubernetes")
+    page.get_by_label("Scope").fill("Move our build pipeline to AKS.")
+    page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
+    page.get_by_label("Budget range").select_option(label="25k to 100k")
+    page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
+    page.screenshot(path=ARTIFACTS / f"2-engagement-{javascript=}.png", full_page=True)
+    page.get_by_role("button", name=re.compile("submit|send", re.I)).click()
+
+    page.wait_for_url(re.compile(r"/submitted/"))
+    client_id = CLIENT_ID.search(page.inner_text("body"))
+    assert client_id, page.inner_text("body")
+    page.screenshot(path=ARTIFACTS / f"3-submitted-{javascript=}.png", full_page=True)
+
+    page.goto(platform.ui + "/status")
+    page.get_by_label(re.compile("Client ID")).fill(client_id.group(0).lower())
+    page.get_by_label(re.compile("Email")).fill("grace@example.com")
+    page.get_by_role("button", name=re.compile("status", re.I)).click()
+    expect(page.locator("main")).to_contain_text(re.compile("received", re.I))
+    page.screenshot(path=ARTIFACTS / f"4-status-{javascript=}.png", full_page=True)
+    assert foreign == []
+    context.close()
+
+    mail_dir = platform.local_data() / "mail"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        subjects = [
+            str(email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"])
+            for p in mail_dir.glob("*.eml")
+        ]
+        if any(client_id.group(0) in subject for subject in subjects):
+            break
+        time.sleep(0.2)
+    assert any(client_id.group(0) in s and company in s for s in subjects), subjects
