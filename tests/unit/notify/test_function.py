@@ -32,7 +32,7 @@ def test_the_app_registers_one_service_bus_trigger_with_an_identity_connection()
     [binding] = [b.get_dict_repr() for b in registered.get_bindings()]
     assert registered.get_function_name() == "notify_sales_team"
     assert binding["type"] == "serviceBusTrigger"
-    assert binding["queueName"] == "%SERVICEBUS_QUEUE_NAME%"
+    assert binding["queueName"] == "%SERVICEBUS_QUEUE%"
     assert binding["connection"] == "ServiceBusConnection"
 
 

@@ -17,7 +17,7 @@ from intake_notify.handler import Poison, handle_message
 from intake_notify.mailers import open_mailer
 from intake_notify.settings import NotifySettings
 
-QUEUE_SETTING = "%SERVICEBUS_QUEUE_NAME%"
+QUEUE_SETTING = "%SERVICEBUS_QUEUE%"
 CONNECTION = "ServiceBusConnection"  # identity-based: ServiceBusConnection__fullyQualifiedNamespace
 
 blueprint = func.Blueprint()

@@ -1,0 +1,75 @@
+// prod: autoscale Cosmos geo-replicated eastus -> eastus2 with 30-day point-in-time restore, Premium
+// zone-redundant Service Bus behind a private endpoint, Premium Redis, our own egress firewall
+// (the A10 landing zone has no hub firewall), WAF in Prevention, 99.9% SLO alerts.
+using '../main.bicep'
+
+param environmentName = 'prod'
+param location = 'eastus'
+param secondaryLocation = 'eastus2'
+param namePrefix = 'intake'
+param owner = 'platform-team'
+param costCenter = 'sales-ops'
+
+// A10 landing zone (amaramdotme/A10_Corp-terraform): rg-a10corp-sales-prod, vnet-a10corp-sales-prod.
+param useLandingZone = true
+param landingZoneOrg = 'a10corp'
+param landingZoneEnvironment = 'prod'
+param sharedSubscriptionId = readEnvironmentVariable('A10_SHARED_SUBSCRIPTION_ID', '')
+param sharedResourceGroupName = 'rg-root-iac'
+param existingRegistryName = 'acra10corpsales'
+param existingLogAnalyticsWorkspaceName = 'log-a10corp-hq'
+param hubFirewallPrivateIp = ''
+param deployFirewall = true
+param privateDnsZonesSubscriptionId = ''
+param privateDnsZonesResourceGroupName = ''
+
+// Matches workloads/environments/prod.tfvars; the last three subnets are this app's.
+param vnetAddressPrefix = '10.2.0.0/16'
+param aksSubnetPrefix = '10.2.0.0/22'
+param ingressSubnetPrefix = '10.2.4.0/26'
+param privateEndpointSubnetPrefix = '10.2.5.0/24'
+param functionsSubnetPrefix = '10.2.6.0/24'
+param firewallSubnetPrefix = '10.2.7.0/26'
+
+param aksSkuTier = 'Standard'
+param aksSystemNodeVmSize = 'Standard_D4s_v4'
+param aksSystemNodeCount = 3
+param aksUserNodeVmSize = 'Standard_D4s_v4'
+param aksUserNodeMinCount = 3
+param aksUserNodeMaxCount = 12
+param aksEnableSpotPool = true
+param aksSpotNodeVmSize = 'Standard_D2s_v3'
+param aksSpotNodeMaxCount = 6
+param aksApiServerAuthorizedIpRanges = split(readEnvironmentVariable('AKS_API_ALLOWED_CIDRS'), ',')
+param adminGroupObjectIds = empty(readEnvironmentVariable('AKS_ADMIN_GROUP_IDS', ''))
+  ? []
+  : split(readEnvironmentVariable('AKS_ADMIN_GROUP_IDS', ''), ',')
+param kubernetesNamespace = 'onboarding-prod'
+
+param cosmosCapacityMode = 'Autoscale'
+param cosmosAutoscaleMaxThroughput = 4000
+param cosmosZoneRedundant = true
+param cosmosGeoReplication = true
+param cosmosBackupTier = 'Continuous30Days'
+param serviceBusSku = 'Premium'
+param serviceBusPremiumCapacity = 1
+param deployRedis = true
+param redisSkuName = 'Premium'
+param redisCapacity = 1
+
+param functionMaximumInstanceCount = 40
+param functionInstanceMemoryMB = 2048
+param frontDoorSku = 'Premium_AzureFrontDoor'
+param wafMode = 'Prevention'
+param wafPostRateLimitPerMinute = 300
+param emailDataLocation = 'United States'
+
+param logRetentionDays = 90
+param logDailyQuotaGb = -1
+param alertEmailAddress = readEnvironmentVariable('ALERT_EMAIL')
+param pagerDutyWebhookUrl = readEnvironmentVariable('PAGERDUTY_WEBHOOK_URL', '')
+param availabilitySlo = '0.999'
+param outboxMaxAgeMinutes = 10
+param monthlyBudget = 6000
+param budgetStartDate = '2025-12-01'
+param enableChaosExperiment = false

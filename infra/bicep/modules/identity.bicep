@@ -1,0 +1,67 @@
+// One user-assigned identity per workload, each trusted by exactly one Kubernetes service
+// account through a federated credential on the cluster's OIDC issuer (workload identity).
+// Data-plane roles are granted next to the resources they open (cosmos, servicebus, keyvault...).
+
+@description('Azure region of the identities.')
+@allowed([
+  'eastus'
+  'eastus2'
+])
+param location string
+
+@description('Tags applied to every resource.')
+param tags object
+
+@description('Name stem, e.g. intake-dev-eus.')
+@minLength(3)
+@maxLength(40)
+param nameStem string
+
+@description('OIDC issuer URL of the AKS cluster.')
+@minLength(10)
+param oidcIssuerUrl string
+
+@description('Kubernetes namespace the app is installed in.')
+@minLength(1)
+@maxLength(63)
+param namespace string
+
+@description('Workloads, each with its Kubernetes service account name.')
+@minLength(1)
+@maxLength(10)
+param workloads array
+
+resource identities 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = [
+  for workload in workloads: {
+    name: 'id-${nameStem}-${workload.name}'
+    location: location
+    tags: tags
+  }
+]
+
+// One credential per identity; @batchSize(1) keeps ARM from writing credentials concurrently.
+@batchSize(1)
+resource credentials 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = [
+  for (workload, i) in workloads: {
+    parent: identities[i]
+    name: 'aks-${namespace}-${workload.serviceAccount}'
+    properties: {
+      issuer: oidcIssuerUrl
+      subject: 'system:serviceaccount:${namespace}:${workload.serviceAccount}'
+      audiences: [
+        'api://AzureADTokenExchange'
+      ]
+    }
+  }
+]
+
+@description('Per workload: name, resource id, client id and principal id, in the order given.')
+output identities array = [
+  for (workload, i) in workloads: {
+    name: workload.name
+    serviceAccount: workload.serviceAccount
+    id: identities[i].id
+    clientId: identities[i].properties.clientId
+    principalId: identities[i].properties.principalId
+  }
+]

@@ -1,0 +1,377 @@
+"""What the platform relies on, read straight from the templates and the parameter files."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+
+import pytest
+
+from .templates import (
+    BICEP_DIR,
+    ENVIRONMENTS,
+    MAIN,
+    Template,
+    assigned_params,
+    bicep_files,
+    literal,
+    load,
+    param_files,
+)
+
+pytestmark = pytest.mark.infra
+
+CONSTRAINTS = {"allowed", "minLength", "maxLength", "minValue", "maxValue"}
+SECRET_NAME = re.compile(
+    r"(?i)(secret|password|connectionstring|(access|primary|secondary|api|shared|account)key|key$)"
+)
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+# Every role the templates may grant, reviewed: data-plane or narrowly scoped roles only.
+REVIEWED_ROLES = {
+    "00000000-0000-0000-0000-000000000002": "Cosmos DB Built-in Data Contributor",
+    "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39": "Azure Service Bus Data Sender",
+    "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0": "Azure Service Bus Data Receiver",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "7f951dda-4ed3-4680-a7ca-43fe172d538d": "AcrPull",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner (Function host storage only)",
+    "4d97b98b-1d4f-4787-a291-c67834d212e7": "Network Contributor (AKS control plane, VNet/route table)",
+    "b0d8363b-8ddd-447d-831f-62ca05bff136": "Monitoring Data Reader (Grafana)",
+    "43d0d8ad-25c7-4714-9337-8ba259a9fe05": "Monitoring Reader (Grafana)",
+    "22926164-76b3-42b3-bc55-97df8dab3e41": "Grafana Admin (admin groups)",
+    "4abbcc35-e782-43d8-92c5-2d3f1bd2253f": "AKS Cluster User (Chaos Studio experiment)",
+}
+FORBIDDEN_ROLES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42e0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "090c5cfd-751d-490a-894a-3ce6f1109419": "Azure Service Bus Data Owner",
+    "00000000-0000-0000-0000-000000000001": "Cosmos DB Built-in Data Reader is fine, but unused",
+}
+
+
+def templates() -> list[Template]:
+    return [load(path) for path in bicep_files()]
+
+
+def ids(template: Template) -> str:
+    return str(template.path.relative_to(BICEP_DIR))
+
+
+def resource(template: Template, type_prefix: str) -> str:
+    matches = [r.body for r in template.resources if r.type.startswith(type_prefix + "@")]
+    assert len(matches) == 1, f"{type_prefix} in {template.path.name}: {len(matches)}"
+    return matches[0]
+
+
+def value_of(body: str, key: str) -> str:
+    match = re.search(rf"(?m)^\s*{re.escape(key)}:\s*(.+)$", body)
+    assert match, f"{key} not set"
+    return match.group(1).strip()
+
+
+# ---------------------------------------------------------------- parameters
+@pytest.mark.parametrize("template", templates(), ids=ids)
+def test_every_parameter_is_described_and_constrained(template: Template) -> None:
+    assert template.params, "a template without parameters is not expected here"
+    for param in template.params:
+        assert "description" in param.decorators, f"{param.name} has no @description"
+        if param.type in ("bool", "object") and template.path != MAIN:
+            continue
+        if param.type == "bool":
+            continue
+        assert CONSTRAINTS & param.decorators.keys(), f"{param.name} has no constraint"
+
+
+def test_main_has_no_free_form_object_parameters() -> None:
+    assert [p.name for p in load(MAIN).params if p.type == "object"] == []
+
+
+def test_the_only_secure_parameter_is_the_pagerduty_webhook() -> None:
+    secure = {p.name for t in templates() for p in t.params if "secure" in p.decorators}
+    assert secure == {"pagerDutyWebhookUrl"}
+    for template in templates():
+        for param in template.params:
+            if "secure" in param.decorators:
+                assert "=" not in template.source.split(f"param {param.name} string", 1)[1][:3]
+
+
+def test_main_targets_the_subscription() -> None:
+    assert re.search(r"(?m)^targetScope = 'subscription'$", MAIN.read_text())
+
+
+# ---------------------------------------------------------------- modules
+def test_every_module_reference_exists_and_every_module_is_used() -> None:
+    referenced: set[Path] = set()
+    for template in templates():
+        for module in template.modules:
+            target = (template.path.parent / module).resolve()
+            assert target.is_file(), f"{template.path.name} uses missing {module}"
+            referenced.add(target)
+    modules = {p.resolve() for p in (BICEP_DIR / "modules").glob("*.bicep")}
+    assert modules - referenced == set(), "module files nobody uses"
+
+
+# ---------------------------------------------------------------- parameter files
+def test_one_parameter_file_per_environment() -> None:
+    assert sorted(p.name for p in param_files()) == sorted(f"{e}.bicepparam" for e in ENVIRONMENTS)
+    for env in ENVIRONMENTS:
+        path = BICEP_DIR / "env" / f"{env}.bicepparam"
+        assert "using '../main.bicep'" in path.read_text()
+        assert literal(path, "environmentName") == env
+        assert literal(path, "kubernetesNamespace") == f"onboarding-{env}"  # the chart's namespace
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_parameter_file_sets_exactly_the_parameters_of_main(env: str) -> None:
+    declared = {p.name for p in load(MAIN).params}
+    assigned = set(assigned_params(BICEP_DIR / "env" / f"{env}.bicepparam"))
+    assert assigned - declared == set(), "set but not declared in main.bicep"
+    assert declared - assigned == set(), "declared in main.bicep but not set for this environment"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_literal_values_respect_the_declared_allowed_lists(env: str) -> None:
+    path = BICEP_DIR / "env" / f"{env}.bicepparam"
+    for param in load(MAIN).params:
+        allowed = param.decorators.get("allowed")
+        raw = assigned_params(path)[param.name]
+        if allowed is None or not (raw.startswith("'") or raw.isdigit()):
+            continue
+        options = re.findall(r"'([^']*)'|(\d+)", allowed.split("(", 1)[1])
+        values = {a or b for a, b in options}
+        assert str(literal(path, param.name)) in values, f"{param.name} = {raw}"
+
+
+def test_no_secret_is_written_in_a_parameter_file() -> None:
+    for path in param_files():
+        assert assigned_params(path)["pagerDutyWebhookUrl"].startswith("readEnvironmentVariable(")
+        assert not re.search(r"(?i)(password|secret|key)\s*=\s*'[^']+'", path.read_text())
+
+
+# ---------------------------------------------------------------- landing zone
+LANDING_ZONE_ENV = {"dev": "dev", "staging": "stage", "prod": "prod"}
+LANDING_ZONE_VNET = {"dev": "10.0", "staging": "10.1", "prod": "10.2"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_landing_zone_names_follow_the_a10_convention(env: str) -> None:
+    path = BICEP_DIR / "env" / f"{env}.bicepparam"
+    assert literal(path, "useLandingZone") is True
+    assert literal(path, "landingZoneOrg") == "a10corp"
+    assert literal(path, "landingZoneEnvironment") == LANDING_ZONE_ENV[env]
+    assert literal(path, "sharedResourceGroupName") == "rg-root-iac"
+    assert literal(path, "existingRegistryName") == "acra10corpsales"
+    assert literal(path, "existingLogAnalyticsWorkspaceName") == "log-a10corp-hq"
+    assert literal(path, "location") in ("eastus", "eastus2")
+    main = MAIN.read_text()
+    assert "var lzStem = '${landingZoneOrg}-sales-${landingZoneEnvironment}'" in main
+    for fragment in ("'rg-${lzStem}'", "'vnet-${lzStem}'", "'snet-${lzStem}'", "'id-${lzStem}'"):
+        assert fragment in main
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_subnets_match_the_landing_zone_and_do_not_overlap(env: str) -> None:
+    path = BICEP_DIR / "env" / f"{env}.bicepparam"
+    base = LANDING_ZONE_VNET[env]
+    vnet = ipaddress.ip_network(str(literal(path, "vnetAddressPrefix")))
+    assert str(vnet) == f"{base}.0.0/16"
+    assert literal(path, "aksSubnetPrefix") == f"{base}.0.0/22"
+    assert literal(path, "ingressSubnetPrefix") == f"{base}.4.0/26"
+    names = ("aks", "ingress", "privateEndpoint", "functions", "firewall")
+    subnets = [ipaddress.ip_network(str(literal(path, f"{n}SubnetPrefix"))) for n in names]
+    for subnet in subnets:
+        assert subnet.subnet_of(vnet)  # type: ignore[arg-type]
+    for i, first in enumerate(subnets):
+        for second in subnets[i + 1 :]:
+            assert not first.overlaps(second), f"{first} overlaps {second}"
+    assert ipaddress.ip_network(str(literal(path, "firewallSubnetPrefix"))).prefixlen <= 26
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_vm_sizes_are_allowed_by_the_landing_zone_policy(env: str) -> None:
+    allowed = {
+        "Standard_B1s", "Standard_B1ms", "Standard_B2s", "Standard_B2ms",
+        "Standard_D2s_v3", "Standard_D4s_v3", "Standard_D2s_v4", "Standard_D4s_v4",
+    }  # fmt: skip
+    path = BICEP_DIR / "env" / f"{env}.bicepparam"
+    for name in ("aksSystemNodeVmSize", "aksUserNodeVmSize", "aksSpotNodeVmSize"):
+        assert literal(path, name) in allowed
+
+
+def test_names_carry_prefix_environment_region_and_a_unique_suffix() -> None:
+    main = MAIN.read_text()
+    assert "var stem = '${namePrefix}-${environmentName}-${regionAbbreviations[location]}'" in main
+    assert "uniqueString(subscription().id, namePrefix, environmentName, location)" in main
+    for global_name in ("cosmos", "serviceBus", "keyVault", "functionApp", "grafana"):
+        assert re.search(rf"(?m)^  {global_name}: '[a-z]+-\$\{{globalStem\}}'$", main)
+
+
+# ---------------------------------------------------------------- tags and secrets
+@pytest.mark.parametrize("template", templates(), ids=ids)
+def test_every_located_resource_is_tagged(template: Template) -> None:
+    for res in template.resources:
+        if "location" in res.properties:
+            assert "tags" in res.properties, f"{res.symbol} ({res.type}) has no tags"
+
+
+def test_tags_name_env_app_owner_and_cost_center() -> None:
+    block = MAIN.read_text().split("var tags = {", 1)[1].split("}", 1)[0]
+    for key in ("env:", "app:", "owner:", "costCenter:", "Environment:"):
+        assert key in block
+
+
+@pytest.mark.parametrize("template", templates(), ids=ids)
+def test_no_secret_leaves_through_outputs_or_list_functions(template: Template) -> None:
+    assert not re.search(r"\blist(Keys|ConnectionStrings|Secrets|Credentials?)\(", template.source)
+    for output in template.outputs:
+        assert not SECRET_NAME.search(output), output
+    assert "ConnectionString" not in " ".join(
+        line for line in template.source.splitlines() if line.startswith("output ")
+    )
+
+
+# ---------------------------------------------------------------- data services
+def test_cosmos_is_keyless_and_shaped_as_the_adapter_expects() -> None:
+    cosmos = load(BICEP_DIR / "modules" / "cosmos.bicep")
+    account = resource(cosmos, "Microsoft.DocumentDB/databaseAccounts")
+    assert value_of(account, "disableLocalAuth") == "true"
+    assert value_of(account, "publicNetworkAccess") == "'Disabled'"
+    assert value_of(account, "type") == "'Continuous'"
+    assert "locations: geo ? concat(primaryRegion, secondaryRegion) : primaryRegion" in account
+    source = cosmos.source
+    assert source.count("isZoneRedundant: zoneRedundant") == 2
+    assert "var databaseName = 'intake'" in source
+    expected = {
+        "submissions": ("/clientId", "-1"),
+        "audit": ("/clientId", "-1"),
+        "idempotency": ("/key", "idempotencyTtlDays * secondsPerDay"),
+        "ledger": ("/eventId", "ledgerTtlDays * secondsPerDay"),
+        "leases": ("/id", "-1"),
+    }
+    for name, (key, ttl) in expected.items():
+        block = source.split(f"name: '{name}'", 1)[1]
+        assert value_of(block, "partitionKey") == f"'{key}'"
+        assert value_of(block, "defaultTtl") == ttl
+    assert "name: 'EnableServerless'" in source
+    assert "autoscaleSettings" in source
+
+
+def test_cosmos_per_environment_capacity_and_replication() -> None:
+    dev, prod = (BICEP_DIR / "env" / f"{e}.bicepparam" for e in ("dev", "prod"))
+    assert literal(dev, "cosmosCapacityMode") == "Serverless"
+    assert literal(prod, "cosmosCapacityMode") == "Autoscale"
+    assert literal(prod, "cosmosGeoReplication") is True
+    assert literal(prod, "cosmosZoneRedundant") is True
+    assert (literal(prod, "location"), literal(prod, "secondaryLocation")) == ("eastus", "eastus2")
+
+
+def test_cosmos_data_role_is_scoped_to_the_database_for_three_identities() -> None:
+    cosmos = load(BICEP_DIR / "modules" / "cosmos.bicep")
+    assignment = resource(cosmos, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments")
+    assert value_of(assignment, "scope") == "'${account.id}/dbs/${databaseName}'"
+    block = MAIN.read_text().split("dataContributorPrincipalIds: [", 1)[1].split("]", 1)[0]
+    assert block.split() == ["intakeApi.principalId", "adminApi.principalId", "notify.principalId"]
+
+
+def test_service_bus_is_keyless_and_its_queue_deduplicates_and_dead_letters() -> None:
+    bus = load(BICEP_DIR / "modules" / "servicebus.bicep")
+    namespace = resource(bus, "Microsoft.ServiceBus/namespaces")
+    assert value_of(namespace, "disableLocalAuth") == "true"
+    queue = resource(bus, "Microsoft.ServiceBus/namespaces/queues")
+    assert value_of(queue, "requiresDuplicateDetection") == "true"
+    assert value_of(queue, "duplicateDetectionHistoryTimeWindow") == "'PT10M'"
+    assert value_of(queue, "maxDeliveryCount") == "10"
+    assert value_of(queue, "deadLetteringOnMessageExpiration") == "true"
+    assert value_of(queue, "lockDuration") == "'PT1M'"
+    main = MAIN.read_text()
+    senders = main.split("senderPrincipalIds: [", 1)[1].split("]", 1)[0].split()
+    receivers = main.split("receiverPrincipalIds: [", 1)[1].split("]", 1)[0].split()
+    assert senders == ["intakeApi.principalId"]
+    assert receivers == ["notify.principalId"]
+
+
+def test_key_vault_is_rbac_only_with_purge_protection() -> None:
+    vault = resource(load(BICEP_DIR / "modules" / "keyvault.bicep"), "Microsoft.KeyVault/vaults")
+    assert value_of(vault, "enableRbacAuthorization") == "true"
+    assert value_of(vault, "enablePurgeProtection") == "true"
+    assert value_of(vault, "publicNetworkAccess") == "'Disabled'"
+
+
+def test_every_other_service_has_local_auth_off() -> None:
+    modules = BICEP_DIR / "modules"
+    monitoring = load(modules / "monitoring.bicep")
+    assert (
+        value_of(resource(monitoring, "Microsoft.Insights/components"), "DisableLocalAuth")
+        == "true"
+    )
+    storage = resource(load(modules / "functions.bicep"), "Microsoft.Storage/storageAccounts")
+    assert value_of(storage, "allowSharedKeyAccess") == "false"
+    redis = resource(load(modules / "redis.bicep"), "Microsoft.Cache/redis")
+    assert value_of(redis, "disableAccessKeyAuthentication") == "true"
+    aks = resource(load(modules / "aks.bicep"), "Microsoft.ContainerService/managedClusters")
+    assert value_of(aks, "disableLocalAccounts") == "true"
+
+
+# ---------------------------------------------------------------- roles
+def test_only_reviewed_roles_are_granted_and_never_owner_or_contributor() -> None:
+    for template in templates():
+        for guid in GUID.findall(template.source):
+            assert guid.lower() not in FORBIDDEN_ROLES, f"{template.path.name}: {guid}"
+            assert guid.lower() in REVIEWED_ROLES, f"{template.path.name}: unreviewed {guid}"
+        assert not re.search(r"roleDefinitionName|'(Owner|Contributor)'", template.source)
+
+
+def test_every_role_assignment_names_a_service_principal_or_group() -> None:
+    for template in templates():
+        for res in template.resources:
+            if res.type.startswith("Microsoft.Authorization/roleAssignments@"):
+                assert re.search(r"principalType: '(ServicePrincipal|Group)'", res.body), res.symbol
+
+
+def test_each_workload_identity_trusts_only_its_service_account() -> None:
+    identity = load(BICEP_DIR / "modules" / "identity.bicep").source
+    assert "subject: 'system:serviceaccount:${namespace}:${workload.serviceAccount}'" in identity
+    assert "'api://AzureADTokenExchange'" in identity
+    assert "@batchSize(1)" in identity
+    main = MAIN.read_text()
+    for account in ("intake-ui", "intake-api", "admin-api", "notify"):
+        assert f"serviceAccount: 'onboarding-{account}'" in main
+
+
+# ---------------------------------------------------------------- platform features
+def test_aks_has_the_security_and_operations_features() -> None:
+    aks = resource(
+        load(BICEP_DIR / "modules" / "aks.bicep"), "Microsoft.ContainerService/managedClusters"
+    )
+    for key, expected in {
+        "networkPluginMode": "'overlay'",
+        "networkDataplane": "'cilium'",
+        "networkPolicy": "'cilium'",
+        "enableAzureRBAC": "true",
+        "enableSecretRotation": "'true'",
+        "upgradeChannel": "'stable'",
+        "nodeOSUpgradeChannel": "'NodeImage'",
+        "authorizedIPRanges": "apiServerAuthorizedIpRanges",
+    }.items():
+        assert value_of(aks, key) == expected, key
+    for feature in ("oidcIssuerProfile", "workloadIdentity", "defender", "azurepolicy", "omsagent"):
+        assert f"{feature}: {{" in aks
+    assert aks.count("availabilityZones: zones") == 2
+
+
+def test_diagnostics_go_to_log_analytics_for_every_data_service() -> None:
+    for name in ("aks", "cosmos", "servicebus", "keyvault", "redis", "functions", "frontdoor"):
+        source = load(BICEP_DIR / "modules" / f"{name}.bicep").source
+        assert "Microsoft.Insights/diagnosticSettings@" in source, name
+        assert "workspaceId: logAnalyticsWorkspaceId" in source, name
+
+
+def test_dev_has_a_budget_and_every_environment_alerts() -> None:
+    main = MAIN.read_text()
+    assert "module budget 'modules/budget.bicep' = {" in main  # unconditional: every environment
+    assert "module alerts 'modules/alerts.bicep' = {" in main
+    budget = literal(BICEP_DIR / "env" / "dev.bicepparam", "monthlyBudget")
+    assert isinstance(budget, int) and budget <= 500
