@@ -1,19 +1,23 @@
-"""Run blocking sqlite3 work off the event loop, one whole transaction per call.
+"""Run blocking sqlite3 work off the event loop, each write atomic.
 
 Each database gets one writer thread (SQLite allows one writer at a time anyway) and one reader
 thread. A call hands a plain function the connection; because the function runs start to finish
-on that thread, no other coroutine can interleave with its transaction.
+on that thread inside its own savepoint, no other coroutine can interleave with it. Writes that
+queue up while the writer is busy share one commit (group commit).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from intake_core.ports import StoreUnavailable
 
@@ -25,6 +29,24 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@dataclass
+class _Write(Generic[T]):
+    work: Callable[[sqlite3.Connection], T]
+    future: asyncio.Future[T]
+    loop: asyncio.AbstractEventLoop
+
+    def settle(self, ok: bool, value: Any) -> None:
+        def deliver() -> None:
+            if self.future.done():  # the caller was cancelled
+                return
+            if ok:
+                self.future.set_result(value)
+            else:
+                self.future.set_exception(value)
+
+        self.loop.call_soon_threadsafe(deliver)
+
+
 class SqliteDatabase:
     def __init__(self, path: Path, schema: str) -> None:
         self._path = path
@@ -33,6 +55,9 @@ class SqliteDatabase:
         self._reader_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{path.stem}-r")
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        self._pending: list[_Write[Any]] = []
+        self._pending_lock = threading.Lock()
+        self._flush_scheduled = False
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,20 +84,62 @@ class SqliteDatabase:
         await self.write(lambda _connection: None)
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` inside ``BEGIN IMMEDIATE … COMMIT`` on the writer thread."""
+        """Run ``work`` atomically; its changes are committed when this returns.
 
-        def transaction() -> T:
+        Group commit: writes that arrive while the writer thread is busy are run together in one
+        transaction, each inside its own savepoint, so one failing write rolls back alone and the
+        others still commit. Under load that turns many small commits into a few larger ones.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._pending_lock:
+            self._pending.append(_Write(work, future, loop))
+            schedule, self._flush_scheduled = not self._flush_scheduled, True
+        if schedule:
+            try:
+                self._writer_pool.submit(self._flush)
+            except RuntimeError as error:  # the pool is shut down: the store was closed
+                self._flush_scheduled = False
+                self._pending.clear()
+                raise StoreUnavailable("the store is closed") from error
+        try:
+            return await future
+        except sqlite3.IntegrityError:
+            raise
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as error:
+            raise StoreUnavailable(str(error)) from error
+
+    def _flush(self) -> None:
+        """On the writer thread: run every pending write in one transaction."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+            self._flush_scheduled = False
+        if not batch:
+            return
+        outcomes: list[tuple[_Write[Any], bool, Any]] = []
+        try:
             connection = self._writer_connection()
             connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(connection)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+            for write in batch:
+                connection.execute("SAVEPOINT one_write")
+                try:
+                    result = write.work(connection)
+                except Exception as error:
+                    connection.execute("ROLLBACK TO one_write")
+                    connection.execute("RELEASE one_write")
+                    outcomes.append((write, False, error))
+                else:
+                    connection.execute("RELEASE one_write")
+                    outcomes.append((write, True, result))
             connection.execute("COMMIT")
-            return result
-
-        return await self._run(self._writer_pool, transaction)
+        except Exception as error:
+            # BEGIN or COMMIT failed (locked, disk, closed): nothing in the batch was written.
+            with contextlib.suppress(Exception):
+                if self._writer is not None and self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+            outcomes = [(write, False, error) for write in batch]
+        for write, ok, value in outcomes:
+            write.settle(ok, value)
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._run(self._reader_pool, lambda: work(self._reader_connection()))

@@ -1,0 +1,355 @@
+"""``make bench``: throughput, latency, submit-to-email time, search time and memory, in one run.
+
+Starts the embedded platform the way ``make run`` does (rate limit off), drives it with wrk from
+127.0.0.1, and compares intake-api with a bare FastAPI endpoint that validates the same body and
+does nothing else (the framework's ceiling on this machine). Writes ``bench/results/<time>.json``,
+``bench/results/latest.md`` and ``bench/results/latency.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from email import policy
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+LUA = HERE / "wrk" / "report.lua"
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - local URL
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+@dataclass
+class LoadResult:
+    target: str
+    connections: int
+    requests: int
+    seconds: float
+    throughput: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+    accepted: int | None = None
+    emails: int | None = None
+    email_p50_s: float | None = None
+    email_p99_s: float | None = None
+
+
+def wrk(
+    target: str,
+    base_url: str,
+    connections: int,
+    seconds: int,
+    paths: list[str],
+    body: Path | None = None,
+    bearer: str | None = None,
+) -> LoadResult:
+    environment = {**os.environ, "BENCH_PATHS": "|".join(paths)}
+    if body:
+        environment["BENCH_BODY"] = str(body)
+    if bearer:
+        environment["BENCH_BEARER"] = bearer
+    threads = min(2, connections)
+    completed = subprocess.run(  # noqa: S603 - fixed command
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+         "-s", str(LUA), base_url],
+        env=environment, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("{"))
+    raw = json.loads(line)
+    duration = raw["duration_us"] / 1e6
+    return LoadResult(
+        target=target,
+        connections=connections,
+        requests=raw["requests"],
+        seconds=round(duration, 2),
+        throughput=round(raw["requests"] / duration, 1),
+        p50_ms=raw["p50_us"] / 1000,
+        p95_ms=raw["p95_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        errors=raw["status_errors"] + raw["socket_errors"],
+    )
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def children(pid: int) -> dict[int, str]:
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+class Stack:
+    """The platform under ``intake run`` with its own data dir and free ports."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.ports = [free_port() for _ in range(4)]
+        self.ui, self.intake_api, self.admin_api = (
+            f"http://127.0.0.1:{port}" for port in self.ports[:3]
+        )
+
+    def __enter__(self) -> Stack:
+        environment = {
+            **os.environ,
+            "INTAKE_DATA_DIR": str(self.data_dir),
+            "ENVIRONMENT": "dev",
+            "RATE_LIMIT_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.log = (self.data_dir / "stack.log").open("w")
+        self.process = subprocess.Popen(  # noqa: S603 - fixed command
+            [sys.executable, "-m", "intake_core.cli", "run", "--ports", ",".join(map(str, self.ports))],
+            env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for base in (self.ui, self.intake_api, self.admin_api):
+            wait_http(f"{base}/healthz")
+        wait_http(f"http://127.0.0.1:{self.ports[3]}/healthz")
+        return self
+
+    def rss(self) -> dict[str, float]:
+        names = {"intake_api": "intake-api", "admin_api": "admin-api", "intake_ui": "intake-ui"}
+        result = {}
+        for pid, cmdline in children(self.process.pid).items():
+            name = next((v for k, v in names.items() if k in cmdline), "notify-worker")
+            result[name] = rss_mb(pid)
+        return result
+
+    def __exit__(self, *_: object) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def submissions_between(db: Path, start: str, end: str) -> dict[str, str]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT client_id, submitted_at FROM submissions WHERE submitted_at BETWEEN ? AND ?",
+            (start, end),
+        ).fetchall()
+    return dict(rows)
+
+
+def email_latencies(mail_dir: Path, submitted: dict[str, str], timeout: float) -> list[float]:
+    """Seconds from commit to the .eml landing, for each submission in ``submitted``."""
+    deadline = time.monotonic() + timeout
+    arrived: dict[str, float] = {}
+    while len(arrived) < len(submitted) and time.monotonic() < deadline:
+        for path in mail_dir.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            client_id = str(message["Subject"]).split()[2].rstrip(":")
+            if client_id in submitted and client_id not in arrived:
+                sent = datetime.fromisoformat(submitted[client_id]).timestamp()
+                arrived[client_id] = path.stat().st_mtime - sent
+        time.sleep(0.5)
+    return sorted(arrived.values())
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(fraction * (len(values) - 1))))]
+
+
+async def seed(data_dir: Path, count: int) -> None:
+    from support import make_submission
+
+    from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+    from intake_core.domain.events import submission_created
+    from intake_core.ports import AuditEntry
+
+    store = SqliteSubmissionStore(data_dir / "intake.db")
+    await store.open()
+    body = json.loads((ROOT / "docs/examples/submission.json").read_text())
+    batch = []
+    for n in range(count):
+        body["company"]["name"] = f"Seeded Company {n:06d}"
+        body["company"]["contact"]["email"] = f"person{n}@seed{n % 97}.example"
+        submission = make_submission(body)
+        batch.append(
+            store.save_new(
+                submission,
+                submission_created(submission),
+                AuditEntry("submission.created", "bench", submission.submitted_at, submission.client_id),
+            )
+        )
+        if len(batch) == 500:
+            await asyncio.gather(*batch)
+            batch.clear()
+    await asyncio.gather(*batch)
+    await store.close()
+
+
+def plot(loads: list[LoadResult], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for target in sorted({load.target for load in loads}):
+        series = [load for load in loads if load.target == target]
+        xs = [load.connections for load in series]
+        axes[0].plot(xs, [load.p99_ms for load in series], marker="o", label=f"{target} p99")
+        axes[0].plot(xs, [load.p50_ms for load in series], marker=".", linestyle="--", label=f"{target} p50")
+        axes[1].plot(xs, [load.throughput for load in series], marker="o", label=target)
+    axes[0].set(xscale="log", xlabel="concurrent clients", ylabel="latency (ms)", title="Latency")
+    axes[1].set(xscale="log", xlabel="concurrent clients", ylabel="requests/s", title="Throughput")
+    for axis in axes:
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"Benchmark of {report['started']} on {report['machine']} — `make bench`",
+        "",
+        "| target | clients | req/s | p50 ms | p95 ms | p99 ms | errors | vs bare |"
+        " emails / accepted | submit→email p50 / p99 s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    bare = {load["connections"]: load for load in report["load"] if load["target"] == "bare"}
+    for load in report["load"]:
+        ratio = ""
+        if load["target"] == "intake-api" and load["connections"] in bare:
+            ratio = f"{load['throughput'] / bare[load['connections']]['throughput']:.2f}×"
+        mail = email_latency = ""
+        if load["emails"] is not None:
+            mail = f"{load['emails']} / {load['accepted']}"
+            email_latency = f"{load['email_p50_s']:.2f} / {load['email_p99_s']:.2f}"
+        lines.append(
+            f"| {load['target']} | {load['connections']} | {load['throughput']:.0f} | "
+            f"{load['p50_ms']:.1f} | {load['p95_ms']:.1f} | {load['p99_ms']:.1f} | "
+            f"{load['errors']} | {ratio} | {mail} | {email_latency} |"
+        )
+    lines += [
+        "",
+        f"Admin search over {report['search']['records']:,} records: "
+        f"p50 {report['search']['p50_ms']:.1f} ms, p95 {report['search']['p95_ms']:.1f} ms, "
+        f"p99 {report['search']['p99_ms']:.1f} ms.",
+        "Idle RSS (MB): " + ", ".join(f"{k} {v}" for k, v in sorted(report["rss_idle_mb"].items())),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10, help="per load level")
+    parser.add_argument("--levels", default="1,10,100,200")
+    parser.add_argument("--search-records", type=int, default=100_000)
+    arguments = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("make bench needs wrk (apt-get install wrk)", file=sys.stderr)
+        return 2
+    levels = [int(level) for level in arguments.levels.split(",")]
+    body = ROOT / "docs/examples/submission.json"
+    report: dict = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "load": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        data_dir = Path(scratch)
+        bare_port = free_port()
+        bare = subprocess.Popen(  # noqa: S603 - fixed command
+            [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port),
+             "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT,
+        )  # fmt: skip
+        try:
+            wait_http(f"http://127.0.0.1:{bare_port}/docs")
+            with Stack(data_dir) as stack:
+                time.sleep(2)
+                report["rss_idle_mb"] = stack.rss()
+                loads: list[LoadResult] = []
+                for connections in levels:
+                    loads.append(wrk("bare", f"http://127.0.0.1:{bare_port}", connections,
+                                     arguments.seconds, ["/v1/submissions"], body))  # fmt: skip
+                    start = datetime.now(UTC).isoformat(timespec="microseconds")
+                    load = wrk("intake-api", stack.intake_api, connections, arguments.seconds,
+                               ["/v1/submissions"], body)  # fmt: skip
+                    loads.append(load)
+                    end = datetime.now(UTC).isoformat(timespec="microseconds")
+                    submitted = submissions_between(data_dir / "intake.db", start, end)
+                    latencies = email_latencies(data_dir / "mail", submitted, timeout=120)
+                    load.accepted, load.emails = len(submitted), len(latencies)
+                    load.email_p50_s = round(percentile(latencies, 0.5), 3)
+                    load.email_p99_s = round(percentile(latencies, 0.99), 3)
+                    print(load, flush=True)
+                report["load"] = [asdict(load) for load in loads]
+                report["rss_after_load_mb"] = stack.rss()
+            asyncio.run(seed(data_dir, arguments.search_records))
+            with Stack(data_dir) as stack:
+                from intake_core.auth import DevIssuer
+
+                token = DevIssuer(data_dir).issue("bench@example.com", ["Submissions.Read"])
+                queries = ["/v1/submissions", "/v1/submissions?q=seeded%20company%200421",
+                           "/v1/submissions?q=seed42.example", "/v1/submissions?industry=technology&limit=100",
+                           "/v1/submissions?q=no-such-thing"]  # fmt: skip
+                search = wrk("admin-search", stack.admin_api, 10, arguments.seconds, queries, bearer=token)
+                report["search"] = {"records": arguments.search_records, **asdict(search)}
+        finally:
+            bare.send_signal(signal.SIGINT)
+            bare.wait(timeout=30)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = report["started"].replace(":", "").replace("-", "")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=2))
+    (RESULTS / "latest.md").write_text(markdown(report))
+    plot([LoadResult(**load) for load in report["load"]], RESULTS / "latency.png")
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

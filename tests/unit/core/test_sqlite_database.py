@@ -1,0 +1,68 @@
+"""Group commit in the SQLite base: concurrent writes share commits but stay atomic each."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from intake_core.adapters.sqlite_base import SqliteDatabase
+from intake_core.ports import StoreUnavailable
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY, n INTEGER NOT NULL);"
+
+
+class Refused(Exception):
+    pass
+
+
+async def test_a_failing_write_rolls_back_alone_while_its_batch_commits(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+
+    def insert(name: str, fail: bool = False):
+        def work(connection: sqlite3.Connection) -> str:
+            connection.execute("INSERT INTO items VALUES (?, 1)", (name,))
+            if fail:
+                raise Refused(name)  # after writing: the savepoint must undo the insert
+            return name
+
+        return work
+
+    results = await asyncio.gather(
+        *(db.write(insert(f"item-{n}", fail=n % 7 == 3)) for n in range(100)),
+        return_exceptions=True,
+    )
+    failed = [r for r in results if isinstance(r, Refused)]
+    assert len(failed) == len([n for n in range(100) if n % 7 == 3])
+    rows = await db.read(lambda c: [r[0] for r in c.execute("SELECT name FROM items")])
+    assert sorted(rows) == sorted(f"item-{n}" for n in range(100) if n % 7 != 3)
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.write(insert("item-0"))
+    await db.close()
+
+
+async def test_writes_after_close_fail_as_unavailable(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+    await db.close()
+    with pytest.raises(StoreUnavailable):
+        await db.write(lambda c: c.execute("INSERT INTO items VALUES ('x', 1)"))
+
+
+async def test_a_locked_database_is_unavailable_and_writes_nothing(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+    await db.write(lambda c: c.execute("PRAGMA busy_timeout=100"))  # fail fast in this test
+    blocker = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StoreUnavailable):
+        await db.write(lambda c: c.execute("INSERT INTO items VALUES ('x', 1)"))
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    await db.write(lambda c: c.execute("INSERT INTO items VALUES ('y', 1)"))
+    assert await db.read(lambda c: [r[0] for r in c.execute("SELECT name FROM items")]) == ["y"]
+    await db.close()
