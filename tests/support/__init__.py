@@ -45,3 +45,17 @@ def make_submission(body: dict[str, Any] | None = None, **changes: Any) -> Submi
         consent=create.consent,
         **changes,
     )
+
+
+async def stored_event(store: Any, body: dict[str, Any] | None = None) -> Any:
+    """Save a submission with its SubmissionCreated event, as intake-api does; return the event."""
+    from intake_core.domain.events import submission_created
+    from intake_core.ports import AuditEntry
+
+    submission = make_submission(body)
+    event = submission_created(submission)
+    audit = AuditEntry(
+        "submission.created", "client", submission.submitted_at, submission.client_id
+    )
+    await store.save_new(submission, event, audit)
+    return event

@@ -8,10 +8,9 @@ from pathlib import Path
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.events import submission_created
 from intake_notify.settings import NotifySettings
 from intake_notify.worker import NotifyWorker
-from support import make_submission
+from support import stored_event
 
 
 async def wait_until(condition, within: float = 10.0) -> None:
@@ -26,7 +25,7 @@ async def test_worker_emails_each_submission_once_and_dead_letters_poison(
 ) -> None:
     settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=4)
     worker = NotifyWorker(local_queue, sqlite_store, FileMailer(settings.mail_dir), settings)
-    events = [submission_created(make_submission()) for _ in range(12)]
+    events = [await stored_event(sqlite_store) for _ in range(12)]
     for event in events:
         await local_queue.publish(event)
     # A duplicate publish that slipped past duplicate detection (another message id).
@@ -73,7 +72,7 @@ async def test_a_failing_mailer_means_redelivery_not_loss(
 ) -> None:
     settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=1)
     worker = NotifyWorker(local_queue, sqlite_store, FlakyMailer(settings.mail_dir, 2), settings)
-    await local_queue.publish(submission_created(make_submission()))
+    await local_queue.publish(await stored_event(sqlite_store))
     running = asyncio.create_task(worker.run())
 
     async def sent() -> bool:
@@ -114,7 +113,7 @@ async def test_an_open_breaker_leaves_messages_queued_until_the_mailer_recovers(
         breaker=pybreaker.CircuitBreaker(fail_max=2, reset_timeout=0.5, name="test-mailer"),
     )
     worker = NotifyWorker(local_queue, sqlite_store, mailer, settings, admits=mailer.admits)
-    await local_queue.publish(submission_created(make_submission()))
+    await local_queue.publish(await stored_event(sqlite_store))
     running = asyncio.create_task(worker.run())
 
     async def breaker_open() -> bool:

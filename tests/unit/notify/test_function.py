@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from azure.functions.servicebus import ServiceBusMessage
 
-from intake_core.domain.events import submission_created
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_notify import function
-from support import make_submission
+from support import stored_event
 
 FUNCTION_APP = Path(__file__).parents[3] / "functions" / "notify" / "function_app.py"
 
@@ -48,7 +48,10 @@ def function_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 async def test_trigger_sends_once_per_event_even_when_redelivered(
     function_environment: Path,
 ) -> None:
-    event = submission_created(make_submission())
+    store = SqliteSubmissionStore(function_environment / "intake.db")
+    await store.open()
+    event = await stored_event(store)
+    await store.close()
     trigger = function.notify_sales_team.build().get_user_function()
     for delivery_count in (1, 2):
         await trigger(

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.events import submission_created
 from intake_notify.handler import Handled, Poison, handle_message
 from intake_notify.settings import NotifySettings
-from support import VALID_BODY, make_submission
+from support import VALID_BODY, stored_event
 
 
 def read_mail(folder: Path) -> list[EmailMessage]:
@@ -26,8 +25,8 @@ def read_mail(folder: Path) -> list[EmailMessage]:
 async def test_one_event_sends_one_email_with_both_parts(
     sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
 ) -> None:
-    submission = make_submission()
-    event = submission_created(submission)
+    event = await stored_event(sqlite_store)
+    client_id = event.subject
     mailer = FileMailer(notify_settings.mail_dir)
 
     outcome = await handle_message(
@@ -36,21 +35,19 @@ async def test_one_event_sends_one_email_with_both_parts(
 
     assert outcome == Handled(event.id, duplicate=False)
     [message] = read_mail(notify_settings.mail_dir)
-    assert submission.client_id in message["Subject"]
+    assert client_id in message["Subject"]
     assert "Contoso Ltd" in message["Subject"]
     assert message["Message-ID"] == f"<{event.id}@notify.intake>"
     assert message["To"] == "sales@consultancy.example"
     parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
-    assert submission.client_id in parts["text/plain"]
-    assert (
-        f"https://onboarding.example/admin/submissions/{submission.client_id}" in parts["text/html"]
-    )
+    assert client_id in parts["text/plain"]
+    assert f"https://onboarding.example/admin/submissions/{client_id}" in parts["text/html"]
 
 
 async def test_redelivery_never_sends_a_second_email(
     sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
 ) -> None:
-    event = submission_created(make_submission())
+    event = await stored_event(sqlite_store)
     mailer = FileMailer(notify_settings.mail_dir)
     for _ in range(3):
         await handle_message(
@@ -66,7 +63,7 @@ async def test_user_text_is_escaped_in_html_and_kept_out_of_headers(
     body = json.loads(json.dumps(VALID_BODY))
     body["company"]["name"] = "<img src=x onerror=alert(1)> & Co"
     body["engagement"]["scope"] = "<script>steal()</script>"
-    event = submission_created(make_submission(body))
+    event = await stored_event(sqlite_store, body)
     await handle_message(
         event.to_json(),
         store=sqlite_store,
@@ -87,7 +84,7 @@ async def test_recipients_follow_the_service_type(
 ) -> None:
     body = json.loads(json.dumps(VALID_BODY))
     body["engagement"]["serviceType"] = "training"
-    event = submission_created(make_submission(body))
+    event = await stored_event(sqlite_store, body)
     await handle_message(
         event.to_json(),
         store=sqlite_store,
@@ -101,7 +98,7 @@ async def test_recipients_follow_the_service_type(
 async def test_malformed_messages_are_poison_not_retried(
     sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
 ) -> None:
-    event = submission_created(make_submission())
+    event = await stored_event(sqlite_store)
     wrong_type = json.loads(event.to_json()) | {"type": "something.else"}
     bad_data = json.loads(event.to_json())
     bad_data["data"]["companySize"] = "lots"
@@ -117,4 +114,26 @@ async def test_malformed_messages_are_poison_not_retried(
                 body, store=sqlite_store, mailer=mailer, settings=notify_settings
             )
             assert isinstance(outcome, Poison) and outcome.reason == reason, body
+    assert read_mail(notify_settings.mail_dir) == []
+
+
+async def test_an_erased_record_is_not_sent_to_the_sales_team(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    from datetime import UTC, datetime
+
+    from intake_core.ports import AuditEntry
+
+    event = await stored_event(sqlite_store)
+    await sqlite_store.erase(
+        event.subject,
+        AuditEntry("submission.erased", "dpo@example.com", datetime.now(UTC), event.subject),
+    )
+    outcome = await handle_message(
+        event.to_json(),
+        store=sqlite_store,
+        mailer=FileMailer(notify_settings.mail_dir),
+        settings=notify_settings,
+    )
+    assert outcome == Handled(event.id, duplicate=False, erased=True)
     assert read_mail(notify_settings.mail_dir) == []

@@ -28,6 +28,7 @@ class Handled:
 
     event_id: str
     duplicate: bool
+    erased: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ async def handle_message(
         if await store.was_handled(event.id, HANDLER_NAME):
             log.info("event already handled", extra={"event_id": event.id})
             return Handled(event.id, duplicate=True)
+        if await store.get(data.clientId) is None:
+            # The record was written with its event, so a missing one was erased meanwhile:
+            # its subject asked to be forgotten, and the sales team must not get their data.
+            log.info("record erased before notification; not sending", extra={"event_id": event.id})
+            await store.record_handled(event.id, HANDLER_NAME)
+            return Handled(event.id, duplicate=False, erased=True)
         email = render(
             event,
             data,

@@ -106,6 +106,9 @@ class NotifyWorker:
                 case Handled(duplicate=True):
                     self.metrics.outcomes.labels("duplicate").inc()
                     await self._consumer.complete(delivery)
+                case Handled(erased=True):
+                    self.metrics.outcomes.labels("erased").inc()
+                    await self._consumer.complete(delivery)
                 case Handled():
                     self.metrics.outcomes.labels("sent").inc()
                     await self._consumer.complete(delivery)

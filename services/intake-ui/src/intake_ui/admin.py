@@ -1,8 +1,9 @@
-"""``/admin``: the staff area. For now, sign-in only; the dashboard grows here.
+"""``/admin``: the staff dashboard over admin-api.
 
-Staff sign in with Microsoft Entra ID in production. In dev a local sign-in stands in for it
-and is refused in any other environment. The session holds only a staff marker, never
-client data.
+Each route reads the signed-in staff member (``StaffSession``; none → the sign-in page), calls
+admin-api with their access token and renders the answer. What admin-api refuses comes back
+as an ``AdminApiError`` and ``api_problem`` explains it on a page: never a 500. Controls the
+staff member lacks the role for are not shown; admin-api still enforces every role.
 """
 
 from __future__ import annotations
@@ -10,73 +11,298 @@ from __future__ import annotations
 from typing import Any
 
 from fasthtml import common as fh
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from intake_ui import layout
-from intake_ui.components import csrf_input
+from intake_core.domain.client_id import InvalidClientId, normalise_client_id
+from intake_core.domain.models import Status
+from intake_ui import admin_views
+from intake_ui.admin_api import (
+    AdminApiClient,
+    AdminApiError,
+    AdminApiUnavailable,
+    ChangedMeanwhile,
+    InvalidRequest,
+    MissingRole,
+    NotAllowedNow,
+    RecordNotFound,
+    SignInExpired,
+    SubmissionRow,
+)
+from intake_ui.admin_figures import figures_of, first_week, service_chart, today_utc, weekly_chart
+from intake_ui.admin_filters import read_query
 from intake_ui.security import csrf_token
 from intake_ui.settings import IntakeUiSettings
+from intake_ui.sign_in import NOTICE_KEY, sign_in_page
+from intake_ui.staff_session import SignInRequired, StaffCookies, StaffSession
 
-rt = fh.APIRouter(body_wrap=layout.frame)
+rt = fh.APIRouter(body_wrap=admin_views.staff_frame)
 
-_STAFF_KEY = "staff"
-DEV_STAFF = "dev-staff"
+FIGURES_PAGE_SIZE = 100
+FIGURES_MAX_PAGES = 5
+
+
+def _page(title: str, content: Any, status: int = 200) -> Any:
+    return fh.FtResponse((fh.Title(f"{title} · Staff"), content), status_code=status)
+
+
+def _client_id(value: str) -> str:
+    try:
+        return normalise_client_id(value)
+    except InvalidClientId:
+        raise RecordNotFound from None
+
+
+def _record_links(client_id: str) -> admin_views.RecordLinks:
+    return admin_views.RecordLinks(
+        dashboard=dashboard.to(),
+        record=submission.to(client_id=client_id),
+        status=change_status.to(client_id=client_id),
+        audit=audit_trail.to(client_id=client_id),
+        erase=confirm_erasure.to(client_id=client_id),
+        subject_export=subject_export.to(client_id=client_id),
+    )
+
+
+def _notice(req: Request) -> Any:
+    return admin_views.notice(req.session.pop(NOTICE_KEY, None))
 
 
 @rt("/admin", methods=["get"])
-def admin_home(req: Request, settings: IntakeUiSettings) -> Any:
-    staff = req.session.get(_STAFF_KEY)
-    if not isinstance(staff, str):
-        return (fh.Title("Staff sign-in"), _sign_in(req, settings))
-    return (
-        fh.Title("Staff area"),
-        fh.Article(
-            fh.H1("Staff area"),
-            fh.P(f"Signed in as {staff}. The submissions dashboard will appear here."),
-            fh.Form(
-                csrf_input(csrf_token(req)),
-                fh.Button("Sign out", type="submit", cls="secondary"),
-                method="post",
-                enctype="application/x-www-form-urlencoded",
-                action=sign_out.to(),
-            ),
-        ),
-    )
+async def dashboard(req: Request, settings: IntakeUiSettings, api: AdminApiClient) -> Any:
+    try:
+        staff = StaffSession.__from_request__(req)
+    except SignInRequired:
+        if "hx-request" in req.headers:  # the session ended while the page was open
+            return _redirect(req, dashboard.to())
+        return sign_in_page(req, settings)
+    query = read_query(req.query_params)
+    body: Any = None
+    status = 422 if query.errors else 200
+    if not query.errors:
+        try:
+            found = await api.search(staff.access_token, query.page(settings.admin_page_size))
+        except InvalidRequest:
+            status = 422
+            body = admin_views.problem(
+                "This page link no longer works",
+                "The list changed or the link was edited. Start again from the first page.",
+                ("Back to first page", dashboard.to(**query.filters)),
+            )
+        else:
+            body = admin_views.results(
+                query,
+                found,
+                record_url=lambda client_id: submission.to(client_id=client_id),
+                page_url=lambda params: dashboard.to(**params),
+                csv_url=export_csv.to(**query.filters) if staff.can("Submissions.Export") else None,
+            )
+    content = admin_views.dashboard(query, dashboard.to(), body, note=_notice(req))
+    return _page("Submissions", content, status)
 
 
-def _sign_in(req: Request, settings: IntakeUiSettings) -> Any:
-    dev = (
-        fh.Form(
-            fh.P("This is a development environment: you can use the local sign-in."),
-            csrf_input(csrf_token(req)),
-            fh.Button("Dev sign-in", type="submit"),
-            method="post",
-            enctype="application/x-www-form-urlencoded",
-            action=dev_sign_in.to(),
-        )
-        if settings.is_dev
-        else None
+@rt("/admin/submissions/{client_id}", methods=["get"])
+async def submission(req: Request, client_id: str, staff: StaffSession, api: AdminApiClient) -> Any:
+    client_id = _client_id(client_id)
+    found, etag = await api.record(staff.access_token, client_id)
+    links = _record_links(client_id)
+    content = admin_views.record(found, etag, staff, links, csrf_token(req), note=_notice(req))
+    return _page(client_id, content)
+
+
+@rt("/admin/submissions/{client_id}/status", methods=["post"])
+async def change_status(
+    req: Request, client_id: str, staff: StaffSession, api: AdminApiClient
+) -> Any:
+    client_id = _client_id(client_id)
+    form = await req.form()
+    new_status, etag = str(form.get("status") or ""), str(form.get("etag") or "")[:256]
+    problem: tuple[str, str] | None = None
+    status = 200
+    if new_status not in {s.value for s in Status}:
+        problem, status = ("Choose a new status", "Pick one of the statuses offered."), 422
+    else:
+        try:
+            await api.change_status(staff.access_token, client_id, new_status, etag)
+        except ChangedMeanwhile:
+            problem, status = (
+                (
+                    "This record changed meanwhile",
+                    "Someone changed it while you were looking at it. It has been reloaded below: "
+                    "check it, then choose the status again.",
+                ),
+                412,
+            )
+        except NotAllowedNow:
+            problem, status = (
+                (
+                    "That status change is not allowed",
+                    "The record's current status does not allow it. It has been reloaded below.",
+                ),
+                409,
+            )
+        except InvalidRequest:
+            problem, status = ("That status is not valid", "Pick one of the statuses offered."), 422
+    if problem is None and "hx-request" not in req.headers:
+        req.session[NOTICE_KEY] = "status-changed"
+        return RedirectResponse(submission.to(client_id=client_id), status_code=303)
+    found, fresh_etag = await api.record(staff.access_token, client_id)
+    note = admin_views.problem(*problem) if problem else admin_views.notice("status-changed")
+    links = _record_links(client_id)
+    content = admin_views.record(found, fresh_etag, staff, links, csrf_token(req), note=note)
+    return _page(client_id, content, status)
+
+
+@rt("/admin/submissions/{client_id}/audit", methods=["get"])
+async def audit_trail(client_id: str, staff: StaffSession, api: AdminApiClient) -> Any:
+    client_id = _client_id(client_id)
+    entries = await api.audit_trail(staff.access_token, client_id)
+    back = submission.to(client_id=client_id)
+    return _page(f"Audit trail of {client_id}", admin_views.audit_trail(client_id, entries, back))
+
+
+def _erase_page(req: Request, client_id: str, **kwargs: Any) -> Any:
+    content = admin_views.erase_confirmation(
+        client_id,
+        erase.to(client_id=client_id),
+        submission.to(client_id=client_id),
+        csrf_token(req),
+        **kwargs,
     )
-    return fh.Article(
-        fh.H1("Staff sign-in"),
+    return _page(f"Erase {client_id}", content, 422 if kwargs.get("error") else 200)
+
+
+@rt("/admin/submissions/{client_id}/erase", methods=["get"])
+def confirm_erasure(req: Request, client_id: str, staff: StaffSession) -> Any:
+    client_id = _client_id(client_id)
+    if not staff.can("Submissions.Erase"):
+        raise MissingRole
+    return _erase_page(req, client_id)
+
+
+@rt("/admin/submissions/{client_id}/erase", methods=["post"])
+async def erase(req: Request, client_id: str, staff: StaffSession, api: AdminApiClient) -> Any:
+    client_id = _client_id(client_id)
+    typed = str((await req.form()).get("confirm") or "")[:64]
+    try:
+        confirmed = normalise_client_id(typed) == client_id
+    except InvalidClientId:
+        confirmed = False
+    if not confirmed:
+        error = f"Type {client_id} exactly to confirm the erasure."
+        return _erase_page(req, client_id, typed=typed, error=error)
+    await api.erase(staff.access_token, client_id)
+    req.session[NOTICE_KEY] = "erased"
+    return RedirectResponse(submission.to(client_id=client_id), status_code=303)
+
+
+@rt("/admin/submissions.csv", methods=["get"])
+async def export_csv(req: Request, staff: StaffSession, api: AdminApiClient) -> Any:
+    query = read_query(req.query_params)
+    if query.errors:
+        return RedirectResponse(dashboard.to(**query.values), status_code=303)
+    download = await api.export_csv(staff.access_token, query.filters)
+    return StreamingResponse(download.chunks(), headers=download.headers)
+
+
+@rt("/admin/submissions/{client_id}/subject-export", methods=["get"])
+async def subject_export(client_id: str, staff: StaffSession, api: AdminApiClient) -> Any:
+    client_id = _client_id(client_id)
+    download = await api.subject_export(staff.access_token, client_id)
+    headers = {
+        "content-type": "application/json",
+        "content-disposition": f'attachment; filename="{client_id}.json"',
+        **download.headers,
+    }
+    return StreamingResponse(download.chunks(), headers=headers)
+
+
+@rt("/admin/figures", methods=["get"])
+async def figures(staff: StaffSession, api: AdminApiClient) -> Any:
+    today = today_utc()
+    rows: list[SubmissionRow] = []
+    params = {"submittedFrom": first_week(today).isoformat(), "limit": str(FIGURES_PAGE_SIZE)}
+    complete = False
+    for _ in range(FIGURES_MAX_PAGES):
+        page = await api.search(staff.access_token, params)
+        rows += page.items
+        if not page.continuation_token:
+            complete = True
+            break
+        params = {**params, "continuationToken": page.continuation_token}
+    numbers = figures_of(rows, today, complete=complete)
+    content = fh.Section(
+        fh.H1("Figures"),
         fh.P(
-            "The staff area is for our team only. Staff sign in with their Microsoft Entra ID "
-            "work account in production."
+            f"The last {len(numbers.weeks)} weeks"
+            + ("" if complete else f", counting the latest {len(rows)} submissions only")
+            + ". Erased submissions are not counted.",
+            cls="muted",
         ),
-        dev,
+        fh.Article(fh.H2("Submissions per week"), weekly_chart(numbers)),
+        fh.Article(fh.H2("Submissions per service type"), service_chart(numbers)),
     )
+    return _page("Figures", content)
 
 
-@rt("/admin/dev-sign-in", methods=["post"])
-def dev_sign_in(req: Request, settings: IntakeUiSettings) -> Any:
-    if not settings.is_dev:
-        raise HTTPException(404)
-    req.session[_STAFF_KEY] = DEV_STAFF
-    return fh.Redirect(admin_home.to())
+# Errors ----------------------------------------------------------------------------------
+
+_PROBLEMS: dict[type[AdminApiError], tuple[str, str]] = {
+    MissingRole: (
+        "You do not have access to this",
+        "Your account does not have the role this needs. Ask an administrator if it should.",
+    ),
+    RecordNotFound: (
+        "No such submission",
+        "No submission has this Client ID. Check it, or search for the company.",
+    ),
+    NotAllowedNow: ("Not possible right now", "The record's current state does not allow this."),
+    ChangedMeanwhile: (
+        "This record changed meanwhile",
+        "Someone changed it while you were looking at it. Reload it and try again.",
+    ),
+    InvalidRequest: ("That request was not valid", "Go back to the list and try again."),
+    AdminApiUnavailable: (
+        "The staff service is not available",
+        "We could not reach it just now. Nothing was changed. Try again in a minute.",
+    ),
+}
 
 
-@rt("/admin/sign-out", methods=["post"])
-def sign_out(req: Request) -> Any:
-    req.session.pop(_STAFF_KEY, None)
-    return fh.Redirect(admin_home.to())
+def _redirect(req: Request, url: str) -> Response:
+    if "hx-request" in req.headers:
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def sign_in_required(req: Request, _: Exception) -> Response:
+    return _redirect(req, req.app.state.staff_links.dashboard)
+
+
+def api_problem(req: Request, error: Exception) -> Any:
+    """Every refusal of admin-api as a page in the staff frame; 401 goes back to sign-in."""
+    assert isinstance(error, AdminApiError)
+    links: admin_views.StaffLinks = req.app.state.staff_links
+    if isinstance(error, SignInExpired):
+        req.session[NOTICE_KEY] = "session-ended"
+        response = _redirect(req, links.dashboard)
+        cookies: StaffCookies = req.app.state.staff_cookies
+        cookies.clear(response, req.cookies.keys())
+        return response
+    title, message = _PROBLEMS.get(type(error), _PROBLEMS[AdminApiUnavailable])
+    req.body_wrap = admin_views.staff_frame  # type: ignore[attr-defined]
+    content = fh.Section(
+        fh.H1(title), admin_views.problem(title, message, ("All submissions", links.dashboard))
+    )
+    headers: dict[str, str] = {}
+    status = error.status
+    if "hx-request" in req.headers:
+        # Show the message as the page, whatever part of it the request meant to replace.
+        # htmx leaves 403 answers unswapped (it means an expired form there).
+        headers = {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"}
+        status = 200 if status == 403 else status
+    if status == 503:
+        headers["Retry-After"] = "30"
+    return fh.FtResponse(
+        (fh.Title(f"{title} · Staff"), content), status_code=status, headers=headers
+    )

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from fasthtml import common as fh
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.middleware import Middleware
 from starlette.requests import Request
 
+from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import SecurityHeaders
-from intake_ui import admin, layout, onboarding, pages, status
+from intake_ui import admin, admin_views, layout, onboarding, pages, sign_in, status
+from intake_ui.admin_api import AdminApiClient, AdminApiError
 from intake_ui.assets import AssetManifest, FingerprintedAssets
+from intake_ui.entra_sign_in import EntraSignIn
 from intake_ui.intake_api import IntakeApiClient
 from intake_ui.security import BodySizeLimit, require_csrf_token, security_headers
 from intake_ui.settings import IntakeUiSettings
+from intake_ui.staff_session import SignInRequired, StaffCookies
 
 SESSION_COOKIE = "intake_ui_session"
 SESSION_MAX_AGE_SECONDS = 14 * 24 * 3600
@@ -33,7 +41,19 @@ _ERRORS = {
 }
 
 
-def create_app(settings: IntakeUiSettings, deps: IntakeApiClient | None = None) -> fh.FastHTML:
+@dataclass(frozen=True)
+class UiDeps:
+    """Clients tests pass in; whatever is missing is built from the settings at start-up."""
+
+    intake_api: IntakeApiClient | None = None
+    admin_api: AdminApiClient | None = None
+    staff_sign_in: EntraSignIn | None = None
+
+
+def create_app(
+    settings: IntakeUiSettings, deps: UiDeps | IntakeApiClient | None = None
+) -> fh.FastHTML:
+    given = UiDeps(intake_api=deps) if isinstance(deps, IntakeApiClient) else deps or UiDeps()
     assets = AssetManifest()
     headers = security_headers(https=settings.secure_cookies)
     links = layout.SiteLinks(
@@ -42,19 +62,29 @@ def create_app(settings: IntakeUiSettings, deps: IntakeApiClient | None = None) 
 
     # FastHTML takes the lifespan as a bare async generator function.
     async def lifespan(app: fh.FastHTML) -> AsyncIterator[None]:
-        if deps is not None:
-            app.state.intake_api = deps
+        async with AsyncExitStack() as opened:
+            intake_api = given.intake_api or IntakeApiClient.for_url(
+                settings.intake_api_url, settings.request_timeout_seconds, settings.submit_attempts
+            )
+            admin_api = given.admin_api or AdminApiClient.for_url(
+                settings.admin_api_url, settings.request_timeout_seconds
+            )
+            entra = given.staff_sign_in or _entra_sign_in(settings)
+            for client, built in ((intake_api, given.intake_api is None),
+                                  (admin_api, given.admin_api is None),
+                                  (entra, given.staff_sign_in is None)):  # fmt: skip
+                if client is not None and built:
+                    opened.push_async_callback(client.aclose)
+            app.state.intake_api = intake_api
+            app.state.admin_api = admin_api
+            app.state.staff_sign_in = entra
             yield
-            return
-        client = IntakeApiClient.for_url(
-            settings.intake_api_url, settings.request_timeout_seconds, settings.submit_attempts
-        )
-        app.state.intake_api = client
-        try:
-            yield
-        finally:
-            await client.aclose()
 
+    exception_handlers: dict[int | type[Exception], Any] = {
+        **_error_handlers(links.home, headers),
+        AdminApiError: admin.api_problem,
+        SignInRequired: admin.sign_in_required,
+    }
     app = fh.FastHTML(
         default_hdrs=False,
         canonical=False,
@@ -69,8 +99,10 @@ def create_app(settings: IntakeUiSettings, deps: IntakeApiClient | None = None) 
         same_site="lax",
         before=[require_csrf_token],
         lifespan=lifespan,
-        exception_handlers=_error_handlers(links.home, headers),
+        exception_handlers=exception_handlers,
         middleware=[
+            # Outermost: a server span per request, the parent of the calls to the APIs.
+            Middleware(OpenTelemetryMiddleware, excluded_urls=EXCLUDED_URLS),
             Middleware(SecurityHeaders, headers=headers),
             Middleware(FingerprintedAssets, manifest=assets),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -78,15 +110,33 @@ def create_app(settings: IntakeUiSettings, deps: IntakeApiClient | None = None) 
     )
     app.state.settings = settings
     app.state.site_links = links
-    if deps is not None:
-        # Also usable without running the lifespan (e.g. a TestClient outside `with`).
-        app.state.intake_api = deps
-    for router in (onboarding.rt, status.rt, admin.rt):
+    app.state.staff_links = admin_views.StaffLinks(
+        dashboard=admin.dashboard.to(), figures=admin.figures.to(), sign_out=sign_in.sign_out.to()
+    )
+    app.state.staff_cookies = StaffCookies(settings.secret_key, secure=settings.secure_cookies)
+    # Also usable without running the lifespan (e.g. a TestClient outside `with`).
+    app.state.intake_api = given.intake_api
+    app.state.admin_api = given.admin_api
+    app.state.staff_sign_in = given.staff_sign_in
+    for router in (onboarding.rt, status.rt, sign_in.rt, admin.rt):
         router.to_app(app)
     return app
 
 
-def _error_handlers(home: str, headers: dict[str, str]) -> dict[int, Any]:
+def _entra_sign_in(settings: IntakeUiSettings) -> EntraSignIn | None:
+    if not (settings.admin_oidc_authority and settings.admin_oidc_client_id):
+        return None
+    secret = settings.admin_oidc_client_secret
+    return EntraSignIn(
+        httpx.AsyncClient(timeout=httpx.Timeout(settings.request_timeout_seconds)),
+        authority=settings.admin_oidc_authority,
+        client_id=settings.admin_oidc_client_id,
+        scopes=settings.admin_oidc_scopes,
+        client_secret=secret.get_secret_value() if secret else None,
+    )
+
+
+def _error_handlers(home: str, headers: dict[str, str]) -> dict[int | type[Exception], Any]:
     """Friendly pages for errors. 500 is answered outside the middleware, so it gets the
     security headers here."""
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fasthtml import common as fh
 
-from intake_core.logs import configure_logging
+from intake_core.telemetry import configure_observability
 from intake_ui.app import create_app
 from intake_ui.settings import IntakeUiSettings
 
 
 def app_from_environment() -> fh.FastHTML:
     settings = IntakeUiSettings()
-    configure_logging("intake-ui", settings.log_level, settings.log_format)
+    configure_observability("intake-ui", settings)
     return create_app(settings)

@@ -1,0 +1,311 @@
+"""The dashboard's view of admin-api, called with the signed-in staff member's access token.
+
+Every answer other than success is raised as an :class:`AdminApiError` subclass named after
+what it means to the staff member; the dashboard turns each into a clear message, never a 500.
+Reads are retried (bounded, with jitter) on connection errors and 502/503/504; changes are not
+(a lost answer to a PATCH retried with the same If-Match would read as a conflict).
+Every 5xx counts as unavailable. A circuit
+breaker makes a dead admin-api fail fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+import pybreaker
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
+from starlette.requests import HTTPConnection
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from intake_core.domain.models import (
+    ErasedSubmission,
+    Industry,
+    ServiceType,
+    Status,
+    Submission,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class AdminApiError(Exception):
+    status = 500
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class SignInExpired(AdminApiError):
+    status = 401
+
+
+class MissingRole(AdminApiError):
+    status = 403
+
+
+class RecordNotFound(AdminApiError):
+    status = 404
+
+
+class NotAllowedNow(AdminApiError):
+    status = 409
+
+
+class ChangedMeanwhile(AdminApiError):
+    status = 412
+
+
+class InvalidRequest(AdminApiError):
+    status = 422
+
+    def __init__(self, detail: str = "", fields: tuple[str, ...] = ()) -> None:
+        super().__init__(detail)
+        self.fields = fields
+
+
+class AdminApiUnavailable(AdminApiError):
+    status = 503
+
+
+_BY_STATUS: dict[int, type[AdminApiError]] = {
+    401: SignInExpired,
+    403: MissingRole,
+    404: RecordNotFound,
+    409: NotAllowedNow,
+    412: ChangedMeanwhile,
+    422: InvalidRequest,
+}
+T = TypeVar("T")
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class SubmissionRow(_View):
+    client_id: str
+    company_name: str
+    industry: Industry
+    service_type: ServiceType
+    status: Status
+    submitted_at: datetime
+    contact_name: str
+    contact_email: str
+
+
+class SubmissionList(_View):
+    items: list[SubmissionRow]
+    continuation_token: str | None = None
+
+
+class AuditRow(_View):
+    at: datetime
+    action: str
+    actor: str
+    details: dict[str, str] = {}
+
+
+Record = Submission | ErasedSubmission
+_AUDIT = TypeAdapter(list[AuditRow])
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file admin-api is still sending: pass it on chunk by chunk, then close it."""
+
+    response: httpx.Response
+
+    @property
+    def headers(self) -> dict[str, str]:
+        kept = ("content-type", "content-disposition")
+        return {name: self.response.headers[name] for name in kept if name in self.response.headers}
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.response.aiter_raw():
+                yield chunk
+        finally:
+            await self.response.aclose()
+
+
+class _RetryableAnswer(Exception):
+    pass
+
+
+class AdminApiClient:
+    """admin-api over HTTP. One per process, built in the app's lifespan or passed by tests."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        attempts: int = 2,
+        max_wait_seconds: float = 1.0,
+        breaker: pybreaker.CircuitBreaker | None = None,
+    ) -> None:
+        self._http = http
+        self._attempts = attempts
+        self._max_wait = max_wait_seconds
+        self._breaker = breaker or pybreaker.CircuitBreaker(
+            fail_max=5, reset_timeout=30, name="admin-api"
+        )
+
+    @classmethod
+    def for_url(cls, base_url: str, timeout_seconds: float) -> AdminApiClient:
+        http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 3.0)),
+            headers={"accept": "application/json, application/problem+json"},
+        )
+        HTTPXClientInstrumentor.instrument_client(http)
+        return cls(http)
+
+    @classmethod
+    def __from_request__(cls, req: HTTPConnection) -> AdminApiClient:
+        """Lets FastHTML routes declare ``api: AdminApiClient`` as a parameter."""
+        client = req.app.state.admin_api
+        assert isinstance(client, AdminApiClient)
+        return client
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def search(self, token: str, filters: Mapping[str, str]) -> SubmissionList:
+        response = await self._send(token, "GET", "/v1/submissions", params=filters)
+        return _parse(SubmissionList.model_validate, response)
+
+    async def record(self, token: str, client_id: str) -> tuple[Record, str]:
+        response = await self._send(token, "GET", f"/v1/submissions/{client_id}")
+        return _parse(_record, response), response.headers.get("etag", "")
+
+    async def change_status(
+        self, token: str, client_id: str, status: str, etag: str
+    ) -> tuple[Record, str]:
+        headers = {"If-Match": etag} if etag else {}
+        response = await self._send(
+            token,
+            "PATCH",
+            f"/v1/submissions/{client_id}",
+            json={"status": status},
+            headers=headers,
+            retry=False,
+        )
+        return _parse(_record, response), response.headers.get("etag", "")
+
+    async def audit_trail(self, token: str, client_id: str) -> list[AuditRow]:
+        response = await self._send(token, "GET", f"/v1/submissions/{client_id}/audit")
+        return _parse(_AUDIT.validate_python, response)
+
+    async def erase(self, token: str, client_id: str) -> None:
+        await self._send(token, "POST", f"/v1/submissions/{client_id}/erase", retry=False)
+
+    async def export_csv(self, token: str, filters: Mapping[str, str]) -> Download:
+        return await self._download(token, "/v1/submissions.csv", filters)
+
+    async def subject_export(self, token: str, client_id: str) -> Download:
+        return await self._download(token, f"/v1/submissions/{client_id}/subject-export", {})
+
+    async def _download(self, token: str, path: str, params: Mapping[str, str]) -> Download:
+        request = self._http.build_request(
+            "GET", path, params=params, headers={"authorization": f"Bearer {token}"}
+        )
+        try:
+            with self._breaker.calling():
+                response = await self._http.send(request, stream=True)
+                if response.status_code >= 500:
+                    await response.aclose()
+                    raise _RetryableAnswer(str(response.status_code))
+        except (pybreaker.CircuitBreakerError, httpx.HTTPError, _RetryableAnswer) as error:
+            logger.warning("admin-api unavailable for a download: %s", type(error).__name__)
+            raise AdminApiUnavailable from None
+        if response.status_code != 200:
+            await response.aread()
+            await response.aclose()
+            raise _error(response)
+        return Download(response)
+
+    async def _send(
+        self, token: str, method: str, path: str, *, retry: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        try:
+            with self._breaker.calling():
+                response = await self._with_retries(
+                    method, path, headers, attempts=self._attempts if retry else 1, **kwargs
+                )
+        except (pybreaker.CircuitBreakerError, httpx.HTTPError, _RetryableAnswer) as error:
+            logger.warning(
+                "admin-api unavailable for %s %s: %s", method, path, type(error).__name__
+            )
+            raise AdminApiUnavailable from None
+        if response.status_code >= 300:
+            raise _error(response)
+        return response
+
+    async def _with_retries(
+        self, method: str, path: str, headers: dict[str, str], *, attempts: int, **kwargs: Any
+    ) -> httpx.Response:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((httpx.TransportError, _RetryableAnswer)),
+            stop=stop_after_attempt(attempts),
+            wait=wait_random_exponential(multiplier=0.2, max=self._max_wait),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                response = await self._http.request(method, path, headers=headers, **kwargs)
+                if response.status_code >= 500:
+                    raise _RetryableAnswer(str(response.status_code))
+                return response
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+
+def _record(body: Any) -> Record:
+    if isinstance(body, dict) and "company" not in body:
+        return ErasedSubmission.model_validate(body)
+    return Submission.model_validate(body)
+
+
+def _parse(read: Callable[[Any], T], response: httpx.Response) -> T:
+    try:
+        result = read(response.json())
+    except (ValueError, ValidationError) as error:
+        logger.error("admin-api sent an answer the dashboard cannot read: %s", error)
+        raise AdminApiUnavailable("unreadable answer") from None
+    return result
+
+
+def _error(response: httpx.Response) -> AdminApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    detail = body.get("detail")
+    detail = detail if isinstance(detail, str) else ""
+    kind = _BY_STATUS.get(response.status_code)
+    if kind is InvalidRequest:
+        errors = body.get("errors")
+        fields = tuple(
+            str(error.get("field"))
+            for error in (errors if isinstance(errors, list) else [])
+            if isinstance(error, dict) and error.get("field")
+        )
+        return InvalidRequest(detail, fields)
+    if kind is None:
+        logger.warning("admin-api answered %s", response.status_code)
+        return AdminApiUnavailable(detail)
+    return kind(detail)

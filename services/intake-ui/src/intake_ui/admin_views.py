@@ -1,0 +1,616 @@
+"""FT components of the staff dashboard: frame, list, record, status form, audit, erasure.
+
+Pure rendering: routes pass in the data, the URLs and what the staff member may do. FT
+components escape every text and attribute, so hostile record content renders as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fasthtml import common as fh
+from starlette.requests import Request
+
+from intake_core.domain.models import (
+    ALLOWED_TRANSITIONS,
+    ErasedSubmission,
+    Industry,
+    ServiceType,
+    Status,
+    Submission,
+)
+from intake_ui.admin_api import AuditRow, SubmissionList
+from intake_ui.admin_filters import FILTER_NAMES, STAFF_STATUS_LABELS, DashboardQuery
+from intake_ui.components import alert, csrf_input
+from intake_ui.fields import (
+    BUDGET_RANGE_LABELS,
+    INDUSTRY_LABELS,
+    SERVICE_TYPE_LABELS,
+    TIMELINE_LABELS,
+    country_options,
+)
+from intake_ui.security import csrf_token
+from intake_ui.staff_session import StaffSession
+
+AUDIT_ACTIONS = {
+    "submission.created": "Submitted by the client",
+    "submission.search": "Searched submissions",
+    "submission.read": "Viewed the record",
+    "submission.export": "Exported submissions (CSV)",
+    "submission.subject_export": "Exported the subject's data",
+    "submission.status_change": "Changed the status",
+    "submission.erase": "Erased the personal data",
+    "audit.read": "Viewed the audit trail",
+}
+NOTICES = {
+    "status-changed": ("Status changed", "The new status is saved."),
+    "erased": ("Personal data erased", "Only the tombstone below remains."),
+    "signed-out": ("Signed out", "You have signed out of the staff area."),
+    "session-ended": ("Please sign in again", "Your staff session has ended."),
+}
+
+
+@dataclass(frozen=True)
+class StaffLinks:
+    dashboard: str
+    figures: str
+    sign_out: str
+
+
+@dataclass(frozen=True)
+class RecordLinks:
+    dashboard: str
+    record: str
+    status: str
+    audit: str
+    erase: str
+    subject_export: str
+
+
+def staff_frame(content: Any, req: Request) -> Any:
+    """``body_wrap`` of every ``/admin`` page: staff navigation instead of the public one."""
+    links: StaffLinks = req.app.state.staff_links
+    staff: StaffSession | None = req.scope.get("state", {}).get("staff")
+    menu: list[Any] = []
+    if staff is not None:
+        menu = [
+            fh.Li(fh.A("Submissions", href=links.dashboard)),
+            fh.Li(fh.A("Figures", href=links.figures)),
+            fh.Li(
+                fh.Form(
+                    csrf_input(csrf_token(req)),
+                    fh.Button("Sign out", type="submit", cls="secondary outline"),
+                    method="post",
+                    action=links.sign_out,
+                    cls="sign-out",
+                    enctype="application/x-www-form-urlencoded",
+                )
+            ),
+        ]
+    return (
+        fh.A("Skip to content", href="#main", cls="skip-link"),
+        fh.Header(
+            fh.Nav(
+                fh.Ul(
+                    fh.Li(
+                        fh.A(
+                            fh.Strong("Client onboarding"),
+                            "\u00a0· Staff",
+                            href=links.dashboard,
+                            cls="brand",
+                        )
+                    )
+                ),
+                fh.Ul(*menu),
+                aria_label="Staff area",
+            ),
+            fh.P(f"Signed in as {staff.name}", cls="signed-in") if staff else None,
+            cls="container site-header staff-header",
+        ),
+        # Not main.container: the public pages cap that at a form's width; tables need more.
+        fh.Main(fh.Div(content, cls="container"), id="main", cls="staff", tabindex="-1"),
+        fh.Footer(
+            fh.Small(
+                "Staff area. Every search, view, change, export and erasure is recorded "
+                "in the audit trail."
+            ),
+            cls="container site-footer",
+        ),
+    )
+
+
+def when(moment: datetime) -> Any:
+    return fh.Time(f"{moment:%d %b %Y, %H:%M} UTC", datetime=moment.isoformat())
+
+
+def status_badge(status: Status) -> Any:
+    return fh.Span(STAFF_STATUS_LABELS[status], cls=f"badge status-{status.value}")
+
+
+def notice(code: str | None) -> Any:
+    if code not in NOTICES:
+        return None
+    title, message = NOTICES[code]
+    return alert(message, title=title, kind="success")
+
+
+def problem(title: str, message: str, *links: tuple[str, str]) -> Any:
+    """A failure explained: what happened, what to do, where to go."""
+    return fh.Div(
+        fh.H2(title),
+        fh.P(message),
+        fh.Ul(*(fh.Li(fh.A(text, href=href)) for text, href in links)) if links else None,
+        cls="alert alert-error",
+        role="alert",
+        tabindex="-1",
+        data_focus="true",
+    )
+
+
+# The list -------------------------------------------------------------------------------
+
+
+def _choice(name: str, label: str, labels: Mapping[Any, str], value: str, error: str | None) -> Any:
+    return _labelled(
+        name,
+        label,
+        fh.Select(
+            fh.Option("Any", value="", selected=not value),
+            *(
+                fh.Option(text, value=key.value, selected=key.value == value)
+                for key, text in labels.items()
+            ),
+            id=f"filter-{name}",
+            name=name,
+            aria_invalid="true" if error else None,
+            aria_describedby=f"filter-{name}-error" if error else None,
+        ),
+        error,
+    )
+
+
+def _labelled(name: str, label: str, control: Any, error: str | None, hint: str = "") -> Any:
+    return fh.Div(
+        fh.Label(label, fr=f"filter-{name}"),
+        control,
+        fh.Small(error, id=f"filter-{name}-error", cls="field-error") if error else None,
+        fh.Small(hint, id=f"filter-{name}-hint", cls="hint") if hint else None,
+        cls="field",
+    )
+
+
+def filter_form(query: DashboardQuery, action: str) -> Any:
+    values, errors = query.values, query.errors
+
+    def date_field(name: str, label: str) -> Any:
+        return _labelled(
+            name,
+            label,
+            fh.Input(
+                type="date",
+                id=f"filter-{name}",
+                name=name,
+                value=values.get(name, ""),
+                aria_invalid="true" if name in errors else None,
+                aria_describedby=f"filter-{name}-error" if name in errors else None,
+            ),
+            errors.get(name),
+        )
+
+    return fh.Form(
+        _labelled(
+            "q",
+            "Search",
+            fh.Input(
+                type="search",
+                id="filter-q",
+                name="q",
+                value=values.get("q", ""),
+                maxlength=200,
+                autocomplete="off",
+                aria_describedby="filter-q-hint",
+                aria_invalid="true" if "q" in errors else None,
+            ),
+            errors.get("q"),
+            hint="Company, contact name, contact email or Client ID.",
+        ),
+        fh.Details(
+            fh.Summary("Filters"),
+            fh.Div(
+                _choice(
+                    "industry",
+                    "Industry",
+                    INDUSTRY_LABELS,
+                    values.get("industry", ""),
+                    errors.get("industry"),
+                ),
+                _choice(
+                    "serviceType",
+                    "Service type",
+                    SERVICE_TYPE_LABELS,
+                    values.get("serviceType", ""),
+                    errors.get("serviceType"),
+                ),
+                _choice(
+                    "status",
+                    "Status",
+                    STAFF_STATUS_LABELS,
+                    values.get("status", ""),
+                    errors.get("status"),
+                ),
+                cls="filter-grid",
+            ),
+            fh.Div(
+                date_field("submittedFrom", "Submitted from"),
+                date_field("submittedTo", "Submitted to"),
+                cls="filter-grid",
+            ),
+            open=any(query.values.get(name) for name in FILTER_NAMES if name != "q")
+            or any(name != "q" for name in errors),
+            cls="more-filters",
+        ),
+        fh.Div(
+            fh.A("Clear filters", href=action, cls="button-link") if query.is_filtered else None,
+            fh.Button("Search", type="submit"),
+            cls="actions",
+        ),
+        method="get",
+        action=action,
+        aria_label="Search submissions",
+        cls="filters",
+        hx_get=action,
+        hx_target="#dashboard",
+        hx_swap="outerHTML",
+        hx_push_url="true",
+        hx_disabled_elt="find button",
+    )
+
+
+def results(
+    query: DashboardQuery,
+    found: SubmissionList,
+    *,
+    record_url: Any,
+    page_url: Any,
+    csv_url: str | None,
+) -> Any:
+    """``record_url(client_id)`` and ``page_url(params)`` build the links."""
+    rows = [
+        fh.Tr(
+            fh.Td(
+                fh.A(row.client_id, href=record_url(row.client_id), cls="client-id-link"),
+                data_label="Client ID",
+            ),
+            fh.Td(row.company_name, data_label="Company"),
+            fh.Td(
+                fh.Div(row.contact_name, fh.Br(), fh.Small(row.contact_email)),
+                data_label="Contact",
+            ),
+            fh.Td(SERVICE_TYPE_LABELS[row.service_type], data_label="Service"),
+            fh.Td(status_badge(row.status), data_label="Status"),
+            fh.Td(when(row.submitted_at), data_label="Submitted"),
+        )
+        for row in found.items
+    ]
+    headings = ("Client ID", "Company", "Contact", "Service", "Status", "Submitted")
+    table = (
+        fh.Table(
+            fh.Caption("Newest first", cls="visually-hidden"),
+            fh.Thead(fh.Tr(*(fh.Th(text, scope="col") for text in headings))),
+            fh.Tbody(*rows),
+            cls="records",
+        )
+        if rows
+        else fh.P(
+            "No submissions match these filters." if query.is_filtered else "No submissions yet."
+        )
+    )
+    pager = [
+        fh.A("Back to first page", href=page_url(query.filters))
+        if query.continuation_token
+        else None,
+        fh.A("Next page", href=page_url({**query.filters, "continuationToken": tok}), rel="next")
+        if (tok := found.continuation_token)
+        else None,
+    ]
+    shown = len(found.items)
+    return fh.Section(
+        fh.Div(
+            fh.H2("Results", id="results-title"),
+            fh.A("Download CSV", href=csv_url, download=True, cls="button-link")
+            if csv_url
+            else None,
+            cls="results-head",
+        ),
+        fh.P(
+            f"{shown} submission{'s' if shown != 1 else ''} on this "
+            f"{'page' if query.continuation_token or found.continuation_token else 'list'}, "
+            "newest first.",
+            cls="muted",
+        ),
+        table,
+        fh.Nav(*(link for link in pager if link is not None), cls="pager", aria_label="Pages")
+        if any(pager)
+        else None,
+        aria_labelledby="results-title",
+    )
+
+
+def dashboard(query: DashboardQuery, action: str, body: Any, *, note: Any = None) -> Any:
+    return fh.Section(
+        fh.H1("Submissions"),
+        note,
+        filter_form(query, action),
+        body,
+        id="dashboard",
+    )
+
+
+# A record -------------------------------------------------------------------------------
+
+
+def _facts(*pairs: tuple[str, Any]) -> Any:
+    return fh.Dl(*(part for name, value in pairs for part in (fh.Dt(name), fh.Dd(value))))
+
+
+def _country(code: str) -> str:
+    return dict(country_options()).get(code, code)
+
+
+def status_form(submission: Submission, etag: str, action: str, csrf: str) -> Any:
+    allowed = sorted(ALLOWED_TRANSITIONS[submission.status], key=list(Status).index)
+    if not allowed:
+        return fh.P(
+            f"This request is closed ({STAFF_STATUS_LABELS[submission.status]}): "
+            "its status cannot change any more.",
+            cls="muted",
+        )
+    return fh.Form(
+        csrf_input(csrf),
+        fh.Input(type="hidden", name="etag", value=etag),
+        fh.Fieldset(
+            fh.Legend("Change the status"),
+            *(
+                fh.Label(
+                    fh.Input(
+                        type="radio",
+                        name="status",
+                        value=status.value,
+                        id=f"status-{status.value}",
+                        required=True,
+                    ),
+                    f"{STAFF_STATUS_LABELS[status]}",
+                    fr=f"status-{status.value}",
+                )
+                for status in allowed
+            ),
+        ),
+        fh.Div(fh.Button("Change status", type="submit"), cls="actions"),
+        method="post",
+        enctype="application/x-www-form-urlencoded",
+        action=action,
+        hx_post=action,
+        hx_target="#record",
+        hx_swap="outerHTML",
+        hx_disabled_elt="find button",
+        cls="status-form",
+    )
+
+
+def record(
+    found: Submission | ErasedSubmission,
+    etag: str,
+    staff: StaffSession,
+    links: RecordLinks,
+    csrf: str,
+    *,
+    note: Any = None,
+) -> Any:
+    if isinstance(found, ErasedSubmission):
+        return tombstone(found, staff, links, note=note)
+    company, contact, work = found.company, found.company.contact, found.engagement
+    address = [
+        company.address.line1,
+        company.address.line2,
+        company.address.city,
+        company.address.region,
+        company.address.postal_code,
+        _country(company.address.country),
+    ]
+    status_part = (
+        status_form(found, etag, links.status, csrf)
+        if staff.can("Submissions.Manage")
+        else fh.P(
+            "You can see the status; changing it needs the Submissions.Manage role.", cls="muted"
+        )
+    )
+    return fh.Section(
+        fh.P(fh.A("← All submissions", href=links.dashboard)),
+        fh.H1(company.name, fh.Br(), fh.Small(found.client_id, cls="client-id-small")),
+        note,
+        fh.Div(
+            fh.Span("Status: "),
+            status_badge(found.status),
+            " · Submitted ",
+            when(found.submitted_at),
+            cls="record-meta",
+        ),
+        fh.Div(
+            fh.Article(
+                fh.H2("Company"),
+                _facts(
+                    ("Name", company.name),
+                    ("Industry", INDUSTRY_LABELS[company.industry]),
+                    ("Employees", f"{company.size:,}"),
+                    ("Address", fh.Span(*_lines(part for part in address if part))),
+                ),
+            ),
+            fh.Article(
+                fh.H2("Contact"),
+                _facts(
+                    ("Name", contact.name),
+                    ("Email", fh.A(contact.email, href=f"mailto:{contact.email}")),
+                    ("Phone", fh.A(contact.phone, href=f"tel:{contact.phone}")),
+                ),
+            ),
+            cls="record-grid",
+        ),
+        fh.Article(
+            fh.H2("Engagement"),
+            _facts(
+                ("Service", SERVICE_TYPE_LABELS[work.service_type]),
+                ("Timeline", TIMELINE_LABELS[work.timeline]),
+                ("Budget", BUDGET_RANGE_LABELS[work.budget_range]),
+                ("Scope", fh.Div(*_paragraphs(work.scope), cls="user-text")),
+                (
+                    "Notes",
+                    fh.Div(*_paragraphs(work.notes), cls="user-text") if work.notes else "None",
+                ),
+            ),
+        ),
+        fh.Article(
+            fh.H2("Consent"),
+            _facts(
+                ("Privacy notice accepted", "Yes" if found.consent.accepted else "No"),
+                ("Notice version", found.consent.privacy_notice_version),
+            ),
+        ),
+        fh.Article(fh.H2("Status"), status_part),
+        _record_actions(staff, links, erased=False),
+        id="record",
+    )
+
+
+def _lines(parts: Iterable[str]) -> list[Any]:
+    out: list[Any] = []
+    for part in parts:
+        if out:
+            out.append(fh.Br())
+        out.append(part)
+    return out
+
+
+def _paragraphs(text: str | None) -> list[Any]:
+    return [fh.P(block) for block in (text or "").split("\n\n") if block.strip()]
+
+
+def _record_actions(staff: StaffSession, links: RecordLinks, *, erased: bool) -> Any:
+    actions = [
+        fh.A("Audit trail", href=links.audit, cls="button-link")
+        if staff.can("Audit.Read")
+        else None,
+        fh.A(
+            "Download subject data (JSON)",
+            href=links.subject_export,
+            cls="button-link",
+            download=True,
+        )
+        if staff.can("Submissions.Export") and not erased
+        else None,
+        fh.A("Erase personal data", href=links.erase, cls="button-link danger")
+        if staff.can("Submissions.Erase") and not erased
+        else None,
+    ]
+    shown = [action for action in actions if action is not None]
+    return fh.Nav(*shown, cls="record-actions", aria_label="Record actions") if shown else None
+
+
+def tombstone(
+    found: ErasedSubmission, staff: StaffSession, links: RecordLinks, *, note: Any = None
+) -> Any:
+    return fh.Section(
+        fh.P(fh.A("← All submissions", href=links.dashboard)),
+        fh.H1("Erased submission", fh.Br(), fh.Small(found.client_id, cls="client-id-small")),
+        note,
+        fh.P(
+            "The personal data of this submission was erased at the subject's request. "
+            "Only this tombstone remains, for the figures and the audit trail."
+        ),
+        _facts(
+            ("Client ID", found.client_id),
+            ("Submitted", when(found.submitted_at)),
+            ("Erased", when(found.erased_at)),
+            ("Status", status_badge(found.status)),
+            ("Industry", INDUSTRY_LABELS[Industry(found.industry)]),
+            ("Service", SERVICE_TYPE_LABELS[ServiceType(found.service_type)]),
+        ),
+        _record_actions(staff, links, erased=True),
+        id="record",
+        cls="tombstone",
+    )
+
+
+def erase_confirmation(
+    client_id: str, action: str, back: str, csrf: str, *, typed: str = "", error: str | None = None
+) -> Any:
+    return fh.Section(
+        fh.H1("Erase personal data"),
+        fh.Div(
+            fh.H2("This cannot be undone"),
+            fh.P(
+                f"Erasing {client_id} removes the company, contact and engagement details "
+                "everywhere the platform keeps them. A tombstone (Client ID, dates, status, "
+                "industry, service type) and the audit trail remain."
+            ),
+            cls="alert alert-info",
+        ),
+        fh.Form(
+            csrf_input(csrf),
+            fh.Div(
+                fh.Label(f"Type the Client ID {client_id} to confirm", fr="confirm"),
+                fh.Input(
+                    type="text",
+                    id="confirm",
+                    name="confirm",
+                    value=typed,
+                    required=True,
+                    maxlength=32,
+                    autocomplete="off",
+                    spellcheck="false",
+                    aria_invalid="true" if error else None,
+                    aria_describedby="confirm-error" if error else None,
+                ),
+                fh.Small(error, id="confirm-error", cls="field-error") if error else None,
+                cls="field",
+            ),
+            fh.Div(
+                fh.A("Cancel", href=back, cls="button-link"),
+                fh.Button("Erase personal data", type="submit", cls="contrast"),
+                cls="actions",
+            ),
+            method="post",
+            enctype="application/x-www-form-urlencoded",
+            action=action,
+        ),
+        id="erase",
+    )
+
+
+def audit_trail(client_id: str, entries: list[AuditRow], back: str) -> Any:
+    rows = [
+        fh.Tr(
+            fh.Td(when(entry.at), data_label="When"),
+            fh.Td(entry.actor, data_label="Who"),
+            fh.Td(AUDIT_ACTIONS.get(entry.action, entry.action), data_label="What"),
+            fh.Td(
+                "; ".join(f"{key}: {value}" for key, value in sorted(entry.details.items())) or "—",
+                data_label="Details",
+            ),
+        )
+        for entry in entries
+    ]
+    return fh.Section(
+        fh.P(fh.A(f"← Back to {client_id}", href=back)),
+        fh.H1("Audit trail", fh.Br(), fh.Small(client_id, cls="client-id-small")),
+        fh.Table(
+            fh.Caption("Oldest first", cls="visually-hidden"),
+            fh.Thead(fh.Tr(*(fh.Th(t, scope="col") for t in ("When", "Who", "What", "Details")))),
+            fh.Tbody(*rows),
+            cls="records",
+        )
+        if rows
+        else fh.P("Nothing recorded yet."),
+    )

@@ -1,0 +1,240 @@
+"""Chromium drives the staff dashboard against the REAL admin-api, under the real CSP.
+
+Both apps run on real uvicorn servers on free ports and share a temporary data directory:
+admin-api's SQLite store (seeded with ``SqliteSubmissionStore.save_new``) and the dev issuer's
+key, so the UI's dev sign-in mints tokens admin-api accepts. With and without JavaScript, on a
+desktop and a 390 px phone: sign in, search, open a record, change its status, download the
+CSV, read the audit trail, erase; no request leaves the origin and the CSP reports nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from intake_ui_testkit import ServerThread, free_port
+
+from admin_api.app import create_app as create_admin_api
+from admin_api.settings import AdminApiSettings
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.client_id import new_client_id
+from intake_core.domain.events import submission_created
+from intake_core.domain.models import Submission
+from intake_core.ports import AuditEntry
+from intake_ui.app import create_app
+from intake_ui.settings import IntakeUiSettings
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("kubernetes", "cloud-migration", "ci-cd", "site-reliability", "devsecops")
+
+
+def _submission(company: str, contact: str, email: str, days_ago: int, service: str) -> Submission:
+    return Submission.model_validate({
+        "clientId": new_client_id(),
+        "submittedAt": (datetime.now(UTC) - timedelta(days=days_ago, hours=1)).isoformat(),
+        "company": {
+            "name": company, "industry": "technology", "size": 40,
+            "address": {"line1": "2 Dock Road", "city": "Bristol", "postalCode": "BS1 6AA",
+                        "country": "GB"},
+            "contact": {"name": contact, "email": email, "phone": "+442079460958"},
+        },
+        "engagement": {"serviceType": service, "scope": "Platform <b>work</b>\n\nand more.",
+                       "timeline": "asap", "budgetRange": "100k-250k"},
+        "consent": {"accepted": True, "privacyNoticeVersion": "2026-01"},
+    })  # fmt: skip
+
+
+def _seed(data_dir: Path, submissions: list[Submission]) -> None:
+    """Write through the store's own API, in a thread: Playwright's sync API owns this one."""
+
+    async def write() -> None:
+        store = SqliteSubmissionStore(data_dir / "intake.db")
+        await store.open()
+        try:
+            for s in submissions:
+                audit = AuditEntry("submission.created", "public", s.submitted_at, s.client_id)
+                await store.save_new(s, submission_created(s), audit)
+        finally:
+            await store.close()
+
+    worker = threading.Thread(target=asyncio.run, args=(write(),))
+    worker.start()
+    worker.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("admin-e2e")
+    background = [
+        _submission(f"Background {n} <i>Ltd</i>", f"Person {n}", f"p{n}@example.com", n * 4,
+                    SERVICES[n % len(SERVICES)])
+        for n in range(12)
+    ]  # fmt: skip
+    _seed(path, background)
+    return path
+
+
+@pytest.fixture(scope="module")
+def admin_ui_url(data_dir: Path) -> Iterator[str]:
+    api_settings = AdminApiSettings(environment="test", INTAKE_DATA_DIR=data_dir)
+    with ServerThread(create_admin_api(api_settings)) as api:
+        settings = IntakeUiSettings(
+            environment="test", INTAKE_DATA_DIR=data_dir, admin_api_url=api.url,
+            intake_api_url=f"http://127.0.0.1:{free_port()}",
+        )  # fmt: skip
+        with ServerThread(create_app(settings)) as ui:
+            yield ui.url
+
+
+class Watcher:
+    """Requests to other hosts, CSP violations, script errors, console errors."""
+
+    def __init__(self, page: Any, origin: str) -> None:
+        self.host = urlsplit(origin).netloc
+        self.foreign: list[str] = []
+        self.csp: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", self._request)
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _request(self, request: Any) -> None:
+        url = urlsplit(request.url)
+        if url.scheme not in {"data", "blob"} and url.netloc != self.host:
+            self.foreign.append(request.url)
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp.append(message.text)
+        elif message.type == "error":
+            self.errors.append(message.text)
+
+    def assert_clean(self) -> None:
+        assert self.foreign == []
+        assert self.csp == []
+        assert self.errors == []
+
+
+def _axe(page: Any) -> list[str]:
+    result = page.evaluate("async () => await axe.run(document)")
+    return [f"{v['id']}: {v['help']}" for v in result["violations"]
+            if v["impact"] in ("serious", "critical")]  # fmt: skip
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page scrolls sideways by {overflow}px"
+
+
+@pytest.mark.parametrize(
+    ("javascript", "width", "height"), [(True, 1366, 900), (True, 390, 844), (False, 390, 844)]
+)
+def test_staff_manage_a_submission_end_to_end(
+    browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path,
+    javascript: bool, width: int, height: int,
+) -> None:  # fmt: skip
+    name = f"admin-{'js' if javascript else 'nojs'}-{width}"
+    company = f"Globex {name}"
+    target = _submission(company, "Hank <Scorpio>", f"hank.{width}{javascript}@globex.example", 0,
+                         "platform-engineering")  # fmt: skip
+    _seed(data_dir, [target])
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": width, "height": height},
+        accept_downloads=True,
+    )  # fmt: skip
+    if javascript:
+        context.add_init_script(path=str(axe_script))
+    page = context.new_page()
+    watcher = Watcher(page, admin_ui_url)
+
+    # Sign in (dev): name, email, roles (all checked by default).
+    page.goto(admin_ui_url + "/admin")
+    page.get_by_role("heading", name="Staff sign-in").wait_for()
+    page.get_by_label("Your name").fill("Margaret Hamilton")
+    page.get_by_label("Your email address").fill("margaret@example.com")
+    page.screenshot(path=str(artifacts / f"{name}-sign-in.png"), full_page=True)
+    page.get_by_role("button", name="Dev sign-in").click()
+    page.get_by_text("Signed in as Margaret Hamilton").wait_for()
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / f"{name}-list.png"), full_page=True)
+    if javascript:
+        assert _axe(page) == []
+
+    # Search.
+    page.get_by_label("Search", exact=True).fill(company)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"q=Globex"))  # htmx pushes the URL after the swap
+    link = page.get_by_role("link", name=target.client_id)
+    assert page.locator("a.client-id-link").count() == 1
+
+    # Open the record: hostile-looking text shows as text.
+    link.click()
+    page.get_by_role("heading", name=re.compile(company)).wait_for()
+    assert page.get_by_text("Hank <Scorpio>").count() == 1
+    assert page.get_by_text("Platform <b>work</b>").count() == 1
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / f"{name}-record.png"), full_page=True)
+    if javascript:
+        assert _axe(page) == []
+
+    # Change the status: only the allowed next status is offered.
+    assert page.locator("input[name=status]").count() == 1
+    page.get_by_label("Contacted").check()
+    page.get_by_role("button", name="Change status").click()
+    page.get_by_text("The new status is saved.").wait_for()
+    assert page.locator(".record-meta .badge").inner_text() == "Contacted"
+    assert page.get_by_label("Qualified").count() == 1
+
+    # Download the CSV of the search.
+    page.get_by_role("link", name="All submissions").click()
+    page.get_by_label("Search", exact=True).fill(company)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"q=Globex"))
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = download_info.value
+    assert re.fullmatch(r"submissions-\d{8}T\d{6}Z\.csv", download.suggested_filename)
+    csv_text = Path(download.path()).read_text(encoding="utf-8-sig")
+    assert company in csv_text and target.client_id in csv_text and "Background" not in csv_text
+
+    # The audit trail shows what this member of staff did.
+    page.get_by_role("link", name=target.client_id).click()
+    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_role("heading", name=re.compile("Audit trail")).wait_for()
+    trail = page.locator("table.records").inner_text()
+    assert "Changed the status" in trail and "margaret@example.com" in trail
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / f"{name}-audit.png"), full_page=True)
+
+    # Erase, after typing the Client ID.
+    page.get_by_role("link", name=f"Back to {target.client_id}").click()
+    page.get_by_role("link", name="Erase personal data").click()
+    page.get_by_label(re.compile("Type the Client ID")).fill(target.client_id.lower())
+    page.screenshot(path=str(artifacts / f"{name}-erase.png"), full_page=True)
+    page.get_by_role("button", name="Erase personal data").click()
+    page.get_by_role("heading", name=re.compile("Erased submission")).wait_for()
+    assert page.get_by_text(company).count() == 0
+    page.screenshot(path=str(artifacts / f"{name}-erased.png"), full_page=True)
+
+    # Figures.
+    page.get_by_role("link", name="Figures").click()
+    page.locator("svg.chart rect").first.wait_for()
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / f"{name}-figures.png"), full_page=True)
+    if javascript:
+        assert _axe(page) == []
+
+    # Sign out.
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You have signed out of the staff area.").wait_for()
+
+    watcher.assert_clean()
+    context.close()

@@ -1,0 +1,585 @@
+"""The staff dashboard over a fake admin-api served in-process through httpx.ASGITransport.
+
+The fake checks the dev-issued tokens with a real TokenVerifier, so roles, 401 and 403 are
+admin-api's own decisions; scripted answers stand in for 404/409/412/422/5xx.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from intake_ui_admin_testkit import (
+    ALL_ROLES,
+    HOSTILE,
+    FakeAdminApi,
+    Scripted,
+    csrf_in,
+    dev_sign_in,
+    sample,
+)
+from starlette.testclient import TestClient
+
+from intake_core.domain.models import Status
+from intake_ui.security import CONTENT_SECURITY_POLICY
+
+
+def _ids() -> tuple[str, str, str]:
+    from intake_core.domain.client_id import new_client_id
+
+    return new_client_id(), new_client_id(), new_client_id()
+
+
+@pytest.fixture
+def ids(fake_admin_api: FakeAdminApi) -> tuple[str, str, str]:
+    first, second, third = _ids()
+    fake_admin_api.add(
+        sample(first, company="Acme Widgets Ltd", days_ago=3),
+        sample(second, company="Globex", contact="Hank Scorpio", email="hank@globex.example",
+               service="cloud-migration", status="contacted", days_ago=1),
+        sample(third, company=HOSTILE, contact='<img src=x onerror="alert(1)">',
+               email="evil@example.com", scope="=HYPERLINK(\"http://evil\")\n\n<b>bold</b>",
+               notes='"><svg onload=alert(1)>', days_ago=0),
+    )  # fmt: skip
+    return first, second, third
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def assert_safe_page(response: Any) -> None:
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text
+    assert "<script>" not in html and "<style" not in html and " style=" not in html
+    assert "onerror=" not in html.replace("onerror=&quot;", "").replace('onerror="alert(1)"&', "")
+    document = soup(response)
+    assert document.find_all("script", src=False) == []
+    for tag in document.find_all(True):
+        assert not any(name.startswith("on") for name in tag.attrs), tag
+
+
+def test_the_list_shows_every_record_newest_first_with_links(
+    admin_client: TestClient, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    page = admin_client.get("/admin")
+    assert page.status_code == 200
+    assert_safe_page(page)
+    links = [a["href"] for a in soup(page).select("table.records a.client-id-link")]
+    assert links == [f"/admin/submissions/{ids[2]}", f"/admin/submissions/{ids[1]}",
+                     f"/admin/submissions/{ids[0]}"]  # fmt: skip
+    assert "Signed in as Dev Staff" in page.text
+    # Hostile company and contact names are text, not markup.
+    cells = [td.get_text() for td in soup(page).select("table.records td")]
+    assert HOSTILE in cells
+    assert "&lt;script&gt;" in page.text and HOSTILE not in page.text
+
+
+def test_every_filter_has_a_visible_label(admin_client: TestClient, ids: Any) -> None:
+    dev_sign_in(admin_client)
+    document = soup(admin_client.get("/admin"))
+    form = document.find("form", attrs={"aria-label": "Search submissions"})
+    assert form["method"] == "get"
+    controls = form.find_all(["input", "select"])
+    assert {c["name"] for c in controls} == {
+        "q", "industry", "serviceType", "status", "submittedFrom", "submittedTo"
+    }  # fmt: skip
+    for control in controls:
+        label = document.find("label", attrs={"for": control["id"]})
+        assert label is not None and label.get_text(strip=True)
+
+
+def test_search_and_filters_go_to_admin_api(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
+) -> None:
+    dev_sign_in(admin_client)
+    query = {"q": "  globex  ", "industry": "manufacturing", "serviceType": "cloud-migration",
+             "status": "contacted", "submittedFrom": "2026-01-01", "submittedTo": "2030-01-31"}  # fmt: skip
+    page = admin_client.get("/admin", params=query)
+    assert page.status_code == 200
+    sent = fake_admin_api.calls[-1]
+    assert sent.path == "/v1/submissions"
+    assert sent.params == {**query, "q": "globex", "limit": "25"}
+    assert sent.token and sent.token.count(".") == 2
+    assert [a.get_text() for a in soup(page).select("a.client-id-link")] == [ids[1]]
+    # The form keeps what was chosen, and "Clear filters" appears.
+    document = soup(page)
+    assert document.find("input", attrs={"name": "q"})["value"] == "globex"
+    assert document.find("option", selected=True, value="contacted")
+    assert document.find("a", string="Clear filters")["href"] == "/admin"
+    csv = document.find("a", string="Download CSV")["href"]
+    assert csv.startswith("/admin/submissions.csv?") and "serviceType=cloud-migration" in csv
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"industry": "crypto"}, "industry"),
+        ({"status": "<b>"}, "status"),
+        ({"serviceType": "x" * 5000}, "serviceType"),
+        ({"submittedFrom": "31/01/2026"}, "submittedFrom"),
+        ({"submittedFrom": "2026-02-01", "submittedTo": "2026-01-01"}, "submittedTo"),
+        ({"q": "x" * 500}, "q"),
+    ],
+)
+def test_bad_filters_are_explained_next_to_the_field_without_calling_admin_api(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, params: dict[str, str], field: str
+) -> None:
+    dev_sign_in(admin_client)
+    before = len(fake_admin_api.calls)
+    page = admin_client.get("/admin", params=params)
+    assert page.status_code == 422
+    error = soup(page).find(id=f"filter-{field}-error")
+    assert error is not None and error.get_text(strip=True)
+    assert len(fake_admin_api.calls) == before
+
+
+def test_paging_follows_the_continuation_token_and_returns_to_the_first_page(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi
+) -> None:
+    fake_admin_api.add(*(sample(cid, days_ago=n) for n, cid in enumerate(_ids() + _ids())))
+    fake_admin_api.page_size_cap = 4
+    dev_sign_in(admin_client)
+    first = soup(admin_client.get("/admin", params={"industry": "manufacturing"}))
+    assert len(first.select("a.client-id-link")) == 4
+    assert first.find("a", string="Back to first page") is None
+    following = first.find("a", string="Next page")["href"]
+    assert "continuationToken=offset-4" in following and "industry=manufacturing" in following
+    second = soup(admin_client.get(following))
+    assert len(second.select("a.client-id-link")) == 2
+    assert second.find("a", string="Next page") is None
+    assert second.find("a", string="Back to first page")["href"] == "/admin?industry=manufacturing"
+
+
+def test_an_edited_continuation_token_says_start_again(admin_client: TestClient, ids: Any) -> None:
+    dev_sign_in(admin_client)
+    page = admin_client.get("/admin", params={"continuationToken": "forged"})
+    assert page.status_code == 422
+    assert "no longer works" in page.text
+    assert soup(page).find("a", string="Back to first page")["href"] == "/admin"
+
+
+def test_the_record_shows_everything_escaped_with_the_allowed_transitions(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    page = admin_client.get(f"/admin/submissions/{ids[2]}")
+    assert page.status_code == 200
+    assert_safe_page(page)
+    document = soup(page)
+    assert document.find("h1").get_text().strip().startswith(HOSTILE)
+    text = document.get_text()
+    for expected in ("Manufacturing", "1 High Street", "United Kingdom",
+                     "evil@example.com", "+442079460958", "Kubernetes", "In 1 to 3 months",
+                     "2026-01", '"><svg onload=alert(1)>', '=HYPERLINK("http://evil")'):  # fmt: skip
+        assert expected in text
+    assert document.find("svg") is None and document.find("b") is None
+    radios = document.select("form.status-form input[type=radio]")
+    assert [r["value"] for r in radios] == ["contacted"]
+    etag = document.find("input", attrs={"name": "etag"})["value"]
+    assert etag == 'W/"1"'
+    for radio in radios:
+        assert document.find("label", attrs={"for": radio["id"]}).get_text(strip=True)
+
+
+@pytest.mark.parametrize("lowercase", [False, True])
+def test_a_client_id_in_the_address_is_normalised(
+    admin_client: TestClient, ids: tuple[str, str, str], lowercase: bool
+) -> None:
+    dev_sign_in(admin_client)
+    typed = ids[0].lower().replace("-", "") if lowercase else ids[0]
+    assert admin_client.get(f"/admin/submissions/{typed}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/submissions/not-an-id", "/admin/submissions/CL-0000-0000-0001",
+     "/admin/submissions/%3Cscript%3E", "/admin/submissions/" + "A" * 3000,
+     "/admin/submissions/CL-0000-0000-0001/audit", "/admin/submissions/x/erase"],
+)  # fmt: skip
+def test_unknown_or_malformed_client_ids_are_a_friendly_404(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, path: str
+) -> None:
+    dev_sign_in(admin_client)
+    page = admin_client.get(path)
+    assert page.status_code == 404
+    assert "No such submission" in page.text
+    assert "Sign out" in page.text  # still in the staff frame
+    assert_safe_page(page)
+
+
+def _status_form(client: TestClient, client_id: str) -> dict[str, str]:
+    page = client.get(f"/admin/submissions/{client_id}")
+    document = soup(page)
+    return {
+        "csrf_token": csrf_in(page.text),
+        "etag": document.find("input", attrs={"name": "etag"})["value"],
+    }
+
+
+def test_changing_the_status_sends_if_match_and_shows_the_new_status(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    form = _status_form(admin_client, ids[0])
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/status",
+                               data={**form, "status": "contacted"})  # fmt: skip
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/admin/submissions/{ids[0]}"
+    patch = next(c for c in fake_admin_api.calls if c.method == "PATCH")
+    assert patch.if_match == 'W/"1"' and patch.body == {"status": "contacted"}
+    page = soup(admin_client.get(answer.headers["location"]))
+    assert "Status changed" in page.get_text()
+    assert page.select_one(".record-meta .badge").get_text() == "Contacted"
+    assert [r["value"] for r in page.select("input[type=radio]")] == ["qualified"]
+
+
+def test_with_htmx_the_record_is_swapped_in_place(
+    admin_client: TestClient, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    form = _status_form(admin_client, ids[0])
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/status",
+                               data={**form, "status": "contacted"},
+                               headers={"HX-Request": "true"})  # fmt: skip
+    assert answer.status_code == 200
+    assert "<html" not in answer.text
+    fragment = soup(answer)
+    assert fragment.find(id="record") is not None
+    assert "Status changed" in fragment.get_text()
+
+
+def test_a_stale_etag_says_the_record_changed_and_shows_the_fresh_one(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    form = _status_form(admin_client, ids[0])
+    # Someone else moves it on meanwhile.
+    fake_admin_api.records[ids[0]] = fake_admin_api.records[ids[0]].model_copy(
+        update={"status": Status.CONTACTED}
+    )
+    fake_admin_api.versions[ids[0]] += 1
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/status",
+                               data={**form, "status": "contacted"})  # fmt: skip
+    assert answer.status_code == 412
+    document = soup(answer)
+    assert "changed meanwhile" in document.get_text()
+    assert document.find("input", attrs={"name": "etag"})["value"] == 'W/"2"'
+    assert [r["value"] for r in document.select("input[type=radio]")] == ["qualified"]
+
+
+def test_a_transition_admin_api_refuses_is_explained(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    form = _status_form(admin_client, ids[0])
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/status",
+                               data={**form, "status": "won"})  # fmt: skip
+    assert answer.status_code == 409
+    assert "not allowed" in answer.text
+
+
+@pytest.mark.parametrize("status", ["", "archived", "<script>", "x" * 10_000])
+def test_an_unknown_status_is_refused_before_admin_api(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any, status: str
+) -> None:
+    dev_sign_in(admin_client)
+    form = _status_form(admin_client, ids[0])
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/status",
+                               data={**form, "status": status})  # fmt: skip
+    assert answer.status_code == 422
+    assert "Choose a new status" in answer.text
+    assert not [c for c in fake_admin_api.calls if c.method == "PATCH"]
+
+
+@pytest.mark.parametrize("suffix", ["status", "erase"])
+@pytest.mark.parametrize("token", [None, "", "forged-token-forged-token-forged-token"])
+def test_posts_without_a_valid_csrf_token_are_refused(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any, suffix: str,
+    token: str | None,
+) -> None:  # fmt: skip
+    dev_sign_in(admin_client)
+    data = {"status": "contacted", "confirm": ids[0], "etag": 'W/"1"'}
+    if token is not None:
+        data["csrf_token"] = token
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/{suffix}", data=data)
+    assert answer.status_code == 403
+    assert not [c for c in fake_admin_api.calls if c.method in {"PATCH", "POST"}]
+
+
+def test_sign_out_needs_the_csrf_token(admin_client: TestClient) -> None:
+    dev_sign_in(admin_client)
+    assert admin_client.post("/admin/sign-out", data={}).status_code == 403
+
+
+def test_the_csv_streams_through_with_its_file_name(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    answer = admin_client.get("/admin/submissions.csv", params={"status": "contacted"})
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"] == 'attachment; filename="submissions-test.csv"'
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.text.splitlines() == ["\ufeffclientId,companyName,status",
+                                        f"{ids[1]},Globex,contacted"]  # fmt: skip
+    assert fake_admin_api.calls[-1].params == {"status": "contacted"}
+
+
+def test_the_subject_export_streams_through(
+    admin_client: TestClient, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    answer = admin_client.get(f"/admin/submissions/{ids[1]}/subject-export")
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"] == f'attachment; filename="subject-{ids[1]}.json"'
+    assert answer.json()["company"]["name"] == "Globex"
+
+
+def test_the_audit_trail_lists_who_did_what(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    fake_admin_api.audit[ids[0]] = [
+        {"at": "2026-01-02T10:00:00Z", "action": "submission.read", "actor": HOSTILE,
+         "details": {"requestId": "<i>r1</i>"}},
+        {"at": "2026-01-02T11:00:00Z", "action": "custom.thing", "actor": "b@example.com",
+         "details": {}},
+    ]  # fmt: skip
+    dev_sign_in(admin_client)
+    record = soup(admin_client.get(f"/admin/submissions/{ids[0]}"))
+    href = record.find("a", string="Audit trail")["href"]
+    page = admin_client.get(href)
+    assert page.status_code == 200
+    assert_safe_page(page)
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")]
+            for tr in soup(page).select("tbody tr")]  # fmt: skip
+    assert rows[0][1:] == [HOSTILE, "Viewed the record", "requestId: <i>r1</i>"]
+    assert rows[0][0] == "02 Jan 2026, 10:00 UTC"
+    assert rows[1][2:] == ["custom.thing", "—"]
+
+
+def test_erasure_needs_the_client_id_typed_then_shows_the_tombstone(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    record = soup(admin_client.get(f"/admin/submissions/{ids[0]}"))
+    confirm_url = record.find("a", string="Erase personal data")["href"]
+    confirm = admin_client.get(confirm_url)
+    assert confirm.status_code == 200
+    form = soup(confirm).select_one("#erase form")
+    label = soup(confirm).find("label", attrs={"for": "confirm"})
+    assert ids[0] in label.get_text()
+    csrf = csrf_in(confirm.text)
+
+    wrong = admin_client.post(form["action"], data={"csrf_token": csrf, "confirm": ids[1]})
+    assert wrong.status_code == 422
+    assert soup(wrong).find(id="confirm")["value"] == ids[1]
+    assert soup(wrong).find(id="confirm-error").get_text(strip=True)
+    assert not [c for c in fake_admin_api.calls if c.path.endswith("/erase")]
+
+    typed = ids[0].lower().replace("-", " ")  # case and separators do not matter
+    done = admin_client.post(form["action"], data={"csrf_token": csrf, "confirm": typed})
+    assert done.status_code == 303
+    tombstone = admin_client.get(done.headers["location"])
+    text = soup(tombstone).get_text()
+    assert "Personal data erased" in text and "Erased submission" in text
+    assert "Acme" not in text and "Ada" not in text
+    assert soup(tombstone).find("a", string="Erase personal data") is None
+    assert soup(tombstone).find("a", string="Audit trail") is not None
+
+
+@pytest.mark.parametrize(
+    ("roles", "hidden"),
+    [
+        (("Submissions.Read",), {"Download CSV", "Audit trail", "Erase personal data",
+                                 "Download subject data (JSON)", "status-form"}),
+        (("Submissions.Read", "Submissions.Manage"), {"Download CSV", "Erase personal data",
+                                                      "Audit trail", "Download subject data (JSON)"}),
+        (("Submissions.Read", "Audit.Read", "Submissions.Export"), {"Erase personal data",
+                                                                    "status-form"}),
+        (ALL_ROLES, set()),
+    ],
+)  # fmt: skip
+def test_controls_without_the_role_are_hidden(
+    admin_client: TestClient, ids: tuple[str, str, str], roles: tuple[str, ...], hidden: set[str]
+) -> None:
+    dev_sign_in(admin_client, roles)
+    listing = soup(admin_client.get("/admin"))
+    record = soup(admin_client.get(f"/admin/submissions/{ids[0]}"))
+    shown = {a.get_text() for a in [*listing.find_all("a"), *record.find_all("a")]}
+    if record.find("form", class_="status-form"):
+        shown.add("status-form")
+    expected = {"Download CSV", "Audit trail", "Erase personal data",
+                "Download subject data (JSON)", "status-form"}  # fmt: skip
+    assert expected - shown == hidden
+
+
+def test_a_missing_role_still_gets_a_friendly_403(
+    admin_client: TestClient, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client, ("Submissions.Read",))
+    for path in (f"/admin/submissions/{ids[0]}/audit", "/admin/submissions.csv",
+                 f"/admin/submissions/{ids[0]}/erase"):  # fmt: skip
+        page = admin_client.get(path)
+        assert page.status_code == 403, path
+        assert "do not have access" in page.text
+        assert_safe_page(page)
+    csrf = csrf_in(admin_client.get(f"/admin/submissions/{ids[0]}").text)
+    changed = admin_client.post(f"/admin/submissions/{ids[0]}/status",
+                                data={"csrf_token": csrf, "status": "contacted"})  # fmt: skip
+    assert changed.status_code == 403 and "do not have access" in changed.text
+    via_htmx = admin_client.post(f"/admin/submissions/{ids[0]}/status",
+                                 data={"csrf_token": csrf, "status": "contacted"},
+                                 headers={"HX-Request": "true"})  # fmt: skip
+    assert via_htmx.status_code == 200 and via_htmx.headers["hx-retarget"] == "#main"
+    assert "do not have access" in via_htmx.text
+
+
+def test_a_staff_member_with_no_role_sees_the_403_on_the_list(
+    admin_client: TestClient, ids: Any
+) -> None:
+    dev_sign_in(admin_client, ())
+    page = admin_client.get("/admin")
+    assert page.status_code == 403 and "do not have access" in page.text
+
+
+def test_a_rejected_token_signs_the_staff_member_out(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
+) -> None:
+    dev_sign_in(admin_client)
+    fake_admin_api.script(Scripted(401, {"detail": "expired"}))
+    answer = admin_client.get("/admin")
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin"
+    assert 'intake_ui_staff_0=""' in answer.headers["set-cookie"]
+    again = admin_client.get("/admin")
+    assert "Staff sign-in" in again.text and "Please sign in again" in again.text
+    fake_admin_api.script(Scripted(401))
+    dev_sign_in(admin_client)
+    via_htmx = admin_client.get("/admin", headers={"HX-Request": "true"})
+    assert via_htmx.headers["hx-redirect"] == "/admin"
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "message"),
+    [
+        (Scripted(404), 404, "No such submission"),
+        (Scripted(409, {"detail": "erased"}), 409, "Not possible right now"),
+        (Scripted(422), 422, "not valid"),
+        (Scripted(500), 503, "not available"),
+        (Scripted(502), 503, "not available"),
+        (Scripted(503, headers={"Retry-After": "5"}), 503, "not available"),
+        (Scripted(418), 503, "not available"),
+        (Scripted(200, raw=b"<html>not json"), 503, "not available"),
+        (Scripted(200, raw=b'{"clientId": 5}'), 503, "not available"),
+    ],
+)
+def test_admin_api_failures_on_a_record_are_explained(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any,
+    answer: Scripted, status: int, message: str,
+) -> None:  # fmt: skip
+    dev_sign_in(admin_client)
+    # Two answers: reads are retried once on 5xx.
+    fake_admin_api.script(answer, answer)
+    page = admin_client.get(f"/admin/submissions/{ids[0]}")
+    assert page.status_code == status
+    assert message in page.text
+    assert_safe_page(page)
+    if status == 503:
+        assert page.headers["retry-after"] == "30"
+
+
+def test_an_unreachable_admin_api_is_explained(fake_api: Any, tmp_path: Any) -> None:
+    from intake_ui.admin_api import AdminApiClient
+    from intake_ui.app import UiDeps, create_app
+    from intake_ui.intake_api import IntakeApiClient
+    from intake_ui.settings import IntakeUiSettings
+
+    def refuse(_: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    down = AdminApiClient(httpx.AsyncClient(transport=httpx.MockTransport(refuse),
+                                            base_url="http://admin-api"), max_wait_seconds=0.01)  # fmt: skip
+    deps = UiDeps(intake_api=IntakeApiClient(httpx.AsyncClient()), admin_api=down)
+    settings = IntakeUiSettings(environment="test", INTAKE_DATA_DIR=tmp_path)
+    with TestClient(create_app(settings, deps=deps), follow_redirects=False) as client:
+        dev_sign_in(client)
+        for path in ("/admin", "/admin/figures", "/admin/submissions.csv",
+                     "/admin/submissions/CL-0000-0000-0000"):  # fmt: skip
+            page = client.get(path)
+            assert page.status_code == 503, path
+            assert "not available" in page.text
+        # After five failures the breaker opens: answers stay fast and friendly.
+        assert client.get("/admin").status_code == 503
+
+
+def test_a_failed_csv_download_is_a_page_not_a_broken_file(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi
+) -> None:
+    dev_sign_in(admin_client)
+    fake_admin_api.script(Scripted(503))
+    page = admin_client.get("/admin/submissions.csv")
+    assert page.status_code == 503 and "not available" in page.text
+    assert "content-disposition" not in page.headers
+    bad = admin_client.get("/admin/submissions.csv", params={"status": "nope"})
+    assert bad.status_code == 303 and bad.headers["location"].startswith("/admin?")
+
+
+def test_figures_are_inline_svg_without_style_attributes(
+    admin_client: TestClient, ids: Any
+) -> None:
+    dev_sign_in(admin_client)
+    page = admin_client.get("/admin/figures")
+    assert page.status_code == 200
+    assert_safe_page(page)
+    document = soup(page)
+    chart = document.find("svg", class_="chart")
+    assert chart["role"] == "img"
+    bars = chart.find_all("rect")
+    assert len(bars) == 3  # received, contacted and received in this week or the last ones
+    assert all(bar.title and bar.title.get_text() for bar in bars)
+    services = [li.get_text(" ", strip=True) for li in document.select("ul.bar-list li")]
+    assert services == ["Kubernetes 2", "Cloud migration 1"]
+    assert re.search(r"3 in 8 weeks", document.get_text())
+
+
+@pytest.mark.parametrize("path", ["/admin/figures", "/admin/submissions.csv",
+                                  "/admin/submissions/CL-0000-0000-0000",
+                                  "/admin/submissions/CL-0000-0000-0000/audit"])  # fmt: skip
+def test_pages_without_a_session_go_to_sign_in(admin_client: TestClient, path: str) -> None:
+    answer = admin_client.get(path)
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin"
+
+
+HOSTILE_TEXT = ["\x00", "\u202e\u0000'; DROP TABLE x;--", "%00", "../../etc/passwd", "😀" * 300,
+                "=cmd|' /C calc'!A0", "\r\nSet-Cookie: x=y", "a" * 5_000]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_hostile_input_anywhere_is_never_a_500(
+    admin_client: TestClient, ids: tuple[str, str, str], text: str
+) -> None:
+    dev_sign_in(admin_client)
+    csrf = csrf_in(admin_client.get("/admin").text)
+    record = f"/admin/submissions/{ids[0]}"
+    answers = [
+        admin_client.get("/admin", params={"q": text, "submittedFrom": text}),
+        admin_client.get("/admin", params={"continuationToken": text}),
+        admin_client.get("/admin/submissions.csv", params={"industry": text}),
+        admin_client.post(f"{record}/status", data={"csrf_token": csrf, "status": text,
+                                                   "etag": text}),
+        admin_client.post(f"{record}/erase", data={"csrf_token": csrf, "confirm": text}),
+        admin_client.get("/admin/signed-in", params={"code": text, "state": text}),
+        admin_client.post("/admin/dev-sign-in", data={"csrf_token": csrf, "name": text,
+                                                     "email": text, "roles": text}),
+    ]  # fmt: skip
+    for answer in answers:
+        assert answer.status_code < 500 or answer.status_code == 503, answer.request.url
+        assert "Traceback" not in answer.text
+    # Nothing hostile erased or changed the record, and the staff member is still signed in.
+    assert ids[0] in admin_client.get("/admin").text
