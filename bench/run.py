@@ -31,6 +31,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 LUA = HERE / "wrk" / "report.lua"
+WRK = shutil.which("wrk") or "wrk"
 sys.path.insert(0, str(ROOT / "tests"))
 
 
@@ -87,7 +88,7 @@ def wrk(
         environment["BENCH_BEARER"] = bearer
     threads = min(2, connections)
     completed = subprocess.run(  # noqa: S603 - fixed command
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
          "-s", str(LUA), base_url],
         env=environment, capture_output=True, text=True, check=True,
     )  # fmt: skip
@@ -148,7 +149,8 @@ class Stack:
         }
         self.log = (self.data_dir / "stack.log").open("w")
         self.process = subprocess.Popen(  # noqa: S603 - fixed command
-            [sys.executable, "-m", "intake_core.cli", "run", "--ports", ",".join(map(str, self.ports))],
+            [sys.executable, "-m", "intake_core.cli", "run",
+             "--ports", ",".join(map(str, self.ports))],
             env=environment, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         for base in (self.ui, self.intake_api, self.admin_api):
@@ -197,15 +199,14 @@ def email_latencies(mail_dir: Path, submitted: dict[str, str], timeout: float) -
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
-    return values[min(len(values) - 1, int(round(fraction * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(fraction * (len(values) - 1)))]
 
 
 async def seed(data_dir: Path, count: int) -> None:
-    from support import make_submission
-
     from intake_core.adapters.sqlite_store import SqliteSubmissionStore
     from intake_core.domain.events import submission_created
     from intake_core.ports import AuditEntry
+    from support import make_submission
 
     store = SqliteSubmissionStore(data_dir / "intake.db")
     await store.open()
@@ -219,7 +220,9 @@ async def seed(data_dir: Path, count: int) -> None:
             store.save_new(
                 submission,
                 submission_created(submission),
-                AuditEntry("submission.created", "bench", submission.submitted_at, submission.client_id),
+                AuditEntry(
+                    "submission.created", "bench", submission.submitted_at, submission.client_id
+                ),
             )
         )
         if len(batch) == 500:
@@ -240,7 +243,9 @@ def plot(loads: list[LoadResult], path: Path) -> None:
         series = [load for load in loads if load.target == target]
         xs = [load.connections for load in series]
         axes[0].plot(xs, [load.p99_ms for load in series], marker="o", label=f"{target} p99")
-        axes[0].plot(xs, [load.p50_ms for load in series], marker=".", linestyle="--", label=f"{target} p50")
+        axes[0].plot(
+            xs, [load.p50_ms for load in series], marker=".", linestyle="--", label=f"{target} p50"
+        )
         axes[1].plot(xs, [load.throughput for load in series], marker="o", label=target)
     axes[0].set(xscale="log", xlabel="concurrent clients", ylabel="latency (ms)", title="Latency")
     axes[1].set(xscale="log", xlabel="concurrent clients", ylabel="requests/s", title="Throughput")
@@ -263,7 +268,7 @@ def markdown(report: dict) -> str:
     for load in report["load"]:
         ratio = ""
         if load["target"] == "intake-api" and load["connections"] in bare:
-            ratio = f"{load['throughput'] / bare[load['connections']]['throughput']:.2f}×"
+            ratio = f"{load['throughput'] / bare[load['connections']]['throughput']:.2f}x"
         mail = email_latency = ""
         if load["emails"] is not None:
             mail = f"{load['emails']} / {load['accepted']}"
@@ -334,10 +339,16 @@ def main() -> int:
                 from intake_core.auth import DevIssuer
 
                 token = DevIssuer(data_dir).issue("bench@example.com", ["Submissions.Read"])
-                queries = ["/v1/submissions", "/v1/submissions?q=seeded%20company%200421",
-                           "/v1/submissions?q=seed42.example", "/v1/submissions?industry=technology&limit=100",
-                           "/v1/submissions?q=no-such-thing"]  # fmt: skip
-                search = wrk("admin-search", stack.admin_api, 10, arguments.seconds, queries, bearer=token)
+                queries = [
+                    "/v1/submissions",
+                    "/v1/submissions?q=seeded%20company%200421",
+                    "/v1/submissions?q=seed42.example",
+                    "/v1/submissions?industry=technology&limit=100",
+                    "/v1/submissions?q=no-such-thing",
+                ]
+                search = wrk(
+                    "admin-search", stack.admin_api, 10, arguments.seconds, queries, bearer=token
+                )
                 report["search"] = {"records": arguments.search_records, **asdict(search)}
         finally:
             bare.send_signal(signal.SIGINT)

@@ -76,3 +76,35 @@ async def test_dlq_list_and_replay_on_the_local_queue(tmp_path: Path) -> None:
     [again] = await queue.receive(1, 0)
     assert again.message_id == event.id
     await queue.close()
+
+
+async def test_audit_verify_reports_an_intact_chain_then_a_tampered_one(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+    from support import stored_event
+
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    for _ in range(3):
+        await stored_event(store)
+    await store.close()
+
+    intact = intake(tmp_path, "audit", "verify")
+    assert intact.returncode == 0, intact.stderr
+    assert json.loads(intact.stdout)["intact"] is True
+
+    with sqlite3.connect(tmp_path / "intake.db") as db:
+        db.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = 2")
+    tampered = intake(tmp_path, "audit", "verify")
+    assert tampered.returncode == 1
+    assert json.loads(tampered.stdout)["intact"] is False
+
+
+def test_retention_run_prints_what_it_erased(tmp_path: Path) -> None:
+    import json
+
+    result = intake(tmp_path, "retention", "run", "--days", "30")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["erased"] == 0

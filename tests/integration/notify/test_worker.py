@@ -101,17 +101,11 @@ async def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
 async def test_an_open_breaker_leaves_messages_queued_until_the_mailer_recovers(
     tmp_path: Path, sqlite_store: SqliteSubmissionStore, local_queue: LocalQueue
 ) -> None:
-    import pybreaker
-
     from intake_notify.mailers import ResilientMailer
 
     settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=1)
     flaky = FlakyMailer(settings.mail_dir, failures=10_000)
-    mailer = ResilientMailer(
-        flaky,
-        attempts=1,
-        breaker=pybreaker.CircuitBreaker(fail_max=2, reset_timeout=0.5, name="test-mailer"),
-    )
+    mailer = ResilientMailer(flaky, attempts=1, breaker_failures=2, breaker_reset_seconds=0.5)
     worker = NotifyWorker(local_queue, sqlite_store, mailer, settings, admits=mailer.admits)
     await local_queue.publish(await stored_event(sqlite_store))
     running = asyncio.create_task(worker.run())
@@ -134,3 +128,69 @@ async def test_an_open_breaker_leaves_messages_queued_until_the_mailer_recovers(
     worker.stop()
     await asyncio.wait_for(running, timeout=5)
     assert await local_queue.dead_letters() == []
+
+
+class BusDownAtFirst(LocalQueue):
+    """The real queue, whose first receives fail as during a bus outage."""
+
+    def __init__(self, path: Path, failures: int) -> None:
+        super().__init__(path)
+        self.failures = failures
+
+    async def receive(self, max_messages: int, wait_seconds: float):  # type: ignore[no-untyped-def]
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("bus unavailable")
+        return await super().receive(max_messages, wait_seconds)
+
+
+async def test_the_worker_survives_a_bus_outage(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore
+) -> None:
+    queue = BusDownAtFirst(tmp_path / "flaky-queue.db", failures=3)
+    await queue.open()
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=2)
+    worker = NotifyWorker(queue, sqlite_store, FileMailer(settings.mail_dir), settings)
+    await queue.publish(await stored_event(sqlite_store))
+    running = asyncio.create_task(worker.run())
+
+    async def sent() -> bool:
+        return len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+    await wait_until(sent, within=20)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    assert queue.failures == 0
+    [errors] = [m for m in worker.metrics.registry.collect() if m.name == "notify_bus_errors"]
+    assert errors.samples[0].value == 3
+    await queue.close()
+
+
+async def test_the_last_allowed_delivery_is_dead_lettered_and_counted(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore
+) -> None:
+    queue = LocalQueue(tmp_path / "q.db", max_delivery_count=3)
+    await queue.open()
+    settings = NotifySettings(
+        INTAKE_DATA_DIR=tmp_path, worker_concurrency=1, queue_max_deliveries=3
+    )
+    worker = NotifyWorker(queue, sqlite_store, FlakyMailer(settings.mail_dir, 100), settings)
+    await queue.publish(await stored_event(sqlite_store))
+    running = asyncio.create_task(worker.run())
+
+    async def dead() -> bool:
+        return len(await queue.dead_letters()) == 1
+
+    await wait_until(dead, within=20)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    [letter] = await queue.dead_letters()
+    assert letter.reason == "MaxDeliveryCountExceeded"
+    samples = {
+        s.labels["outcome"]: s.value
+        for m in worker.metrics.registry.collect()
+        for s in m.samples
+        if s.name == "notify_messages_total"
+    }
+    assert samples["dead_lettered"] == 1 and samples["retried"] == 2 and samples["sent"] == 0
+    await queue.close()

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from admin_api.app import create_app
 from admin_api.deps import AdminDeps
 from admin_api.settings import AdminApiSettings
+from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES, DevIssuer, TokenVerifier
 from intake_core.domain.client_id import new_client_id
@@ -61,6 +62,7 @@ def valid_body(**company: Any) -> dict[str, Any]:
 class Harness:
     client: TestClient
     store: SqliteSubmissionStore
+    queue: LocalQueue
     issuer: DevIssuer
     db_path: Path
 
@@ -144,14 +146,17 @@ def harness(tmp_path: Path, settings: AdminApiSettings, issuer_key: bytes) -> It
     key_path.write_bytes(issuer_key)
     issuer = DevIssuer(tmp_path)
     store = SqliteSubmissionStore(settings.sqlite_path)
+    queue = LocalQueue(settings.queue_path, lock_seconds=0.2, max_delivery_count=2)
     verifier = TokenVerifier(DEV_ISSUER, ADMIN_AUDIENCE, dev_issuer=issuer)
-    app = create_app(settings, AdminDeps(store=store, verifier=verifier))
+    app = create_app(settings, AdminDeps(store=store, verifier=verifier, queue=queue))
     with TestClient(app, raise_server_exceptions=False) as client:
-        harness = Harness(client, store, issuer, settings.sqlite_path)
+        harness = Harness(client, store, queue, issuer, settings.sqlite_path)
         harness.run(store.open)
+        harness.run(queue.open)
         try:
             yield harness
         finally:
+            harness.run(queue.close)
             harness.run(store.close)
 
 

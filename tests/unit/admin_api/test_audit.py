@@ -84,7 +84,7 @@ def test_a_search_is_audited_without_the_searched_text(harness):
     assert details["industry"] == "technology"
     assert details["qLength"] == str(len("ada@example.com"))
     assert details["results"] == "1"
-    assert "ada" not in row["details"]
+    assert "ada@" not in row["details"]  # request ids are hex: a bare "ada" may occur
 
 
 def test_a_search_by_client_id_keeps_the_id(harness):

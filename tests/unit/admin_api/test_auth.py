@@ -23,6 +23,8 @@ ROUTES = [
     ("GET", "/v1/submissions.csv", "Submissions.Export", None),
     ("GET", f"/v1/submissions/{SOME_ID}/audit", "Audit.Read", None),
     ("POST", f"/v1/submissions/{SOME_ID}/erase", "Submissions.Erase", None),
+    ("GET", f"/v1/submissions/{SOME_ID}/subject-export", "Submissions.Export", None),
+    ("GET", "/v1/audit/verify", "Audit.Read", None),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _, _ in ROUTES]
 

@@ -63,7 +63,13 @@ def test_raw_hostile_query_strings_never_500(harness):
     ["%00", "..%2F..%2Fetc", "CL-0000-0000-0000%0A", "CL-" + "0" * 5000, "ǅǅ", "%F0%9F%92%A5"],
 )
 def test_hostile_client_ids_never_500(harness, path):
-    for method, suffix in (("GET", ""), ("GET", "/audit"), ("POST", "/erase"), ("PATCH", "")):
+    for method, suffix in (
+        ("GET", ""),
+        ("GET", "/audit"),
+        ("GET", "/subject-export"),
+        ("POST", "/erase"),
+        ("PATCH", ""),
+    ):
         response = harness.client.request(
             method,
             f"/v1/submissions/{path}{suffix}",

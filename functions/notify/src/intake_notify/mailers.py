@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pybreaker
@@ -38,18 +38,22 @@ class ResilientMailer:
         attempts: int = 3,
         timeout_seconds: float = 10.0,
         max_wait_seconds: float = 2.0,
-        breaker: pybreaker.CircuitBreaker | None = None,
+        breaker_failures: int = 5,
+        breaker_reset_seconds: float = 30.0,
     ) -> None:
         self.inner = mailer
         self._attempts = attempts
         self._timeout = timeout_seconds
         self._max_wait = max_wait_seconds
-        self.breaker = breaker or pybreaker.CircuitBreaker(
-            fail_max=5, reset_timeout=30, name="mailer"
+        # Our own storage, so the cool-down is read from the breaker's clock, not a copy of it.
+        self._breaker_state = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=breaker_failures,
+            reset_timeout=breaker_reset_seconds,
+            state_storage=self._breaker_state,
+            listeners=[_LogOpening()],
+            name="mailer",
         )
-
-        self._opened_at = 0.0
-        self.breaker.add_listener(_OpenedAt(self))
 
     @property
     def accepting(self) -> bool:
@@ -57,7 +61,8 @@ class ResilientMailer:
 
     def admits(self, wanted: int) -> int:
         """How many messages a worker may take now: all it wants while the breaker is closed,
-        none while it is open and cooling down, one to try once the cool-down has passed.
+        none while it is open and cooling down, one to try once the cool-down has passed (the
+        worker waits for that trial before asking again).
 
         pybreaker only moves to half-open when a call is tried, hence the clock check here.
         """
@@ -65,8 +70,10 @@ class ResilientMailer:
         if state == pybreaker.STATE_CLOSED:
             return wanted
         if state == pybreaker.STATE_OPEN:
-            cooled = time.monotonic() - self._opened_at >= self.breaker.reset_timeout
-            return 1 if cooled else 0
+            opened_at = self._breaker_state.opened_at
+            cool_down = timedelta(seconds=self.breaker.reset_timeout)
+            if opened_at is not None and datetime.now(UTC) < opened_at + cool_down:
+                return 0
         return 1
 
     async def send(self, email: OutgoingEmail) -> None:
@@ -88,13 +95,9 @@ class ResilientMailer:
                     await self.inner.send(email)
 
 
-class _OpenedAt(pybreaker.CircuitBreakerListener):
-    def __init__(self, mailer: ResilientMailer) -> None:
-        self._mailer = mailer
-
+class _LogOpening(pybreaker.CircuitBreakerListener):
     def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        if new_state.name == pybreaker.STATE_OPEN:
-            self._mailer._opened_at = time.monotonic()
+        if new_state is not None and new_state.name == pybreaker.STATE_OPEN:
             log.warning("mailer circuit opened; messages wait in the queue")
 
 
@@ -124,11 +127,8 @@ def open_mailer(settings: NotifySettings) -> ResilientMailer:
         inner,
         attempts=settings.mail_attempts,
         timeout_seconds=settings.mail_timeout_seconds,
-        breaker=pybreaker.CircuitBreaker(
-            fail_max=settings.mail_breaker_failures,
-            reset_timeout=settings.mail_breaker_reset_seconds,
-            name="mailer",
-        ),
+        breaker_failures=settings.mail_breaker_failures,
+        breaker_reset_seconds=settings.mail_breaker_reset_seconds,
     )
 
 

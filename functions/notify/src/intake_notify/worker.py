@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 from prometheus_client import (
@@ -46,6 +47,16 @@ class WorkerMetrics:
         self.in_flight = Gauge(
             "notify_messages_in_flight", "Messages being handled", registry=self.registry
         )
+        self.bus_errors = Counter(
+            "notify_bus_errors",
+            "Receive or settle calls to the bus that failed (the worker backs off and goes on)",
+            registry=self.registry,
+        )
+        for outcome in OUTCOMES:  # every series exists from the start, so alerts can see 0 → 1
+            self.outcomes.labels(outcome)
+
+
+OUTCOMES = ("sent", "duplicate", "erased", "retried", "dead_lettered")
 
 
 class NotifyWorker:
@@ -73,23 +84,40 @@ class NotifyWorker:
 
     async def run(self) -> None:
         """Receive until stopped, then let in-flight messages finish (graceful shutdown)."""
+        failures = 0
         while not self._stopping.is_set():
             await self._slots.acquire()
             self._slots.release()
             # While the mailer's breaker is open, messages stay queued instead of failing.
             batch = self._admits(self._settings.worker_concurrency)
             if batch == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=0.5)
+                await self._pause(0.5)
                 continue
-            deliveries = await self._consumer.receive(max_messages=batch, wait_seconds=0.5)
+            try:
+                deliveries = await self._consumer.receive(max_messages=batch, wait_seconds=0.5)
+            except Exception as error:
+                # The bus is down: wait and try again; messages are safe where they are.
+                failures += 1
+                self.metrics.bus_errors.inc()
+                log.warning("receiving failed (%s); backing off", type(error).__name__)
+                backoff = min(30.0, 0.5 * 2 ** min(failures, 6))
+                await self._pause(backoff * random.uniform(0.5, 1))  # noqa: S311 - jitter
+                continue
+            failures = 0
             for delivery in deliveries:
                 await self._slots.acquire()
                 task = asyncio.create_task(self._settle(delivery))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+            if batch < self._settings.worker_concurrency and self._tasks:
+                # A trial while the mailer recovers: learn how it went before taking more.
+                await asyncio.wait(set(self._tasks))
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self._settings.shutdown_grace_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _settle(self, delivery: Delivery) -> None:
         self.metrics.in_flight.inc()
@@ -97,28 +125,42 @@ class NotifyWorker:
             outcome = await handle_message(
                 delivery.body, store=self._store, mailer=self._mailer, settings=self._settings
             )
-        except Exception:
-            log.exception("handling failed; the message will be redelivered")
-            self.metrics.outcomes.labels("retried").inc()
-            await self._consumer.abandon(delivery)
-        else:
-            match outcome:
-                case Handled(duplicate=True):
-                    self.metrics.outcomes.labels("duplicate").inc()
-                    await self._consumer.complete(delivery)
-                case Handled(erased=True):
-                    self.metrics.outcomes.labels("erased").inc()
-                    await self._consumer.complete(delivery)
-                case Handled():
-                    self.metrics.outcomes.labels("sent").inc()
-                    await self._consumer.complete(delivery)
-                case Poison(reason=reason, description=description):
-                    log.error("dead-lettering message: %s", reason)
-                    self.metrics.outcomes.labels("dead_lettered").inc()
-                    await self._consumer.dead_letter(delivery, reason, description)
+        except Exception as error:
+            if delivery.delivery_count >= self._settings.queue_max_deliveries:
+                # The last allowed delivery: dead-letter it ourselves, so it is counted.
+                log.error("giving up after %d deliveries", delivery.delivery_count)
+                outcome = Poison("MaxDeliveryCountExceeded", f"last error: {type(error).__name__}")
+            else:
+                log.warning("handling failed (%s); it will be redelivered", type(error).__name__)
+                self.metrics.outcomes.labels("retried").inc()
+                await self._settle_safely(self._consumer.abandon(delivery))
+                return
         finally:
             self.metrics.in_flight.dec()
             self._slots.release()
+        match outcome:
+            case Handled(duplicate=True):
+                self.metrics.outcomes.labels("duplicate").inc()
+                await self._settle_safely(self._consumer.complete(delivery))
+            case Handled(erased=True):
+                self.metrics.outcomes.labels("erased").inc()
+                await self._settle_safely(self._consumer.complete(delivery))
+            case Handled():
+                self.metrics.outcomes.labels("sent").inc()
+                await self._settle_safely(self._consumer.complete(delivery))
+            case Poison(reason=reason, description=description):
+                log.error("dead-lettering message: %s", reason)
+                self.metrics.outcomes.labels("dead_lettered").inc()
+                await self._settle_safely(self._consumer.dead_letter(delivery, reason, description))
+
+    async def _settle_safely(self, settlement: Awaitable[None]) -> None:
+        """A settle that fails (bus down) is not fatal: the lock expires, the message returns,
+        and the ledger makes its second handling a no-op."""
+        try:
+            await settlement
+        except Exception as error:
+            self.metrics.bus_errors.inc()
+            log.warning("settling a message failed (%s)", type(error).__name__)
 
 
 def health_app(metrics: WorkerMetrics) -> Starlette:

@@ -120,7 +120,7 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._dev_key = dev_issuer.public_key() if dev_issuer else None
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=False) if jwks_url else None
 
     def _signing_key(self, token: str) -> object:
         if self._dev_key is not None:

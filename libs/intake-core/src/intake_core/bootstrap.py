@@ -5,22 +5,39 @@ Services call these from their lifespan; tests pass adapters in directly instead
 
 from __future__ import annotations
 
+from intake_core.adapters.cosmos_store import CosmosSubmissionStore
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, TokenVerifier
-from intake_core.ports import EventConsumer, EventPublisher
+from intake_core.ports import EventConsumer, EventPublisher, StaffSubmissionStore
 from intake_core.settings import AuthSettings, CommonSettings
 
 
-async def open_store(settings: CommonSettings) -> SqliteSubmissionStore:
-    store = SqliteSubmissionStore(settings.sqlite_path)
+async def open_store(settings: CommonSettings) -> StaffSubmissionStore:
+    """The store chosen by ``STORE``, opened."""
+    store: SqliteSubmissionStore | CosmosSubmissionStore
+    if settings.store == "cosmos":
+        assert settings.cosmos_endpoint, "checked by CommonSettings"
+        key = settings.cosmos_key.get_secret_value() if settings.cosmos_key else None
+        # With a key it is an emulator: create the database and containers it lacks. In Azure
+        # they come from Bicep, and the data-plane role could not create them anyway.
+        store = CosmosSubmissionStore(
+            settings.cosmos_endpoint, settings.cosmos_database, key=key, provision=key is not None
+        )
+    else:
+        store = SqliteSubmissionStore(settings.sqlite_path, settings.sqlite_busy_timeout_seconds)
     await store.open()
     return store
 
 
 async def open_queue(settings: CommonSettings) -> LocalQueue:
-    queue = LocalQueue(settings.queue_path)
+    queue = LocalQueue(
+        settings.queue_path,
+        lock_seconds=settings.queue_lock_seconds,
+        max_delivery_count=settings.queue_max_deliveries,
+        busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
+    )
     await queue.open()
     return queue
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import sys
 from collections.abc import Sequence
 from typing import Protocol
@@ -11,8 +13,10 @@ from typing import Protocol
 from intake_core.adapters.local_queue import DeadLetter, LocalQueue
 from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.auth import ROLES, DevIssuer
-from intake_core.bootstrap import open_consumer
+from intake_core.bootstrap import open_consumer, open_store
 from intake_core.devstack import Ports, run
+from intake_core.logs import configure_logging
+from intake_core.ports import AuditChainReport
 from intake_core.settings import CommonSettings
 
 
@@ -62,6 +66,37 @@ def _dlq(arguments: argparse.Namespace) -> int:
     return asyncio.run(_with_dead_letters(arguments.action))
 
 
+def _retention_run(arguments: argparse.Namespace) -> int:
+    from intake_core.retention import RetentionSettings, run_retention
+
+    settings = RetentionSettings()
+    if arguments.days is not None:
+        settings = settings.model_copy(update={"retention_days": arguments.days})
+    configure_logging("retention", settings.log_level, settings.log_format)
+    report = asyncio.run(run_retention(settings))
+    summary = {
+        "cutoff": report.cutoff.isoformat(),
+        "erased": report.erased,
+        "queueMessagesPurged": report.queue_messages_purged,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+async def _verified_chain(settings: CommonSettings) -> AuditChainReport:
+    store = await open_store(settings)
+    try:
+        return await store.verify_audit_chain()
+    finally:
+        await store.close()
+
+
+def _audit_verify(_: argparse.Namespace) -> int:
+    report = asyncio.run(_verified_chain(CommonSettings()))
+    print(json.dumps(dataclasses.asdict(report)))
+    return 0 if report.intact else 1
+
+
 def _run(arguments: argparse.Namespace) -> int:
     ui, intake_api, admin_api, notify = arguments.ports
     return run(Ports(ui=ui, intake_api=intake_api, admin_api=admin_api, notify_metrics=notify))
@@ -95,6 +130,17 @@ def parser() -> argparse.ArgumentParser:
     dlq = commands.add_parser("dlq", help="list or replay dead-lettered notifications (BUS=…)")
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.set_defaults(handler=_dlq)
+
+    retention = commands.add_parser("retention", help="personal data retention")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    apply = retention_commands.add_parser("run", help="erase records older than RETENTION_DAYS")
+    apply.add_argument("--days", type=int, default=None, help="override RETENTION_DAYS")
+    apply.set_defaults(handler=_retention_run)
+
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check the hash chain; exit 1 if broken")
+    verify.set_defaults(handler=_audit_verify)
     return root
 
 

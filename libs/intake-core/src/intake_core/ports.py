@@ -6,8 +6,10 @@ The contract tests in ``tests/contract`` run one suite per port against every ad
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from intake_core.domain.events import CloudEvent
@@ -49,6 +51,45 @@ class AuditEntry:
     at: datetime
     client_id: str | None = None
     details: dict[str, str] = field(default_factory=dict)
+
+
+# The ``prev_hash`` of the first entry of an audit chain.
+AUDIT_GENESIS_HASH = "0" * 64
+
+
+def audit_chain_hash(prev_hash: str, sequence: int, entry: AuditEntry) -> str:
+    """The link of one audit entry: ``sha256(prev_hash + canonical JSON of the entry)``.
+
+    Every store adapter chains its entries this way, so one verifier fits them all. The
+    sequence number is part of the entry: renumbering rows to slip one in breaks the chain.
+    """
+    canonical = json.dumps(
+        {
+            "seq": sequence,
+            "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "action": entry.action,
+            "actor": entry.actor,
+            "clientId": entry.client_id,
+            "details": entry.details,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditChainReport:
+    """What checking the audit chain found. ``head_hash`` is the hash of the last entry: record
+    it somewhere the store's operators cannot write, and a rewrite of the whole chain shows too.
+    """
+
+    intact: bool
+    entries: int
+    head_hash: str
+    broken_at: int | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +227,24 @@ class StaffSubmissionStore(SubmissionStore, Protocol):
         Raises :class:`SubmissionNotFound`."""
         ...
 
+    async def forget_erased_remnants(self) -> None:
+        """Rewrite what erasures leave behind in storage the engine keeps on its own (search
+        index segments, the write-ahead log), so erased data is gone from disk, not only from
+        queries. Slow on a large store: call it after erasing, not inside a loop."""
+        ...
+
+    async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:
+        """Client IDs of live (not erased) records submitted before ``submitted_before``,
+        oldest first: what a retention run erases next."""
+        ...
+
+    async def verify_audit_chain(self) -> AuditChainReport:
+        """Check every audit entry's hash and link: a changed, deleted or inserted entry
+        breaks the chain at that entry. SQLite chains the whole trail (its writer lock orders
+        the entries); a Cosmos adapter chains per partition or builds the chain from the
+        change feed, because concurrent writers there share no lock."""
+        ...
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -196,6 +255,16 @@ class Delivery:
     delivery_count: int
     lock_token: str
     properties: dict[str, str] = field(default_factory=dict)
+
+
+class SubjectQueue(Protocol):
+    """A queue that can drop every message about one data subject (the CloudEvent ``subject``,
+    a Client ID), for an erasure. The embedded queue can; Service Bus cannot delete messages it
+    has not delivered, so there the notifier skips events of erased records instead."""
+
+    async def purge_subject(self, subject: str) -> int:
+        """Delete the subject's messages, dead letters included; returns how many went."""
+        ...
 
 
 class EventPublisher(Protocol):

@@ -31,12 +31,22 @@ class CommonSettings(BaseSettings):
     environment: Environment = Environment.DEV
     data_dir: Path = Field(default=Path(".data"), validation_alias="INTAKE_DATA_DIR")
     store: Literal["sqlite", "cosmos"] = "sqlite"
+    # STORE=cosmos: the account's document endpoint, reached with DefaultAzureCredential
+    # (workload identity). COSMOS_KEY is for emulators only (Azure accounts disable keys).
+    cosmos_endpoint: str | None = None
+    cosmos_database: str = "intake"
+    cosmos_key: SecretStr | None = None
     bus: Literal["local", "servicebus"] = "local"
     # BUS=servicebus: a connection string (emulator, local broker) or a fully qualified
     # namespace reached with DefaultAzureCredential (production, workload identity).
     servicebus_connection_string: SecretStr | None = None
     servicebus_namespace: str | None = None
     servicebus_queue: str = "submissions"
+    # Embedded adapters: how long a write waits for another process's lock before the store
+    # counts as down (503), and the local queue's peek-lock and dead-letter thresholds.
+    sqlite_busy_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    queue_lock_seconds: float = Field(default=30.0, gt=0, le=3600)
+    queue_max_deliveries: int = Field(default=10, ge=1, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     otel_exporter: Literal["none", "otlp", "azuremonitor", "console"] = "none"
@@ -67,9 +77,10 @@ class CommonSettings(BaseSettings):
             raise ValueError(
                 "OTEL_EXPORTER=azuremonitor needs APPLICATIONINSIGHTS_CONNECTION_STRING"
             )
-        # The Azure adapters arrive with issue #3; refuse clearly rather than half-work.
-        if self.store != "sqlite":
-            raise ValueError(f"STORE={self.store} is not available in this build; use sqlite")
+        if self.store == "cosmos" and not self.cosmos_endpoint:
+            raise ValueError(
+                "STORE=cosmos needs COSMOS_ENDPOINT (e.g. https://name.documents.azure.com:443/)"
+            )
         if self.bus == "servicebus" and not (
             self.servicebus_connection_string or self.servicebus_namespace
         ):

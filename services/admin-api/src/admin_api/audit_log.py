@@ -13,7 +13,9 @@ READ = "submission.read"
 EXPORT = "submission.export"
 STATUS_CHANGE = "submission.status_change"
 ERASE = "submission.erase"
+SUBJECT_EXPORT = "submission.subject_export"
 AUDIT_READ = "audit.read"
+AUDIT_VERIFY = "audit.verify"
 
 
 @dataclass(frozen=True)

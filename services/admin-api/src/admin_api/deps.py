@@ -12,15 +12,19 @@ from admin_api.paging import PageTokens
 from admin_api.problems import InvalidInput
 from intake_core.auth import TokenVerifier
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
-from intake_core.ports import StaffSubmissionStore
+from intake_core.ports import StaffSubmissionStore, SubjectQueue
 
 
 @dataclass(frozen=True)
 class AdminDeps:
-    """The adapters admin-api talks to: tests pass them in, or the lifespan opens them."""
+    """The adapters admin-api talks to: tests pass them in, or the lifespan opens them.
+
+    ``queue`` is the embedded event queue, whose waiting messages an erasure purges; None with
+    Service Bus, which cannot delete undelivered messages (the notifier skips erased records)."""
 
     store: StaffSubmissionStore
     verifier: TokenVerifier
+    queue: SubjectQueue | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,10 @@ def _runtime(request: Request) -> Runtime:
 
 def _store(request: Request) -> StaffSubmissionStore:
     return _runtime(request).deps.store
+
+
+def _queue(request: Request) -> SubjectQueue | None:
+    return _runtime(request).deps.queue
 
 
 def _page_tokens(request: Request) -> PageTokens:
@@ -62,6 +70,7 @@ def _client_id(client_id: Annotated[str, Path(alias="clientId", max_length=64)])
 
 
 StoreDep = Annotated[StaffSubmissionStore, Depends(_store)]
+QueueDep = Annotated[SubjectQueue | None, Depends(_queue)]
 MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
 PageTokensDep = Annotated[PageTokens, Depends(_page_tokens)]
 RequestId = Annotated[str, Depends(_request_id)]

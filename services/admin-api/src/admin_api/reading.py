@@ -8,7 +8,7 @@ from admin_api.audit_log import StaffRequest
 from admin_api.filters import PageRequest
 from admin_api.paging import InvalidPageToken, PageTokens
 from admin_api.problems import InvalidInput
-from admin_api.schemas import AuditRecord, SubmissionPage, SubmissionSummary
+from admin_api.schemas import AuditChainCheck, AuditRecord, SubmissionPage, SubmissionSummary
 from intake_core.ports import StaffSubmissionStore, StoredRecord, SubmissionNotFound
 
 
@@ -52,3 +52,11 @@ async def read_audit_trail(
     trail = await store.audit_trail(client_id)
     await store.append_audit(staff.entry(audit_log.AUDIT_READ, client_id))
     return [AuditRecord.of(entry) for entry in trail]
+
+
+async def verify_audit_chain(store: StaffSubmissionStore, staff: StaffRequest) -> AuditChainCheck:
+    """Checked first, then audited: the check describes the trail as it was asked about."""
+    report = await store.verify_audit_chain()
+    details = {"intact": str(report.intact).lower(), "entries": str(report.entries)}
+    await store.append_audit(staff.entry(audit_log.AUDIT_VERIFY, details=details))
+    return AuditChainCheck.of(report)

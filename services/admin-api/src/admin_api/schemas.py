@@ -7,8 +7,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from intake_core.domain.models import Industry, ServiceType, Status, Submission
-from intake_core.ports import AuditEntry
+from intake_core.domain.models import (
+    ErasedSubmission,
+    Industry,
+    ServiceType,
+    Status,
+    Submission,
+)
+from intake_core.ports import AuditChainReport, AuditEntry
 
 
 class ApiModel(BaseModel):
@@ -61,3 +67,32 @@ class AuditRecord(ApiModel):
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditRecord:
         return cls(at=entry.at, action=entry.action, actor=entry.actor, details=entry.details)
+
+
+class SubjectExport(ApiModel):
+    """Everything kept about one data subject: their record (or its tombstone) and its trail."""
+
+    exported_at: datetime
+    record: Submission | ErasedSubmission
+    audit_trail: list[AuditRecord]
+
+
+class AuditChainCheck(ApiModel):
+    """The audit chain checked end to end. Keep ``headHash`` outside the store (a ticket, a
+    log sink): a later check whose chain no longer contains it shows a rewritten trail."""
+
+    intact: bool
+    entries: int
+    head_hash: str
+    broken_at: int | None
+    problem: str | None
+
+    @classmethod
+    def of(cls, report: AuditChainReport) -> AuditChainCheck:
+        return cls(
+            intact=report.intact,
+            entries=report.entries,
+            head_hash=report.head_hash,
+            broken_at=report.broken_at,
+            problem=report.problem,
+        )

@@ -60,8 +60,9 @@ class LocalQueue:
         lock_seconds: float = 30.0,
         max_delivery_count: int = 10,
         poll_interval: float = 0.05,
+        busy_timeout_seconds: float = 2.0,
     ) -> None:
-        self._db = SqliteDatabase(path, SCHEMA)
+        self._db = SqliteDatabase(path, SCHEMA, busy_timeout_seconds)
         self._queue = queue
         self._lock_seconds = lock_seconds
         self._max_delivery_count = max_delivery_count
@@ -74,7 +75,8 @@ class LocalQueue:
         await self._db.close()
 
     async def ping(self) -> None:
-        await self._db.read(lambda connection: connection.execute("SELECT 1").fetchone())
+        """Ready means writable: take the write lock (an empty transaction), not just read."""
+        await self._db.write(lambda connection: None)
 
     async def publish(self, event: CloudEvent) -> None:
         properties = {"traceparent": event.traceparent} if event.traceparent else {}
@@ -195,6 +197,31 @@ class LocalQueue:
             )
         )
         return int(cursor.rowcount)
+
+    async def purge_subject(self, subject: str) -> int:
+        """Delete every message of this queue (waiting, locked or dead-lettered) whose CloudEvent
+        ``subject`` is ``subject`` (a Client ID), for an erasure. Returns how many went.
+
+        A message a worker holds right now goes too; its ``complete`` then finds nothing, which
+        is harmless. Freed pages are zeroed and the write-ahead log emptied, so the bodies do not
+        linger on disk.
+        """
+
+        def purge(connection: sqlite3.Connection) -> int:
+            connection.execute("PRAGMA secure_delete=ON")
+            cursor = connection.execute(
+                # A body that is not JSON (a poison message) has no subject, and must not fail.
+                "DELETE FROM messages WHERE queue = ?"
+                " AND CASE WHEN json_valid(body) THEN json_extract(body, '$.subject') END = ?",
+                (self._queue, subject),
+            )
+            return int(cursor.rowcount)
+
+        purged = await self._db.write(purge)
+        await self._db.read(
+            lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        )
+        return purged
 
     async def depth(self) -> int:
         row = await self._db.read(

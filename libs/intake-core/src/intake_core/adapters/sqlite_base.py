@@ -48,9 +48,12 @@ class _Write(Generic[T]):
 
 
 class SqliteDatabase:
-    def __init__(self, path: Path, schema: str) -> None:
+    def __init__(self, path: Path, schema: str, busy_timeout_seconds: float = 2.0) -> None:
         self._path = path
         self._schema = schema
+        # How long a write waits for another process's lock before the store counts as down.
+        # Short, so a stuck lock answers 503 with Retry-After in seconds, not a hung request.
+        self._busy_timeout = busy_timeout_seconds
         self._writer_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{path.stem}-w")
         self._reader_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{path.stem}-r")
         self._writer: sqlite3.Connection | None = None
@@ -61,12 +64,12 @@ class SqliteDatabase:
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+        connection = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA busy_timeout=10000")
+        connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
         return connection
 
     def _writer_connection(self) -> sqlite3.Connection:
@@ -114,6 +117,8 @@ class SqliteDatabase:
         with self._pending_lock:
             batch, self._pending = self._pending, []
             self._flush_scheduled = False
+        # A caller that gave up (cancelled, timed out) must not have its write committed later.
+        batch = [write for write in batch if not write.future.done()]
         if not batch:
             return
         outcomes: list[tuple[_Write[Any], bool, Any]] = []

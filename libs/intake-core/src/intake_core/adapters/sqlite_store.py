@@ -1,4 +1,15 @@
-"""The embedded submission store: one SQLite file in WAL mode."""
+"""The embedded submission store: one SQLite file in WAL mode.
+
+Search: ``q`` of three characters or more goes to an FTS5 ``trigram`` index over the search text
+(substrings, case-insensitive). When it matches few records their rows are fetched by id; when
+it matches many (a common fragment) or ``q`` is shorter than a trigram, a covering index walked
+newest first finds a page quickly. Either way ``LIKE`` has the last word, so the index only ever
+narrows. Triggers keep the index in step with the table inside the same transaction.
+
+Audit: each entry stores ``prev_hash`` and ``hash`` (:func:`audit_chain_hash`). Appends happen
+inside ``BEGIN IMMEDIATE``, which excludes every other writer of the file (other processes
+too), so reading the last hash and appending the next entry can never interleave.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +25,8 @@ from intake_core.adapters.sqlite_base import SqliteDatabase, utc_text
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, Status, Submission
 from intake_core.ports import (
+    AUDIT_GENESIS_HASH,
+    AuditChainReport,
     AuditEntry,
     ClientIdTaken,
     Idempotency,
@@ -25,6 +38,7 @@ from intake_core.ports import (
     StoredRecord,
     SubmissionNotFound,
     VersionConflict,
+    audit_chain_hash,
 )
 
 SCHEMA = """
@@ -37,7 +51,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     search_text   TEXT NOT NULL,
     document      TEXT NOT NULL,
     version       INTEGER NOT NULL DEFAULT 1,
-    erased_at     TEXT
+    erased_at     TEXT,
+    search_rowid  INTEGER
 );
 CREATE INDEX IF NOT EXISTS submissions_newest ON submissions (submitted_at DESC, client_id DESC);
 
@@ -59,7 +74,9 @@ CREATE TABLE IF NOT EXISTS audit (
     action     TEXT NOT NULL,
     actor      TEXT NOT NULL,
     client_id  TEXT,
-    details    TEXT NOT NULL
+    details    TEXT NOT NULL,
+    prev_hash  TEXT,
+    hash       TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_record ON audit (client_id, seq);
 
@@ -78,18 +95,108 @@ CREATE TABLE IF NOT EXISTS handled_events (
 );
 """
 
+# Created after the columns they use exist (a data directory from before them is upgraded first).
+SEARCH_SCHEMA = """
+CREATE UNIQUE INDEX IF NOT EXISTS submissions_search_rowid ON submissions (search_rowid);
+-- Walked newest first when q is short or common: every filter and the text are in the index,
+-- so rows are read only for the page itself.
+CREATE INDEX IF NOT EXISTS submissions_scan ON submissions
+    (submitted_at DESC, client_id DESC, status, industry, service_type, search_text)
+    WHERE erased_at IS NULL;
+CREATE INDEX IF NOT EXISTS submissions_by_status ON submissions
+    (status, submitted_at DESC, client_id DESC) WHERE erased_at IS NULL;
+CREATE INDEX IF NOT EXISTS submissions_by_industry ON submissions
+    (industry, submitted_at DESC, client_id DESC) WHERE erased_at IS NULL;
+CREATE INDEX IF NOT EXISTS submissions_by_service_type ON submissions
+    (service_type, submitted_at DESC, client_id DESC) WHERE erased_at IS NULL;
+CREATE INDEX IF NOT EXISTS submissions_by_age ON submissions (submitted_at)
+    WHERE erased_at IS NULL;
+
+-- Every row has its (possibly empty) document in the index, as FTS5's integrity-check expects.
+CREATE TRIGGER IF NOT EXISTS submissions_search_insert AFTER INSERT ON submissions BEGIN
+    INSERT INTO submissions_search (rowid, search_text) VALUES (new.search_rowid, new.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS submissions_search_update AFTER UPDATE OF search_text ON submissions
+BEGIN
+    INSERT INTO submissions_search (submissions_search, rowid, search_text)
+        VALUES ('delete', old.search_rowid, old.search_text);
+    INSERT INTO submissions_search (rowid, search_text) VALUES (new.search_rowid, new.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS submissions_search_delete AFTER DELETE ON submissions BEGIN
+    INSERT INTO submissions_search (submissions_search, rowid, search_text)
+        VALUES ('delete', old.search_rowid, old.search_text);
+END;
+"""
+
+# External content: the index keeps trigrams, the text itself stays in ``submissions``. Its
+# rowid is ``search_rowid`` rather than the table's implicit rowid, which VACUUM may renumber.
+_CREATE_SEARCH_INDEX = (
+    "CREATE VIRTUAL TABLE submissions_search USING fts5(search_text, content='submissions',"
+    " content_rowid='search_rowid', tokenize='trigram')"
+)
+
 # Columns added after the first release; a data directory created before them gets them on open.
 _ADDED_COLUMNS = {
-    "version": "INTEGER NOT NULL DEFAULT 1",
-    "erased_at": "TEXT",
+    "submissions": {
+        "version": "INTEGER NOT NULL DEFAULT 1",
+        "erased_at": "TEXT",
+        "search_rowid": "INTEGER",
+    },
+    "audit": {"prev_hash": "TEXT", "hash": "TEXT"},
 }
 
+# The trigram index answers substrings of three characters or more.
+TRIGRAM = 3
+# Up to this many index matches, their rows are fetched by id; beyond it, the newest-first walk
+# finds a page sooner (k matches spread over N records put a page within about 26·N/k entries of
+# the walk). Kept small because counting past it is wasted work: FTS5 pays per match.
+INDEX_CANDIDATES = 300
 
-def _add_missing_columns(connection: sqlite3.Connection) -> None:
-    present = {row["name"] for row in connection.execute("PRAGMA table_info(submissions)")}
-    for name, definition in _ADDED_COLUMNS.items():
-        if name not in present:
-            connection.execute(f"ALTER TABLE submissions ADD COLUMN {name} {definition}")
+
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Bring a data directory from an earlier release up to this schema; idempotent."""
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, definition in columns.items():
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+    connection.execute("UPDATE submissions SET search_rowid = rowid WHERE search_rowid IS NULL")
+    has_index = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'submissions_search'"
+    ).fetchone()
+    if has_index is None:
+        connection.execute(_CREATE_SEARCH_INDEX)
+        connection.execute("INSERT INTO submissions_search (submissions_search) VALUES ('rebuild')")
+    for statement in _statements(SEARCH_SCHEMA):
+        connection.execute(statement)
+    _chain_unchained_audit(connection)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements (``executescript`` would commit our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def _chain_unchained_audit(connection: sqlite3.Connection) -> None:
+    """Entries written before the chain existed are chained, in order, the first time."""
+    rows = connection.execute("SELECT * FROM audit WHERE hash IS NULL ORDER BY seq").fetchall()
+    for row in rows:
+        before = connection.execute(
+            "SELECT hash FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT 1", (row["seq"],)
+        ).fetchone()
+        prev_hash = before["hash"] if before is not None else AUDIT_GENESIS_HASH
+        connection.execute(
+            "UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?",
+            (prev_hash, audit_chain_hash(prev_hash, row["seq"], _audit_entry(row)), row["seq"]),
+        )
 
 
 def _search_text(submission: Submission) -> str:
@@ -118,18 +225,21 @@ def _escape_like(text: str) -> str:
 
 
 class SqliteSubmissionStore:
-    def __init__(self, path: Path) -> None:
-        self._db = SqliteDatabase(path, SCHEMA)
+    def __init__(self, path: Path, busy_timeout_seconds: float = 2.0) -> None:
+        self._db = SqliteDatabase(path, SCHEMA, busy_timeout_seconds)
 
     async def open(self) -> None:
         await self._db.open()
-        await self._db.write(_add_missing_columns)
+        # Freed pages are zeroed, so erased data does not linger in the file's free space.
+        await self._db.write(lambda connection: connection.execute("PRAGMA secure_delete=ON"))
+        await self._db.write(_upgrade)
 
     async def close(self) -> None:
         await self._db.close()
 
     async def ping(self) -> None:
-        await self._db.read(lambda connection: connection.execute("SELECT 1").fetchone())
+        """Ready means writable: take the write lock (an empty transaction), not just read."""
+        await self._db.write(lambda connection: None)
 
     async def save_new(
         self,
@@ -156,7 +266,9 @@ class SqliteSubmissionStore:
             try:
                 connection.execute(
                     "INSERT INTO submissions (client_id, submitted_at, status, industry,"
-                    " service_type, search_text, document) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " service_type, search_text, document, search_rowid) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?,"
+                    "  (SELECT coalesce(max(search_rowid), 0) + 1 FROM submissions))",
                     (
                         submission.client_id,
                         submitted_at,
@@ -194,37 +306,7 @@ class SqliteSubmissionStore:
         return None if row is None else Submission.model_validate_json(row["document"])
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        clauses: list[str] = ["erased_at IS NULL"]
-        parameters: list[Any] = []
-        if query.text:
-            clauses.append("search_text LIKE ? ESCAPE '\\'")
-            parameters.append(f"%{_escape_like(query.text.casefold())}%")
-        for column, value in (
-            ("industry", query.industry),
-            ("service_type", query.service_type),
-            ("status", query.status),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                parameters.append(value.value)
-        if query.submitted_from is not None:
-            clauses.append("submitted_at >= ?")
-            parameters.append(utc_text(query.submitted_from))
-        if query.submitted_to is not None:
-            clauses.append("submitted_at <= ?")
-            parameters.append(utc_text(query.submitted_to))
-        if query.continuation_token:
-            clauses.append("(submitted_at, client_id) < (?, ?)")
-            parameters.extend(_decode_token(query.continuation_token))
-        where = f"WHERE {' AND '.join(clauses)}"
-        sql = (
-            f"SELECT client_id, submitted_at, document FROM submissions {where}"  # noqa: S608 - only fixed column names are interpolated
-            " ORDER BY submitted_at DESC, client_id DESC LIMIT ?"
-        )
-        parameters.append(query.limit + 1)
-        rows = await self._db.read(
-            lambda connection: connection.execute(sql, parameters).fetchall()
-        )
+        rows = await self._db.read(lambda connection: _search_rows(connection, query))
         page = rows[: query.limit]
         token = _encode_token(page[-1]) if len(rows) > query.limit else None
         items = [Submission.model_validate_json(row["document"]) for row in page]
@@ -279,6 +361,29 @@ class SqliteSubmissionStore:
 
         return await self._db.write(transaction)
 
+    async def forget_erased_remnants(self) -> None:
+        # FTS5 (before SQLite 3.44) only marks deleted entries; 'optimize' rewrites the index
+        # without them. The checkpoint then moves every page into the file (where freed pages
+        # are zeroed) and empties the write-ahead log, which still holds old page images.
+        await self._db.write(
+            lambda connection: connection.execute(
+                "INSERT INTO submissions_search (submissions_search) VALUES ('optimize')"
+            )
+        )
+        await self._db.read(
+            lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        )
+
+    async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:
+        rows = await self._db.read(
+            lambda connection: connection.execute(
+                "SELECT client_id FROM submissions INDEXED BY submissions_by_age"
+                " WHERE erased_at IS NULL AND submitted_at < ? ORDER BY submitted_at LIMIT ?",
+                (utc_text(submitted_before), limit),
+            ).fetchall()
+        )
+        return [row["client_id"] for row in rows]
+
     async def append_audit(self, entry: AuditEntry) -> None:
         await self._db.write(lambda connection: _insert_audit(connection, entry))
 
@@ -288,16 +393,10 @@ class SqliteSubmissionStore:
                 "SELECT * FROM audit WHERE client_id = ? ORDER BY seq", (client_id,)
             ).fetchall()
         )
-        return [
-            AuditEntry(
-                action=row["action"],
-                actor=row["actor"],
-                at=datetime.fromisoformat(row["at"]),
-                client_id=row["client_id"],
-                details=json.loads(row["details"]),
-            )
-            for row in rows
-        ]
+        return [_audit_entry(row) for row in rows]
+
+    async def verify_audit_chain(self) -> AuditChainReport:
+        return await self._db.read(_verify_audit_chain)
 
     async def claim_outbox(self, owner: str, limit: int, lease_seconds: float) -> list[OutboxItem]:
         def transaction(connection: sqlite3.Connection) -> list[OutboxItem]:
@@ -381,8 +480,132 @@ def _stored_record(row: sqlite3.Row) -> StoredRecord:
     return StoredRecord(record, str(row["version"]))
 
 
-def _insert_audit(connection: sqlite3.Connection, entry: AuditEntry) -> None:
-    connection.execute(
-        "INSERT INTO audit (at, action, actor, client_id, details) VALUES (?, ?, ?, ?, ?)",
-        (utc_text(entry.at), entry.action, entry.actor, entry.client_id, json.dumps(entry.details)),
+def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = ["erased_at IS NULL"]
+    parameters: list[Any] = []
+    for column, value in (
+        ("industry", query.industry),
+        ("service_type", query.service_type),
+        ("status", query.status),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            parameters.append(value.value)
+    if query.submitted_from is not None:
+        clauses.append("submitted_at >= ?")
+        parameters.append(utc_text(query.submitted_from))
+    if query.submitted_to is not None:
+        clauses.append("submitted_at <= ?")
+        parameters.append(utc_text(query.submitted_to))
+    if query.continuation_token:
+        clauses.append("(submitted_at, client_id) < (?, ?)")
+        parameters.extend(_decode_token(query.continuation_token))
+    return clauses, parameters
+
+
+def _index_candidates(connection: sqlite3.Connection, text: str) -> list[int] | None:
+    """Ids of the records whose search text contains ``text``, or None when the index cannot
+    say (too short) or would name so many that walking newest first is quicker."""
+    if len(text) < TRIGRAM:
+        return None
+    phrase = '"' + text.replace('"', '""') + '"'
+    try:
+        rows = connection.execute(
+            "SELECT rowid FROM submissions_search WHERE submissions_search MATCH ? LIMIT ?",
+            (phrase, INDEX_CANDIDATES + 1),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return None  # text FTS5 cannot parse (a NUL, say): LIKE alone still answers correctly
+    return None if len(rows) > INDEX_CANDIDATES else [row[0] for row in rows]
+
+
+def _search_rows(connection: sqlite3.Connection, query: SearchQuery) -> list[sqlite3.Row]:
+    clauses, parameters = _filters(query)
+    source = "submissions"
+    if query.text:
+        text = query.text.casefold()
+        if "\x00" in text:
+            # SQLite ends a LIKE pattern at a NUL ("%" would match everything); no stored
+            # search text holds one (control characters are refused at intake).
+            return []
+        candidates = _index_candidates(connection, text)
+        if candidates is not None:
+            source = "submissions INDEXED BY submissions_search_rowid"
+            clauses.append("search_rowid IN (SELECT value FROM json_each(?))")
+            parameters.append(json.dumps(candidates))
+        else:
+            source = "submissions INDEXED BY submissions_scan"
+        clauses.append("search_text LIKE ? ESCAPE '\\'")
+        parameters.append(f"%{_escape_like(text)}%")
+    sql = (
+        f"SELECT client_id, submitted_at, document FROM {source}"  # noqa: S608 - only fixed names are interpolated
+        f" WHERE {' AND '.join(clauses)}"
+        " ORDER BY submitted_at DESC, client_id DESC LIMIT ?"
     )
+    parameters.append(query.limit + 1)
+    rows: list[sqlite3.Row] = connection.execute(sql, parameters).fetchall()
+    return rows
+
+
+def _audit_entry(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        action=row["action"],
+        actor=row["actor"],
+        at=datetime.fromisoformat(row["at"]),
+        client_id=row["client_id"],
+        details=json.loads(row["details"]),
+    )
+
+
+def _insert_audit(connection: sqlite3.Connection, entry: AuditEntry) -> None:
+    # Runs inside BEGIN IMMEDIATE: no other writer can append between this read and the insert.
+    last = connection.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    prev_hash = last["hash"] if last is not None else AUDIT_GENESIS_HASH
+    at, details = utc_text(entry.at), json.dumps(entry.details)
+    sequence = connection.execute(
+        "INSERT INTO audit (at, action, actor, client_id, details, prev_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        (at, entry.action, entry.actor, entry.client_id, details, prev_hash),
+    ).fetchone()["seq"]
+    # Hash what a reader will get back, so verifying compares like with like.
+    stored = AuditEntry(
+        entry.action, entry.actor, datetime.fromisoformat(at), entry.client_id, json.loads(details)
+    )
+    connection.execute(
+        "UPDATE audit SET hash = ? WHERE seq = ?",
+        (audit_chain_hash(prev_hash, sequence, stored), sequence),
+    )
+
+
+def _verify_audit_chain(connection: sqlite3.Connection) -> AuditChainReport:
+    """One read transaction, so entries appended meanwhile are not half seen."""
+    connection.execute("BEGIN")
+    try:
+        return _walk_audit_chain(connection)
+    finally:
+        connection.execute("COMMIT")
+
+
+def _walk_audit_chain(connection: sqlite3.Connection) -> AuditChainReport:
+    previous_hash, previous_seq, count = AUDIT_GENESIS_HASH, 0, 0
+
+    def broken(seq: int, problem: str) -> AuditChainReport:
+        return AuditChainReport(False, count, previous_hash, broken_at=seq, problem=problem)
+
+    for row in connection.execute("SELECT * FROM audit ORDER BY seq"):
+        seq = row["seq"]
+        if seq != previous_seq + 1:
+            return broken(seq, f"entries {previous_seq + 1} to {seq - 1} are missing")
+        if row["prev_hash"] != previous_hash:
+            return broken(seq, "does not link to the entry before it")
+        try:
+            expected = audit_chain_hash(previous_hash, seq, _audit_entry(row))
+        except (ValueError, TypeError):
+            return broken(seq, "is not readable")
+        if row["hash"] != expected:
+            return broken(seq, "was changed after it was written")
+        previous_hash, previous_seq, count = expected, seq, count + 1
+    highest = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+    if highest is not None and highest["seq"] > previous_seq:
+        return broken(previous_seq + 1, "the latest entries are missing")
+    return AuditChainReport(True, count, previous_hash)

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from admin_api import erasure, export, reading, workflow
+from admin_api import erasure, export, reading, subject_access, workflow
 from admin_api.audit_log import StaffRequest
-from admin_api.deps import ClientId, PageTokensDep, RequestId, StoreDep
+from admin_api.deps import ClientId, PageTokensDep, QueueDep, RequestId, StoreDep
 from admin_api.filters import PageRequest, SubmissionFilters
-from admin_api.schemas import AuditRecord, StatusChange, SubmissionPage
+from admin_api.schemas import AuditRecord, StatusChange, SubjectExport, SubmissionPage
 from admin_api.staff import AuditReader, Eraser, Exporter, Manager, Reader
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.ports import StoredRecord
@@ -97,12 +97,38 @@ async def audit_trail(
     return await reading.read_audit_trail(store, client_id, StaffRequest(staff.subject, request_id))
 
 
+@router.get(
+    "/v1/submissions/{clientId}/subject-export",
+    response_model=SubjectExport,
+    responses={200: {"content": {"application/json": {}}}},
+)
+async def subject_export(
+    staff: Exporter, client_id: ClientId, store: StoreDep, request_id: RequestId
+) -> JSONResponse:
+    """The data subject's record and audit trail, as a JSON file to hand to them."""
+    export_ = await subject_access.export_subject_data(
+        store, client_id, StaffRequest(staff.subject, request_id)
+    )
+    return JSONResponse(
+        export_.model_dump(mode="json", by_alias=True),
+        headers={
+            "Content-Disposition": f'attachment; filename="subject-export-{client_id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.post("/v1/submissions/{clientId}/erase", response_model=ErasedSubmission)
 async def erase_submission(
-    staff: Eraser, client_id: ClientId, store: StoreDep, request_id: RequestId, response: Response
+    staff: Eraser,
+    client_id: ClientId,
+    store: StoreDep,
+    queue: QueueDep,
+    request_id: RequestId,
+    response: Response,
 ) -> Record:
-    """Removes the personal data everywhere the store keeps it; answers the tombstone."""
+    """Removes the personal data everywhere the system keeps it; answers the tombstone."""
     stored = await erasure.erase_submission(
-        store, client_id, StaffRequest(staff.subject, request_id)
+        store, queue, client_id, StaffRequest(staff.subject, request_id)
     )
     return _with_etag(stored, response)

@@ -1,0 +1,86 @@
+"""Retention: records older than the configured age are anonymised (erased to a tombstone).
+
+Each record is erased in its own transaction with its own audit entry (actor
+``system:retention``), exactly as a staff erasure, so a run can stop anywhere and the next run
+picks up where it left off. Records are taken oldest first, a batch at a time, so memory stays
+flat however many are due. ``intake retention run`` and ``python -m admin_api.retention`` run it;
+in Kubernetes it is a CronJob.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pydantic import Field
+
+from intake_core.bootstrap import open_queue, open_store
+from intake_core.ports import AuditEntry, StaffSubmissionStore, SubjectQueue
+from intake_core.settings import CommonSettings
+
+RETENTION_ACTOR = "system:retention"
+# The same action a staff erasure records: the trail reads alike, only the actor differs.
+ERASE_ACTION = "submission.erase"
+
+log = logging.getLogger(__name__)
+
+
+class RetentionSettings(CommonSettings):
+    """``RETENTION_DAYS`` (default 730, two years) and ``RETENTION_BATCH_SIZE``."""
+
+    retention_days: int = Field(default=730, ge=1, le=36_500)
+    retention_batch_size: int = Field(default=200, ge=1, le=10_000)
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    cutoff: datetime
+    erased: int
+    queue_messages_purged: int
+
+
+async def apply_retention(
+    store: StaffSubmissionStore,
+    queue: SubjectQueue | None,
+    *,
+    days: int,
+    batch_size: int,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RetentionReport:
+    """Erase every live record submitted more than ``days`` days ago."""
+    cutoff = clock() - timedelta(days=days)
+    erased = purged = 0
+    while batch := await store.expired_records(cutoff, batch_size):
+        for client_id in batch:
+            details = {"reason": "retention", "retentionDays": str(days)}
+            await store.erase(
+                client_id, AuditEntry(ERASE_ACTION, RETENTION_ACTOR, clock(), client_id, details)
+            )
+            if queue is not None:
+                purged += await queue.purge_subject(client_id)
+            erased += 1
+        log.info("retention batch erased", extra={"erased": erased})
+    if erased:
+        await store.forget_erased_remnants()
+    return RetentionReport(cutoff, erased, purged)
+
+
+async def run_retention(settings: RetentionSettings) -> RetentionReport:
+    """Open the adapters the settings name, apply retention once, close them."""
+    store = await open_store(settings)
+    try:
+        queue = await open_queue(settings) if settings.bus == "local" else None
+        try:
+            return await apply_retention(
+                store,
+                queue,
+                days=settings.retention_days,
+                batch_size=settings.retention_batch_size,
+            )
+        finally:
+            if queue is not None:
+                await queue.close()
+    finally:
+        await store.close()

@@ -1,0 +1,22 @@
+"""The audit trail as a whole: is it intact?"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from admin_api import reading
+from admin_api.audit_log import StaffRequest
+from admin_api.deps import RequestId, StoreDep
+from admin_api.schemas import AuditChainCheck
+from admin_api.staff import AuditReader
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/v1/audit/verify", response_model=AuditChainCheck)
+async def verify_audit_chain(
+    staff: AuditReader, store: StoreDep, request_id: RequestId
+) -> AuditChainCheck:
+    """Recomputes every entry's hash and link. ``intact: false`` names the first broken entry:
+    changed, deleted or slipped-in entries all break the chain there."""
+    return await reading.verify_audit_chain(store, StaffRequest(staff.subject, request_id))

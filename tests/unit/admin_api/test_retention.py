@@ -1,0 +1,132 @@
+"""Retention: records older than RETENTION_DAYS are erased in batches, audited as
+``system:retention``; ``python -m admin_api.retention`` runs it from the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from intake_core.adapters.local_queue import LocalQueue
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.events import submission_created
+from intake_core.domain.models import Submission
+from intake_core.ports import AuditEntry
+from intake_core.retention import RETENTION_ACTOR, RetentionSettings, apply_retention
+from support import VALID_BODY, make_submission
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def queue(tmp_path):
+    queue = LocalQueue(tmp_path / "queue.db")
+    await queue.open()
+    yield queue
+    await queue.close()
+
+
+async def _save(store, age_days: float, email: str = "ada@example.com") -> Submission:
+    body = copy.deepcopy(VALID_BODY)
+    body["company"]["contact"]["email"] = email
+    submission = make_submission(body, submitted_at=NOW - timedelta(days=age_days))
+    audit = AuditEntry(
+        "submission.created", "client", submission.submitted_at, submission.client_id
+    )
+    await store.save_new(submission, submission_created(submission), audit)
+    return submission
+
+
+async def test_old_records_are_erased_in_batches_and_new_ones_kept(store, queue):
+    old = [await _save(store, 731 + n, email=f"old{n}@example.com") for n in range(5)]
+    young = [await _save(store, 729), await _save(store, 1)]
+    await queue.publish(submission_created(old[0]))
+    await queue.publish(submission_created(young[0]))
+
+    report = await apply_retention(store, queue, days=730, batch_size=2, clock=clock)
+
+    assert report.erased == 5 and report.queue_messages_purged == 1
+    assert report.cutoff == NOW - timedelta(days=730)
+    for submission in old:
+        stored = await store.get_record(submission.client_id)
+        assert stored is not None and stored.erased
+        [*_, erase] = await store.audit_trail(submission.client_id)
+        assert erase.action == "submission.erase" and erase.actor == RETENTION_ACTOR
+        assert erase.details == {"reason": "retention", "retentionDays": "730"}
+        assert erase.at == NOW
+    for submission in young:
+        assert await store.get(submission.client_id) == submission
+    assert await queue.depth() == 1
+    assert (await store.verify_audit_chain()).intact
+    again = await apply_retention(store, queue, days=730, batch_size=2, clock=clock)
+    assert again.erased == 0  # a second run finds nothing more, and audits nothing
+
+
+async def test_without_a_queue_only_the_store_is_touched(store):
+    await _save(store, 10)
+    report = await apply_retention(store, None, days=5, batch_size=100, clock=clock)
+    assert report.erased == 1 and report.queue_messages_purged == 0
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "abc", "99999999"])
+def test_nonsense_retention_settings_are_refused(days, monkeypatch):
+    monkeypatch.setenv("RETENTION_DAYS", days)
+    with pytest.raises(ValidationError):
+        RetentionSettings()
+
+
+async def test_the_module_runs_retention_from_the_environment(tmp_path):
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    old = make_submission(submitted_at=datetime.now(UTC) - timedelta(days=40))
+    new = make_submission()
+    for submission in (old, new):
+        audit = AuditEntry("c", "client", submission.submitted_at, submission.client_id)
+        await store.save_new(submission, submission_created(submission), audit)
+    await store.close()
+
+    environment = {
+        **os.environ,
+        "INTAKE_DATA_DIR": str(tmp_path),
+        "RETENTION_DAYS": "30",
+        "ENVIRONMENT": "test",
+    }
+    completed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "admin_api.retention"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["erased"] == 1 and report["queueMessagesPurged"] == 0
+
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    try:
+        assert (await store.get_record(old.client_id)).erased
+        assert await store.get(new.client_id) == new
+    finally:
+        await store.close()
