@@ -1,17 +1,33 @@
-"""The PrometheusRule of the chart: valid for promtool, and each alert fires when it should."""
+"""The PrometheusRule of the chart (docs/slo.md): valid for promtool, every recording rule computes
+what it should, every alert fires when it should and stays quiet otherwise, and each one has a
+runbook in docs/runbooks/.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from infra.toolbox import TOOLS, Rendering, run
+from infra.metric_catalogue import exposed_metrics, recorded_metrics, referenced_metrics
+from infra.toolbox import CHART, ROOT, TOOLS, Rendering, run
 
 pytestmark = pytest.mark.infra
 
-API = 'service="onboarding-intake-api",route="/v1/submissions"'
+NS = "onboarding-values-prod"  # the namespace conftest renders values-prod.yaml into
+INTAKE = f'namespace="{NS}",service="onboarding-intake-api"'
+SUBMIT = f'{INTAKE},route="/v1/submissions",method="POST"'
+ALERTS = {
+    "IntakeApiAvailabilityBurnRate",
+    "IntakeApiLatencyBurnRate",
+    "SubmissionFreshnessBurnRate",
+    "OutboxBacklogNotDraining",
+    "NotifyDeadLetters",
+}
+EVERY_BURN = {"fast", "medium", "slow"}
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +45,32 @@ def promtool(helm: Path) -> Path:
     return binary
 
 
-def alerts_of(rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["alert"]: r for g in rules["groups"] for r in g["rules"] if "alert" in r}
+def all_rules(rules: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for g in rules["groups"] for r in g["rules"]]
 
 
-def expect(rules: dict[str, Any], alert: str, at: str, firing: bool) -> dict[str, Any]:
-    rule = alerts_of(rules)[alert]
-    expected = [{"exp_labels": rule["labels"], "exp_annotations": rule["annotations"]}]
-    return {"eval_time": at, "alertname": alert, "exp_alerts": expected if firing else []}
+def alerts_of(rules: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rule in all_rules(rules):
+        if "alert" in rule:
+            found.setdefault(rule["alert"], []).append(rule)
+    return found
+
+
+def expect(
+    rules: dict[str, Any], alert: str, at: str, burns: Collection[str] | bool
+) -> dict[str, Any]:
+    """The alerts promtool must see at ``at``: the burn windows named, or all of them (True)."""
+    instances = [
+        r
+        for r in alerts_of(rules)[alert]
+        if burns is True or (burns and r["labels"].get("burn") in burns)
+    ]
+    expected = [
+        {"exp_labels": {**r["labels"], "namespace": NS}, "exp_annotations": r["annotations"]}
+        for r in instances
+    ]
+    return {"eval_time": at, "alertname": alert, "exp_alerts": expected}
 
 
 def promtool_test(promtool: Path, tmp_path: Path, rules: dict[str, Any], tests: list[Any]) -> str:
@@ -48,57 +82,279 @@ def promtool_test(promtool: Path, tmp_path: Path, rules: dict[str, Any], tests: 
     return result.stdout
 
 
+def counter(series: str, per_minute: float, minutes: int) -> dict[str, str]:
+    return {"series": series, "values": f"0+{per_minute}x{minutes}"}
+
+
+def requests(ok: int, failed: int, minutes: int) -> list[dict[str, str]]:
+    """``ok`` 201s and ``failed`` 503s a minute on POST /v1/submissions."""
+    return [
+        counter(f'http_requests_total{{{SUBMIT},status="201"}}', ok, minutes),
+        counter(f'http_requests_total{{{SUBMIT},status="503"}}', failed, minutes),
+    ]
+
+
+def durations(fast: int, total: int, minutes: int) -> list[dict[str, str]]:
+    """``total`` requests a minute, ``fast`` of them within 0.1 s, the rest over 0.5 s."""
+    bucket = "http_request_duration_seconds_bucket"
+    return [
+        counter(f'{bucket}{{{SUBMIT},le="{le}"}}', n, minutes)
+        for le, n in (("0.1", fast), ("0.5", fast), ("+Inf", total))
+    ]
+
+
+def notify(outcome: str, values: str) -> dict[str, str]:
+    return {
+        "series": f'notify_messages_total{{namespace="{NS}",outcome="{outcome}"}}',
+        "values": values,
+    }
+
+
+def backlog(values: str) -> dict[str, str]:
+    return {"series": f"intake_outbox_backlog{{{INTAKE}}}", "values": values}
+
+
+# -- structure ------------------------------------------------------------------------------------
+
+
 def test_rules_pass_promtool_check(promtool: Path, rules: dict[str, Any], tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules))
     result = run([promtool, "check", "rules", tmp_path / "rules.yaml"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert set(alerts_of(rules)) >= {
-        "IntakeApiAvailabilityBurnRateFast",
-        "IntakeApiLatencyBurnRateFast",
-        "OutboxBacklogNotDraining",
-        "NotifyDeadLetters",
+    assert set(alerts_of(rules)) == ALERTS
+
+
+def test_every_alert_links_its_own_runbook(rules: dict[str, Any]) -> None:
+    runbooks = ROOT / "docs" / "runbooks"
+    for alert, instances in alerts_of(rules).items():
+        for rule in instances:
+            assert rule["labels"]["severity"] in {"page", "ticket"}, alert
+            url = rule["annotations"]["runbook_url"]
+            assert url.endswith(f"/docs/runbooks/{alert}.md"), url
+        text = (runbooks / f"{alert}.md").read_text()
+        assert text.startswith(f"# {alert}\n"), alert
+        assert "../runbooks.md#" in text, f"{alert}.md should link its failure modes"
+    assert {p.stem for p in runbooks.glob("*.md")} == set(alerts_of(rules)), "runbook of no alert"
+
+
+def test_the_metric_name_parser_finds_what_an_expression_reads() -> None:
+    expr = (
+        'sum by (route, le) (rate(http_x_bucket{a="b",c=~"d|e"}[5m])) / on (namespace) '
+        'my:recorded{x="y"} offset 1h and bare_gauge > bool 1e-9 or vector(0)'
+    )
+    assert referenced_metrics(expr) == {"http_x_bucket", "my:recorded", "bare_gauge"}
+    assert referenced_metrics("label_values(intake_outbox_backlog, namespace)") == {
+        "intake_outbox_backlog"
     }
 
 
-def test_availability_burn_fires_on_errors_only(
+def test_rules_read_only_metrics_the_services_expose(rules: dict[str, Any]) -> None:
+    known = exposed_metrics() | recorded_metrics(rules["groups"])
+    for rule in all_rules(rules):
+        unknown = referenced_metrics(rule["expr"]) - known
+        assert not unknown, f"{rule.get('record') or rule.get('alert')} reads {unknown}"
+
+
+def test_docs_name_only_rules_that_exist(rules: dict[str, Any]) -> None:
+    slo = (ROOT / "docs" / "slo.md").read_text()
+    # "…:ratio_rate<W>" stands for every alert window; 1h is one of them.
+    names = {n.replace("<W>", "1h") for n in re.findall(r"onboarding:\w+:\w+(?:<W>)?", slo)}
+    recorded = recorded_metrics(rules["groups"])
+    assert names, "docs/slo.md names no recording rule"
+    assert names <= recorded, names - recorded
+    assert all(alert in slo for alert in ALERTS)
+
+
+# -- recording rules ------------------------------------------------------------------------------
+
+
+def steady_value(record: str) -> float:
+    """What each recording rule gives after 25 h of the steady traffic of the test below."""
+    p95 = 0.95 * 2000 / 1950 * 0.1  # in the first bucket (le 0.1 s), interpolated
+    exact = {
+        "onboarding:intake_api_requests:rate5m": 2000 / 60,
+        "onboarding:intake_api_errors:rate5m": 1 / 60,
+        "onboarding:intake_api_durations:rate5m": 2000 / 60,
+        "onboarding:intake_api_slow:rate5m": 50 / 60,
+        "onboarding:intake_api_request_duration_seconds:p95_rate5m": p95,
+        "onboarding:submission_stale:bool": 1,
+        "onboarding:intake_api_availability:objective": 0.999,
+        "onboarding:intake_api_latency:objective": 0.95,
+        "onboarding:submission_freshness:objective": 0.99,
+        # 1 - spent / budget: 0.0005 of 0.001, 0.025 of 0.05, 1 of 0.01.
+        "onboarding:intake_api_availability:error_budget_remaining": 0.5,
+        "onboarding:intake_api_latency:error_budget_remaining": 0.5,
+        "onboarding:submission_freshness:error_budget_remaining": -99,
+    }
+    if record in exact:
+        return exact[record]
+    ratios = {"intake_api_errors": 0.0005, "intake_api_slow": 0.025, "submission_stale": 1}
+    windowed = re.fullmatch(r"onboarding:(\w+):ratio_(?:rate\w+|period)", record)
+    assert windowed, f"no expected value for {record}: add it here"
+    return ratios[windowed.group(1)]
+
+
+def test_every_recording_rule_computes_its_sli(
     promtool: Path, rules: dict[str, Any], tmp_path: Path
 ) -> None:
-    failing = {
-        "interval": "1m",
-        "input_series": [
-            {"series": f'http_requests_total{{{API},status="201"}}', "values": "0+90x90"},
-            {"series": f'http_requests_total{{{API},status="503"}}', "values": "0+10x90"},
-        ],
-        "alert_rule_test": [expect(rules, "IntakeApiAvailabilityBurnRateFast", "70m", True)],
-    }
-    healthy = {
-        "interval": "1m",
-        "input_series": [
-            {"series": f'http_requests_total{{{API},status="201"}}', "values": "0+100x90"},
-            # 4xx are the client's fault, not an availability failure.
-            {"series": f'http_requests_total{{{API},status="422"}}', "values": "0+30x90"},
-        ],
-        "alert_rule_test": [expect(rules, "IntakeApiAvailabilityBurnRateFast", "70m", False)],
-    }
-    promtool_test(promtool, tmp_path, rules, [failing, healthy])
+    minutes = 25 * 60
+    other = 'namespace="elsewhere",service="onboarding-intake-api",route="/v1/submissions"'
+    series = [
+        *requests(ok=1999, failed=1, minutes=minutes),
+        *durations(fast=1950, total=2000, minutes=minutes),
+        # Probes and other namespaces never count, however badly they fail.
+        counter(f'http_requests_total{{{INTAKE},route="/readyz",status="503"}}', 500, minutes),
+        counter(f'http_requests_total{{{other},status="503"}}', 500, minutes),
+        backlog(f"3x{minutes}"),
+        notify("sent", f"0+10x{minutes}"),
+        notify("retried", f"0x{minutes}"),
+    ]
+    checks = []
+    for record in sorted(recorded_metrics(rules["groups"])):
+        value = steady_value(record)
+        tolerance = 1e-9 + 1e-9 * abs(value)
+        checks.append(
+            {
+                "expr": f'abs({record}{{namespace="{NS}"}} - {value!r}) < bool {tolerance!r}',
+                "eval_time": f"{minutes}m",
+                "exp_samples": [{"labels": f'{{namespace="{NS}"}}', "value": 1}],
+            }
+        )
+    test = {"interval": "1m", "input_series": series, "promql_expr_test": checks}
+    promtool_test(promtool, tmp_path, rules, [test])
 
 
-def test_latency_burn_fires_when_requests_are_slow(
+def stale_at(at: str, value: int) -> dict[str, Any]:
+    return {
+        "expr": "onboarding:submission_stale:bool",
+        "eval_time": at,
+        "exp_samples": [
+            {"labels": f'onboarding:submission_stale:bool{{namespace="{NS}"}}', "value": value}
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "series", "checks"),
+    [
+        ("outbox stuck", [backlog("3x20")], [stale_at("10m", 1)]),
+        ("outbox draining", [backlog("3 0 " * 10)], [stale_at("10m", 0)]),
+        (
+            "notifier only retrying",
+            [backlog("0x20"), notify("retried", "0+2x20"), notify("sent", "5x20")],
+            [stale_at("10m", 1)],
+        ),
+        (
+            "notifier retrying and sending",
+            [backlog("0x20"), notify("retried", "0+2x20"), notify("sent", "0+5x20")],
+            [stale_at("10m", 0)],
+        ),
+        (
+            "a dead letter, for the threshold only",
+            [
+                backlog("0x30"),
+                notify("sent", "0+5x30"),
+                notify("dead_lettered", "0 0 0 0 0 0 1x24"),
+            ],
+            [stale_at("5m", 0), stale_at("8m", 1), stale_at("20m", 0)],
+        ),
+        ("nothing scraped yet", [], [stale_at("10m", 0)]),
+    ],
+)
+def test_freshness_proxy_marks_stale_minutes(
+    promtool: Path,
+    rules: dict[str, Any],
+    tmp_path: Path,
+    case: str,
+    series: list[dict[str, str]],
+    checks: list[dict[str, Any]],
+) -> None:
+    test = {"interval": "1m", "input_series": series, "promql_expr_test": checks}
+    promtool_test(promtool, tmp_path, rules, [test])
+
+
+# -- burn-rate alerts ------------------------------------------------------------------------------
+# After 3 h of steady traffic every window holds the same ratio, so which burns fire depends on
+# the ratio alone: over 14.4x, 6x and 3x the budget for fast, medium and slow.
+
+
+def test_availability_burns_by_error_ratio(
     promtool: Path, rules: dict[str, Any], tmp_path: Path
 ) -> None:
-    bucket = "http_request_duration_seconds_bucket"
+    cases = {  # failed requests per 1000 (budget: 1 per 1000)
+        2: set(),
+        5: {"slow"},
+        8: {"medium", "slow"},
+        30: EVERY_BURN,
+    }
+    tests = [
+        {
+            "interval": "1m",
+            "input_series": requests(ok=1000 - failed, failed=failed, minutes=180),
+            "alert_rule_test": [expect(rules, "IntakeApiAvailabilityBurnRate", "180m", burns)],
+        }
+        for failed, burns in cases.items()
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
 
-    def case(fast_per_minute: int, firing: bool) -> dict[str, Any]:
+
+def test_availability_ignores_client_errors_and_probes(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    quiet = {
+        "interval": "1m",
+        "input_series": [
+            counter(f'http_requests_total{{{SUBMIT},status="201"}}', 100, 180),
+            # 4xx are the client's fault; a failing /readyz is the probe's business.
+            counter(f'http_requests_total{{{SUBMIT},status="422"}}', 30, 180),
+            counter(f'http_requests_total{{{INTAKE},route="/readyz",status="503"}}', 30, 180),
+        ],
+        "alert_rule_test": [expect(rules, "IntakeApiAvailabilityBurnRate", "180m", False)],
+    }
+    promtool_test(promtool, tmp_path, rules, [quiet])
+
+
+def test_latency_burns_by_share_of_slow_requests(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    cases = {  # slow requests per 100 (budget: 5 per 100)
+        10: set(),
+        20: {"slow"},
+        40: {"medium", "slow"},
+        80: EVERY_BURN,
+    }
+    tests = [
+        {
+            "interval": "1m",
+            "input_series": durations(fast=100 - slow, total=100, minutes=180),
+            "alert_rule_test": [expect(rules, "IntakeApiLatencyBurnRate", "180m", burns)],
+        }
+        for slow, burns in cases.items()
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
+
+
+def test_freshness_burns_while_emails_cannot_follow(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    def case(series: list[dict[str, str]], burns: Collection[str]) -> dict[str, Any]:
         return {
             "interval": "1m",
-            "input_series": [
-                {"series": f'{bucket}{{{API},le="0.5"}}', "values": f"0+{fast_per_minute}x90"},
-                {"series": f'{bucket}{{{API},le="+Inf"}}', "values": "0+100x90"},
-            ],
-            "alert_rule_test": [expect(rules, "IntakeApiLatencyBurnRateFast", "70m", firing)],
+            "input_series": series,
+            "alert_rule_test": [expect(rules, "SubmissionFreshnessBurnRate", "180m", burns)],
         }
 
-    promtool_test(promtool, tmp_path, rules, [case(50, True), case(100, False)])
+    bus_down = [backlog("0+1x180"), notify("sent", "0x180")]
+    mailer_down = [backlog("0x180"), notify("retried", "0+3x180"), notify("sent", "7x180")]
+    healthy = [backlog("2 0 1 0 " * 45), notify("sent", "0+4x180"), notify("retried", "0+1x180")]
+    # One stale stretch of a few minutes in three hours spends little of a day's budget.
+    hiccup = [backlog("0x100 4x8 0x71"), notify("sent", "0+4x180")]
+    tests = [case(bus_down, EVERY_BURN), case(mailer_down, EVERY_BURN)]
+    tests += [case(healthy, ()), case(hiccup, ())]
+    promtool_test(promtool, tmp_path, rules, tests)
+
+
+# -- the asynchronous path --------------------------------------------------------------------------
 
 
 def test_outbox_alert_fires_only_when_the_backlog_never_drains(
@@ -106,33 +362,50 @@ def test_outbox_alert_fires_only_when_the_backlog_never_drains(
 ) -> None:
     stuck = {
         "interval": "1m",
-        "input_series": [{"series": "intake_outbox_backlog", "values": "5x40"}],
+        "input_series": [backlog("5x40")],
         "alert_rule_test": [expect(rules, "OutboxBacklogNotDraining", "30m", True)],
     }
     draining = {
         "interval": "1m",
-        "input_series": [{"series": "intake_outbox_backlog", "values": "5 5 0 " * 13}],
+        "input_series": [backlog("5 5 0 " * 13)],
         "alert_rule_test": [expect(rules, "OutboxBacklogNotDraining", "30m", False)],
     }
     promtool_test(promtool, tmp_path, rules, [stuck, draining])
 
 
 def test_dead_letter_alert(promtool: Path, rules: dict[str, Any], tmp_path: Path) -> None:
-    series = 'notify_messages_total{outcome="%s"}'
-    dead = {
-        "interval": "1m",
-        "input_series": [
-            {"series": series % "dead_lettered", "values": "0 0 0 0 0 1 1 1 1 1"},
-            {"series": series % "sent", "values": "0+10x10"},
-        ],
-        "alert_rule_test": [expect(rules, "NotifyDeadLetters", "8m", True)],
-    }
-    clean = {
-        "interval": "1m",
-        "input_series": [
-            {"series": series % "dead_lettered", "values": "0x10"},
-            {"series": series % "sent", "values": "0+10x10"},
-        ],
-        "alert_rule_test": [expect(rules, "NotifyDeadLetters", "8m", False)],
-    }
-    promtool_test(promtool, tmp_path, rules, [dead, clean])
+    def case(values: str, at: str, firing: bool, pod: str = "notify-a") -> dict[str, Any]:
+        dead = f'notify_messages_total{{namespace="{NS}",pod="{pod}",outcome="dead_lettered"}}'
+        return {
+            "interval": "1m",
+            "input_series": [
+                {"series": dead, "values": values},
+                notify("sent", "0+10x60"),
+            ],
+            "alert_rule_test": [expect(rules, "NotifyDeadLetters", at, firing)],
+        }
+
+    tests = [
+        case("0 0 0 0 0 1 1 1 1 1", "8m", True),
+        case("0x10", "8m", False),
+        # A worker's first dead letter creates its series at 1: no increase() sees it.
+        case("_x25 1x20", "30m", True, pod="notify-b"),
+        # An old dead letter, already dealt with, does not keep the alert on.
+        case("1x60", "40m", False),
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "monitoring.prometheusRule.runbookUrl=https://example.com/runbooks.md",
+        "monitoring.prometheusRule.slo.freshness.objective=1",
+        "monitoring.prometheusRule.slo.period=a month",
+        "monitoring.grafanaDashboard.folder=Onboarding",
+    ],
+)
+def test_schema_refuses_bad_monitoring_values(helm: Path, bad: str) -> None:
+    result = run([helm, "lint", "--strict", CHART, "--set", bad])
+    assert result.returncode != 0, f"{bad} was accepted"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout

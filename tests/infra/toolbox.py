@@ -31,6 +31,7 @@ RENDERINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "ingress.enabled=true",
             "monitoring.serviceMonitor.enabled=true",
             "monitoring.prometheusRule.enabled=true",
+            "monitoring.grafanaDashboard.enabled=true",
             "cosmosEmulator.enabled=true",
             "serviceBusEmulator.enabled=true",
             "embedded.persistence.enabled=true",

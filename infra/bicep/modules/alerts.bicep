@@ -50,7 +50,7 @@ param outboxMaxAgeMinutes int
 var clusterName = last(split(clusterId, '/'))
 var errorBudget = '(1 - ${availabilitySlo})'
 // Error ratio of intake-api over a window, from the counter the service exposes on /metrics.
-var errorRatio = 'sum(rate(intake_api_http_requests_total{status=~"5.."}[WINDOW])) / sum(rate(intake_api_http_requests_total[WINDOW]))'
+var errorRatio = 'sum(rate(http_requests_total{route=~"/v1/.*",status=~"5.."}[WINDOW])) / sum(rate(http_requests_total{route=~"/v1/.*"}[WINDOW]))'
 var burnRates = [
   {
     alert: 'IntakeApiErrorBudgetFastBurn'
