@@ -51,6 +51,13 @@ async def test_worker_emails_each_submission_once_and_dead_letters_poison(
         if s.name == "notify_messages_total"
     }
     assert ("sent", 12.0) in samples and ("duplicate", 1.0) in samples
+    freshness = [
+        s.value
+        for metric in worker.metrics.registry.collect()
+        for s in metric.samples
+        if s.name == "notify_submission_to_email_seconds_count"
+    ]
+    assert freshness == [12.0]
 
 
 class FlakyMailer(FileMailer):

@@ -33,7 +33,9 @@ async def test_one_event_sends_one_email_with_both_parts(
         event.to_json(), store=sqlite_store, mailer=mailer, settings=notify_settings
     )
 
-    assert outcome == Handled(event.id, duplicate=False)
+    assert isinstance(outcome, Handled)
+    assert (outcome.event_id, outcome.duplicate, outcome.erased) == (event.id, False, False)
+    assert outcome.submitted_at is not None
     [message] = read_mail(notify_settings.mail_dir)
     assert client_id in message["Subject"]
     assert "Contoso Ltd" in message["Subject"]

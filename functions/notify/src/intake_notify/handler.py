@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
@@ -29,6 +30,7 @@ class Handled:
     event_id: str
     duplicate: bool
     erased: bool = False
+    submitted_at: datetime | None = None  # set when an email went out now
 
 
 @dataclass(frozen=True)
@@ -80,4 +82,4 @@ async def handle_message(
         # A crash right here resends once; the repeat carries the same Message-ID.
         first = await store.record_handled(event.id, HANDLER_NAME)
         log.info("sales team notified", extra={"event_id": event.id, "client_id": data.clientId})
-        return Handled(event.id, duplicate=not first)
+        return Handled(event.id, duplicate=not first, submitted_at=data.submittedAt)

@@ -12,6 +12,7 @@ import logging
 import random
 import signal
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 
 import uvicorn
 from prometheus_client import (
@@ -19,6 +20,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     generate_latest,
 )
 from starlette.applications import Starlette
@@ -50,6 +52,17 @@ class WorkerMetrics:
         self.bus_errors = Counter(
             "notify_bus_errors",
             "Receive or settle calls to the bus that failed (the worker backs off and goes on)",
+            registry=self.registry,
+        )
+        self.submit_to_email = Histogram(
+            "notify_submission_to_email_seconds",
+            "From the submission's commit to its email being sent (freshness SLI)",
+            buckets=(0.25, 0.5, 1, 2, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21600),
+            registry=self.registry,
+        )
+        self.mailer_breaker_open = Gauge(
+            "notify_mailer_breaker_open",
+            "1 while the mailer's circuit breaker keeps messages in the queue",
             registry=self.registry,
         )
         for outcome in OUTCOMES:  # every series exists from the start, so alerts can see 0 → 1
@@ -145,8 +158,11 @@ class NotifyWorker:
             case Handled(erased=True):
                 self.metrics.outcomes.labels("erased").inc()
                 await self._settle_safely(self._consumer.complete(delivery))
-            case Handled():
+            case Handled(submitted_at=submitted_at):
                 self.metrics.outcomes.labels("sent").inc()
+                if submitted_at is not None:
+                    age = (datetime.now(UTC) - submitted_at).total_seconds()
+                    self.metrics.submit_to_email.observe(max(0.0, age))
                 await self._settle_safely(self._consumer.complete(delivery))
             case Poison(reason=reason, description=description):
                 log.error("dead-lettering message: %s", reason)
@@ -186,6 +202,7 @@ async def serve(settings: NotifySettings) -> None:
     queue = await open_consumer(settings)
     mailer = open_mailer(settings)
     worker = NotifyWorker(queue, store, mailer, settings, admits=mailer.admits)
+    worker.metrics.mailer_breaker_open.set_function(lambda: 0.0 if mailer.accepting else 1.0)
     server = _HealthServer(
         uvicorn.Config(
             health_app(worker.metrics),
