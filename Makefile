@@ -63,6 +63,11 @@ kind-up: ## build the images, create a kind cluster, install the chart with the 
 kind-down: ## delete the kind cluster
 	kind delete cluster --name $${KIND_CLUSTER:-onboarding}
 
+.PHONY: function-requirements
+function-requirements: setup ## export functions/notify/requirements.txt from uv.lock
+	$(UV) export --package intake-notify --no-dev --frozen --no-emit-workspace \
+	  --format requirements-txt --no-header --quiet -o functions/notify/requirements.txt
+
 .PHONY: fmt
 fmt: setup ## format and autofix
 	$(UV) run --frozen ruff format .
