@@ -210,3 +210,16 @@ def test_an_unreachable_intake_api_keeps_input() -> None:
         assert response.status_code == 503
         assert "not responding" in response.text
         assert re.search(r'name="idempotencyKey" value="[0-9a-f-]{36}"', response.text)
+
+
+def test_metrics_count_requests_by_route_and_show_the_breakers(client) -> None:
+    client.get("/")
+    client.get("/status")
+    client.get("/no-such-page-" + "x" * 50)
+    exposition = client.get("/metrics")
+    assert exposition.status_code == 200
+    text = exposition.text
+    assert 'http_requests_total{method="GET",route="/",status="200"}' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "no-such-page" not in text  # raw paths never become series
+    assert 'ui_dependency_breaker_open{dependency="intake-api"} 0.0' in text

@@ -44,6 +44,18 @@ async def test_publishes_saved_events_and_marks_them(store, queue, save_submissi
     assert sorted(d.message_id for d in deliveries) == sorted(e.id for e in events)
 
 
+async def test_publish_latency_and_counts_are_measured(store, queue, save_submission) -> None:
+    from intake_api.metrics import ApiMetrics
+
+    metrics = ApiMetrics()
+    for _ in range(2):
+        await save_submission()
+    await OutboxRelay(store, queue, owner="test", metrics=metrics).run_once()
+    text = metrics.exposition().decode()
+    assert 'intake_relay_publish_duration_seconds_count{path="relay"} 2.0' in text
+    assert 'intake_relay_published_total{path="relay"} 2.0' in text
+
+
 async def test_publishes_exactly_once_after_the_bus_recovers(store, queue, save_submission) -> None:
     event = await save_submission()
     publisher = FlakyPublisher(queue, failures=3)

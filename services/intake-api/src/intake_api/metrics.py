@@ -44,6 +44,12 @@ class ApiMetrics:
             ["path"],
             registry=self.registry,
         )
+        self.relay_publish_duration = Histogram(
+            "intake_relay_publish_duration_seconds",
+            "Time to publish one outbox event to the bus",
+            ["path"],
+            registry=self.registry,
+        )
         self.relay_failures = Counter(
             "intake_relay_publish_failures",
             "Attempts to publish an outbox event that failed (it is retried later)",

@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable
 
@@ -93,8 +94,12 @@ class OutboxRelay:
             with span_from("outbox.publish", item.event.traceparent, SpanKind.PRODUCER) as span:
                 span.set_attribute("messaging.message.id", event_id)
                 span.set_attribute("intake.publish.attempt", item.attempts)
+                started = time.perf_counter()
                 async with asyncio.timeout(self._publish_timeout):
                     await self._publisher.publish(item.event)
+                if self._metrics is not None:
+                    elapsed = time.perf_counter() - started
+                    self._metrics.relay_publish_duration.labels("relay").observe(elapsed)
         except Exception as error:
             delay = self._backoff(item.attempts)
             logger.warning(

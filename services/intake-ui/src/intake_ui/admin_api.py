@@ -173,6 +173,10 @@ class AdminApiClient:
         HTTPXClientInstrumentor.instrument_client(http)
         return cls(http)
 
+    @property
+    def breaker_open(self) -> bool:
+        return bool(self._breaker.current_state == pybreaker.STATE_OPEN)
+
     @classmethod
     def __from_request__(cls, req: HTTPConnection) -> AdminApiClient:
         """Lets FastHTML routes declare ``api: AdminApiClient`` as a parameter."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from fasthtml import common as fh
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.routing import Route
 
 from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import SecurityHeaders
@@ -20,6 +22,7 @@ from intake_ui.admin_api import AdminApiClient, AdminApiError
 from intake_ui.assets import AssetManifest, FingerprintedAssets
 from intake_ui.entra_sign_in import EntraSignIn
 from intake_ui.intake_api import IntakeApiClient
+from intake_ui.metrics import RequestMetrics, UiMetrics
 from intake_ui.security import BodySizeLimit, require_csrf_token, security_headers
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.staff_session import SignInRequired, StaffCookies
@@ -80,6 +83,7 @@ def create_app(
             app.state.staff_sign_in = entra
             yield
 
+    metrics = UiMetrics()
     exception_handlers: dict[int | type[Exception], Any] = {
         **_error_handlers(links.home, headers),
         AdminApiError: admin.api_problem,
@@ -103,6 +107,7 @@ def create_app(
         middleware=[
             # Outermost: a server span per request, the parent of the calls to the APIs.
             Middleware(OpenTelemetryMiddleware, excluded_urls=EXCLUDED_URLS),
+            Middleware(RequestMetrics, metrics=metrics),
             Middleware(SecurityHeaders, headers=headers),
             Middleware(FingerprintedAssets, manifest=assets),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -120,7 +125,16 @@ def create_app(
     app.state.staff_sign_in = given.staff_sign_in
     for router in (onboarding.rt, status.rt, sign_in.rt, admin.rt):
         router.to_app(app)
+    app.routes.append(Route("/metrics", metrics.exposition, methods=["GET"]))
+    # The clients are built in the lifespan: read them from the app's state at scrape time.
+    for dependency, attribute in (("intake-api", "intake_api"), ("admin-api", "admin_api")):
+        metrics.watch_breaker(dependency, partial(_breaker_open, app, attribute))
     return app
+
+
+def _breaker_open(app: fh.FastHTML, attribute: str) -> bool:
+    client = getattr(app.state, attribute, None)
+    return bool(getattr(client, "breaker_open", False))
 
 
 def _entra_sign_in(settings: IntakeUiSettings) -> EntraSignIn | None:

@@ -123,6 +123,10 @@ class IntakeApiClient:
         HTTPXClientInstrumentor.instrument_client(http)
         return cls(http, attempts=attempts)
 
+    @property
+    def breaker_open(self) -> bool:
+        return bool(self._breaker.current_state == pybreaker.STATE_OPEN)
+
     @classmethod
     def __from_request__(cls, req: HTTPConnection) -> IntakeApiClient:
         """Lets FastHTML routes declare ``api: IntakeApiClient`` as a parameter."""
