@@ -171,7 +171,7 @@ async def test_bus_down_the_submission_succeeds_and_the_relay_delivers_later(
 
         bus.down = False
         async with asyncio.timeout(10):  # the first retry waits 0.5 to 1 s
-            while await store.outbox_backlog():  # noqa: ASYNC110 - polls the store
+            while await store.outbox_backlog():
                 await asyncio.sleep(0.05)
 
     [delivery] = await queue.receive(10, wait_seconds=0)

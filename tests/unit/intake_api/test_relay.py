@@ -165,7 +165,7 @@ async def test_run_forever_survives_store_and_bus_failures(store, queue, save_su
     task = asyncio.create_task(relay.run_forever())
     try:
         async with asyncio.timeout(5):
-            while await store.outbox_backlog():  # noqa: ASYNC110 - polls the store
+            while await store.outbox_backlog():
                 await asyncio.sleep(0.01)
     finally:
         task.cancel()
