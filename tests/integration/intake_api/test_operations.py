@@ -107,10 +107,7 @@ async def test_metrics(client, valid_body) -> None:
     ):
         assert name in text
     assert 'intake_submissions_total{outcome="created"} 1.0' in text
-    assert (
-        'http_requests_total{method="POST",route="/v1/submissions",status="201"} 1.0'
-        in text
-    )
+    assert 'http_requests_total{method="POST",route="/v1/submissions",status="201"} 1.0' in text
     assert 'route="/v1/submissions",status="422"' in text
     assert 'route="unmatched",status="404"' in text
     assert "/no-such-page" not in text
