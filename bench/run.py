@@ -33,6 +33,7 @@ RESULTS = HERE / "results"
 LUA = HERE / "wrk" / "report.lua"
 WRK = shutil.which("wrk") or "wrk"
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 
 def free_port() -> int:
@@ -280,6 +281,10 @@ def markdown(report: dict) -> str:
         )
     lines += [
         "",
+        "UI two-step journey over HTTP, 10 users: "
+        f"{report['ui_journey']['journeys_per_second']} journeys/s, "
+        f"p50 {report['ui_journey']['p50_ms']} ms, p95 {report['ui_journey']['p95_ms']} ms, "
+        f"errors {report['ui_journey']['errors']}.",
         f"Admin search over {report['search']['records']:,} records: "
         f"p50 {report['search']['p50_ms']:.1f} ms, p95 {report['search']['p95_ms']:.1f} ms, "
         f"p99 {report['search']['p99_ms']:.1f} ms.",
@@ -333,6 +338,12 @@ def main() -> int:
                     load.email_p99_s = round(percentile(latencies, 0.99), 3)
                     print(load, flush=True)
                 report["load"] = [asdict(load) for load in loads]
+                from bench.ui_journey import run_journeys
+
+                report["ui_journey"] = asyncio.run(
+                    run_journeys(stack.ui, users=10, seconds=arguments.seconds)
+                )
+                print("UI journey", report["ui_journey"], flush=True)
                 report["rss_after_load_mb"] = stack.rss()
             asyncio.run(seed(data_dir, arguments.search_records))
             with Stack(data_dir) as stack:
