@@ -18,32 +18,7 @@ from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.models import Submission
 from intake_core.ports import SearchQuery
-
-VALID_BODY: dict[str, Any] = {
-    "company": {
-        "name": "Contoso Ltd",
-        "industry": "technology",
-        "size": 250,
-        "address": {
-            "line1": "1 Main St",
-            "city": "London",
-            "postalCode": "SW1A 1AA",
-            "country": "GB",
-        },
-        "contact": {
-            "name": "Ada Lovelace",
-            "email": "ada@example.com",
-            "phone": "+44 20 7946 0958",
-        },
-    },
-    "engagement": {
-        "serviceType": "cloud-migration",
-        "scope": "Move 40 services to AKS",
-        "timeline": "3-6-months",
-        "budgetRange": "100k-250k",
-    },
-    "consent": {"accepted": True, "privacyNoticeVersion": "2026-01"},
-}
+from support import VALID_BODY
 
 # What an error body must never contain: signs of a stack trace, Python or the storage engine.
 INTERNALS = ("Traceback", 'File "', "pydantic", "intake_core", "intake_api", "sqlite", "Error:")

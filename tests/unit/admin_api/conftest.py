@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -24,38 +25,16 @@ from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
 from intake_core.ports import AuditEntry, Idempotency
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
+from support import VALID_BODY
 
 T = TypeVar("T")
 BASE_TIME = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def valid_body(**company: Any) -> dict[str, Any]:
-    return {
-        "company": {
-            "name": "Contoso Ltd",
-            "industry": "technology",
-            "size": 250,
-            "address": {
-                "line1": "1 Main St",
-                "city": "London",
-                "postalCode": "SW1A 1AA",
-                "country": "GB",
-            },
-            "contact": {
-                "name": "Ada Lovelace",
-                "email": "ada@example.com",
-                "phone": "+44 20 7946 0958",
-            },
-            **company,
-        },
-        "engagement": {
-            "serviceType": "cloud-migration",
-            "scope": "Move 40 services to AKS",
-            "timeline": "3-6-months",
-            "budgetRange": "100k-250k",
-        },
-        "consent": {"accepted": True, "privacyNoticeVersion": "2026-01"},
-    }
+    body = copy.deepcopy(VALID_BODY)
+    body["company"].update(company)
+    return body
 
 
 @dataclass

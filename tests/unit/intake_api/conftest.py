@@ -15,32 +15,7 @@ from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
 from intake_core.ports import AuditEntry
-
-VALID_BODY: dict[str, Any] = {
-    "company": {
-        "name": "Contoso Ltd",
-        "industry": "technology",
-        "size": 250,
-        "address": {
-            "line1": "1 Main St",
-            "city": "London",
-            "postalCode": "SW1A 1AA",
-            "country": "GB",
-        },
-        "contact": {
-            "name": "Ada Lovelace",
-            "email": "ada@example.com",
-            "phone": "+44 20 7946 0958",
-        },
-    },
-    "engagement": {
-        "serviceType": "cloud-migration",
-        "scope": "Move 40 services to AKS",
-        "timeline": "3-6-months",
-        "budgetRange": "100k-250k",
-    },
-    "consent": {"accepted": True, "privacyNoticeVersion": "2026-01"},
-}
+from support import VALID_BODY
 
 
 @pytest.fixture

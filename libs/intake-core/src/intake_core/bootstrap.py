@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from intake_core.adapters.cosmos_store import CosmosSubmissionStore
 from intake_core.adapters.local_queue import LocalQueue
+from intake_core.adapters.memory_cache import MemoryReadCache, NoReadCache
+from intake_core.adapters.redis_cache import RedisReadCache
 from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, TokenVerifier
-from intake_core.ports import EventConsumer, EventPublisher, StaffSubmissionStore
-from intake_core.settings import AuthSettings, CommonSettings
+from intake_core.ports import EventConsumer, EventPublisher, ReadCache, StaffSubmissionStore
+from intake_core.settings import AuthSettings, CommonSettings, ReadCacheSettings
 
 
 async def open_store(settings: CommonSettings) -> StaffSubmissionStore:
@@ -64,6 +66,17 @@ async def open_consumer(settings: CommonSettings) -> EventConsumer:
     if settings.bus == "servicebus":
         return _service_bus(settings)
     return await open_queue(settings)
+
+
+async def open_cache(settings: ReadCacheSettings) -> ReadCache:
+    """The read cache chosen by ``CACHE``. Redis connects on first use, so a cache that is
+    down slows nothing at start-up; reads then go to the store."""
+    if settings.cache == "redis":
+        assert settings.redis_url is not None, "checked by ReadCacheSettings"
+        return RedisReadCache.from_url(settings.redis_url.get_secret_value())
+    if settings.cache == "memory":
+        return MemoryReadCache(settings.cache_max_entries)
+    return NoReadCache()
 
 
 def token_verifier(settings: AuthSettings) -> TokenVerifier:

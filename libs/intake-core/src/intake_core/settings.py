@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +87,47 @@ class CommonSettings(BaseSettings):
             raise ValueError(
                 "BUS=servicebus needs SERVICEBUS_NAMESPACE (e.g. name.servicebus.windows.net)"
                 " or SERVICEBUS_CONNECTION_STRING"
+            )
+        return self
+
+
+class ReadCacheSettings(CommonSettings):
+    """The read cache of the services that have one (admin-api): ``CACHE=memory|redis|none``.
+
+    ``memory`` is per process: a change made through one replica, or by the retention job,
+    cannot drop another process's copy, so it is for dev and test only. Outside dev the default
+    is ``none``; set ``CACHE=redis`` (Azure Cache for Redis) to cache across replicas.
+    """
+
+    cache: Literal["memory", "redis", "none"] = "memory"
+    # rediss://:<access key>@<name>.redis.cache.windows.net:6380/0 in Azure (TLS, port 6380).
+    redis_url: SecretStr | None = None
+    # How long a copy may live, never extended: the bound on how stale a copy can be when a
+    # change could not reach the cache (an erasure then answers 503 and is retried).
+    cache_ttl_seconds: float = Field(default=60, gt=0, le=3600)
+    cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_process_cache_outside_dev_by_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or any(key.lower() == "cache" for key in data):
+            return data
+        environment = next((v for k, v in data.items() if k.lower() == "environment"), None)
+        if environment is not None and str(environment).lower() not in {"dev", "test"}:
+            return {**data, "cache": "none"}
+        return data
+
+    @model_validator(mode="after")
+    def _cache_usable(self) -> Self:
+        if self.cache == "redis" and self.redis_url is None:
+            raise ValueError(
+                "CACHE=redis needs REDIS_URL (e.g. rediss://:<key>@name.redis.cache.windows.net:6380/0)"
+            )
+        if self.cache == "memory" and not self.is_dev:
+            raise ValueError(
+                f"CACHE=memory is per process and refused when ENVIRONMENT={self.environment}:"
+                " a change on one replica could not drop the others' copies;"
+                " use CACHE=redis or CACHE=none"
             )
         return self
 

@@ -11,24 +11,34 @@ from fastapi import FastAPI
 from admin_api import problems
 from admin_api.deps import AdminDeps, Runtime
 from admin_api.limits import BodyLimit
-from admin_api.observability import HttpMetrics, RequestContext
+from admin_api.observability import RequestContext, admin_metrics
 from admin_api.paging import PageTokens
+from admin_api.record_cache import RecordCache
 from admin_api.routes import audit, health, submissions
 from admin_api.settings import AdminApiSettings
-from intake_core.bootstrap import open_queue, open_store, token_verifier
+from intake_core.adapters.memory_cache import NoReadCache
+from intake_core.bootstrap import open_cache, open_queue, open_store, token_verifier
+from intake_core.http_metrics import RequestMetrics
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 
 
 def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> FastAPI:
     """``deps`` given: use them (the caller opens and closes them). Otherwise open the adapters
     the settings name when the app starts, and close them when it stops."""
-    metrics = HttpMetrics()
+    metrics = admin_metrics()
     page_tokens = PageTokens(settings.admin_page_token_secret.get_secret_value().encode())
+
+    def runtime(adapters: AdminDeps) -> Runtime:
+        # Not ``adapters.cache or …``: an empty in-process cache has a length of 0.
+        cache = adapters.cache if adapters.cache is not None else NoReadCache()
+        return Runtime(
+            adapters, page_tokens, metrics, RecordCache(cache, settings.cache_ttl_seconds)
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         if deps is not None:
-            yield {"runtime": Runtime(deps, page_tokens, metrics)}
+            yield {"runtime": runtime(deps)}
             return
         async with AsyncExitStack() as opened:
             store = await open_store(settings)
@@ -37,8 +47,12 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
             if settings.bus == "local":
                 queue = await open_queue(settings)
                 opened.push_async_callback(queue.close)
-            adapters = AdminDeps(store=store, verifier=token_verifier(settings), queue=queue)
-            yield {"runtime": Runtime(adapters, page_tokens, metrics)}
+            cache = await open_cache(settings)
+            opened.push_async_callback(cache.close)
+            adapters = AdminDeps(
+                store=store, verifier=token_verifier(settings), queue=queue, cache=cache
+            )
+            yield {"runtime": runtime(adapters)}
 
     app = FastAPI(
         title="admin-api",
@@ -54,6 +68,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     app.include_router(submissions.router)
     app.include_router(audit.router)
     app.add_middleware(BodyLimit, max_bytes=settings.admin_max_body_bytes)
-    app.add_middleware(RequestContext, metrics=metrics)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestContext)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
     return app

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from admin_api.observability import HttpMetrics
 from admin_api.paging import PageTokens
 from admin_api.problems import InvalidInput
+from admin_api.record_cache import RecordCache
 from intake_core.auth import TokenVerifier
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
-from intake_core.ports import StaffSubmissionStore, SubjectQueue
+from intake_core.http_metrics import HttpMetrics
+from intake_core.ports import ReadCache, StaffSubmissionStore, SubjectQueue
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,13 @@ class AdminDeps:
     """The adapters admin-api talks to: tests pass them in, or the lifespan opens them.
 
     ``queue`` is the embedded event queue, whose waiting messages an erasure purges; None with
-    Service Bus, which cannot delete undelivered messages (the notifier skips erased records)."""
+    Service Bus, which cannot delete undelivered messages (the notifier skips erased records).
+    ``cache`` keeps records staff read often; None reads every record from the store."""
 
     store: StaffSubmissionStore
     verifier: TokenVerifier
     queue: SubjectQueue | None = None
+    cache: ReadCache | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Runtime:
     deps: AdminDeps
     page_tokens: PageTokens
     metrics: HttpMetrics
+    records: RecordCache
 
 
 def _runtime(request: Request) -> Runtime:
@@ -47,6 +51,10 @@ def _store(request: Request) -> StaffSubmissionStore:
 
 def _queue(request: Request) -> SubjectQueue | None:
     return _runtime(request).deps.queue
+
+
+def _records(request: Request) -> RecordCache:
+    return _runtime(request).records
 
 
 def _page_tokens(request: Request) -> PageTokens:
@@ -72,6 +80,7 @@ def _client_id(client_id: Annotated[str, Path(alias="clientId", max_length=64)])
 StoreDep = Annotated[StaffSubmissionStore, Depends(_store)]
 QueueDep = Annotated[SubjectQueue | None, Depends(_queue)]
 MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
+RecordCacheDep = Annotated[RecordCache, Depends(_records)]
 PageTokensDep = Annotated[PageTokens, Depends(_page_tokens)]
 RequestId = Annotated[str, Depends(_request_id)]
 ClientId = Annotated[str, Depends(_client_id)]

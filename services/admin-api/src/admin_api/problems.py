@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from intake_core.ports import StoreUnavailable, SubmissionNotFound
+from intake_core.ports import CacheUnavailable, StoreUnavailable, SubmissionNotFound
 from intake_core.web import problem
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,16 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
 
+    async def cache_unavailable(_: Request, error: Exception) -> Response:
+        # Only a change that must reach the cache gets here (an erasure): reads skip it.
+        log.error("read cache unavailable during a change: %s", error)
+        return problem(
+            503,
+            "Service unavailable",
+            "The change is saved, but a cached copy could not be removed yet; send it again.",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
     async def http_error(_: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
@@ -126,6 +136,7 @@ def install(app: FastAPI) -> None:
         Conflict: conflict,
         PreconditionFailed: precondition_failed,
         StoreUnavailable: store_unavailable,
+        CacheUnavailable: cache_unavailable,
         HTTPException: http_error,
         Exception: unexpected,
     }

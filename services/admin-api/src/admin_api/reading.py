@@ -1,5 +1,5 @@
 """Staff reads: search, one record, its audit trail. Each read is audited before it answers,
-so nothing is shown that the trail does not record."""
+so nothing is shown that the trail does not record: a record served from the read cache too."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from admin_api.audit_log import StaffRequest
 from admin_api.filters import PageRequest
 from admin_api.paging import InvalidPageToken, PageTokens
 from admin_api.problems import InvalidInput
+from admin_api.record_cache import RecordAnswer, RecordCache
 from admin_api.schemas import AuditChainCheck, AuditRecord, SubmissionPage, SubmissionSummary
-from intake_core.ports import StaffSubmissionStore, StoredRecord, SubmissionNotFound
+from intake_core.ports import StaffSubmissionStore, SubmissionNotFound
 
 
 async def search_submissions(
@@ -35,13 +36,13 @@ async def search_submissions(
 
 
 async def read_submission(
-    store: StaffSubmissionStore, client_id: str, staff: StaffRequest
-) -> StoredRecord:
-    stored = await store.get_record(client_id)
-    if stored is None:
+    store: StaffSubmissionStore, records: RecordCache, client_id: str, staff: StaffRequest
+) -> RecordAnswer:
+    answer = await records.read(client_id, store.get_record)
+    if answer is None:
         raise SubmissionNotFound(client_id)
     await store.append_audit(staff.entry(audit_log.READ, client_id))
-    return stored
+    return answer
 
 
 async def read_audit_trail(

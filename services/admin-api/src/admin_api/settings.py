@@ -6,14 +6,15 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 
-from intake_core.settings import AuthSettings
+from intake_core.settings import AuthSettings, ReadCacheSettings
 
 DEV_PAGE_TOKEN_SECRET = "dev-only-page-token-secret-do-not-use-in-prod"  # noqa: S105 - refused outside dev
 MIN_SECRET_LENGTH = 32
 
 
-class AdminApiSettings(AuthSettings):
-    """``ADMIN_PAGE_TOKEN_SECRET`` signs continuation tokens; every replica needs the same one."""
+class AdminApiSettings(AuthSettings, ReadCacheSettings):
+    """``ADMIN_PAGE_TOKEN_SECRET`` signs continuation tokens; every replica needs the same one.
+    ``CACHE`` and friends choose the read cache of records (``ReadCacheSettings``)."""
 
     admin_page_token_secret: SecretStr = SecretStr(DEV_PAGE_TOKEN_SECRET)
     admin_max_body_bytes: int = Field(default=16 * 1024, ge=1024)

@@ -1,18 +1,26 @@
 """The status workflow (``received → contacted → qualified → won|lost``) with optimistic
-concurrency: a change applies only to the version it was decided on."""
+concurrency: a change applies only to the version it was decided on. Once the store has it,
+the record's cached copy is dropped; if the cache cannot be reached, the change still stands
+and the stale copy (no new personal data in it) expires at its TTL."""
 
 from __future__ import annotations
+
+import logging
 
 from admin_api import audit_log
 from admin_api.audit_log import StaffRequest
 from admin_api.problems import Conflict, PreconditionFailed
+from admin_api.record_cache import RecordCache
 from intake_core.domain.models import Status, Submission, can_transition
 from intake_core.ports import (
+    CacheUnavailable,
     StaffSubmissionStore,
     StoredRecord,
     SubmissionNotFound,
     VersionConflict,
 )
+
+log = logging.getLogger(__name__)
 
 # Without If-Match, a change that lost a race is decided again on the fresh record, a few times.
 ATTEMPTS = 3
@@ -32,6 +40,7 @@ def if_match_allows(header: str, version: str) -> bool:
 
 async def change_status(
     store: StaffSubmissionStore,
+    records: RecordCache,
     client_id: str,
     new_status: Status,
     if_match: str | None,
@@ -54,10 +63,16 @@ async def change_status(
             {"from": record.status.value, "to": new_status.value},
         )
         try:
-            return await store.update_status(client_id, new_status, stored.version, audit)
+            changed = await store.update_status(client_id, new_status, stored.version, audit)
         except VersionConflict:
             if if_match is not None:
                 raise PreconditionFailed(
                     "The record changed since you read it; reload it first."
                 ) from None
+            continue
+        try:
+            await records.forget(client_id)
+        except CacheUnavailable as error:
+            log.error("status changed, cached copy not dropped: %s", error)
+        return changed
     raise Conflict("The record is changing too often right now; try again.")

@@ -14,7 +14,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from intake_api import probes, routes
 from intake_api.dependencies import Adapters, Runtime
 from intake_api.json_guard import JsonBodyGuard
-from intake_api.metrics import ApiMetrics, RequestMetrics
+from intake_api.metrics import ApiMetrics
 from intake_api.openapi import install_openapi
 from intake_api.problems import LastResort, install_problem_handlers
 from intake_api.rate_limit import RateLimiter
@@ -22,6 +22,7 @@ from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
 from intake_api.submissions import SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
+from intake_core.http_metrics import RequestMetrics
 from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 

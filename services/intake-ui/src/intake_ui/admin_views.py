@@ -58,6 +58,7 @@ class StaffLinks:
     dashboard: str
     figures: str
     sign_out: str
+    mailbox: str | None = None  # the dev mailbox viewer, in dev only
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def staff_frame(content: Any, req: Request) -> Any:
         menu = [
             fh.Li(fh.A("Submissions", href=links.dashboard)),
             fh.Li(fh.A("Figures", href=links.figures)),
+            fh.Li(fh.A("Mailbox", href=links.mailbox)) if links.mailbox else None,
             fh.Li(
                 fh.Form(
                     csrf_input(csrf_token(req)),

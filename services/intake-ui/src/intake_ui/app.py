@@ -15,14 +15,24 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
+from intake_core.http_metrics import RequestMetrics
 from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import SecurityHeaders
-from intake_ui import admin, admin_views, layout, onboarding, pages, sign_in, status
+from intake_ui import (
+    admin,
+    admin_views,
+    dev_mailbox,
+    layout,
+    onboarding,
+    pages,
+    sign_in,
+    status,
+)
 from intake_ui.admin_api import AdminApiClient, AdminApiError
 from intake_ui.assets import AssetManifest, FingerprintedAssets
 from intake_ui.entra_sign_in import EntraSignIn
 from intake_ui.intake_api import IntakeApiClient
-from intake_ui.metrics import RequestMetrics, UiMetrics
+from intake_ui.metrics import UiMetrics
 from intake_ui.security import BodySizeLimit, require_csrf_token, security_headers
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.staff_session import SignInRequired, StaffCookies
@@ -116,14 +126,17 @@ def create_app(
     app.state.settings = settings
     app.state.site_links = links
     app.state.staff_links = admin_views.StaffLinks(
-        dashboard=admin.dashboard.to(), figures=admin.figures.to(), sign_out=sign_in.sign_out.to()
+        dashboard=admin.dashboard.to(),
+        figures=admin.figures.to(),
+        sign_out=sign_in.sign_out.to(),
+        mailbox=dev_mailbox.mailbox.to() if settings.is_dev else None,
     )
     app.state.staff_cookies = StaffCookies(settings.secret_key, secure=settings.secure_cookies)
     # Also usable without running the lifespan (e.g. a TestClient outside `with`).
     app.state.intake_api = given.intake_api
     app.state.admin_api = given.admin_api
     app.state.staff_sign_in = given.staff_sign_in
-    for router in (onboarding.rt, status.rt, sign_in.rt, admin.rt):
+    for router in (onboarding.rt, status.rt, sign_in.rt, admin.rt, dev_mailbox.rt):
         router.to_app(app)
     app.routes.append(Route("/metrics", metrics.exposition, methods=["GET"]))
     # The clients are built in the lifespan: read them from the app's state at scrape time.

@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from admin_api import erasure, export, reading, subject_access, workflow
 from admin_api.audit_log import StaffRequest
-from admin_api.deps import ClientId, PageTokensDep, QueueDep, RequestId, StoreDep
+from admin_api.deps import (
+    ClientId,
+    PageTokensDep,
+    QueueDep,
+    RecordCacheDep,
+    RequestId,
+    StoreDep,
+)
 from admin_api.filters import PageRequest, SubmissionFilters
 from admin_api.schemas import AuditRecord, StatusChange, SubjectExport, SubmissionPage
 from admin_api.staff import AuditReader, Eraser, Exporter, Manager, Reader
@@ -64,13 +71,21 @@ async def export_submissions(
 
 @router.get("/v1/submissions/{clientId}", response_model=Record)
 async def get_submission(
-    staff: Reader, client_id: ClientId, store: StoreDep, request_id: RequestId, response: Response
-) -> Record:
+    staff: Reader,
+    client_id: ClientId,
+    store: StoreDep,
+    records: RecordCacheDep,
+    request_id: RequestId,
+) -> Response:
     """The whole record, or its tombstone once erased. ``ETag`` is its version."""
-    stored = await reading.read_submission(
-        store, client_id, StaffRequest(staff.subject, request_id)
+    answer = await reading.read_submission(
+        store, records, client_id, StaffRequest(staff.subject, request_id)
     )
-    return _with_etag(stored, response)
+    return Response(
+        answer.body,
+        media_type="application/json",
+        headers={"ETag": workflow.etag(answer.version)},
+    )
 
 
 @router.patch("/v1/submissions/{clientId}", response_model=Record)
@@ -79,13 +94,14 @@ async def change_status(
     client_id: ClientId,
     change: StatusChange,
     store: StoreDep,
+    records: RecordCacheDep,
     request_id: RequestId,
     response: Response,
     if_match: IfMatch = None,
 ) -> Record:
     """``received → contacted → qualified → won|lost``; 409 otherwise, 412 on a stale If-Match."""
     stored = await workflow.change_status(
-        store, client_id, change.status, if_match, StaffRequest(staff.subject, request_id)
+        store, records, client_id, change.status, if_match, StaffRequest(staff.subject, request_id)
     )
     return _with_etag(stored, response)
 
@@ -123,12 +139,13 @@ async def erase_submission(
     staff: Eraser,
     client_id: ClientId,
     store: StoreDep,
+    records: RecordCacheDep,
     queue: QueueDep,
     request_id: RequestId,
     response: Response,
 ) -> Record:
     """Removes the personal data everywhere the system keeps it; answers the tombstone."""
     stored = await erasure.erase_submission(
-        store, queue, client_id, StaffRequest(staff.subject, request_id)
+        store, records, queue, client_id, StaffRequest(staff.subject, request_id)
     )
     return _with_etag(stored, response)
