@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from admin_api.observability import HttpMetrics
+from admin_api.observability import admin_metrics
 from intake_api.metrics import ApiMetrics
 from intake_notify.worker import WorkerMetrics
 
@@ -32,7 +32,7 @@ _LABEL_VALUES = re.compile(r"label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*\
 def exposed_metrics() -> set[str]:
     """Every series name the three processes expose on /metrics."""
     names: set[str] = set()
-    for registry in (ApiMetrics().registry, HttpMetrics().registry, WorkerMetrics().registry):
+    for registry in (ApiMetrics().registry, admin_metrics().registry, WorkerMetrics().registry):
         for family in registry.collect():
             names |= {family.name + suffix for suffix in _SUFFIXES[family.type]}
     return names
