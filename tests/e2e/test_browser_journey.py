@@ -34,12 +34,33 @@ def page_factory() -> Any:
         browser.close()
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
-def test_a_client_onboards_and_the_sales_team_is_told(platform, page_factory, javascript) -> None:
+AXE = ROOT / "services" / "intake-ui" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_accessibility_problems(page: Any) -> list[str]:
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("javascript", "width"),
+    [(True, 1366), (True, 390), (False, 390)],
+    ids=["desktop-js", "phone-js", "phone-no-js"],
+)
+def test_a_client_onboards_and_the_sales_team_is_told(
+    platform, page_factory, javascript, width
+) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = page_factory.new_context(
-        java_script_enabled=javascript, viewport={"width": 390, "height": 844}
+        java_script_enabled=javascript, viewport={"width": width, "height": 900}
     )
+    if javascript:
+        # Injected before any page script, so the strict CSP stays on (TOOLING.md).
+        context.add_init_script(path=str(AXE))
     page = context.new_page()
     foreign: list[str] = []
     page.on(
@@ -47,8 +68,13 @@ def test_a_client_onboards_and_the_sales_team_is_told(platform, page_factory, ja
     )
 
     page.goto(platform.ui + "/")
-    page.screenshot(path=ARTIFACTS / f"1-company-{javascript=}.png", full_page=True)
-    company = f"Journey {'JS' if javascript else 'NoJS'} Ltd"
+    shot = f"{width}px-{'js' if javascript else 'no-js'}"
+    page.screenshot(path=ARTIFACTS / f"1-company-{shot}.png", full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the form scrolls sideways by {overflow}px"
+    if javascript:
+        assert serious_accessibility_problems(page) == []
+    company = f"Journey {shot} Ltd"
     page.get_by_label("Company name").fill(company)
     page.get_by_label("Industry").select_option(label="Manufacturing")
     page.get_by_label("Number of employees").fill("120")
@@ -66,20 +92,22 @@ def test_a_client_onboards_and_the_sales_team_is_told(platform, page_factory, ja
     page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
     page.get_by_label("Budget range").select_option(label="25k to 100k")
     page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
-    page.screenshot(path=ARTIFACTS / f"2-engagement-{javascript=}.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / f"2-engagement-{shot}.png", full_page=True)
     page.get_by_role("button", name=re.compile("submit|send", re.I)).click()
 
     page.wait_for_url(re.compile(r"/submitted/"))
     client_id = CLIENT_ID.search(page.inner_text("body"))
     assert client_id, page.inner_text("body")
-    page.screenshot(path=ARTIFACTS / f"3-submitted-{javascript=}.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / f"3-submitted-{shot}.png", full_page=True)
+    if javascript:
+        assert serious_accessibility_problems(page) == []
 
     page.goto(platform.ui + "/status")
     page.get_by_label(re.compile("Client ID")).fill(client_id.group(0).lower())
     page.get_by_label(re.compile("Email")).fill("grace@example.com")
     page.get_by_role("button", name=re.compile("status", re.I)).click()
     expect(page.locator("main")).to_contain_text(re.compile("received", re.I))
-    page.screenshot(path=ARTIFACTS / f"4-status-{javascript=}.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / f"4-status-{shot}.png", full_page=True)
     assert foreign == []
     context.close()
 
