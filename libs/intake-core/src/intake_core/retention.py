@@ -16,9 +16,15 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import Field
 
-from intake_core.bootstrap import open_queue, open_store
-from intake_core.ports import AuditEntry, StaffSubmissionStore, SubjectQueue
-from intake_core.settings import CommonSettings
+from intake_core.bootstrap import open_cache, open_queue, open_store
+from intake_core.ports import (
+    AuditEntry,
+    ReadCache,
+    StaffSubmissionStore,
+    SubjectQueue,
+    cached_record_keys,
+)
+from intake_core.settings import ReadCacheSettings
 
 RETENTION_ACTOR = "system:retention"
 # The same action a staff erasure records: the trail reads alike, only the actor differs.
@@ -27,7 +33,7 @@ ERASE_ACTION = "submission.erase"
 log = logging.getLogger(__name__)
 
 
-class RetentionSettings(CommonSettings):
+class RetentionSettings(ReadCacheSettings):
     """``RETENTION_DAYS`` (default 730, two years) and ``RETENTION_BATCH_SIZE``."""
 
     retention_days: int = Field(default=730, ge=1, le=36_500)
@@ -45,6 +51,7 @@ async def apply_retention(
     store: StaffSubmissionStore,
     queue: SubjectQueue | None,
     *,
+    cache: ReadCache | None = None,
     days: int,
     batch_size: int,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -60,6 +67,8 @@ async def apply_retention(
             )
             if queue is not None:
                 purged += await queue.purge_subject(client_id)
+            if cache is not None:  # admin-api may hold a copy of the record
+                await cache.delete(*cached_record_keys(client_id))
             erased += 1
         log.info("retention batch erased", extra={"erased": erased})
     if erased:
@@ -72,14 +81,17 @@ async def run_retention(settings: RetentionSettings) -> RetentionReport:
     store = await open_store(settings)
     try:
         queue = await open_queue(settings) if settings.bus == "local" else None
+        cache = await open_cache(settings)
         try:
             return await apply_retention(
                 store,
                 queue,
+                cache=cache,
                 days=settings.retention_days,
                 batch_size=settings.retention_batch_size,
             )
         finally:
+            await cache.close()
             if queue is not None:
                 await queue.close()
     finally:

@@ -34,6 +34,20 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI document with every error body under ``application/problem+json``.
+
+    FastAPI files every response model under ``application/json``; error answers are problem
+    documents, and a schema checker (schemathesis) compares the two."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status.isdigit() and int(status) >= 400 and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    return document
+
+
 class SecurityHeaders:
     """Adds fixed security headers to every response, without overriding ones already set."""
 

@@ -12,10 +12,12 @@ from admin_api import problems
 from admin_api.deps import AdminDeps, Runtime
 from admin_api.limits import BodyLimit
 from admin_api.observability import RequestContext, admin_metrics
+from admin_api.openapi import install_openapi
 from admin_api.paging import PageTokens
 from admin_api.record_cache import RecordCache
 from admin_api.routes import audit, health, submissions
 from admin_api.settings import AdminApiSettings
+from admin_api.staff import StaffAuthentication
 from intake_core.adapters.memory_cache import NoReadCache
 from intake_core.bootstrap import open_cache, open_queue, open_store, token_verifier
 from intake_core.http_metrics import RequestMetrics
@@ -67,6 +69,9 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     app.include_router(health.router)
     app.include_router(submissions.router)
     app.include_router(audit.router)
+    install_openapi(app)
+    # Inside the body limit: an oversized body is refused (413) before anything reads it.
+    app.add_middleware(StaffAuthentication, routes=app.router.routes)
     app.add_middleware(BodyLimit, max_bytes=settings.admin_max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestContext)

@@ -7,7 +7,15 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from intake_core.domain.client_id import is_client_id, normalise_client_id
@@ -18,6 +26,17 @@ MAX_QUERY_TEXT = 200
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}(?![0-9])")
+
+
+def _iso_8601(value: Any) -> Any:
+    """Only an ISO 8601 date or date and time: pydantic would also read a bare number
+    ("1700000000", "-1", "0.5") as a Unix time, which no caller of a date filter means."""
+    if isinstance(value, int | float | str) and not (
+        isinstance(value, str) and _ISO_DATE_START.match(value)
+    ):
+        raise ValueError("must be an ISO 8601 date (2026-03-01) or date and time")
+    return value
 
 
 def _utc(value: datetime) -> datetime:
@@ -30,7 +49,7 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("is outside the supported range of dates") from None
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_utc)]
 
 
 class SubmissionFilters(BaseModel):

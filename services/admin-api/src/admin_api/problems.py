@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from intake_core.ports import CacheUnavailable, StoreUnavailable, SubmissionNotFound
 from intake_core.web import problem
@@ -20,6 +21,7 @@ from intake_core.web import problem
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = "5"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class NotAuthenticated(Exception):
@@ -61,10 +63,31 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
         where, path = (location[0], location[1:]) if location else ("body", [])
+        if error.get("type") == "json_invalid":
+            path = []  # its location is a character offset: the body as a whole is bad
         listed.append(
             {"in": where, "field": ".".join(path) or where, "message": str(error.get("msg", ""))}
         )
     return listed
+
+
+def not_authenticated(error: NotAuthenticated) -> Response:
+    challenge = 'Bearer error="invalid_token"' if error.token_given else "Bearer"
+    return problem(401, "Not authenticated", error.detail, headers={"WWW-Authenticate": challenge})
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path: the router's 405 names only the first
+    route's. Asked of the routes themselves, as the router does, so included routers count."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def install(app: FastAPI) -> None:
@@ -78,12 +101,9 @@ def install(app: FastAPI) -> None:
         errors = [{"in": error.location, "field": error.field, "message": error.message}]
         return problem(422, "Invalid request", error.message, errors=errors)
 
-    async def not_authenticated(_: Request, error: Exception) -> Response:
+    async def unauthenticated(_: Request, error: Exception) -> Response:
         assert isinstance(error, NotAuthenticated)
-        challenge = 'Bearer error="invalid_token"' if error.token_given else "Bearer"
-        return problem(
-            401, "Not authenticated", error.detail, headers={"WWW-Authenticate": challenge}
-        )
+        return not_authenticated(error)
 
     async def missing_role(_: Request, error: Exception) -> Response:
         assert isinstance(error, MissingRole)
@@ -117,11 +137,15 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
 
-    async def http_error(_: Request, error: Exception) -> Response:
+    async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
-        headers = dict(error.headers) if error.headers else None
-        return problem(error.status_code, title, headers=headers)
+        status = error.status_code
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(status)
+        headers = dict(error.headers) if error.headers else {}
+        if status == 405:
+            headers["Allow"] = _allowed_methods(request)
+        # Starlette's and FastAPI's own messages ("There was an error parsing the body").
+        return problem(status, title or "Error", str(error.detail), headers=headers)
 
     async def unexpected(_: Request, error: Exception) -> Response:
         log.exception("unexpected error", exc_info=error)
@@ -130,7 +154,7 @@ def install(app: FastAPI) -> None:
     handlers = {
         RequestValidationError: validation_failed,
         InvalidInput: invalid_input,
-        NotAuthenticated: not_authenticated,
+        NotAuthenticated: unauthenticated,
         MissingRole: missing_role,
         SubmissionNotFound: not_found,
         Conflict: conflict,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter
 
 from intake_core.domain.models import ErasedSubmission, Submission
-from intake_core.ports import CacheUnavailable, ReadCache, StoredRecord
+from intake_core.ports import CacheUnavailable, ReadCache, StoredRecord, cached_record_keys
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ class RecordAnswer:
         return cls(stored.version, _RECORD_JSON.dump_json(stored.record, by_alias=True))
 
 
-def _keys(client_id: str) -> tuple[str, str]:
-    return f"{KEY_PREFIX}{client_id}:generation", f"{KEY_PREFIX}{client_id}"
+_keys = cached_record_keys
 
 
 def _encode(generation: bytes, answer: RecordAnswer) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from intake_core.domain.models import (
@@ -96,3 +96,26 @@ class AuditChainCheck(ApiModel):
             broken_at=report.broken_at,
             problem=report.problem,
         )
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: every error answer (``application/problem+json``)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class FieldProblem(BaseModel):
+    """One bad field: where it was sent (query, path, header, body) and its name or JSON path."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    in_: str = Field(alias="in")
+    field: str
+    message: str
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldProblem]

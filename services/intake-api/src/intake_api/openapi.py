@@ -11,17 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from intake_core.web import PROBLEM_JSON
-
-
-def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                if status.isdigit() and int(status) >= 400 and "application/json" in content:
-                    content[PROBLEM_JSON] = content.pop("application/json")
-    return document
+from intake_core.web import problem_media_types
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -7,10 +7,11 @@ from fastapi import APIRouter
 from admin_api import reading
 from admin_api.audit_log import StaffRequest
 from admin_api.deps import RequestId, StoreDep
+from admin_api.openapi import STAFF_PROBLEMS
 from admin_api.schemas import AuditChainCheck
 from admin_api.staff import AuditReader
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=STAFF_PROBLEMS)
 
 
 @router.get("/v1/audit/verify", response_model=AuditChainCheck)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from admin_api.deps import MetricsDep, StoreDep
+from admin_api.openapi import READINESS_PROBLEMS
 
 router = APIRouter(tags=["operations"])
 
@@ -15,7 +16,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=READINESS_PROBLEMS)
 async def readyz(store: StoreDep) -> dict[str, str]:
     """503 (via the StoreUnavailable handler) when the store cannot serve requests."""
     await store.ping()

@@ -19,12 +19,13 @@ from admin_api.deps import (
     StoreDep,
 )
 from admin_api.filters import PageRequest, SubmissionFilters
+from admin_api.openapi import CHANGE_PROBLEMS, RECORD_PROBLEMS, STAFF_PROBLEMS
 from admin_api.schemas import AuditRecord, StatusChange, SubjectExport, SubmissionPage
 from admin_api.staff import AuditReader, Eraser, Exporter, Manager, Reader
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.ports import StoredRecord
 
-router = APIRouter(tags=["submissions"])
+router = APIRouter(tags=["submissions"], responses=STAFF_PROBLEMS)
 
 Record = Submission | ErasedSubmission
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1024)]
@@ -69,7 +70,7 @@ async def export_submissions(
     )
 
 
-@router.get("/v1/submissions/{clientId}", response_model=Record)
+@router.get("/v1/submissions/{clientId}", response_model=Record, responses=RECORD_PROBLEMS)
 async def get_submission(
     staff: Reader,
     client_id: ClientId,
@@ -88,7 +89,7 @@ async def get_submission(
     )
 
 
-@router.patch("/v1/submissions/{clientId}", response_model=Record)
+@router.patch("/v1/submissions/{clientId}", response_model=Record, responses=CHANGE_PROBLEMS)
 async def change_status(
     staff: Manager,
     client_id: ClientId,
@@ -106,7 +107,9 @@ async def change_status(
     return _with_etag(stored, response)
 
 
-@router.get("/v1/submissions/{clientId}/audit", response_model=list[AuditRecord])
+@router.get(
+    "/v1/submissions/{clientId}/audit", response_model=list[AuditRecord], responses=RECORD_PROBLEMS
+)
 async def audit_trail(
     staff: AuditReader, client_id: ClientId, store: StoreDep, request_id: RequestId
 ) -> list[AuditRecord]:
@@ -116,7 +119,7 @@ async def audit_trail(
 @router.get(
     "/v1/submissions/{clientId}/subject-export",
     response_model=SubjectExport,
-    responses={200: {"content": {"application/json": {}}}},
+    responses={200: {"content": {"application/json": {}}}, **RECORD_PROBLEMS},
 )
 async def subject_export(
     staff: Exporter, client_id: ClientId, store: StoreDep, request_id: RequestId
@@ -134,7 +137,9 @@ async def subject_export(
     )
 
 
-@router.post("/v1/submissions/{clientId}/erase", response_model=ErasedSubmission)
+@router.post(
+    "/v1/submissions/{clientId}/erase", response_model=ErasedSubmission, responses=RECORD_PROBLEMS
+)
 async def erase_submission(
     staff: Eraser,
     client_id: ClientId,
