@@ -48,7 +48,7 @@ class Runtime:
         return self.adapters
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -56,15 +56,15 @@ def _runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
-def _store(runtime: RuntimeDep) -> SubmissionStore:
+async def _store(runtime: RuntimeDep) -> SubmissionStore:
     return runtime.opened().store
 
 
-def _publisher(runtime: RuntimeDep) -> EventPublisher:
+async def _publisher(runtime: RuntimeDep) -> EventPublisher:
     return runtime.opened().publisher
 
 
-def _clock(runtime: RuntimeDep) -> Clock:
+async def _clock(runtime: RuntimeDep) -> Clock:
     return runtime.opened().clock
 
 
@@ -73,7 +73,7 @@ PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 
 
-def source_ip(request: Request) -> str:
+async def source_ip(request: Request) -> str:
     # Behind the ingress, uvicorn's --proxy-headers puts the real client address here.
     return request.client.host if request.client else "unknown"
 
@@ -93,7 +93,7 @@ def _limit(limiter: RateLimiter, runtime: Runtime, client: str) -> None:
         )
 
 
-def submission_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:
+async def submission_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:
     try:
         _limit(runtime.submission_limiter, runtime, client)
     except ApiProblem:
@@ -101,11 +101,11 @@ def submission_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:
         raise
 
 
-def lookup_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:
+async def lookup_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:
     _limit(runtime.lookup_limiter, runtime, client)
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(

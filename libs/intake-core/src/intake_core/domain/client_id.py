@@ -43,7 +43,8 @@ def _format(symbols: str) -> str:
 
 
 def new_client_id() -> str:
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(_PAYLOAD_LENGTH))
+    bits = secrets.randbits(5 * _PAYLOAD_LENGTH)  # 5 bits per base32 symbol
+    payload = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(_PAYLOAD_LENGTH))
     return _format(payload + check_symbol(payload))
 
 
