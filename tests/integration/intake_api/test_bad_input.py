@@ -325,7 +325,7 @@ async def test_rate_limit_is_per_client_with_retry_after(serve, valid_body, prob
 
     assert statuses == [201, 201, 201]
     problem(limited, 429)
-    assert 1 <= int(limited.headers["retry-after"]) <= 20
+    assert int(limited.headers["retry-after"]) in range(1, 21)
     assert lookup.status_code == 404
 
 
