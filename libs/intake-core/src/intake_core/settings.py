@@ -69,7 +69,7 @@ class CommonSettings(BaseSettings):
         return self.data_dir / "mail"
 
     @model_validator(mode="after")
-    def _adapters_available(self) -> Self:
+    def _adapters_configured(self) -> Self:
         if (
             self.otel_exporter == "azuremonitor"
             and self.applicationinsights_connection_string is None

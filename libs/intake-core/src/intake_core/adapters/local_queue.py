@@ -96,10 +96,24 @@ class LocalQueue:
     async def receive(self, max_messages: int, wait_seconds: float) -> list[Delivery]:
         deadline = time.monotonic() + wait_seconds
         while True:
-            deliveries = await self._db.write(lambda c: self._lock_ready(c, max_messages))
+            # Poll with a read: only take the write lock (which publishers need too) when a
+            # message is there to lock, so an idle consumer does not contend with them.
+            deliveries = (
+                await self._db.write(lambda c: self._lock_ready(c, max_messages))
+                if await self._db.read(self._any_visible)
+                else []
+            )
             if deliveries or time.monotonic() >= deadline:
                 return deliveries
             await asyncio.sleep(self._poll_interval)
+
+    def _any_visible(self, connection: sqlite3.Connection) -> bool:
+        row = connection.execute(
+            "SELECT 1 FROM messages WHERE queue = ? AND dead_lettered_at IS NULL"
+            " AND visible_at <= ? LIMIT 1",
+            (self._queue, time.time()),
+        ).fetchone()
+        return row is not None
 
     def _lock_ready(self, connection: sqlite3.Connection, limit: int) -> list[Delivery]:
         now = time.time()
