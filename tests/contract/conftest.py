@@ -1,13 +1,15 @@
 """Each port's contract suite runs against every adapter that can run here.
 
 Azure adapters join these parameter lists as they are built: Cosmos DB against
-@vercel/cosmosdb-server (or the account COSMOS_TEST_ENDPOINT names), Service Bus against a
-local AMQP test broker.
+@vercel/cosmosdb-server (or the account COSMOS_TEST_ENDPOINT names); Service Bus against a
+local AMQP test broker and, where a Docker engine answers, the official Service Bus emulator
+(skipped, with the reason, where none does).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,11 +27,48 @@ from support.cosmos_server import (
     configured_target,
     drop_database,
 )
+from support.servicebus_emulator import LOCK_SECONDS as EMULATOR_LOCK_SECONDS
+from support.servicebus_emulator import (
+    START_TIMEOUT_SECONDS,
+    ServiceBusEmulator,
+    docker_unavailable_reason,
+)
 
 # The SDK needs a few AMQP round trips (~50 ms each) between receiving and settling: a broker
-# lock shorter than a second would expire before the test settles.
-LOCK_SECONDS = {"local": 0.3, "servicebus": 1.0}
+# lock shorter than a second would expire before the test settles. The emulator's shortest
+# lock is five seconds.
+LOCK_SECONDS = {
+    "local": 0.3,
+    "servicebus": 1.0,
+    "servicebus-emulator": float(EMULATOR_LOCK_SECONDS),
+}
+# How long a test waits for a message it knows is ready: the in-process queue and the local
+# broker hand it over at once; the emulator, behind Docker's port mapping and backed by SQL,
+# needs a round trip or two. Kept well under the lock, so "redelivered at once" still means it.
+ARRIVAL_SECONDS = {"local": 0.0, "servicebus": 0.0, "servicebus-emulator": 1.0}
 MAX_DELIVERY_COUNT = 3
+
+# A test that starts the emulator pulls two images and boots SQL first.
+EMULATOR = pytest.param(
+    "servicebus-emulator",
+    marks=[pytest.mark.emulator, pytest.mark.timeout(START_TIMEOUT_SECONDS)],
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "emulator: runs against an official Azure emulator in Docker (testcontainers)"
+    )
+
+
+@dataclass(frozen=True)
+class ServiceBusTarget:
+    """A Service Bus to run a test against: where it is, a queue of the test's own, and how
+    long that queue locks a message."""
+
+    connection_string: str
+    queue: str
+    lock_seconds: float
 
 
 @pytest.fixture(scope="session")
@@ -69,15 +108,50 @@ def amqp_broker() -> Iterator[AmqpTestBroker]:
         yield broker
 
 
-@pytest.fixture(params=["local", "servicebus"])
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """Skips, with the reason, every test that needs a Docker engine when none answers."""
+    reason = docker_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def servicebus_emulator(
+    docker_engine: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceBusEmulator]:
+    """The official emulator, started once for the run; each test takes its own queue."""
+    config_dir = tmp_path_factory.mktemp("servicebus-emulator")
+    with ServiceBusEmulator(config_dir, max_delivery_count=MAX_DELIVERY_COUNT) as emulator:
+        yield emulator
+
+
+def service_bus_target(kind: str, request: pytest.FixtureRequest) -> ServiceBusTarget:
+    if kind == "servicebus-emulator":
+        emulator: ServiceBusEmulator = request.getfixturevalue("servicebus_emulator")
+        return ServiceBusTarget(
+            emulator.connection_string, emulator.fresh_queue(), emulator.lock_seconds
+        )
+    broker: AmqpTestBroker = request.getfixturevalue("amqp_broker")
+    # Not the adapter's default queue, so a test that reads it back proves the name is used.
+    return ServiceBusTarget(broker.connection_string, "contract", broker.lock_seconds)
+
+
+@pytest.fixture(params=["servicebus", EMULATOR])
+def service_bus(request: pytest.FixtureRequest) -> ServiceBusTarget:
+    """A Service Bus that speaks AMQP 1.0 to the SDK: the local test broker or the emulator."""
+    return service_bus_target(request.param, request)
+
+
+@pytest.fixture(params=["local", "servicebus", EMULATOR])
 async def bus(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[LocalQueue | ServiceBusQueue]:
-    if request.param == "servicebus":
-        broker = request.getfixturevalue("amqp_broker")
-        service_bus = ServiceBusQueue.from_connection_string(broker.connection_string)
-        yield service_bus
-        await service_bus.close()
+    if request.param != "local":
+        target = service_bus_target(request.param, request)
+        queue = ServiceBusQueue.from_connection_string(target.connection_string, target.queue)
+        yield queue
+        await queue.close()
         return
     adapter = LocalQueue(
         tmp_path / "queue.db",
@@ -93,3 +167,9 @@ async def bus(
 def lock_seconds(bus: object, request: pytest.FixtureRequest) -> float:
     """How long the ``bus`` under test keeps a message locked."""
     return LOCK_SECONDS[request.node.callspec.params["bus"]]
+
+
+@pytest.fixture
+def arrival_seconds(bus: object, request: pytest.FixtureRequest) -> float:
+    """How long to wait on the ``bus`` under test for a message known to be ready."""
+    return ARRIVAL_SECONDS[request.node.callspec.params["bus"]]

@@ -1,4 +1,10 @@
-"""The event bus contract: peek-lock delivery, redelivery, dead-lettering, duplicate detection."""
+"""The event bus contract: peek-lock delivery, redelivery, dead-lettering, duplicate detection.
+
+Runs over the local queue, the Service Bus adapter against the local AMQP test broker, and the
+Service Bus adapter against the official emulator where Docker runs it (see conftest.py).
+``arrival_seconds`` is how long a receive waits for a message the test knows is ready: nothing
+in process, a round trip or two for the emulator.
+"""
 
 from __future__ import annotations
 
@@ -33,50 +39,57 @@ async def test_published_event_is_received_with_its_id_and_trace_context(
 async def test_a_locked_message_is_invisible_then_redelivered_when_the_lock_expires(
     bus: LocalQueue | ServiceBusQueue,
     lock_seconds: float,
+    arrival_seconds: float,
 ) -> None:
     await bus.publish(an_event())
-    [first] = await bus.receive(10, 0)
+    [first] = await bus.receive(10, arrival_seconds)
     assert await bus.receive(10, 0) == []
     await asyncio.sleep(lock_seconds + 0.1)
-    [second] = await bus.receive(10, 0)
+    [second] = await bus.receive(10, arrival_seconds)
     assert second.message_id == first.message_id
     assert second.delivery_count == 2
 
 
-async def test_abandon_redelivers_at_once(bus: LocalQueue | ServiceBusQueue) -> None:
+async def test_abandon_redelivers_at_once(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
     await bus.publish(an_event())
-    [first] = await bus.receive(10, 0)
+    [first] = await bus.receive(10, arrival_seconds)
     await bus.abandon(first)
-    [second] = await bus.receive(10, 0)
+    [second] = await bus.receive(10, arrival_seconds)
     assert second.delivery_count == 2
 
 
-async def test_duplicate_message_ids_are_dropped(bus: LocalQueue | ServiceBusQueue) -> None:
+async def test_duplicate_message_ids_are_dropped(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
     event = an_event()
     await bus.publish(event)
     await bus.publish(event)
-    assert len(await bus.receive(10, 0)) == 1
+    assert len(await bus.receive(10, arrival_seconds)) == 1
 
 
-async def test_dead_letter_and_replay(bus: LocalQueue | ServiceBusQueue) -> None:
+async def test_dead_letter_and_replay(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
     await bus.publish(an_event())
-    [delivery] = await bus.receive(10, 0)
+    [delivery] = await bus.receive(10, arrival_seconds)
     await bus.dead_letter(delivery, "MalformedEvent", "not a CloudEvent")
     assert await bus.receive(10, 0) == []
     [dead] = await bus.dead_letters()
     assert (dead.message_id, dead.reason) == (delivery.message_id, "MalformedEvent")
     assert await bus.replay_dead_letters() == 1
-    [again] = await bus.receive(10, 0)
+    [again] = await bus.receive(10, arrival_seconds)
     assert again.message_id == delivery.message_id
     assert again.delivery_count == 1
 
 
 async def test_too_many_deliveries_move_the_message_to_the_dead_letter_queue(
-    bus: LocalQueue | ServiceBusQueue,
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
 ) -> None:
     await bus.publish(an_event())
     for _ in range(3):
-        [delivery] = await bus.receive(10, 0)
+        [delivery] = await bus.receive(10, arrival_seconds)
         await bus.abandon(delivery)
     assert await bus.receive(10, 0) == []
     [dead] = await bus.dead_letters()
