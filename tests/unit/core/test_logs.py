@@ -1,9 +1,12 @@
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
-from intake_core.logs import JsonFormatter, mask_pii, request_id
+from intake_core.logs import JsonFormatter, configure_logging, mask_pii, request_id
 
 
 @pytest.mark.parametrize(
@@ -41,3 +44,47 @@ def test_json_lines_carry_service_request_id_and_masked_extras() -> None:
     assert line["request_id"] == "req-42"
     assert line["contact"] == {"email": "b***@corp.io", "phone": "+14*******71"}
     assert "bob@corp.io" not in json.dumps(line)
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    loggers = [
+        logging.getLogger(name) for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    ]
+    saved = [(logger, logger.handlers[:], logger.propagate, logger.level) for logger in loggers]
+    yield
+    for logger, handlers, propagate, level in saved:
+        logger.handlers[:], logger.propagate = handlers, propagate
+        logger.setLevel(level)
+
+
+def _uvicorn_loads_a_factory_that_configures_logging(level: str, *, access_log: bool) -> None:
+    def factory() -> FastAPI:
+        configure_logging("test", level)
+        return FastAPI()
+
+    # uvicorn sets its loggers up first, then calls the factory (where our services log set-up runs).
+    uvicorn.Config(factory, factory=True, access_log=access_log, log_level="info").load()
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_no_access_log_stays_off_after_logging_is_configured() -> None:
+    _uvicorn_loads_a_factory_that_configures_logging("INFO", access_log=False)
+    # uvicorn writes access lines only when this logger has somewhere to send them.
+    assert not logging.getLogger("uvicorn.access").hasHandlers()
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_access_lines_go_through_our_handler_when_enabled() -> None:
+    _uvicorn_loads_a_factory_that_configures_logging("INFO", access_log=True)
+    access = logging.getLogger("uvicorn.access")
+    assert access.hasHandlers()
+    assert access.propagate and not access.handlers
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_log_level_governs_uvicorns_loggers_too() -> None:
+    _uvicorn_loads_a_factory_that_configures_logging("WARNING", access_log=True)
+    assert not logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("uvicorn.error").isEnabledFor(logging.INFO)
+    assert logging.getLogger("uvicorn.error").isEnabledFor(logging.WARNING)

@@ -99,7 +99,11 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # uvicorn's loggers propagate to the root, so they get the same format and masking.
+    # uvicorn's loggers propagate to the root, so they get the same format, level and masking.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.propagate and not logger.handlers:
+            continue  # uvicorn --no-access-log switched it off: keep it off
+        logger.handlers[:] = []
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
