@@ -54,9 +54,8 @@ async def test_writes_after_close_fail_as_unavailable(tmp_path: Path) -> None:
 
 
 async def test_a_locked_database_is_unavailable_and_writes_nothing(tmp_path: Path) -> None:
-    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA, busy_timeout_seconds=0.1)
     await db.open()
-    await db.write(lambda c: c.execute("PRAGMA busy_timeout=100"))  # fail fast in this test
     blocker = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     with pytest.raises(StoreUnavailable):
@@ -65,4 +64,21 @@ async def test_a_locked_database_is_unavailable_and_writes_nothing(tmp_path: Pat
     blocker.close()
     await db.write(lambda c: c.execute("INSERT INTO items VALUES ('y', 1)"))
     assert await db.read(lambda c: [r[0] for r in c.execute("SELECT name FROM items")]) == ["y"]
+    await db.close()
+
+
+async def test_a_write_waits_for_another_connections_lock_and_then_commits(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA, busy_timeout_seconds=5)
+    await db.open()
+    blocker = sqlite3.connect(tmp_path / "t.db", isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    blocker.execute("INSERT INTO items VALUES ('first', 1)")
+    write = asyncio.create_task(db.write(lambda c: c.execute("INSERT INTO items VALUES ('x', 2)")))
+    await asyncio.sleep(0.05)
+    assert not write.done(), "the write should be waiting for the lock"
+    blocker.execute("COMMIT")
+    blocker.close()
+    await write
+    rows = await db.read(lambda c: [tuple(r) for r in c.execute("SELECT * FROM items ORDER BY n")])
+    assert rows == [("first", 1), ("x", 2)]
     await db.close()

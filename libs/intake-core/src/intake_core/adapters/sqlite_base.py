@@ -4,14 +4,21 @@ Each database gets one writer thread (SQLite allows one writer at a time anyway)
 thread. A call hands a plain function the connection; because the function runs start to finish
 on that thread inside its own savepoint, no other coroutine can interleave with it. Writes that
 queue up while the writer is busy share one commit (group commit).
+
+Several processes may write one file (intake-api and the notify worker share the store and the
+queue). SQLite's own busy handler waits for another process's lock by sleeping 1, 2, 5, 10, 15,
+20, 25 ms and more, so a lock held for half a millisecond can cost a request 30 ms. The writer
+therefore takes the lock itself, polling in sub-millisecond steps up to the same deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +29,11 @@ from typing import Any, Generic, TypeVar
 from intake_core.ports import StoreUnavailable
 
 T = TypeVar("T")
+
+# How long the writer pauses between attempts at another process's write lock: short at first,
+# growing to a cap, with jitter so two waiting processes do not retry in step.
+_FIRST_LOCK_PAUSE_SECONDS = 0.0001
+_LONGEST_LOCK_PAUSE_SECONDS = 0.002
 
 
 def utc_text(moment: datetime) -> str:
@@ -74,9 +86,26 @@ class SqliteDatabase:
 
     def _writer_connection(self) -> sqlite3.Connection:
         if self._writer is None:
-            self._writer = self._connect()
-            self._writer.executescript(self._schema)
+            writer = self._connect()
+            writer.executescript(self._schema)
+            # From here on the writer waits for locks in _begin, not in SQLite's busy handler.
+            writer.execute("PRAGMA busy_timeout=0")
+            self._writer = writer
         return self._writer
+
+    def _begin(self, connection: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, retried in short pauses while another process holds the lock."""
+        deadline = time.monotonic() + self._busy_timeout
+        pause = _FIRST_LOCK_PAUSE_SECONDS
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not a secret
+            pause = min(pause * 2, _LONGEST_LOCK_PAUSE_SECONDS)
 
     def _reader_connection(self) -> sqlite3.Connection:
         if self._reader is None:
@@ -124,7 +153,7 @@ class SqliteDatabase:
         outcomes: list[tuple[_Write[Any], bool, Any]] = []
         try:
             connection = self._writer_connection()
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin(connection)
             for write in batch:
                 connection.execute("SAVEPOINT one_write")
                 try:
