@@ -8,6 +8,7 @@ from intake_core.domain.models import (
     SubmissionCreate,
     can_transition,
 )
+from intake_core.domain.stored import STORED
 
 
 def errors_for(body: dict[str, Any]) -> dict[tuple[str | int, ...], str]:
@@ -93,3 +94,26 @@ def test_status_workflow() -> None:
     assert can_transition(Status.QUALIFIED, Status.LOST)
     assert not can_transition(Status.RECEIVED, Status.WON)
     assert not can_transition(Status.WON, Status.LOST)
+
+
+def test_stored_documents_keep_their_shape_checks_but_skip_the_input_checks(
+    submission_body: dict[str, Any],
+) -> None:
+    # Values that input validation would rewrite or refuse show whether those checks ran.
+    submission_body["company"]["contact"]["email"] = "Ada@EXAMPLE.com"
+    submission_body["company"]["contact"]["phone"] = "020 7946 0958"
+    stored = SubmissionCreate.model_validate(submission_body, context=STORED)
+    assert stored.company.contact.email == "Ada@EXAMPLE.com"
+    assert stored.company.contact.phone == "020 7946 0958"
+    fresh = SubmissionCreate.model_validate(submission_body)
+    assert fresh.company.contact.email == "Ada@example.com"
+    assert fresh.company.contact.phone == "+442079460958"
+
+    submission_body["company"]["industry"] = "not-an-industry"
+    submission_body["company"]["name"] = "x" * 201
+    with pytest.raises(ValidationError) as caught:
+        SubmissionCreate.model_validate(submission_body, context=STORED)
+    assert {error["loc"][:2] for error in caught.value.errors()} == {
+        ("company", "industry"),
+        ("company", "name"),
+    }

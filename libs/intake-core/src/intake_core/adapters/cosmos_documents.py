@@ -20,6 +20,7 @@ from typing import Any
 
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, Submission
+from intake_core.domain.stored import STORED
 from intake_core.ports import AuditEntry, Idempotency, audit_chain_hash
 
 SUBMISSION = "submission"
@@ -99,7 +100,7 @@ def tombstone_document(document: dict[str, Any], erased_at: datetime) -> dict[st
 
 def read_submission(document: dict[str, Any]) -> Submission:
     fields = {name: value for name, value in stored(document).items() if name not in _QUERY_COPIES}
-    return Submission.model_validate(fields)
+    return Submission.model_validate(fields, context=STORED)
 
 
 def read_record(document: dict[str, Any]) -> Submission | ErasedSubmission:
@@ -109,7 +110,7 @@ def read_record(document: dict[str, Any]) -> Submission | ErasedSubmission:
             for name, value in stored(document).items()
             if name not in {"id", "type", "idempotencyKey"}
         }
-        return ErasedSubmission.model_validate(fields)
+        return ErasedSubmission.model_validate(fields, context=STORED)
     return read_submission(document)
 
 

@@ -15,15 +15,16 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from intake_core.domain.stored import is_stored, unless_stored
 from intake_core.domain.text import (
     LongText,
     OptionalLongText,
@@ -128,9 +129,9 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country_code)]
-Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
-Phone = Annotated[str, Field(min_length=3, max_length=32), AfterValidator(_phone)]
+CountryCode = Annotated[str, Field(min_length=2, max_length=2), unless_stored(_country_code)]
+Email = Annotated[str, Field(min_length=3, max_length=254), unless_stored(_email)]
+Phone = Annotated[str, Field(min_length=3, max_length=32), unless_stored(_phone)]
 
 
 class CamelModel(BaseModel):
@@ -167,8 +168,10 @@ class Company(CamelModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _phone_in_address_country(cls, data: Any) -> Any:
+    def _phone_in_address_country(cls, data: Any, info: ValidationInfo) -> Any:
         """Let people type a national number: read it in the country of the address."""
+        if is_stored(info):
+            return data  # stored numbers are already international
         try:
             phone = data["contact"]["phone"]
             country = str(data["address"]["country"]).strip().upper()

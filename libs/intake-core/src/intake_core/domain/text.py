@@ -9,7 +9,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, ValidationInfo
+
+from intake_core.domain.stored import is_stored
 
 # Bidirectional overrides can make text display differently from what is stored.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -22,14 +24,18 @@ def _forbidden(char: str, *, multiline: bool) -> bool:
     return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS
 
 
-def _single_line(value: str) -> str:
+def _single_line(value: str, info: ValidationInfo) -> str:
+    if is_stored(info):
+        return value
     value = unicodedata.normalize("NFC", value)
     if any(_forbidden(char, multiline=False) for char in value):
         raise ValueError("must be a single line without control characters")
     return value
 
 
-def _multi_line(value: str) -> str:
+def _multi_line(value: str, info: ValidationInfo) -> str:
+    if is_stored(info):
+        return value
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
     if any(_forbidden(char, multiline=True) for char in value):
         raise ValueError("must not contain control characters")
