@@ -162,7 +162,9 @@ def test_inline_validation_and_back_keep_answers(
     assert page.get_by_label("Phone number").get_attribute("aria-invalid") == "true"
     _fill_step_one(page)
     page.get_by_label("Contact name").focus()
-    page.wait_for_function("!document.querySelector('#company-contact-phone-error')")
+    # A locator wait, not wait_for_function: its polling evaluates a string, which the CSP
+    # forbids whenever the condition is not already true at the first check.
+    page.locator("#company-contact-phone-error").wait_for(state="detached")
     page.get_by_role("button", name="Continue to project details").click()
     page.get_by_label("Scope").fill("Kept across steps")
     page.get_by_role("button", name="Back").click()
