@@ -6,23 +6,50 @@ import asyncio
 import hashlib
 import os
 import tempfile
-from email.message import EmailMessage
+import uuid
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formatdate
 from pathlib import Path
 
 from intake_core.ports import OutgoingEmail
 
 
-def to_mime(email: OutgoingEmail) -> EmailMessage:
-    """multipart/alternative with a text/plain and a text/html part."""
-    message = EmailMessage()
+def _utf8_text(text: str, subtype: str) -> MIMENonMultipart:
+    # Quoted-printable keeps the source readable where it is mostly ASCII (the .eml files).
+    charset = Charset("utf-8")
+    charset.body_encoding = QP
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(text, charset)
+    return part
+
+
+def _header_text(text: str) -> str:
+    """ASCII as it is; anything else as an RFC 2047 encoded word."""
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
+def to_mime(email: OutgoingEmail) -> Message:
+    """multipart/alternative with a text/plain and a text/html part.
+
+    Built with the classic ``email.mime`` classes: the modern ``EmailMessage`` API parses and
+    refolds every header it is given, which made building a message most of the notifier's CPU
+    time (about 5 ms each). User text reaches only the subject (encoded as RFC 2047 when not
+    ASCII) and the bodies; intake refuses control characters, so no header can be split.
+    """
+    # "=_" cannot occur in quoted-printable text, so this boundary needs no search of the bodies.
+    message = MIMEMultipart("alternative", boundary=f"=_{uuid.uuid4().hex}")
     message["Message-ID"] = email.message_id
     message["Date"] = formatdate(localtime=False)
     message["From"] = email.sender
     message["To"] = ", ".join(email.recipients)
-    message["Subject"] = email.subject
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
+    message["Subject"] = _header_text(email.subject)
+    )
+    message.attach(_utf8_text(email.text, "plain"))
+    message.attach(_utf8_text(email.html, "html"))
     return message
 
 

@@ -17,7 +17,8 @@ STORED: Final[Mapping[str, bool]] = MappingProxyType({"stored": True})
 
 
 def is_stored(info: ValidationInfo) -> bool:
-    return bool(info.context) and bool(info.context.get("stored"))
+    context = info.context
+    return isinstance(context, Mapping) and bool(context.get("stored"))
 
 
 def unless_stored(check: Callable[[str], str]) -> AfterValidator:
