@@ -47,7 +47,6 @@ def to_mime(email: OutgoingEmail) -> Message:
     message["From"] = email.sender
     message["To"] = ", ".join(email.recipients)
     message["Subject"] = _header_text(email.subject)
-    )
     message.attach(_utf8_text(email.text, "plain"))
     message.attach(_utf8_text(email.html, "html"))
     return message
