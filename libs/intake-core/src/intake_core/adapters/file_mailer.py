@@ -14,6 +14,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formatdate
 from pathlib import Path
+from typing import cast
 
 from intake_core.ports import OutgoingEmail
 
@@ -28,8 +29,11 @@ def _utf8_text(text: str, subtype: str) -> MIMENonMultipart:
 
 
 def _header_text(text: str) -> str:
-    """ASCII as it is; anything else as an RFC 2047 encoded word."""
-    return text if text.isascii() else Header(text, "utf-8").encode()
+    """ASCII as it is; anything else as RFC 2047 encoded words, folded when the header is written.
+
+    The classic message classes take a ``Header`` object here; typeshed admits only ``str``.
+    """
+    return text if text.isascii() else cast(str, Header(text, "utf-8"))
 
 
 def to_mime(email: OutgoingEmail) -> Message:
