@@ -1,6 +1,6 @@
 """What the Cosmos DB store does beyond the shared contract: optimistic outbox claims, SDK
-continuation tokens, errors after the SDK's retries, the idempotency crash window, the
-per-partition audit chains, and how settings pick it."""
+continuation tokens, figures counted over many pages, errors after the SDK's retries, the
+idempotency crash window, the per-partition audit chains, and how settings pick it."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ import pytest
 from aiohttp import web
 from azure.cosmos.aio import ContainerProxy, CosmosClient
 
+from intake_core.adapters import cosmos_store
 from intake_core.adapters.cosmos_documents import idempotency_document, key_hash
 from intake_core.adapters.cosmos_store import CosmosSubmissionStore
 from intake_core.bootstrap import open_store
 from intake_core.domain.events import submission_created
-from intake_core.domain.models import Industry
+from intake_core.domain.models import Industry, ServiceType, Status
 from intake_core.ports import (
     AuditEntry,
     Idempotency,
@@ -150,6 +151,23 @@ async def test_search_pages_sixty_records_with_continuation_tokens(
     assert first.continuation_token is not None
     rest = await cosmos.search(replace(window, continuation_token=first.continuation_token))
     assert [i.client_id for i in first.items + rest.items] == list(reversed(saved[10:30]))
+
+
+async def test_figures_are_counted_across_many_pages_of_the_projection(
+    cosmos: CosmosSubmissionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cosmos_store, "FIGURES_PAGE_SIZE", 4)
+    start = datetime(2026, 3, 1, 22, tzinfo=UTC)
+    for n in range(25):  # every three hours: 1 March has 1 record, then 8 a day
+        await save(cosmos, submitted_at=start + timedelta(hours=3 * n))
+    last = (start + timedelta(hours=3 * 24)).date()
+    figures = await cosmos.submission_figures(start.date(), last)
+    per_day = {day: sum(counts.values()) for day, counts in figures.per_day().items()}
+    assert per_day == {
+        start.date() + timedelta(days=n): count for n, count in enumerate([1, 8, 8, 8])
+    }
+    assert figures.per_service_type() == {ServiceType.CLOUD_MIGRATION: 25}
+    assert {status for _, status, _ in figures.counts} == {Status.RECEIVED}
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,17 @@
-"""The StaffSubmissionStore contract: hash-chained audit, substring search, retention candidates."""
+"""The StaffSubmissionStore contract: hash-chained audit, substring search, retention candidates,
+dashboard figures."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
 
 from intake_core.domain.events import submission_created
-from intake_core.domain.models import Status, Submission
+from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.ports import (
     AUDIT_GENESIS_HASH,
     AuditEntry,
@@ -35,10 +36,12 @@ async def save(
     contact: str = "Ada Lovelace",
     email: str = "ada@example.com",
     submitted_at: datetime = T0,
+    service_type: ServiceType = ServiceType.CLOUD_MIGRATION,
 ) -> Submission:
     body: dict[str, Any] = copy.deepcopy(VALID_BODY)
     body["company"]["name"] = name
     body["company"]["contact"].update(name=contact, email=email)
+    body["engagement"]["serviceType"] = service_type.value
     submission = make_submission(body, submitted_at=submitted_at)
     audit = AuditEntry("submission.created", "client", submitted_at, submission.client_id)
     await store.save_new(submission, submission_created(submission), audit)
@@ -151,3 +154,66 @@ async def test_expired_records_are_the_oldest_live_ones(staff_store: StaffSubmis
         *(s.client_id for s in old[2:]),
     ]
     assert await staff_store.expired_records(T0, 100) == []
+
+
+async def mark_contacted(store: StaffSubmissionStore, submission: Submission) -> None:
+    stored = await store.get_record(submission.client_id)
+    assert stored is not None
+    audit = staff_entry("submission.status_change", submission.client_id)
+    await store.update_status(submission.client_id, Status.CONTACTED, stored.version, audit)
+
+
+async def test_figures_count_whole_utc_days_by_status_and_service_type(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    jan_1, jan_2, jan_3 = date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)
+    tick = timedelta(microseconds=1)
+    kubernetes, sre = ServiceType.KUBERNETES, ServiceType.SRE
+    migration = ServiceType.CLOUD_MIGRATION
+    await save(staff_store, submitted_at=T0 - tick)  # the last instant before the range
+    first = await save(staff_store, submitted_at=T0, service_type=kubernetes)
+    # 01:30 on 2 January in UTC+02:00 is 23:30 on 1 January in UTC: it counts for 1 January.
+    east = timezone(timedelta(hours=2))
+    await save(staff_store, submitted_at=datetime(2026, 1, 2, 1, 30, tzinfo=east))
+    second_day = await save(staff_store, submitted_at=T0 + timedelta(days=1, hours=9))
+    await save(staff_store, submitted_at=T0 + timedelta(days=3) - tick, service_type=sre)
+    await save(staff_store, submitted_at=T0 + timedelta(days=3))  # the first instant after
+    await mark_contacted(staff_store, first)
+    await mark_contacted(staff_store, second_day)
+
+    figures = await staff_store.submission_figures(jan_1, jan_3)
+
+    assert figures.counts == {
+        (jan_1, Status.CONTACTED, kubernetes): 1,
+        (jan_1, Status.RECEIVED, migration): 1,
+        (jan_2, Status.CONTACTED, migration): 1,
+        (jan_3, Status.RECEIVED, sre): 1,
+    }
+    assert figures.total == 4
+    assert figures.per_day() == {
+        jan_1: {Status.CONTACTED: 1, Status.RECEIVED: 1},
+        jan_2: {Status.CONTACTED: 1},
+        jan_3: {Status.RECEIVED: 1},
+    }
+    assert figures.per_service_type() == {migration: 2, kubernetes: 1, sre: 1}
+    one_day = await staff_store.submission_figures(jan_2, jan_2)
+    assert one_day.counts == {(jan_2, Status.CONTACTED, migration): 1}
+    nothing = await staff_store.submission_figures(date(2025, 6, 1), date(2025, 6, 30))
+    assert nothing.counts == {} and nothing.total == 0
+
+
+async def test_figures_count_erased_records_with_the_status_and_service_type_they_kept(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    """An erased record was still a request received: it keeps counting, as it was."""
+    await save(staff_store, service_type=ServiceType.TRAINING)
+    erased = await save(staff_store, service_type=ServiceType.DEVSECOPS)
+    await mark_contacted(staff_store, erased)
+    await staff_store.erase(erased.client_id, staff_entry("submission.erase", erased.client_id))
+    await staff_store.forget_erased_remnants()
+    day = T0.date()
+    figures = await staff_store.submission_figures(day, day)
+    assert figures.counts == {
+        (day, Status.RECEIVED, ServiceType.TRAINING): 1,
+        (day, Status.CONTACTED, ServiceType.DEVSECOPS): 1,
+    }

@@ -127,6 +127,28 @@ async def test_outbox_claims_are_exclusive_until_released_or_published(
     assert await store.claim_outbox("relay-c", limit=10, lease_seconds=60) == []
 
 
+async def test_outbox_stats_count_unpublished_events_and_date_the_oldest(
+    store: SubmissionStore,
+) -> None:
+    empty = await store.outbox_stats()
+    assert (empty.backlog, empty.oldest_created_at) == (0, None)
+    assert empty.oldest_age_seconds(datetime.now(UTC)) == 0
+
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    older, _ = await save(store, submitted_at=start)
+    await save(store, submitted_at=start + timedelta(minutes=5))
+    stats = await store.outbox_stats()
+    assert (stats.backlog, stats.oldest_created_at) == (2, start)
+    assert stats.oldest_age_seconds(start + timedelta(minutes=10)) == 600
+
+    # Published (even while another event stays leased): the next one is now the oldest.
+    claimed = await store.claim_outbox("relay-a", limit=10, lease_seconds=60)
+    [first] = [item for item in claimed if item.event.subject == older.client_id]
+    await store.mark_published(first.event.id)
+    stats = await store.outbox_stats()
+    assert (stats.backlog, stats.oldest_created_at) == (1, start + timedelta(minutes=5))
+
+
 async def test_an_expired_lease_is_claimable_again(store: SubmissionStore) -> None:
     await save(store)
     assert len(await store.claim_outbox("crashed-relay", limit=10, lease_seconds=0.05)) == 1

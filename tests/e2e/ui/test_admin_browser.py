@@ -10,6 +10,7 @@ CSV, read the audit trail, erase; no request leaves the origin and the CSP repor
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import threading
 from collections.abc import Iterator
@@ -129,6 +130,14 @@ def _axe(page: Any) -> list[str]:
             if v["impact"] in ("serious", "critical")]  # fmt: skip
 
 
+def _legible_axis_labels(page: Any) -> None:
+    """The chart is scaled to the page: its day labels must neither shrink below 9 px nor
+    run into each other."""
+    boxes = [label.bounding_box() for label in page.locator("svg.chart text.middle").all()]
+    assert min(box["height"] for box in boxes) >= 9, boxes
+    assert all(a["x"] + a["width"] < b["x"] for a, b in itertools.pairwise(boxes))
+
+
 def _no_sideways_scroll(page: Any) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px"
@@ -224,9 +233,14 @@ def test_staff_manage_a_submission_end_to_end(
     assert page.get_by_text(company).count() == 0
     page.screenshot(path=str(artifacts / f"{name}-erased.png"), full_page=True)
 
-    # Figures.
+    # Figures: the last 30 days from admin-api, the erased record still counted.
     page.get_by_role("link", name="Figures").click()
     page.locator("svg.chart rect").first.wait_for()
+    assert page.locator("svg.chart text.middle").count() == 5  # every seventh day labelled
+    assert "in 30 days" in page.locator("#daily-caption").inner_text()
+    services = page.locator("ul.bar-list").inner_text()
+    assert "Platform engineering" in services
+    _legible_axis_labels(page)
     _no_sideways_scroll(page)
     page.screenshot(path=str(artifacts / f"{name}-figures.png"), full_page=True)
     if javascript:

@@ -133,5 +133,10 @@ async def test_search_read_and_erase_over_a_real_socket(server: Server):
             "submission.erase",
             "dpo@example.com",
         )
+        figures = await client.get(
+            "/v1/figures", params={"days": 1}, headers={"Authorization": f"Bearer {reader}"}
+        )
+        assert figures.status_code == 200
+        assert figures.json()["total"] == 1  # the erased record still counts
         metrics = await client.get("/metrics")
         assert "admin_api_requests_total" in metrics.text

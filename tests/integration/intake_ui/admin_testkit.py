@@ -5,8 +5,9 @@ Loaded as the module ``intake_ui_admin_testkit`` (see conftest.py).
 ``FakeAdminApi`` follows the pinned admin-api contract closely enough for the dashboard:
 bearer tokens checked by a real ``TokenVerifier`` (roles → 403), search with filters and
 continuation tokens, ETag / If-Match (412), allowed transitions (409), unknown status (422),
-CSV with Content-Disposition, audit trail, erasure to a tombstone, subject export. Tests can
-script the next answers and read what arrived.
+CSV with Content-Disposition, audit trail, erasure to a tombstone, subject export, figures per
+UTC day and service type (erased records counted). Tests can script the next answers and read
+what arrived.
 
 ``FakeEntraId`` is an OIDC provider on a real socket: discovery under
 ``/<tenant>/v2.0/.well-known/openid-configuration``, an authorize endpoint that signs the user
@@ -25,7 +26,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +41,7 @@ from intake_core.auth import InvalidToken, Staff, TokenVerifier
 from intake_core.domain.models import (
     ALLOWED_TRANSITIONS,
     ErasedSubmission,
+    ServiceType,
     Status,
     Submission,
 )
@@ -136,6 +138,7 @@ class FakeAdminApi:
                 Route("/v1/submissions/{client_id}/audit", self._audit, methods=["GET"]),
                 Route("/v1/submissions/{client_id}/erase", self._erase, methods=["POST"]),
                 Route("/v1/submissions/{client_id}/subject-export", self._subject, methods=["GET"]),
+                Route("/v1/figures", self._figures, methods=["GET"]),
             ]
         )
 
@@ -305,6 +308,36 @@ class FakeAdminApi:
                 "Content-Disposition": f'attachment; filename="subject-{record.client_id}.json"'
             },
         )
+
+    async def _figures(self, request: Request) -> Response:
+        _, refused = await self._enter(request, "Submissions.Read")
+        if refused:
+            return refused
+        days = request.query_params.get("days", "30")
+        if not days.isdigit() or not 1 <= int(days) <= 366:
+            return _problem(422, {"detail": "Some fields are not valid.",
+                                  "errors": [{"in": "query", "field": "days", "message": "1-366"}]})  # fmt: skip
+        last = datetime.now(UTC).date()
+        window = [last - timedelta(days=ago) for ago in range(int(days) - 1, -1, -1)]
+        counts: dict[date, dict[str, int]] = {
+            day: dict.fromkeys((status.value for status in Status), 0) for day in window
+        }
+        services = dict.fromkeys((service.value for service in ServiceType), 0)
+        for record in self.records.values():  # erased ones too: their tombstones keep both
+            day = record.submitted_at.astimezone(UTC).date()
+            if day in counts:
+                counts[day][record.status.value] += 1
+                service = (record.engagement.service_type if isinstance(record, Submission)
+                           else record.service_type)  # fmt: skip
+                services[service.value] += 1
+        ranked = sorted(services.items(), key=lambda item: -item[1])
+        return JSONResponse({
+            "from": window[0].isoformat(), "to": last.isoformat(),
+            "days": [{"date": day.isoformat(), "counts": by_status,
+                      "total": sum(by_status.values())} for day, by_status in counts.items()],
+            "byServiceType": [{"serviceType": name, "count": n} for name, n in ranked],
+            "total": sum(services.values()),
+        })  # fmt: skip
 
 
 def _problem(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:

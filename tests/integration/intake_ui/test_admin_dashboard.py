@@ -23,7 +23,7 @@ from intake_ui_admin_testkit import (
 )
 from starlette.testclient import TestClient
 
-from intake_core.domain.models import Status
+from intake_core.domain.models import ErasedSubmission, Status
 from intake_ui.security import CONTENT_SECURITY_POLICY
 
 
@@ -530,28 +530,55 @@ def test_a_failed_csv_download_is_a_page_not_a_broken_file(
     assert bad.status_code == 303 and bad.headers["location"].startswith("/admin?")
 
 
-def test_figures_are_inline_svg_without_style_attributes(
-    admin_client: TestClient, ids: Any
+def test_figures_come_from_admin_api_as_inline_svg_without_style_attributes(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
 ) -> None:
     dev_sign_in(admin_client)
     page = admin_client.get("/admin/figures")
     assert page.status_code == 200
     assert_safe_page(page)
+    [call] = [call for call in fake_admin_api.calls if call.path == "/v1/figures"]
+    assert call.params == {"days": "30"} and call.token
+    assert not [call for call in fake_admin_api.calls if call.path == "/v1/submissions"]
     document = soup(page)
     chart = document.find("svg", class_="chart")
     assert chart["role"] == "img"
-    bars = chart.find_all("rect")
-    # One bar per week and status: how many depends on where the week boundary falls today, so
-    # count what the bars say rather than the bars (two received, one contacted).
-    counted: dict[str, int] = {}
-    for bar in bars:
-        match = re.fullmatch(r"Week of .+: (\d+) (\w+)", bar.title.get_text())
-        assert match, bar
-        counted[match.group(2)] = counted.get(match.group(2), 0) + int(match.group(1))
-    assert counted == {"Received": 2, "Contacted": 1}
+    # One bar per day and status: three days with one submission each.
+    titles = [bar.title.get_text() for bar in chart.find_all("rect")]
+    assert [re.fullmatch(r"\d{1,2} \w{3}: 1 (\w+)", t).group(1) for t in titles] == [
+        "Received", "Contacted", "Received"
+    ]  # fmt: skip
+    assert len(chart.find_all("text", class_="middle")) == 5  # every seventh of 30 days
     services = [li.get_text(" ", strip=True) for li in document.select("ul.bar-list li")]
     assert services == ["Kubernetes 2", "Cloud migration 1"]
-    assert re.search(r"3 in 8 weeks", document.get_text())
+    assert "3 in 30 days" in document.find(id="daily-caption").get_text()
+    assert len(document.select("table.figures-table tbody tr")) == 30
+
+
+def test_an_erased_submission_still_counts_in_the_figures(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    csrf = csrf_in(admin_client.get("/admin").text)
+    erased = admin_client.post(f"/admin/submissions/{ids[1]}/erase",
+                               data={"csrf_token": csrf, "confirm": ids[1]})  # fmt: skip
+    assert erased.status_code == 303
+    assert isinstance(fake_admin_api.records[ids[1]], ErasedSubmission)
+    document = soup(admin_client.get("/admin/figures"))
+    assert "3 in 30 days" in document.find(id="daily-caption").get_text()
+    assert "Cloud migration 1" in document.select_one("ul.bar-list").get_text(" ", strip=True)
+
+
+def test_figures_admin_api_cannot_give_are_explained(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi
+) -> None:
+    dev_sign_in(admin_client)
+    fake_admin_api.script(Scripted(503), Scripted(503))
+    page = admin_client.get("/admin/figures")
+    assert page.status_code == 503 and "not available" in page.text
+    fake_admin_api.script(Scripted(200, raw=b'{"days": "not figures"}'))
+    unreadable = admin_client.get("/admin/figures")
+    assert unreadable.status_code == 503 and "Traceback" not in unreadable.text
 
 
 @pytest.mark.parametrize("path", ["/admin/figures", "/admin/submissions.csv",

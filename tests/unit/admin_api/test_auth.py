@@ -25,6 +25,7 @@ ROUTES = [
     ("POST", f"/v1/submissions/{SOME_ID}/erase", "Submissions.Erase", None),
     ("GET", f"/v1/submissions/{SOME_ID}/subject-export", "Submissions.Export", None),
     ("GET", "/v1/audit/verify", "Audit.Read", None),
+    ("GET", "/v1/figures", "Submissions.Read", None),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _, _ in ROUTES]
 

@@ -18,6 +18,7 @@ from admin_api import erasure
 from admin_api.app import create_app
 from admin_api.audit_log import StaffRequest
 from admin_api.deps import AdminDeps
+from admin_api.figures_cache import FiguresCache
 from admin_api.record_cache import KEY_PREFIX, RecordCache
 from admin_api.settings import AdminApiSettings
 from intake_core.adapters.memory_cache import MemoryReadCache
@@ -217,7 +218,8 @@ def test_a_read_racing_an_erasure_never_serves_the_erased_record(api: Api, tmp_p
 
     async def load_then_erase(wanted: str) -> StoredRecord | None:
         before = await api.store.get_record(wanted)
-        await erasure.erase_submission(api.store, records, None, wanted, staff)
+        figures = FiguresCache(api.cache, ttl_seconds=60)
+        await erasure.erase_submission(api.store, records, figures, None, wanted, staff)
         reader_b = await records.read(wanted, api.store.get_record)
         assert reader_b is not None and b"erasedAt" in reader_b.body
         return before

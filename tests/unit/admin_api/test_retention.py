@@ -87,20 +87,33 @@ async def test_without_a_queue_only_the_store_is_touched(store):
     assert report.erased == 1 and report.queue_messages_purged == 0
 
 
-async def test_erased_records_leave_the_read_cache(store):
+async def test_erased_records_leave_the_read_cache_and_so_do_the_figures(store):
     from intake_core.adapters.memory_cache import MemoryReadCache
-    from intake_core.ports import cached_record_keys
+    from intake_core.ports import CACHED_FIGURES_GENERATION_KEY, cached_record_keys
 
     old, young = await _save(store, 40), await _save(store, 1)
     cache = MemoryReadCache(100)
     for submission in (old, young):
         for key in cached_record_keys(submission.client_id):
             await cache.set(key, b"a copy with personal data", 60)
+    await cache.set(CACHED_FIGURES_GENERATION_KEY, b"figures counted before the run", 60)
 
     await apply_retention(store, None, cache=cache, days=30, batch_size=10, clock=clock)
 
     assert [await cache.get(k) for k in cached_record_keys(old.client_id)] == [None, None]
     assert None not in [await cache.get(k) for k in cached_record_keys(young.client_id)]
+    assert await cache.get(CACHED_FIGURES_GENERATION_KEY) is None
+
+
+async def test_a_run_with_nothing_to_erase_keeps_the_cached_figures(store):
+    from intake_core.adapters.memory_cache import MemoryReadCache
+    from intake_core.ports import CACHED_FIGURES_GENERATION_KEY
+
+    await _save(store, 1)
+    cache = MemoryReadCache(100)
+    await cache.set(CACHED_FIGURES_GENERATION_KEY, b"still true", 60)
+    await apply_retention(store, None, cache=cache, days=30, batch_size=10, clock=clock)
+    assert await cache.get(CACHED_FIGURES_GENERATION_KEY) == b"still true"
 
 
 @pytest.mark.parametrize("days", ["0", "-1", "abc", "99999999"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,8 +21,8 @@ from intake_core.domain.models import (
     Submission,
 )
 from intake_ui import admin_views
-from intake_ui.admin_api import SubmissionList, SubmissionRow
-from intake_ui.admin_figures import figures_of, first_week, service_chart, weekly_chart
+from intake_ui.admin_api import Figures, SubmissionList
+from intake_ui.admin_figures import daily_chart, service_chart
 from intake_ui.admin_filters import read_query
 from intake_ui.entra_sign_in import SignInAttempt
 from intake_ui.staff_session import StaffCookies, StaffSession, display_name
@@ -99,52 +98,66 @@ def test_the_filter_form_labels_every_control_and_opens_filters_when_set() -> No
 # -- figures -------------------------------------------------------------------------------
 
 
-def row(days_ago: int, status: str, service: str, today: date) -> SubmissionRow:
-    moment = datetime.combine(today, datetime.min.time(), UTC) - timedelta(days=days_ago)
-    return SubmissionRow.model_validate({
-        "clientId": "CL-0000-0000-0000", "companyName": "A", "industry": "retail",
-        "serviceType": service, "status": status, "submittedAt": moment.isoformat(),
-        "contactName": "A", "contactEmail": "a@example.com",
+def figures(per_day: dict[int, dict[str, int]], days: int = 30) -> Figures:
+    """What admin-api answers for the ``days`` days to 4 March 2026: ``per_day`` maps days
+    ago to counts by status; every service type is there, the requested ones first."""
+    last = date(2026, 3, 4)
+    listed = []
+    for ago in range(days - 1, -1, -1):
+        counts = dict.fromkeys((s.value for s in Status), 0) | per_day.get(ago, {})
+        listed.append({"date": (last - timedelta(days=ago)).isoformat(), "counts": counts,
+                       "total": sum(counts.values())})  # fmt: skip
+    return Figures.model_validate({
+        "from": (last - timedelta(days=days - 1)).isoformat(), "to": last.isoformat(),
+        "days": listed, "total": sum(day["total"] for day in listed),
+        "byServiceType": [{"serviceType": "ci-cd", "count": 4},
+                          {"serviceType": "site-reliability", "count": 1},
+                          *({"serviceType": s.value, "count": 0} for s in ServiceType
+                            if s not in {ServiceType.CI_CD, ServiceType.SRE})],
     })  # fmt: skip
 
 
-def test_figures_count_per_week_and_service_type() -> None:
-    today = date(2026, 3, 4)  # a Wednesday
-    assert first_week(today) == date(2026, 1, 12)
-    rows = [row(0, "received", "ci-cd", today), row(2, "won", "ci-cd", today),
-            row(8, "lost", "kubernetes", today), row(60, "received", "training", today)]  # fmt: skip
-    figures = figures_of(rows, today, complete=True)
-    assert [w.start for w in figures.weeks][-2:] == [date(2026, 2, 23), date(2026, 3, 2)]
-    assert figures.weeks[-1].counts == Counter({Status.RECEIVED: 1, Status.WON: 1})
-    assert figures.weeks[-2].counts == Counter({Status.LOST: 1})
-    assert figures.total == 3  # the one from 60 days ago is outside the 8 weeks
-    assert figures.by_service == ((ServiceType.CI_CD, 2), (ServiceType.KUBERNETES, 1))
-
-
-def test_the_weekly_chart_is_plain_svg_with_classes_titles_and_a_table() -> None:
-    today = date(2026, 3, 4)
-    rows = [row(0, "received", "ci-cd", today), row(1, "won", "ci-cd", today)]
-    html = render(weekly_chart(figures_of(rows, today, complete=True)))
+def test_the_daily_chart_stacks_each_day_by_status_with_titles_and_a_table() -> None:
+    html = render(daily_chart(figures({0: {"received": 1, "won": 1}, 1: {"lost": 2}})))
     chart = html.find("svg")
-    assert chart["role"] == "img" and chart["aria-labelledby"] == "weekly-caption"
+    assert chart["role"] == "img" and chart["aria-labelledby"] == "daily-caption"
     bars = chart.find_all("rect")
-    assert [b["class"] for b in bars] == [["bar", "status-received"], ["bar", "status-won"]]
-    assert bars[0].find("title").get_text() == "Week of 2 Mar: 1 Received"
-    assert float(bars[0]["height"]) == float(bars[1]["height"]) > 0
-    assert not html.find_all(attrs={"style": True})
-    table = html.find("table")
-    assert [td.get_text() for td in table.find_all("tr")[-1].find_all("td")] == [
-        "1", "0", "0", "1", "0", "2"
+    assert [b["class"] for b in bars] == [
+        ["bar", "status-lost"], ["bar", "status-received"], ["bar", "status-won"]
     ]  # fmt: skip
+    assert [b.find("title").get_text() for b in bars] == [
+        "3 Mar: 2 Lost", "4 Mar: 1 Received", "4 Mar: 1 Won"
+    ]  # fmt: skip
+    lost, received, won = (float(b["height"]) for b in bars)
+    assert lost == received + won and received == won > 0
+    assert float(bars[2]["y"]) + won == float(bars[1]["y"])  # stacked: won sits on received
+    assert float(bars[0]["x"]) < float(bars[1]["x"]) == float(bars[2]["x"])
+    assert not html.find_all(attrs={"style": True})
+    assert "4 in 30 days, from 3 Feb to 4 Mar" in html.find(id="daily-caption").get_text()
+    rows = html.find("table").find("tbody").find_all("tr")
+    assert len(rows) == 30 and rows[0].th.get_text() == "4 Mar"  # newest first
+    assert [td.get_text() for td in rows[0].find_all("td")] == ["1", "0", "0", "1", "0", "2"]
 
 
-def test_the_service_chart_scales_bars_to_the_largest() -> None:
-    today = date(2026, 3, 4)
-    rows = [row(0, "received", "ci-cd", today)] * 4 + [row(0, "won", "site-reliability", today)]
-    html = render(service_chart(figures_of(rows, today, complete=True)))
+def test_every_seventh_day_is_labelled_counting_back_from_the_newest() -> None:
+    html = render(daily_chart(figures({})))
+    labels = [text.get_text() for text in html.find_all("text", class_="middle")]
+    assert labels == ["4 Feb", "11 Feb", "18 Feb", "25 Feb", "4 Mar"]  # 2026 is no leap year
+    assert html.find_all("rect") == []  # no submissions, no bars: the axis still reads 0 to 4
+    assert [t.get_text() for t in html.find_all("text", class_="end")] == ["0", "2", "4"]
+    positions = [float(text["x"]) for text in html.find_all("text", class_="middle")]
+    assert positions == sorted(positions) and positions[-1] < 360  # inside the drawing
+
+
+def test_the_service_chart_lists_requested_types_scaled_to_the_largest() -> None:
+    html = render(service_chart(figures({})))
+    assert [li.find(class_="bar-label").get_text() for li in html.find_all("li")] == [
+        "CI/CD pipelines", "Site reliability engineering"
+    ]  # fmt: skip
     widths = [float(rect["width"]) for rect in html.find_all("rect")]
     assert widths == [100.0, 25.0]
-    assert render(service_chart(figures_of([], today, complete=True))).get_text().startswith("No")
+    nothing = figures({}).model_copy(update={"by_service_type": []})
+    assert render(service_chart(nothing)).get_text().startswith("No")
 
 
 # -- views ---------------------------------------------------------------------------------

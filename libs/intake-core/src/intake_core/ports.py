@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from intake_core.domain.events import CloudEvent
@@ -112,6 +114,24 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class OutboxStats:
+    """The outbox's unpublished events at one moment: how many, and when the oldest was written.
+
+    The oldest event's age is what the freshness of emails depends on: a backlog that stays
+    small but never moves is as bad as a large one.
+    """
+
+    backlog: int
+    oldest_created_at: datetime | None
+
+    def oldest_age_seconds(self, now: datetime) -> float:
+        """How long the oldest unpublished event has waited; 0 when nothing waits."""
+        if self.oldest_created_at is None:
+            return 0.0
+        return max(0.0, (now - self.oldest_created_at).total_seconds())
+
+
+@dataclass(frozen=True)
 class SearchQuery:
     text: str | None = None
     industry: Industry | None = None
@@ -127,6 +147,45 @@ class SearchQuery:
 class SearchPage:
     items: list[Submission]
     continuation_token: str | None
+
+
+@dataclass(frozen=True)
+class SubmissionFigures:
+    """How many submissions arrived on each UTC day of a range, by the status each has now and
+    by service type: what the staff dashboard charts.
+
+    Erased records count. A tombstone is still a request that was received, and it keeps its
+    status and service type (no personal data) for exactly these figures; leaving erasures
+    out would make past days shrink whenever a subject exercises their rights.
+
+    ``counts`` holds each (day, status, service type) that occurs, never a zero.
+    """
+
+    counts: Mapping[tuple[date, Status, ServiceType], int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def per_day(self) -> dict[date, Counter[Status]]:
+        days: dict[date, Counter[Status]] = {}
+        for (day, status, _), count in self.counts.items():
+            days.setdefault(day, Counter())[status] += count
+        return days
+
+    def per_service_type(self) -> Counter[ServiceType]:
+        services: Counter[ServiceType] = Counter()
+        for (_, _, service_type), count in self.counts.items():
+            services[service_type] += count
+        return services
+
+
+def utc_days(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The instants a range of whole UTC days covers: from the start of ``first_day``
+    (included) to the start of the day after ``last_day`` (excluded)."""
+    start = datetime.combine(first_day, time.min, tzinfo=UTC)
+    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
+    return start, end
 
 
 class SubmissionStore(Protocol):
@@ -167,6 +226,10 @@ class SubmissionStore(Protocol):
         ...
 
     async def outbox_backlog(self) -> int: ...
+
+    async def outbox_stats(self) -> OutboxStats:
+        """How many events wait to be published, and since when the oldest waits."""
+        ...
 
     async def record_handled(self, event_id: str, handler: str) -> bool:
         """Remember that ``handler`` finished ``event_id``; False when it already had."""
@@ -236,6 +299,12 @@ class StaffSubmissionStore(SubmissionStore, Protocol):
     async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:
         """Client IDs of live (not erased) records submitted before ``submitted_before``,
         oldest first: what a retention run erases next."""
+        ...
+
+    async def submission_figures(self, first_day: date, last_day: date) -> SubmissionFigures:
+        """Counts of the records submitted from ``first_day`` to ``last_day`` (UTC days, both
+        included), erased ones too, computed by the store: rows are counted where they are,
+        never loaded as records, and memory stays bounded by days, statuses and service types."""
         ...
 
     async def verify_audit_chain(self) -> AuditChainReport:
@@ -317,6 +386,11 @@ def cached_record_keys(client_id: str) -> tuple[str, str]:
     erases a record deletes both: admin-api and the retention job alike."""
     prefix = f"admin:v1:record:{client_id}"
     return f"{prefix}:generation", prefix
+
+
+# The read-cache key of the dashboard figures' generation token: deleting it retires every
+# cached copy of the figures at once. Whoever changes or erases a record deletes it as well.
+CACHED_FIGURES_GENERATION_KEY = "admin:v1:figures:generation"
 
 
 class ReadCache(Protocol):

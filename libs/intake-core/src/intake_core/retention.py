@@ -18,6 +18,7 @@ from pydantic import Field
 
 from intake_core.bootstrap import open_cache, open_queue, open_store
 from intake_core.ports import (
+    CACHED_FIGURES_GENERATION_KEY,
     AuditEntry,
     ReadCache,
     StaffSubmissionStore,
@@ -67,8 +68,8 @@ async def apply_retention(
             )
             if queue is not None:
                 purged += await queue.purge_subject(client_id)
-            if cache is not None:  # admin-api may hold a copy of the record
-                await cache.delete(*cached_record_keys(client_id))
+            if cache is not None:  # admin-api may hold a copy of the record, and figures
+                await cache.delete(*cached_record_keys(client_id), CACHED_FIGURES_GENERATION_KEY)
             erased += 1
         log.info("retention batch erased", extra={"erased": erased})
     if erased:

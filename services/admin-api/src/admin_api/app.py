@@ -10,12 +10,13 @@ from fastapi import FastAPI
 
 from admin_api import problems
 from admin_api.deps import AdminDeps, Runtime
+from admin_api.figures_cache import FiguresCache
 from admin_api.limits import BodyLimit
 from admin_api.observability import RequestContext, admin_metrics
 from admin_api.openapi import install_openapi
 from admin_api.paging import PageTokens
 from admin_api.record_cache import RecordCache
-from admin_api.routes import audit, health, submissions
+from admin_api.routes import audit, figures, health, submissions
 from admin_api.settings import AdminApiSettings
 from admin_api.staff import StaffAuthentication
 from intake_core.adapters.memory_cache import NoReadCache
@@ -34,7 +35,11 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
         # Not ``adapters.cache or …``: an empty in-process cache has a length of 0.
         cache = adapters.cache if adapters.cache is not None else NoReadCache()
         return Runtime(
-            adapters, page_tokens, metrics, RecordCache(cache, settings.cache_ttl_seconds)
+            adapters,
+            page_tokens,
+            metrics,
+            RecordCache(cache, settings.cache_ttl_seconds),
+            FiguresCache(cache, settings.admin_figures_cache_seconds),
         )
 
     @asynccontextmanager
@@ -58,7 +63,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
 
     app = FastAPI(
         title="admin-api",
-        summary="Staff search, view, status workflow, export, audit trail and erasure",
+        summary="Staff search, view, status workflow, export, audit trail, erasure and figures",
         version="1",
         lifespan=lifespan,
         # No Swagger UI or ReDoc: both load their assets from a CDN. /openapi.json stays.
@@ -69,6 +74,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     app.include_router(health.router)
     app.include_router(submissions.router)
     app.include_router(audit.router)
+    app.include_router(figures.router)
     install_openapi(app)
     # Inside the body limit: an oversized body is refused (413) before anything reads it.
     app.add_middleware(StaffAuthentication, routes=app.router.routes)

@@ -16,6 +16,7 @@ ERASE = "submission.erase"
 SUBJECT_EXPORT = "submission.subject_export"
 AUDIT_READ = "audit.read"
 AUDIT_VERIFY = "audit.verify"
+FIGURES_READ = "figures.read"
 
 
 @dataclass(frozen=True)

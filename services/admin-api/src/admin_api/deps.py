@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from admin_api.figures_cache import FiguresCache
 from admin_api.paging import PageTokens
 from admin_api.problems import InvalidInput
 from admin_api.record_cache import RecordCache
@@ -22,7 +23,8 @@ class AdminDeps:
 
     ``queue`` is the embedded event queue, whose waiting messages an erasure purges; None with
     Service Bus, which cannot delete undelivered messages (the notifier skips erased records).
-    ``cache`` keeps records staff read often; None reads every record from the store."""
+    ``cache`` keeps records staff read often and the dashboard figures; None reads everything
+    from the store."""
 
     store: StaffSubmissionStore
     verifier: TokenVerifier
@@ -38,6 +40,7 @@ class Runtime:
     page_tokens: PageTokens
     metrics: HttpMetrics
     records: RecordCache
+    figures: FiguresCache
 
 
 def _runtime(request: Request) -> Runtime:
@@ -55,6 +58,10 @@ def _queue(request: Request) -> SubjectQueue | None:
 
 def _records(request: Request) -> RecordCache:
     return _runtime(request).records
+
+
+def _figures(request: Request) -> FiguresCache:
+    return _runtime(request).figures
 
 
 def _page_tokens(request: Request) -> PageTokens:
@@ -81,6 +88,7 @@ StoreDep = Annotated[StaffSubmissionStore, Depends(_store)]
 QueueDep = Annotated[SubjectQueue | None, Depends(_queue)]
 MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
 RecordCacheDep = Annotated[RecordCache, Depends(_records)]
+FiguresCacheDep = Annotated[FiguresCache, Depends(_figures)]
 PageTokensDep = Annotated[PageTokens, Depends(_page_tokens)]
 RequestId = Annotated[str, Depends(_request_id)]
 ClientId = Annotated[str, Depends(_client_id)]

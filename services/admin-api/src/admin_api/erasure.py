@@ -1,15 +1,17 @@
 """Erasure on a data subject's request: personal data goes, a tombstone stays, all audited.
 
 Done when it answers: the record, outbox, idempotency key and search index change in one store
-transaction; then the record's copy leaves the read cache, the subject's messages leave the
-embedded queue, and the store rewrites what the engine kept of the erased data on disk. A
-failure after the transaction answers 503, and erasing again (idempotent) finishes the job.
+transaction; then the record's copy leaves the read cache (with the cached figures, which
+counted the record under its old status), the subject's messages leave the embedded queue, and
+the store rewrites what the engine kept of the erased data on disk. A failure after the
+transaction answers 503, and erasing again (idempotent) finishes the job.
 """
 
 from __future__ import annotations
 
 from admin_api import audit_log
 from admin_api.audit_log import StaffRequest
+from admin_api.figures_cache import FiguresCache
 from admin_api.record_cache import RecordCache
 from intake_core.ports import StaffSubmissionStore, StoredRecord, SubjectQueue
 
@@ -17,6 +19,7 @@ from intake_core.ports import StaffSubmissionStore, StoredRecord, SubjectQueue
 async def erase_submission(
     store: StaffSubmissionStore,
     records: RecordCache,
+    figures: FiguresCache,
     queue: SubjectQueue | None,
     client_id: str,
     staff: StaffRequest,
@@ -26,6 +29,7 @@ async def erase_submission(
     erased = await store.erase(client_id, staff.entry(audit_log.ERASE, client_id))
     # Right after the commit: from here on no reader can be served the personal data.
     await records.forget(client_id)
+    await figures.forget()
     if queue is not None:
         await queue.purge_subject(client_id)
     await store.forget_erased_remnants()

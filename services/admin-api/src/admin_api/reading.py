@@ -1,15 +1,26 @@
-"""Staff reads: search, one record, its audit trail. Each read is audited before it answers,
-so nothing is shown that the trail does not record: a record served from the read cache too."""
+"""Staff reads: search, one record, its audit trail, the dashboard figures. Each read is
+audited before it answers, so nothing is shown that the trail does not record: an answer served
+from the read cache too."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from admin_api import audit_log
+from admin_api.answer_cache import CachedAnswer
 from admin_api.audit_log import StaffRequest
+from admin_api.figures_cache import FiguresCache
 from admin_api.filters import PageRequest
 from admin_api.paging import InvalidPageToken, PageTokens
 from admin_api.problems import InvalidInput
-from admin_api.record_cache import RecordAnswer, RecordCache
-from admin_api.schemas import AuditChainCheck, AuditRecord, SubmissionPage, SubmissionSummary
+from admin_api.record_cache import RecordCache
+from admin_api.schemas import (
+    AuditChainCheck,
+    AuditRecord,
+    DashboardFigures,
+    SubmissionPage,
+    SubmissionSummary,
+)
 from intake_core.ports import StaffSubmissionStore, SubmissionNotFound
 
 
@@ -37,11 +48,29 @@ async def search_submissions(
 
 async def read_submission(
     store: StaffSubmissionStore, records: RecordCache, client_id: str, staff: StaffRequest
-) -> RecordAnswer:
+) -> CachedAnswer:
     answer = await records.read(client_id, store.get_record)
     if answer is None:
         raise SubmissionNotFound(client_id)
     await store.append_audit(staff.entry(audit_log.READ, client_id))
+    return answer
+
+
+async def read_figures(
+    store: StaffSubmissionStore, figures: FiguresCache, days: int, staff: StaffRequest
+) -> CachedAnswer:
+    """The last ``days`` UTC days, today included. Audited like a search (no record named):
+    counts hold no personal data, but every staff read is in the trail."""
+    last_day = datetime.now(UTC).date()
+    first_day = last_day - timedelta(days=days - 1)
+
+    async def count() -> CachedAnswer:
+        counted = await store.submission_figures(first_day, last_day)
+        answer = DashboardFigures.of(counted, first_day, last_day)
+        return CachedAnswer("", answer.model_dump_json(by_alias=True).encode())
+
+    answer = await figures.read(first_day, last_day, count)
+    await store.append_audit(staff.entry(audit_log.FIGURES_READ, details={"days": str(days)}))
     return answer
 
 

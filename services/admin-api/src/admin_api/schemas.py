@@ -1,8 +1,10 @@
-"""What admin-api sends and accepts, split by purpose (list item, page, status change, audit)."""
+"""What admin-api sends and accepts, split by purpose (list item, page, status change, audit,
+figures)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -14,7 +16,7 @@ from intake_core.domain.models import (
     Status,
     Submission,
 )
-from intake_core.ports import AuditChainReport, AuditEntry
+from intake_core.ports import AuditChainReport, AuditEntry, SubmissionFigures
 
 
 class ApiModel(BaseModel):
@@ -95,6 +97,58 @@ class AuditChainCheck(ApiModel):
             head_hash=report.head_hash,
             broken_at=report.broken_at,
             problem=report.problem,
+        )
+
+
+class DayFigures(ApiModel):
+    """One UTC day: how many submissions arrived that day, by the status each has now."""
+
+    day: date = Field(alias="date")
+    counts: dict[Status, int]
+    total: int
+
+    @classmethod
+    def of(cls, day: date, counts: Counter[Status]) -> DayFigures:
+        return cls(
+            day=day,
+            counts={status: counts[status] for status in Status},
+            total=counts.total(),
+        )
+
+
+class ServiceTypeFigures(ApiModel):
+    service_type: ServiceType
+    count: int
+
+
+class DashboardFigures(ApiModel):
+    """Submissions from ``from`` to ``to`` (UTC days, both included): every day listed, zeros
+    too, each with every status; every service type, the most requested first. Erased
+    submissions count, with the status and service type their tombstone keeps."""
+
+    first_day: date = Field(alias="from")
+    last_day: date = Field(alias="to")
+    days: list[DayFigures]
+    by_service_type: list[ServiceTypeFigures]
+    total: int
+
+    @classmethod
+    def of(cls, figures: SubmissionFigures, first_day: date, last_day: date) -> DashboardFigures:
+        per_day = figures.per_day()
+        span = (last_day - first_day).days + 1
+        every_day = [first_day + timedelta(days=offset) for offset in range(span)]
+        per_service_type = figures.per_service_type()
+        # Most requested first; equal counts keep the form's order of service types.
+        services = sorted(ServiceType, key=lambda service: -per_service_type[service])
+        return cls(
+            first_day=first_day,
+            last_day=last_day,
+            days=[DayFigures.of(day, per_day.get(day, Counter())) for day in every_day],
+            by_service_type=[
+                ServiceTypeFigures(service_type=service, count=per_service_type[service])
+                for service in services
+            ],
+            total=figures.total,
         )
 
 

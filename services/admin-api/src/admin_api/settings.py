@@ -14,10 +14,13 @@ MIN_SECRET_LENGTH = 32
 
 class AdminApiSettings(AuthSettings, ReadCacheSettings):
     """``ADMIN_PAGE_TOKEN_SECRET`` signs continuation tokens; every replica needs the same one.
-    ``CACHE`` and friends choose the read cache of records (``ReadCacheSettings``)."""
+    ``CACHE`` and friends choose the read cache of records and figures (``ReadCacheSettings``).
+    ``ADMIN_FIGURES_CACHE_SECONDS`` bounds how long the dashboard figures may miss new
+    submissions (intake-api cannot drop admin-api's cached figures)."""
 
     admin_page_token_secret: SecretStr = SecretStr(DEV_PAGE_TOKEN_SECRET)
     admin_max_body_bytes: int = Field(default=16 * 1024, ge=1024)
+    admin_figures_cache_seconds: float = Field(default=30, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _real_secret_outside_dev(self) -> Self:

@@ -1,7 +1,8 @@
 """The status workflow (``received → contacted → qualified → won|lost``) with optimistic
 concurrency: a change applies only to the version it was decided on. Once the store has it,
-the record's cached copy is dropped; if the cache cannot be reached, the change still stands
-and the stale copy (no new personal data in it) expires at its TTL."""
+the record's cached copy and the cached figures are dropped; if the cache cannot be reached,
+the change still stands and the stale copies (no new personal data in them) expire at their
+TTL."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 
 from admin_api import audit_log
 from admin_api.audit_log import StaffRequest
+from admin_api.figures_cache import FiguresCache
 from admin_api.problems import Conflict, PreconditionFailed
 from admin_api.record_cache import RecordCache
 from intake_core.domain.models import Status, Submission, can_transition
@@ -41,6 +43,7 @@ def if_match_allows(header: str, version: str) -> bool:
 async def change_status(
     store: StaffSubmissionStore,
     records: RecordCache,
+    figures: FiguresCache,
     client_id: str,
     new_status: Status,
     if_match: str | None,
@@ -74,5 +77,6 @@ async def change_status(
             await records.forget(client_id)
         except CacheUnavailable as error:
             log.error("status changed, cached copy not dropped: %s", error)
+        await figures.forget()
         return changed
     raise Conflict("The record is changing too often right now; try again.")

@@ -27,9 +27,8 @@ from intake_ui.admin_api import (
     NotAllowedNow,
     RecordNotFound,
     SignInExpired,
-    SubmissionRow,
 )
-from intake_ui.admin_figures import figures_of, first_week, service_chart, today_utc, weekly_chart
+from intake_ui.admin_figures import DAYS, daily_chart, service_chart
 from intake_ui.admin_filters import read_query
 from intake_ui.security import csrf_token
 from intake_ui.settings import IntakeUiSettings
@@ -37,9 +36,6 @@ from intake_ui.sign_in import NOTICE_KEY, sign_in_page
 from intake_ui.staff_session import SignInRequired, StaffCookies, StaffSession
 
 rt = fh.APIRouter(body_wrap=admin_views.staff_frame)
-
-FIGURES_PAGE_SIZE = 100
-FIGURES_MAX_PAGES = 5
 
 
 def _page(title: str, content: Any, status: int = 200) -> Any:
@@ -219,27 +215,16 @@ async def subject_export(client_id: str, staff: StaffSession, api: AdminApiClien
 
 @rt("/admin/figures", methods=["get"])
 async def figures(staff: StaffSession, api: AdminApiClient) -> Any:
-    today = today_utc()
-    rows: list[SubmissionRow] = []
-    params = {"submittedFrom": first_week(today).isoformat(), "limit": str(FIGURES_PAGE_SIZE)}
-    complete = False
-    for _ in range(FIGURES_MAX_PAGES):
-        page = await api.search(staff.access_token, params)
-        rows += page.items
-        if not page.continuation_token:
-            complete = True
-            break
-        params = {**params, "continuationToken": page.continuation_token}
-    numbers = figures_of(rows, today, complete=complete)
+    numbers = await api.figures(staff.access_token, days=DAYS)
     content = fh.Section(
         fh.H1("Figures"),
         fh.P(
-            f"The last {len(numbers.weeks)} weeks"
-            + ("" if complete else f", counting the latest {len(rows)} submissions only")
-            + ". Erased submissions are not counted.",
+            f"The last {len(numbers.days)} days (UTC), by each submission's current status."
+            " Erased submissions still count: they keep their status and service type."
+            " New submissions can take a short while to appear.",
             cls="muted",
         ),
-        fh.Article(fh.H2("Submissions per week"), weekly_chart(numbers)),
+        fh.Article(fh.H2("Submissions per day"), daily_chart(numbers)),
         fh.Article(fh.H2("Submissions per service type"), service_chart(numbers)),
     )
     return _page("Figures", content)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
 import pybreaker
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 from starlette.requests import HTTPConnection
 from tenacity import (
@@ -118,6 +118,27 @@ class AuditRow(_View):
     details: dict[str, str] = {}
 
 
+class DayFigures(_View):
+    day: date = Field(alias="date")
+    counts: dict[Status, int]
+    total: int
+
+
+class ServiceTypeFigures(_View):
+    service_type: ServiceType
+    count: int
+
+
+class Figures(_View):
+    """``GET /v1/figures``: every day of the window (oldest first) and every service type."""
+
+    first_day: date = Field(alias="from")
+    last_day: date = Field(alias="to")
+    days: list[DayFigures]
+    by_service_type: list[ServiceTypeFigures]
+    total: int
+
+
 Record = Submission | ErasedSubmission
 _AUDIT = TypeAdapter(list[AuditRow])
 
@@ -190,6 +211,10 @@ class AdminApiClient:
     async def search(self, token: str, filters: Mapping[str, str]) -> SubmissionList:
         response = await self._send(token, "GET", "/v1/submissions", params=filters)
         return _parse(SubmissionList.model_validate, response)
+
+    async def figures(self, token: str, days: int) -> Figures:
+        response = await self._send(token, "GET", "/v1/figures", params={"days": str(days)})
+        return _parse(Figures.model_validate, response)
 
     async def record(self, token: str, client_id: str) -> tuple[Record, str]:
         response = await self._send(token, "GET", f"/v1/submissions/{client_id}")

@@ -1,5 +1,6 @@
-"""Dashboard figures: submissions per week (by status) and per service type, drawn as SVG.
+"""Dashboard figures: submissions per day (stacked by status) and per service type, as SVG.
 
+admin-api counts (``GET /v1/figures``, every day of the window listed); this module only draws.
 The charts are plain SVG elements built on the server: no charting library, no script, no
 style attributes (the CSP forbids them). Colours come from CSS classes in ``app.css``; bar
 sizes are SVG geometry attributes. Each chart has a table of the same numbers for screen
@@ -8,64 +9,25 @@ readers and for anyone who prefers figures to bars.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from fasthtml import common as fh
 from fasthtml import svg
 
-from intake_core.domain.models import ServiceType, Status
-from intake_ui.admin_api import SubmissionRow
+from intake_core.domain.models import Status
+from intake_ui.admin_api import DayFigures, Figures
 from intake_ui.admin_filters import STAFF_STATUS_LABELS
 from intake_ui.fields import SERVICE_TYPE_LABELS
 
-WEEKS = 8
-_WIDTH, _HEIGHT = 400, 220
-_LEFT, _BOTTOM, _TOP = 30, 26, 12
-
-
-@dataclass(frozen=True)
-class Week:
-    start: date
-    counts: Counter[Status]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-@dataclass(frozen=True)
-class Figures:
-    weeks: tuple[Week, ...]
-    by_service: tuple[tuple[ServiceType, int], ...]
-    total: int
-    complete: bool
-
-
-def first_week(today: date, weeks: int = WEEKS) -> date:
-    """The Monday that starts the oldest week shown."""
-    return today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
-
-
-def figures_of(
-    rows: Iterable[SubmissionRow], today: date, *, complete: bool, weeks: int = WEEKS
-) -> Figures:
-    start = first_week(today, weeks)
-    per_week = [Week(start + timedelta(weeks=i), Counter()) for i in range(weeks)]
-    services: Counter[ServiceType] = Counter()
-    total = 0
-    for row in rows:
-        day = row.submitted_at.astimezone(UTC).date()
-        index = (day - start).days // 7
-        if 0 <= index < weeks:
-            per_week[index].counts[row.status] += 1
-            services[row.service_type] += 1
-            total += 1
-    by_service = tuple(sorted(services.items(), key=lambda item: (-item[1], item[0].value)))
-    return Figures(tuple(per_week), by_service, total, complete)
+DAYS = 30
+# Thirty dates side by side cannot be read on a phone: every seventh day is labelled, counting
+# back from the newest, so today always has its date and the rest fall on the same weekday.
+LABEL_EVERY = 7
+# Narrow on purpose: the chart is scaled to the page width, and on a 390 px phone these user
+# units are about screen pixels, so the 12 px axis labels stay legible there.
+_WIDTH, _HEIGHT = 360, 210
+_LEFT, _RIGHT, _BOTTOM, _TOP = 28, 16, 26, 12
 
 
 def _scale_top(highest: int) -> int:
@@ -80,52 +42,64 @@ def _day(value: date) -> str:
     return f"{value.day} {value:%b}"
 
 
-def weekly_chart(figures: Figures) -> Any:
-    top = _scale_top(max((week.total for week in figures.weeks), default=0))
-    plot_height = _HEIGHT - _BOTTOM - _TOP
-    slot = (_WIDTH - _LEFT) / max(1, len(figures.weeks))
-    parts: list[Any] = []
-    for fraction in (0, 0.5, 1):
-        y = round(_TOP + plot_height * (1 - fraction), 1)
-        parts += [
-            svg.Line(x1=_LEFT, x2=_WIDTH, y1=y, y2=y, cls="grid-line"),
-            svg.Text(str(round(top * fraction)), x=_LEFT - 6, y=y + 4, cls="axis-label end"),
-        ]
-    for index, week in enumerate(figures.weeks):
-        x = round(_LEFT + index * slot + slot * 0.2, 1)
-        base: float = _TOP + plot_height
-        for status in Status:
-            count = week.counts.get(status, 0)
-            if not count:
-                continue
-            height = plot_height * count / top
-            base -= height
-            parts.append(
-                svg.ft_svg(
-                    "rect",
-                    svg.Title(f"Week of {_day(week.start)}: {count} {STAFF_STATUS_LABELS[status]}"),
-                    x=x,
-                    y=round(base, 1),
-                    width=round(slot * 0.6, 1),
-                    height=round(height, 1),
-                    cls=f"bar status-{status.value}",
-                )
-            )
-        parts.append(
-            svg.Text(
-                _day(week.start),
-                x=round(x + slot * 0.3, 1),
-                y=_HEIGHT - 8,
-                cls="axis-label middle",
+def _labelled(index: int, days: int) -> bool:
+    return (days - 1 - index) % LABEL_EVERY == 0
+
+
+def _stack(day: DayFigures, x: float, width: float, plot_height: float, top: int) -> list[Any]:
+    """One bar per status with submissions that day, bottom to top in the workflow's order."""
+    bars: list[Any] = []
+    base: float = _TOP + plot_height
+    for status in Status:
+        count = day.counts.get(status, 0)
+        if not count:
+            continue
+        height = plot_height * count / top
+        base -= height
+        bars.append(
+            svg.ft_svg(
+                "rect",
+                svg.Title(f"{_day(day.day)}: {count} {STAFF_STATUS_LABELS[status]}"),
+                x=x,
+                y=round(base, 1),
+                width=width,
+                height=round(height, 1),
+                cls=f"bar status-{status.value}",
             )
         )
+    return bars
+
+
+def _grid(top: int, plot_height: float) -> list[Any]:
+    lines: list[Any] = []
+    for fraction in (0, 0.5, 1):
+        y = round(_TOP + plot_height * (1 - fraction), 1)
+        lines += [
+            svg.Line(x1=_LEFT, x2=_WIDTH - _RIGHT, y1=y, y2=y, cls="grid-line"),
+            svg.Text(str(round(top * fraction)), x=_LEFT - 6, y=y + 4, cls="axis-label end"),
+        ]
+    return lines
+
+
+def daily_chart(figures: Figures) -> Any:
+    top = _scale_top(max((day.total for day in figures.days), default=0))
+    plot_height = _HEIGHT - _BOTTOM - _TOP
+    slot = (_WIDTH - _LEFT - _RIGHT) / max(1, len(figures.days))
+    bar_width = round(slot * 0.7, 1)
+    parts = _grid(top, plot_height)
+    for index, day in enumerate(figures.days):
+        x = round(_LEFT + index * slot + slot * 0.15, 1)
+        parts += _stack(day, x, bar_width, plot_height, top)
+        if _labelled(index, len(figures.days)):
+            middle = round(x + bar_width / 2, 1)
+            parts.append(svg.Text(_day(day.day), x=middle, y=_HEIGHT - 8, cls="axis-label middle"))
     return fh.Figure(
         svg.Svg(
-            svg.Title("Submissions per week, by status"),
+            svg.Title("Submissions per day, by status"),
             *parts,
             viewBox=f"0 0 {_WIDTH} {_HEIGHT}",
             role="img",
-            aria_labelledby="weekly-caption",
+            aria_labelledby="daily-caption",
             cls="chart",
         ),
         fh.Figcaption(
@@ -137,23 +111,24 @@ def weekly_chart(figures: Figures) -> Any:
                 cls="legend",
             ),
             fh.Span(
-                f"Submissions per week (weeks start on Monday), by status: {figures.total} in "
-                f"{len(figures.weeks)} weeks.",
-                id="weekly-caption",
+                f"Submissions per day (UTC), by status: {figures.total} in "
+                f"{len(figures.days)} days, from {_day(figures.first_day)} "
+                f"to {_day(figures.last_day)}.",
+                id="daily-caption",
             ),
         ),
-        _weekly_table(figures),
+        _daily_table(figures),
     )
 
 
-def _weekly_table(figures: Figures) -> Any:
+def _daily_table(figures: Figures) -> Any:
     return fh.Details(
         fh.Summary("Show these figures as a table"),
         fh.Div(
             fh.Table(
                 fh.Thead(
                     fh.Tr(
-                        fh.Th("Week of", scope="col"),
+                        fh.Th("Day", scope="col"),
                         *(fh.Th(STAFF_STATUS_LABELS[s], scope="col") for s in Status),
                         fh.Th("Total", scope="col"),
                     )
@@ -161,36 +136,37 @@ def _weekly_table(figures: Figures) -> Any:
                 fh.Tbody(
                     *(
                         fh.Tr(
-                            fh.Th(_day(week.start), scope="row"),
-                            *(fh.Td(str(week.counts.get(s, 0))) for s in Status),
-                            fh.Td(str(week.total)),
+                            fh.Th(_day(day.day), scope="row"),
+                            *(fh.Td(str(day.counts.get(s, 0))) for s in Status),
+                            fh.Td(str(day.total)),
                         )
-                        for week in figures.weeks
+                        for day in reversed(figures.days)  # newest first, as in the list
                     )
                 ),
                 cls="figures-table",
             ),
             cls="table-scroll",
             tabindex="0",
-            aria_label="Submissions per week",
+            aria_label="Submissions per day",
         ),
     )
 
 
 def service_chart(figures: Figures) -> Any:
-    if not figures.by_service:
-        return fh.P("No submissions in these weeks.")
-    highest = max(count for _, count in figures.by_service)
+    requested = [item for item in figures.by_service_type if item.count]
+    if not requested:
+        return fh.P("No submissions in these days.")
+    highest = max(item.count for item in requested)
     return fh.Ul(
         *(
             fh.Li(
-                fh.Span(SERVICE_TYPE_LABELS[service], cls="bar-label"),
+                fh.Span(SERVICE_TYPE_LABELS[item.service_type], cls="bar-label"),
                 svg.Svg(
                     svg.Rect(
                         x=0,
                         y=0,
                         height=10,
-                        width=round(100 * count / highest, 1),
+                        width=round(100 * item.count / highest, 1),
                         cls="bar service",
                     ),
                     viewBox="0 0 100 10",
@@ -199,14 +175,10 @@ def service_chart(figures: Figures) -> Any:
                     focusable="false",
                     cls="bar-track",
                 ),
-                fh.Span(str(count), cls="bar-count"),
+                fh.Span(str(item.count), cls="bar-count"),
             )
-            for service, count in figures.by_service
+            for item in requested
         ),
         cls="bar-list",
         aria_label="Submissions per service type",
     )
-
-
-def today_utc() -> date:
-    return datetime.now(UTC).date()

@@ -23,7 +23,7 @@ from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosReso
 from intake_core.adapters import cosmos_queries as queries
 from intake_core.adapters.cosmos_documents import OUTBOX, event_of, stored, utc_text
 from intake_core.adapters.cosmos_errors import MAX_ATTEMPTS, contention_pause, translated
-from intake_core.ports import OutboxItem, StoreUnavailable
+from intake_core.ports import OutboxItem, OutboxStats, StoreUnavailable
 
 PUBLISHED_TTL_SECONDS = 7 * 24 * 3600
 # Claimed events remember their partition, so marking one is a point read, not a query.
@@ -95,6 +95,24 @@ class CosmosOutbox:
             ]
         return sum(int(count) for count in counts)
 
+    async def stats(self) -> OutboxStats:
+        """Two aggregates across partitions (the SDK combines per-partition results only for
+        ``SELECT VALUE`` aggregates): the backlog, and the oldest unpublished ``createdAt``,
+        fixed-width UTC text that sorts like the instant it names."""
+        sql = _oldest_unpublished()
+        with translated():
+            oldest: list[Any] = [
+                created
+                async for created in self._container.query_items(
+                    sql.text, parameters=sql.parameters
+                )
+            ]
+        texts = [created for created in oldest if isinstance(created, str)]
+        return OutboxStats(
+            backlog=await self.backlog(),
+            oldest_created_at=datetime.fromisoformat(min(texts)) if texts else None,
+        )
+
     async def _replace_if_unchanged(
         self, document: dict[str, Any], replacement: dict[str, Any]
     ) -> bool:
@@ -132,6 +150,14 @@ class CosmosOutbox:
             async for found in self._container.query_items(sql.text, parameters=sql.parameters):
                 return dict(found)
         return None
+
+
+def _oldest_unpublished() -> queries.Query:
+    return queries.Query(
+        "SELECT VALUE MIN(c.createdAt) FROM c WHERE c.type = @type"
+        " AND NOT IS_DEFINED(c.publishedAt)",
+        [{"name": "@type", "value": OUTBOX}],
+    )
 
 
 def _without_lease(document: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from intake_core.adapters.cosmos_documents import AUDIT, AUDIT_HEAD, OUTBOX, SUBMISSION, utc_text
+from intake_core.adapters.cosmos_documents import (
+    AUDIT,
+    AUDIT_HEAD,
+    OUTBOX,
+    SUBMISSION,
+    TOMBSTONE,
+    utc_text,
+)
 from intake_core.ports import SearchQuery
 
 SDK_POSITION = "cosmos"
@@ -60,6 +67,24 @@ def expired(submitted_before: str) -> Query:
         "SELECT c.clientId, c.submittedAt FROM c WHERE c.type = @type"
         " AND c.submittedAt < @before ORDER BY c.submittedAt",
         [{"name": "@type", "value": SUBMISSION}, {"name": "@before", "value": submitted_before}],
+    )
+
+
+def figures(received_from: str, received_before: str) -> Query:
+    """What the dashboard figures count, one small row per record (tombstones included),
+    added up by the caller. Not ``GROUP BY``: the Python SDK runs no cross-partition GROUP BY
+    (azure-cosmos 4.17 does not announce that query feature, so the service refuses the
+    query plan), and the test server cannot run it either."""
+    return Query(
+        "SELECT c.submittedAt, c.status, c.serviceType FROM c"
+        " WHERE (c.type = @submission OR c.type = @tombstone)"
+        " AND c.submittedAt >= @from AND c.submittedAt < @before",
+        [
+            {"name": "@submission", "value": SUBMISSION},
+            {"name": "@tombstone", "value": TOMBSTONE},
+            {"name": "@from", "value": received_from},
+            {"name": "@before", "value": received_before},
+        ],
     )
 
 

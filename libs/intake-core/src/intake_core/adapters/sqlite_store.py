@@ -17,13 +17,14 @@ import base64
 import json
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, utc_text
 from intake_core.domain.events import CloudEvent
-from intake_core.domain.models import ErasedSubmission, Status, Submission
+from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Submission
+from intake_core.domain.stored import STORED
 from intake_core.ports import (
     AUDIT_GENESIS_HASH,
     AuditChainReport,
@@ -32,13 +33,16 @@ from intake_core.ports import (
     Idempotency,
     IdempotencyConflict,
     OutboxItem,
+    OutboxStats,
     SaveResult,
     SearchPage,
     SearchQuery,
     StoredRecord,
+    SubmissionFigures,
     SubmissionNotFound,
     VersionConflict,
     audit_chain_hash,
+    utc_days,
 )
 
 SCHEMA = """
@@ -111,6 +115,8 @@ CREATE INDEX IF NOT EXISTS submissions_by_service_type ON submissions
     (service_type, submitted_at DESC, client_id DESC) WHERE erased_at IS NULL;
 CREATE INDEX IF NOT EXISTS submissions_by_age ON submissions (submitted_at)
     WHERE erased_at IS NULL;
+-- The dashboard figures: a range of days counted from the index alone, tombstones included.
+CREATE INDEX IF NOT EXISTS submissions_by_day ON submissions (submitted_at, status, service_type);
 
 -- Every row has its (possibly empty) document in the index, as FTS5's integrity-check expects.
 CREATE TRIGGER IF NOT EXISTS submissions_search_insert AFTER INSERT ON submissions BEGIN
@@ -303,13 +309,15 @@ class SqliteSubmissionStore:
                 (client_id,),
             ).fetchone()
         )
-        return None if row is None else Submission.model_validate_json(row["document"])
+        return (
+            None if row is None else Submission.model_validate_json(row["document"], context=STORED)
+        )
 
     async def search(self, query: SearchQuery) -> SearchPage:
         rows = await self._db.read(lambda connection: _search_rows(connection, query))
         page = rows[: query.limit]
         token = _encode_token(page[-1]) if len(rows) > query.limit else None
-        items = [Submission.model_validate_json(row["document"]) for row in page]
+        items = [Submission.model_validate_json(row["document"], context=STORED) for row in page]
         return SearchPage(items=items, continuation_token=token)
 
     async def get_record(self, client_id: str) -> StoredRecord | None:
@@ -325,7 +333,7 @@ class SqliteSubmissionStore:
                 raise SubmissionNotFound(client_id)
             if str(row["version"]) != expected_version or row["erased_at"] is not None:
                 raise VersionConflict(client_id)
-            current = Submission.model_validate_json(row["document"])
+            current = Submission.model_validate_json(row["document"], context=STORED)
             changed = current.model_copy(update={"status": new_status})
             connection.execute(
                 "UPDATE submissions SET status = ?, document = ?, version = version + 1"
@@ -345,7 +353,7 @@ class SqliteSubmissionStore:
             _insert_audit(connection, audit)
             if row["erased_at"] is not None:
                 return _stored_record(row)
-            submission = Submission.model_validate_json(row["document"])
+            submission = Submission.model_validate_json(row["document"], context=STORED)
             tombstone = ErasedSubmission.of(submission, erased_at=audit.at)
             connection.execute(
                 "UPDATE submissions SET search_text = '', document = ?, erased_at = ?,"
@@ -383,6 +391,29 @@ class SqliteSubmissionStore:
             ).fetchall()
         )
         return [row["client_id"] for row in rows]
+
+    async def submission_figures(self, first_day: date, last_day: date) -> SubmissionFigures:
+        start, end = utc_days(first_day, last_day)
+        # ``submitted_at`` is fixed-width UTC text: its first ten characters are the UTC day.
+        rows = await self._db.read(
+            lambda connection: connection.execute(
+                "SELECT substr(submitted_at, 1, 10) AS day, status, service_type,"
+                " count(*) AS submissions FROM submissions INDEXED BY submissions_by_day"
+                " WHERE submitted_at >= ? AND submitted_at < ?"
+                " GROUP BY day, status, service_type",
+                (utc_text(start), utc_text(end)),
+            ).fetchall()
+        )
+        return SubmissionFigures(
+            {
+                (
+                    date.fromisoformat(row["day"]),
+                    Status(row["status"]),
+                    ServiceType(row["service_type"]),
+                ): row["submissions"]
+                for row in rows
+            }
+        )
 
     async def append_audit(self, entry: AuditEntry) -> None:
         await self._db.write(lambda connection: _insert_audit(connection, entry))
@@ -440,6 +471,15 @@ class SqliteSubmissionStore:
         )
         return int(row[0])
 
+    async def outbox_stats(self) -> OutboxStats:
+        row = await self._db.read(
+            lambda connection: connection.execute(
+                "SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL"
+            ).fetchone()
+        )
+        oldest = datetime.fromisoformat(row[1]) if row[1] is not None else None
+        return OutboxStats(backlog=int(row[0]), oldest_created_at=oldest)
+
     async def record_handled(self, event_id: str, handler: str) -> bool:
         def transaction(connection: sqlite3.Connection) -> bool:
             cursor = connection.execute(
@@ -474,9 +514,9 @@ def _select_record(connection: sqlite3.Connection, client_id: str) -> sqlite3.Ro
 def _stored_record(row: sqlite3.Row) -> StoredRecord:
     record: Submission | ErasedSubmission
     if row["erased_at"] is None:
-        record = Submission.model_validate_json(row["document"])
+        record = Submission.model_validate_json(row["document"], context=STORED)
     else:
-        record = ErasedSubmission.model_validate_json(row["document"])
+        record = ErasedSubmission.model_validate_json(row["document"], context=STORED)
     return StoredRecord(record, str(row["version"]))
 
 

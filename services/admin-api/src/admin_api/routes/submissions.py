@@ -12,6 +12,7 @@ from admin_api import erasure, export, reading, subject_access, workflow
 from admin_api.audit_log import StaffRequest
 from admin_api.deps import (
     ClientId,
+    FiguresCacheDep,
     PageTokensDep,
     QueueDep,
     RecordCacheDep,
@@ -96,13 +97,15 @@ async def change_status(
     change: StatusChange,
     store: StoreDep,
     records: RecordCacheDep,
+    figures: FiguresCacheDep,
     request_id: RequestId,
     response: Response,
     if_match: IfMatch = None,
 ) -> Record:
     """``received → contacted → qualified → won|lost``; 409 otherwise, 412 on a stale If-Match."""
+    staff_request = StaffRequest(staff.subject, request_id)
     stored = await workflow.change_status(
-        store, records, client_id, change.status, if_match, StaffRequest(staff.subject, request_id)
+        store, records, figures, client_id, change.status, if_match, staff_request
     )
     return _with_etag(stored, response)
 
@@ -145,12 +148,13 @@ async def erase_submission(
     client_id: ClientId,
     store: StoreDep,
     records: RecordCacheDep,
+    figures: FiguresCacheDep,
     queue: QueueDep,
     request_id: RequestId,
     response: Response,
 ) -> Record:
     """Removes the personal data everywhere the system keeps it; answers the tombstone."""
     stored = await erasure.erase_submission(
-        store, records, queue, client_id, StaffRequest(staff.subject, request_id)
+        store, records, figures, queue, client_id, StaffRequest(staff.subject, request_id)
     )
     return _with_etag(stored, response)
