@@ -329,7 +329,7 @@ param pagerDutyWebhookUrl string
 ])
 param availabilitySlo string
 
-@description('Minutes the outbox may hold events before it alerts.')
+@description('Age in minutes of the oldest unpublished outbox event above which OutboxStale fires (after 10 more minutes).')
 @minValue(5)
 @maxValue(120)
 param outboxMaxAgeMinutes int

@@ -13,6 +13,7 @@ from typing import Any
 from admin_api.observability import admin_metrics
 from intake_api.metrics import ApiMetrics
 from intake_notify.worker import WorkerMetrics
+from intake_ui.metrics import UiMetrics
 
 # The series names a metric family is exposed as, by its type.
 _SUFFIXES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum")}
@@ -30,9 +31,15 @@ _LABEL_VALUES = re.compile(r"label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*\
 
 
 def exposed_metrics() -> set[str]:
-    """Every series name the three processes expose on /metrics."""
+    """Every series name the four processes expose on /metrics."""
     names: set[str] = set()
-    for registry in (ApiMetrics().registry, admin_metrics().registry, WorkerMetrics().registry):
+    registries = (
+        ApiMetrics().registry,
+        admin_metrics().registry,
+        WorkerMetrics().registry,
+        UiMetrics().registry,
+    )
+    for registry in registries:
         for family in registry.collect():
             names |= {family.name + suffix for suffix in _SUFFIXES[family.type]}
     return names

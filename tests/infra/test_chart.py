@@ -10,6 +10,9 @@ import pytest
 import yaml
 from infra.toolbox import APP_COMPONENTS, CHART, RENDERINGS, ROOT, Rendering, helm_args, run
 
+from intake_ui.app import create_app
+from intake_ui.settings import IntakeUiSettings
+
 pytestmark = pytest.mark.infra
 
 VALUES_FILES = sorted(p.name for p in CHART.glob("values*.yaml"))
@@ -231,7 +234,7 @@ def test_network_policies_allow_only_the_needed_flows(renderings: dict[str, Rend
 
     monitoring = "namespace:{'kubernetes.io/metadata.name': 'kube-system'}"
     controller = "namespace:{'kubernetes.io/metadata.name': 'app-routing-system'}"
-    assert peers(policies["onboarding-intake-ui"], "ingress") == {controller}
+    assert peers(policies["onboarding-intake-ui"], "ingress") == {controller, monitoring}
     assert peers(policies["onboarding-intake-api"], "ingress") == {"intake-ui", monitoring}
     assert peers(policies["onboarding-admin-api"], "ingress") == {"intake-ui", monitoring}
     assert peers(policies["onboarding-notify"], "ingress") == {monitoring}
@@ -267,6 +270,41 @@ def test_ingress_tls_and_stricter_admin(renderings: dict[str, Rendering]) -> Non
     assert admin["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/admin"
     allow = admin["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
     assert allow == "203.0.113.0/24,198.51.100.0/24"
+
+
+def test_every_service_is_scraped_and_the_ui_metrics_never_leave_the_cluster(
+    renderings: dict[str, Rendering],
+) -> None:
+    """The UI serves /metrics on the port the Ingress routes to: a more specific Ingress for the
+    same host refuses it to every address, while Prometheus scrapes the Service directly."""
+    r = renderings["values-prod"]
+    monitors = r.of_kind("ServiceMonitor")
+    scraped = {m["metadata"]["labels"]["app.kubernetes.io/component"] for m in monitors}
+    assert scraped == set(APP_COMPONENTS)
+    assert all(m["spec"]["endpoints"][0]["path"] == "/metrics" for m in monitors)
+
+    public = r.named("Ingress", "onboarding-intake-ui")
+    internal = r.named("Ingress", "onboarding-intake-ui-internal")
+    deny = internal["metadata"]["annotations"]["nginx.ingress.kubernetes.io/denylist-source-range"]
+    assert set(deny.split(",")) == {"0.0.0.0/0", "::/0"}
+    assert internal["spec"]["tls"] == public["spec"]["tls"]
+    assert internal["spec"]["ingressClassName"] == public["spec"]["ingressClassName"]
+    (rule,) = internal["spec"]["rules"]
+    assert rule["host"] == public["spec"]["rules"][0]["host"]
+    refused = {(path["path"], path["pathType"]) for path in rule["http"]["paths"]}
+    assert ("/metrics", "Prefix") in refused
+
+    ui = create_app(IntakeUiSettings(environment="test"))
+    assert "/metrics" in {getattr(route, "path", None) for route in ui.routes}
+
+
+def test_the_schema_keeps_metrics_internal(helm: Path) -> None:
+    result = run(
+        [helm, "lint", "--strict", CHART, "--set", "ingress.enabled=true",
+         "--set", "ingress.internalPaths={/debug}"]
+    )  # fmt: skip
+    assert result.returncode != 0, "an Ingress that lets /metrics through was accepted"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
 
 
 def test_keda_scales_notify_with_workload_identity(renderings: dict[str, Rendering]) -> None:

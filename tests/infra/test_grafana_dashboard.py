@@ -5,6 +5,7 @@ shipped by the chart as the sidecar's ConfigMap when asked to.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,14 +87,27 @@ def test_dashboard_reads_only_metrics_the_rules_or_the_services_define(
         "onboarding:submission_freshness:error_budget_remaining",
         "onboarding:intake_api_errors:ratio_period",
         "onboarding:intake_api_slow:ratio_period",
-        "onboarding:submission_stale:ratio_period",
+        "onboarding:submission_late:ratio_period",
         "http_requests_total",
         "http_request_duration_seconds_bucket",
+        "notify_submission_to_email_seconds_bucket",
         "intake_outbox_backlog",
+        "intake_outbox_oldest_age_seconds",
         "intake_relay_publish_failures_total",
         "notify_messages_total",
+        "notify_queue_messages",
         "admin_api_requests_total",
+        "ui_dependency_breaker_open",
     } <= read
+
+
+def test_shared_http_metrics_are_read_per_service(dashboard: dict[str, Any]) -> None:
+    """intake-api and intake-ui expose the same http_* names: a panel that does not pick its
+    service adds the UI's pages to intake-api's routes."""
+    shared = {"http_requests_total", "http_request_duration_seconds_bucket"}
+    for where, expr in queries(dashboard):
+        if referenced_metrics(expr) & shared and not where.startswith("variable"):
+            assert re.search(r'service=~"\(\.\*-\)\?intake-(api|ui)"', expr), where
 
 
 def test_chart_ships_it_as_a_sidecar_configmap_only_when_enabled(

@@ -15,6 +15,9 @@ import yaml
 from infra.metric_catalogue import exposed_metrics, recorded_metrics, referenced_metrics
 from infra.toolbox import CHART, ROOT, TOOLS, Rendering, run
 
+from intake_api.metrics import ApiMetrics
+from intake_notify.worker import WorkerMetrics
+
 pytestmark = pytest.mark.infra
 
 NS = "onboarding-values-prod"  # the namespace conftest renders values-prod.yaml into
@@ -24,7 +27,8 @@ ALERTS = {
     "IntakeApiAvailabilityBurnRate",
     "IntakeApiLatencyBurnRate",
     "SubmissionFreshnessBurnRate",
-    "OutboxBacklogNotDraining",
+    "OutboxStale",
+    "NotifyNotSending",
     "NotifyDeadLetters",
 }
 EVERY_BURN = {"fast", "medium", "slow"}
@@ -110,8 +114,17 @@ def notify(outcome: str, values: str) -> dict[str, str]:
     }
 
 
-def backlog(values: str) -> dict[str, str]:
-    return {"series": f"intake_outbox_backlog{{{INTAKE}}}", "values": values}
+def emails(on_time: int, total: int, minutes: int) -> list[dict[str, str]]:
+    """``total`` emails a minute, ``on_time`` of them within 5 minutes of their submission."""
+    bucket = f'notify_submission_to_email_seconds_bucket{{namespace="{NS}"'
+    return [
+        counter(f'{bucket},le="{le}"}}', n, minutes)
+        for le, n in (("60.0", on_time), ("300.0", on_time), ("600.0", total), ("+Inf", total))
+    ]
+
+
+def oldest_age(values: str) -> dict[str, str]:
+    return {"series": f"intake_outbox_oldest_age_seconds{{{INTAKE}}}", "values": values}
 
 
 # -- structure ------------------------------------------------------------------------------------
@@ -148,6 +161,41 @@ def test_the_metric_name_parser_finds_what_an_expression_reads() -> None:
     }
 
 
+def bucket_bounds(metrics: Any, family: str) -> set[str]:
+    """The ``le`` values a histogram is exposed with, as Prometheus will store them."""
+    return {
+        sample.labels["le"]
+        for metric in metrics.registry.collect()
+        for sample in metric.samples
+        if sample.name == f"{family}_bucket"
+    }
+
+
+def test_slo_thresholds_are_bucket_bounds_as_the_services_expose_them(
+    rules: dict[str, Any],
+) -> None:
+    """An ``le`` matcher that names no bucket ("300" where the client writes "300.0") selects
+    nothing, and the SLI silently reads as NaN: compare with what the registries expose."""
+    api, worker = ApiMetrics(), WorkerMetrics()
+    api.duration.labels("POST", "/v1/submissions").observe(0.1)
+    worker.submit_to_email.observe(1)
+    read = {
+        (name, le)
+        for rule in all_rules(rules)
+        for name, le in re.findall(r'(\w+_bucket)\{[^}]*le="([^"]+)"', rule["expr"])
+    }
+    assert ("notify_submission_to_email_seconds_bucket", "300.0") in read
+    assert ("http_request_duration_seconds_bucket", "0.5") in read
+    exposed = {
+        "http_request_duration_seconds_bucket": bucket_bounds(api, "http_request_duration_seconds"),
+        "notify_submission_to_email_seconds_bucket": bucket_bounds(
+            worker, "notify_submission_to_email_seconds"
+        ),
+    }
+    for name, le in read:
+        assert le in exposed[name], f'{name}{{le="{le}"}} is not a bucket: {sorted(exposed[name])}'
+
+
 def test_rules_read_only_metrics_the_services_expose(rules: dict[str, Any]) -> None:
     known = exposed_metrics() | recorded_metrics(rules["groups"])
     for rule in all_rules(rules):
@@ -177,18 +225,19 @@ def steady_value(record: str) -> float:
         "onboarding:intake_api_durations:rate5m": 2000 / 60,
         "onboarding:intake_api_slow:rate5m": 50 / 60,
         "onboarding:intake_api_request_duration_seconds:p95_rate5m": p95,
-        "onboarding:submission_stale:bool": 1,
+        "onboarding:submission_emails:rate5m": 200 / 60,
+        "onboarding:submission_late:rate5m": 1 / 60,
         "onboarding:intake_api_availability:objective": 0.999,
         "onboarding:intake_api_latency:objective": 0.95,
         "onboarding:submission_freshness:objective": 0.99,
-        # 1 - spent / budget: 0.0005 of 0.001, 0.025 of 0.05, 1 of 0.01.
+        # 1 - spent / budget: 0.0005 of 0.001, 0.025 of 0.05, 0.005 of 0.01.
         "onboarding:intake_api_availability:error_budget_remaining": 0.5,
         "onboarding:intake_api_latency:error_budget_remaining": 0.5,
-        "onboarding:submission_freshness:error_budget_remaining": -99,
+        "onboarding:submission_freshness:error_budget_remaining": 0.5,
     }
     if record in exact:
         return exact[record]
-    ratios = {"intake_api_errors": 0.0005, "intake_api_slow": 0.025, "submission_stale": 1}
+    ratios = {"intake_api_errors": 0.0005, "intake_api_slow": 0.025, "submission_late": 0.005}
     windowed = re.fullmatch(r"onboarding:(\w+):ratio_(?:rate\w+|period)", record)
     assert windowed, f"no expected value for {record}: add it here"
     return ratios[windowed.group(1)]
@@ -205,9 +254,13 @@ def test_every_recording_rule_computes_its_sli(
         # Probes and other namespaces never count, however badly they fail.
         counter(f'http_requests_total{{{INTAKE},route="/readyz",status="503"}}', 500, minutes),
         counter(f'http_requests_total{{{other},status="503"}}', 500, minutes),
-        backlog(f"3x{minutes}"),
-        notify("sent", f"0+10x{minutes}"),
-        notify("retried", f"0x{minutes}"),
+        *emails(on_time=199, total=200, minutes=minutes),
+        # Another namespace's late emails never count either.
+        counter(
+            'notify_submission_to_email_seconds_bucket{namespace="elsewhere",le="+Inf"}',
+            50,
+            minutes,
+        ),
     ]
     checks = []
     for record in sorted(recorded_metrics(rules["groups"])):
@@ -220,55 +273,6 @@ def test_every_recording_rule_computes_its_sli(
                 "exp_samples": [{"labels": f'{{namespace="{NS}"}}', "value": 1}],
             }
         )
-    test = {"interval": "1m", "input_series": series, "promql_expr_test": checks}
-    promtool_test(promtool, tmp_path, rules, [test])
-
-
-def stale_at(at: str, value: int) -> dict[str, Any]:
-    return {
-        "expr": "onboarding:submission_stale:bool",
-        "eval_time": at,
-        "exp_samples": [
-            {"labels": f'onboarding:submission_stale:bool{{namespace="{NS}"}}', "value": value}
-        ],
-    }
-
-
-@pytest.mark.parametrize(
-    ("case", "series", "checks"),
-    [
-        ("outbox stuck", [backlog("3x20")], [stale_at("10m", 1)]),
-        ("outbox draining", [backlog("3 0 " * 10)], [stale_at("10m", 0)]),
-        (
-            "notifier only retrying",
-            [backlog("0x20"), notify("retried", "0+2x20"), notify("sent", "5x20")],
-            [stale_at("10m", 1)],
-        ),
-        (
-            "notifier retrying and sending",
-            [backlog("0x20"), notify("retried", "0+2x20"), notify("sent", "0+5x20")],
-            [stale_at("10m", 0)],
-        ),
-        (
-            "a dead letter, for the threshold only",
-            [
-                backlog("0x30"),
-                notify("sent", "0+5x30"),
-                notify("dead_lettered", "0 0 0 0 0 0 1x24"),
-            ],
-            [stale_at("5m", 0), stale_at("8m", 1), stale_at("20m", 0)],
-        ),
-        ("nothing scraped yet", [], [stale_at("10m", 0)]),
-    ],
-)
-def test_freshness_proxy_marks_stale_minutes(
-    promtool: Path,
-    rules: dict[str, Any],
-    tmp_path: Path,
-    case: str,
-    series: list[dict[str, str]],
-    checks: list[dict[str, Any]],
-) -> None:
     test = {"interval": "1m", "input_series": series, "promql_expr_test": checks}
     promtool_test(promtool, tmp_path, rules, [test])
 
@@ -334,43 +338,95 @@ def test_latency_burns_by_share_of_slow_requests(
     promtool_test(promtool, tmp_path, rules, tests)
 
 
-def test_freshness_burns_while_emails_cannot_follow(
+def test_freshness_burns_by_share_of_late_emails(
     promtool: Path, rules: dict[str, Any], tmp_path: Path
 ) -> None:
-    def case(series: list[dict[str, str]], burns: Collection[str]) -> dict[str, Any]:
-        return {
+    cases = {  # emails sent more than 5 minutes after their submission, per 100 (budget: 1)
+        2: set(),
+        5: {"slow"},
+        8: {"medium", "slow"},
+        30: EVERY_BURN,
+    }
+    tests = [
+        {
             "interval": "1m",
-            "input_series": series,
+            "input_series": emails(on_time=100 - late, total=100, minutes=180),
             "alert_rule_test": [expect(rules, "SubmissionFreshnessBurnRate", "180m", burns)],
         }
-
-    bus_down = [backlog("0+1x180"), notify("sent", "0x180")]
-    mailer_down = [backlog("0x180"), notify("retried", "0+3x180"), notify("sent", "7x180")]
-    healthy = [backlog("2 0 1 0 " * 45), notify("sent", "0+4x180"), notify("retried", "0+1x180")]
-    # One stale stretch of a few minutes in three hours spends little of a day's budget.
-    hiccup = [backlog("0x100 4x8 0x71"), notify("sent", "0+4x180")]
-    tests = [case(bus_down, EVERY_BURN), case(mailer_down, EVERY_BURN)]
-    tests += [case(healthy, ()), case(hiccup, ())]
+        for late, burns in cases.items()
+    ]
     promtool_test(promtool, tmp_path, rules, tests)
+
+
+def test_freshness_is_silent_while_no_email_is_sent(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    """No email, no observation: the SLI cannot burn during a total outage (NotifyNotSending
+    and OutboxStale name it), and an idle night is not an outage."""
+    idle = {
+        "interval": "1m",
+        "input_series": [*emails(on_time=0, total=0, minutes=180), notify("retried", "0+3x180")],
+        "alert_rule_test": [expect(rules, "SubmissionFreshnessBurnRate", "180m", False)],
+    }
+    promtool_test(promtool, tmp_path, rules, [idle])
 
 
 # -- the asynchronous path --------------------------------------------------------------------------
 
 
-def test_outbox_alert_fires_only_when_the_backlog_never_drains(
+def minutes(duration: str) -> int:
+    match = re.fullmatch(r"(\d+)([mh])", duration)
+    assert match, duration
+    amount, unit = match.groups()
+    return int(amount) * (60 if unit == "h" else 1)
+
+
+def test_outbox_alert_fires_when_an_event_stays_unpublished(
     promtool: Path, rules: dict[str, Any], tmp_path: Path
 ) -> None:
-    stuck = {
-        "interval": "1m",
-        "input_series": [backlog("5x40")],
-        "alert_rule_test": [expect(rules, "OutboxBacklogNotDraining", "30m", True)],
-    }
-    draining = {
-        "interval": "1m",
-        "input_series": [backlog("5 5 0 " * 13)],
-        "alert_rule_test": [expect(rules, "OutboxBacklogNotDraining", "30m", False)],
-    }
-    promtool_test(promtool, tmp_path, rules, [stuck, draining])
+    (rule,) = alerts_of(rules)["OutboxStale"]
+    threshold = re.search(r">\s*(\d+)\s*$", rule["expr"])
+    assert threshold, rule["expr"]
+    max_age = int(threshold.group(1))
+    over_from = max_age // 60 + 1  # one event never published ages a minute a minute
+    fires_at = over_from + minutes(rule["for"])
+
+    def case(values: str, at: int, firing: bool) -> dict[str, Any]:
+        return {
+            "interval": "1m",
+            "input_series": [oldest_age(values)],
+            "alert_rule_test": [expect(rules, "OutboxStale", f"{at}m", firing)],
+        }
+
+    stuck = f"0+60x{fires_at + 10}"
+    recovered = f"0+60x{over_from + 3} 0x{fires_at + 10}"  # the relay caught up in time
+    busy = "0 45 90 30 0 " * (fires_at // 5 + 3)  # many events, each published within minutes
+    tests = [
+        case(stuck, fires_at - 1, False),
+        case(stuck, fires_at + 1, True),
+        case(recovered, fires_at + 5, False),
+        case(busy, fires_at + 5, False),
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
+
+
+def test_not_sending_alert_fires_while_the_notifier_only_retries(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    def case(retried: str, sent: str, firing: bool) -> dict[str, Any]:
+        return {
+            "interval": "1m",
+            "input_series": [notify("retried", retried), notify("sent", sent)],
+            "alert_rule_test": [expect(rules, "NotifyNotSending", "30m", firing)],
+        }
+
+    tests = [
+        case("0+3x40", "7x40", True),  # the mail service is down: every attempt fails
+        case("0+1x40", "0+20x40", False),  # a few retries among many emails
+        case("0x40", "7x40", False),  # nothing to send
+        case("0+3x10 30x30", "7x10 7+5x30", False),  # recovered 20 minutes ago
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
 
 
 def test_dead_letter_alert(promtool: Path, rules: dict[str, Any], tmp_path: Path) -> None:
@@ -402,6 +458,8 @@ def test_dead_letter_alert(promtool: Path, rules: dict[str, Any], tmp_path: Path
         "monitoring.prometheusRule.runbookUrl=https://example.com/runbooks.md",
         "monitoring.prometheusRule.slo.freshness.objective=1",
         "monitoring.prometheusRule.slo.period=a month",
+        "monitoring.prometheusRule.slo.freshness.thresholdSeconds=5m",
+        "monitoring.prometheusRule.outbox.maxAgeSeconds=0",
         "monitoring.grafanaDashboard.folder=Onboarding",
     ],
 )

@@ -1,5 +1,10 @@
-// Alert rules, all routed to the action group: SLO burn rates (multi-window, on the intake-api
-// Prometheus counters), an outbox that does not drain, and messages in the dead-letter queue.
+// Alert rules, all routed to the action group. Azure Managed Prometheus evaluates rule groups, not
+// the chart's PrometheusRule, so the chart's alerts are written here a second time: the same names,
+// labels, windows and thresholds, each windowed SLI inlined where the chart reads its recording
+// rule. tests/infra_bicep/test_alert_parity.py renders the chart with values-<env>.yaml and
+// compares every alert with this module under <env>.bicepparam. Each cluster holds one
+// environment, so the rules are scoped by cluster rather than by namespace.
+// Plus a metric alert on the Service Bus dead-letter queue, which no Prometheus metric shows.
 
 @description('Azure region of the Prometheus rule groups (the Azure Monitor workspace region).')
 @allowed([
@@ -37,50 +42,157 @@ param serviceBusNamespaceId string
 @maxLength(260)
 param queueName string
 
-@description('Availability SLO of intake-api, e.g. 0.999.')
+@description('Availability SLO of intake-api, e.g. 0.999 (the chart: slo.availability.objective).')
 @minLength(4)
 @maxLength(7)
 param availabilitySlo string
 
-@description('Minutes the outbox may hold events before it pages.')
+@description('Age in minutes of the oldest unpublished outbox event above which OutboxStale fires once it lasts 10 minutes (the chart: outbox.maxAgeSeconds).')
 @minValue(5)
 @maxValue(120)
 param outboxMaxAgeMinutes int
 
 var clusterName = last(split(clusterId, '/'))
-var errorBudget = '(1 - ${availabilitySlo})'
-// Error ratio of intake-api over a window, from the counter the service exposes on /metrics.
-var errorRatio = 'sum(rate(http_requests_total{route=~"/v1/.*",status=~"5.."}[WINDOW])) / sum(rate(http_requests_total{route=~"/v1/.*"}[WINDOW]))'
+
+// The chart's defaults (charts/onboarding/values.yaml, monitoring.prometheusRule).
+var runbookUrl = 'https://github.com/example/onboarding/blob/main/docs/runbooks/{alert}.md'
+var intakeApi = 'service=~"(.*-)?intake-api",route=~"/v1/.+"'
+var latencyObjective = '0.95'
+var latencyThresholdSeconds = '0.5'
+var freshnessObjective = '0.99'
+var freshnessThresholdSeconds = '300.0'
+var azureSeverity = {
+  page: 1
+  ticket: 2
+}
+
+// Multi-window, multi-burn-rate alerts (docs/slo.md).
 var burnRates = [
   {
-    alert: 'IntakeApiErrorBudgetFastBurn'
-    longWindow: '1h'
-    shortWindow: '5m'
+    burn: 'fast'
+    long: '1h'
+    short: '5m'
     factor: '14.4'
-    severity: 1
+    forDuration: 'PT2M'
+    severity: 'page'
   }
   {
-    alert: 'IntakeApiErrorBudgetSlowBurn'
-    longWindow: '6h'
-    shortWindow: '30m'
+    burn: 'medium'
+    long: '6h'
+    short: '30m'
     factor: '6'
-    severity: 2
+    forDuration: 'PT15M'
+    severity: 'page'
+  }
+  {
+    burn: 'slow'
+    long: '1d'
+    short: '2h'
+    factor: '3'
+    forDuration: 'PT1H'
+    severity: 'ticket'
+  }
+]
+
+// Each SLO's share of bad events over WINDOW, as the chart's onboarding:*:ratio_rate<W> rules.
+var slos = [
+  {
+    alert: 'IntakeApiAvailabilityBurnRate'
+    slo: 'intake-api-availability'
+    objective: availabilitySlo
+    ratio: 'sum(rate(http_requests_total{${intakeApi},status=~"5.."}[WINDOW])) / sum(rate(http_requests_total{${intakeApi}}[WINDOW]))'
+    summary: 'intake-api is burning its availability error budget'
+  }
+  {
+    alert: 'IntakeApiLatencyBurnRate'
+    slo: 'intake-api-latency'
+    objective: latencyObjective
+    ratio: '1 - (sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="${latencyThresholdSeconds}"}[WINDOW])) / sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}[WINDOW])))'
+    summary: 'intake-api is burning its latency error budget'
+  }
+  {
+    alert: 'SubmissionFreshnessBurnRate'
+    slo: 'submission-freshness'
+    objective: freshnessObjective
+    ratio: '1 - (sum(rate(notify_submission_to_email_seconds_bucket{le="${freshnessThresholdSeconds}"}[WINDOW])) / sum(rate(notify_submission_to_email_seconds_bucket{le="+Inf"}[WINDOW])))'
+    summary: 'Sales-team emails are falling behind submissions'
+  }
+]
+
+// Every SLO with every burn rate, by index (checkov's Bicep parser cannot read lambdas).
+var burnRateCount = length(burnRates)
+var sloBurnRates = [
+  for i in range(0, length(slos) * burnRateCount): {
+    slo: slos[i / burnRateCount]
+    burnRate: burnRates[i % burnRateCount]
   }
 ]
 
 var burnRateRules = [
-  for burn in burnRates: {
-    alert: burn.alert
-    expression: '(${replace(errorRatio, 'WINDOW', burn.longWindow)}) > (${burn.factor} * ${errorBudget}) and (${replace(errorRatio, 'WINDOW', burn.shortWindow)}) > (${burn.factor} * ${errorBudget})'
-    'for': 'PT2M'
-    severity: burn.severity
-    enabled: true
+  for pair in sloBurnRates: {
+    alert: pair.slo.alert
+    expression: '(${replace(pair.slo.ratio, 'WINDOW', pair.burnRate.long)}) > (${pair.burnRate.factor} * (1 - ${pair.slo.objective})) and (${replace(pair.slo.ratio, 'WINDOW', pair.burnRate.short)}) > (${pair.burnRate.factor} * (1 - ${pair.slo.objective}))'
+    'for': pair.burnRate.forDuration
+    severity: azureSeverity[pair.burnRate.severity]
     labels: {
-      slo: 'intake-api-availability'
+      severity: pair.burnRate.severity
+      slo: pair.slo.slo
+      burn: pair.burnRate.burn
     }
     annotations: {
-      summary: 'intake-api is burning its error budget ${burn.factor}x faster than allowed'
+      summary: '${pair.slo.summary} ${pair.burnRate.factor}x too fast'
+      runbook_url: replace(runbookUrl, '{alert}', pair.slo.alert)
     }
+  }
+]
+
+var deadLettered = 'notify_messages_total{outcome="dead_lettered"}'
+
+// The causes the freshness SLI sees only once the late emails are sent.
+var asyncPathRules = [
+  {
+    alert: 'OutboxStale'
+    expression: 'max by (namespace) (intake_outbox_oldest_age_seconds) > ${outboxMaxAgeMinutes * 60}'
+    'for': 'PT10M'
+    severity: azureSeverity.page
+    labels: {
+      severity: 'page'
+    }
+    annotations: {
+      summary: 'An outbox event has waited more than ${outboxMaxAgeMinutes} minutes to be published: is Service Bus reachable?'
+      runbook_url: replace(runbookUrl, '{alert}', 'OutboxStale')
+    }
+  }
+  {
+    alert: 'NotifyNotSending'
+    expression: 'sum by (namespace) (increase(notify_messages_total{outcome="retried"}[10m])) > 0 unless sum by (namespace) (increase(notify_messages_total{outcome="sent"}[10m])) > 0'
+    'for': 'PT5M'
+    severity: azureSeverity.page
+    labels: {
+      severity: 'page'
+    }
+    annotations: {
+      summary: 'The notifier retries messages and sends no email'
+      runbook_url: replace(runbookUrl, '{alert}', 'NotifyNotSending')
+    }
+  }
+  {
+    alert: 'NotifyDeadLetters'
+    expression: 'sum by (namespace) (increase(${deadLettered}[15m])) > 0 or sum by (namespace) (${deadLettered} unless ${deadLettered} offset 15m) > 0'
+    severity: azureSeverity.ticket
+    labels: {
+      severity: 'ticket'
+    }
+    annotations: {
+      summary: 'Notification messages went to the dead-letter queue'
+      runbook_url: replace(runbookUrl, '{alert}', 'NotifyDeadLetters')
+    }
+  }
+]
+
+var prometheusAlerts = [
+  for rule in concat(burnRateRules, asyncPathRules): union(rule, {
+    enabled: true
     actions: [
       {
         actionGroupId: actionGroupId
@@ -90,36 +202,15 @@ var burnRateRules = [
       autoResolved: true
       timeToResolve: 'PT10M'
     }
-  }
+  })
 ]
-
-var outboxRule = {
-  // The backlog never reached zero during the window: the oldest event is at least that old.
-  alert: 'OutboxNotDraining'
-  expression: 'min_over_time(intake_outbox_backlog[${outboxMaxAgeMinutes}m]) > 0'
-  'for': 'PT1M'
-  severity: 2
-  enabled: true
-  annotations: {
-    summary: 'Outbox events older than ${outboxMaxAgeMinutes} minutes: is Service Bus reachable?'
-  }
-  actions: [
-    {
-      actionGroupId: actionGroupId
-    }
-  ]
-  resolveConfiguration: {
-    autoResolved: true
-    timeToResolve: 'PT10M'
-  }
-}
 
 resource sloRules 'Microsoft.AlertsManagement/prometheusRuleGroups@2023-03-01' = {
   name: 'prg-${nameStem}-slo'
   location: location
   tags: tags
   properties: {
-    description: 'Multi-window burn-rate alerts on the intake-api availability SLO, and outbox age.'
+    description: 'The chart\'s SLO burn-rate alerts and asynchronous-path alerts (docs/slo.md).'
     scopes: [
       prometheusWorkspaceId
       clusterId
@@ -127,9 +218,7 @@ resource sloRules 'Microsoft.AlertsManagement/prometheusRuleGroups@2023-03-01' =
     clusterName: clusterName
     enabled: true
     interval: 'PT1M'
-    rules: concat(burnRateRules, [
-      outboxRule
-    ])
+    rules: prometheusAlerts
   }
 }
 

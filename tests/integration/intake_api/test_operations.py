@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from intake_api.dependencies import Adapters
+from intake_core.domain.events import submission_created
 from intake_core.domain.models import BudgetRange, Industry, ServiceType, Timeline
-from intake_core.ports import StoreUnavailable
+from intake_core.ports import AuditEntry, StoreUnavailable
+from support import make_submission
 
 
 class StorePingFails:
@@ -103,6 +108,7 @@ async def test_metrics(client, valid_body) -> None:
         "http_request_duration_seconds_bucket",
         "intake_submissions_total",
         "intake_outbox_backlog",
+        "intake_outbox_oldest_age_seconds",
         "intake_relay_published_total",
     ):
         assert name in text
@@ -111,6 +117,35 @@ async def test_metrics(client, valid_body) -> None:
     assert 'route="/v1/submissions",status="422"' in text
     assert 'route="unmatched",status="404"' in text
     assert "/no-such-page" not in text
+
+
+def scraped(text: str, name: str) -> float:
+    [value] = [
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    ]
+    return value
+
+
+async def test_metrics_date_the_oldest_unpublished_outbox_event(serve, store) -> None:
+    async with serve(relay_enabled=False) as client:
+        empty = (await client.get("/metrics")).text
+        assert scraped(empty, "intake_outbox_backlog") == 0
+        assert scraped(empty, "intake_outbox_oldest_age_seconds") == 0
+
+        for minutes_ago in (2, 1):
+            submission = make_submission(
+                submitted_at=datetime.now(UTC) - timedelta(minutes=minutes_ago)
+            )
+            event = submission_created(submission)
+            audit = AuditEntry("submission.created", "client", datetime.now(UTC))
+            await store.save_new(submission, event, audit)
+        text = (await client.get("/metrics")).text
+
+    assert scraped(text, "intake_outbox_backlog") == 2
+    assert 120 <= scraped(text, "intake_outbox_oldest_age_seconds") < 130
 
 
 async def test_two_apps_in_one_process_keep_separate_metrics(serve, valid_body) -> None:
@@ -159,3 +194,45 @@ async def test_no_interactive_docs_because_swagger_ui_loads_from_a_cdn(
         assert (await client.get("/docs")).status_code == 404
         assert (await client.get("/redoc")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 200
+
+
+async def test_store_breaker_opens_on_a_locked_store_and_closes_after_it_recovers(
+    tmp_path, running, queue, valid_body, problem
+) -> None:
+    import sqlite3
+
+    from intake_api.app import create_app
+    from intake_api.settings import IntakeApiSettings
+    from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+
+    path = tmp_path / "locked.db"
+    store = SqliteSubmissionStore(path, busy_timeout_seconds=0.1)
+    await store.open()
+    settings = IntakeApiSettings(
+        INTAKE_DATA_DIR=tmp_path,
+        relay_enabled=False,
+        rate_limit_enabled=False,
+        store_breaker_failures=2,
+        store_breaker_reset_seconds=1.0,
+    )
+    app = create_app(settings, Adapters(store=store, publisher=queue))
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+    try:
+        async with running(app) as client:
+            for _ in range(2):  # each waits out the busy timeout, then fails
+                problem(await client.post("/v1/submissions", json=valid_body), 503)
+            refused = await client.post("/v1/submissions", json=valid_body)
+            problem(refused, 503)
+            assert refused.headers["retry-after"] == "1"
+            assert "store-breaker" in problem(await client.get("/readyz"), 503)["failed"]
+            assert "intake_store_breaker_open 1.0" in (await client.get("/metrics")).text
+
+            blocker.execute("ROLLBACK")
+            await asyncio.sleep(1.1)  # the cool-down: then one trial request decides
+            assert (await client.post("/v1/submissions", json=valid_body)).status_code == 201
+            assert (await client.get("/readyz")).status_code == 200
+            assert "intake_store_breaker_open 0.0" in (await client.get("/metrics")).text
+    finally:
+        blocker.close()
+        await store.close()

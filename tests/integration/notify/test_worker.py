@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
@@ -103,6 +105,42 @@ async def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
         exposition = await client.get("/metrics")
     assert exposition.status_code == 200
     assert 'notify_messages_total{outcome="sent"} 1.0' in exposition.text
+    # Without a local queue to count (Service Bus), no depth is made up.
+    assert "notify_queue_messages{" not in exposition.text
+
+
+async def test_metrics_count_the_local_queue_by_state_at_each_scrape(
+    local_queue: LocalQueue,
+) -> None:
+    import functools
+
+    import httpx
+
+    from intake_notify.worker import WorkerMetrics, health_app
+
+    for n in range(4):
+        await local_queue.send(f"message-{n}", "{}", {})
+    [locked, poison] = await local_queue.receive(2, 0)
+    await local_queue.dead_letter(poison, "Poison", "for the test")
+    metrics = WorkerMetrics()
+    app = health_app(metrics, functools.partial(metrics.observe_queue, local_queue))
+
+    def depth(exposition: str) -> dict[str, float]:
+        return {
+            sample.labels["state"]: sample.value
+            for family in text_string_to_metric_families(exposition)
+            for sample in family.samples
+            if sample.name == "notify_queue_messages"
+        }
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
+        before = depth((await client.get("/metrics")).text)
+        await local_queue.complete(locked)
+        await local_queue.replay_dead_letters()
+        after = depth((await client.get("/metrics")).text)
+    assert before == {"ready": 2, "locked": 1, "dead_lettered": 1}
+    assert after == {"ready": 3, "locked": 0, "dead_lettered": 0}
 
 
 async def test_an_open_breaker_leaves_messages_queued_until_the_mailer_recovers(

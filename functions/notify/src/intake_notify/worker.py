@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import signal
@@ -27,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from intake_core.adapters.local_queue import LocalQueue
 from intake_core.bootstrap import open_consumer, open_store
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
 from intake_core.telemetry import configure_observability
@@ -65,11 +67,26 @@ class WorkerMetrics:
             "1 while the mailer's circuit breaker keeps messages in the queue",
             registry=self.registry,
         )
+        self.queue_messages = Gauge(
+            "notify_queue_messages",
+            "Messages in the embedded local queue by state (at the last scrape); on Service Bus"
+            " the namespace's metrics in Azure Monitor give them",
+            ["state"],
+            registry=self.registry,
+        )
         for outcome in OUTCOMES:  # every series exists from the start, so alerts can see 0 → 1
             self.outcomes.labels(outcome)
 
+    async def observe_queue(self, queue: LocalQueue) -> None:
+        counts = await queue.message_counts()
+        self.queue_messages.labels("ready").set(counts.ready)
+        self.queue_messages.labels("locked").set(counts.locked)
+        self.queue_messages.labels("dead_lettered").set(counts.dead_lettered)
+
 
 OUTCOMES = ("sent", "duplicate", "erased", "retried", "dead_lettered")
+# A scrape waits this long for the queue's counts, then shows the last ones it had.
+SCRAPE_READ_TIMEOUT_SECONDS = 2.0
 
 
 class NotifyWorker:
@@ -179,14 +196,29 @@ class NotifyWorker:
             log.warning("settling a message failed (%s)", type(error).__name__)
 
 
-def health_app(metrics: WorkerMetrics) -> Starlette:
+def health_app(
+    metrics: WorkerMetrics, before_scrape: Callable[[], Awaitable[None]] | None = None
+) -> Starlette:
+    """``/healthz`` and ``/metrics``; ``before_scrape`` reads what is measured at scrape time."""
+
     async def healthz(_: object) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def exposition(_: object) -> Response:
+        if before_scrape is not None:
+            await _measure(before_scrape)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", exposition)])
+
+
+async def _measure(before_scrape: Callable[[], Awaitable[None]]) -> None:
+    """A slow or failing read keeps the last values: the scrape itself must not fail."""
+    try:
+        async with asyncio.timeout(SCRAPE_READ_TIMEOUT_SECONDS):
+            await before_scrape()
+    except Exception as error:
+        log.warning("metrics: queue counts unavailable (%s)", type(error).__name__)
 
 
 class _HealthServer(uvicorn.Server):
@@ -203,9 +235,15 @@ async def serve(settings: NotifySettings) -> None:
     mailer = open_mailer(settings)
     worker = NotifyWorker(queue, store, mailer, settings, admits=mailer.admits)
     worker.metrics.mailer_breaker_open.set_function(lambda: 0.0 if mailer.accepting else 1.0)
+    # Service Bus's receiver cannot count a queue: Azure Monitor has its message counts.
+    count_queue = (
+        functools.partial(worker.metrics.observe_queue, queue)
+        if isinstance(queue, LocalQueue)
+        else None
+    )
     server = _HealthServer(
         uvicorn.Config(
-            health_app(worker.metrics),
+            health_app(worker.metrics, count_queue),
             host=settings.notify_metrics_host,
             port=settings.notify_metrics_port,
             log_level="warning",

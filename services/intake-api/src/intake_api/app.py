@@ -20,6 +20,7 @@ from intake_api.problems import LastResort, install_problem_handlers
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
+from intake_api.store_breaker import StoreBreaker
 from intake_api.submissions import SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
 from intake_core.http_metrics import RequestMetrics
@@ -42,9 +43,14 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 
 def _runtime(settings: IntakeApiSettings) -> Runtime:
+    metrics = ApiMetrics()
+    store_breaker = StoreBreaker(
+        settings.store_breaker_failures, settings.store_breaker_reset_seconds
+    )
+    metrics.store_breaker_open.set_function(lambda: 1.0 if store_breaker.is_open else 0.0)
     return Runtime(
         settings=settings,
-        metrics=ApiMetrics(),
+        metrics=metrics,
         policy=SubmissionPolicy(
             ip_hash_key=settings.ip_hash_salt.get_secret_value().encode(),
             privacy_notice_versions=frozenset(settings.privacy_notice_versions),
@@ -52,6 +58,7 @@ def _runtime(settings: IntakeApiSettings) -> Runtime:
         ),
         submission_limiter=RateLimiter(settings.rate_limit_per_minute),
         lookup_limiter=RateLimiter(settings.rate_limit_per_minute),
+        store_breaker=store_breaker,
     )
 
 
@@ -109,5 +116,9 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
     app.add_middleware(LastResort)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=EXCLUDED_URLS)
+    # One server span per request; the ASGI receive/send sub-spans would add two more per
+    # request (most of the tracing cost) and say nothing the server span does not.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"]
+    )
     return app

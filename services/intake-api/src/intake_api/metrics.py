@@ -21,6 +21,16 @@ class ApiMetrics(HttpMetrics):
             "Events written to the outbox and not yet published (at the last scrape)",
             registry=self.registry,
         )
+        self.outbox_oldest_age = Gauge(
+            "intake_outbox_oldest_age_seconds",
+            "Age of the oldest outbox event not yet published, 0 when none (at the last scrape)",
+            registry=self.registry,
+        )
+        self.store_breaker_open = Gauge(
+            "intake_store_breaker_open",
+            "1 while the store's circuit breaker answers 503 without calling the store",
+            registry=self.registry,
+        )
         self.relay_published = Counter(
             "intake_relay_published",
             "Outbox events published",

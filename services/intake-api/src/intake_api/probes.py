@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -43,7 +44,7 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
-    summary="The store and the bus answer",
+    summary="The store and the bus answer, and the store's circuit breaker is closed",
     response_model=Readiness,
     responses={503: {"model": Problem, "description": "A dependency failed; see `failed`"}},
 )
@@ -52,6 +53,9 @@ async def readyz(
 ) -> Readiness | Response:
     checks = {"store": store.ping, "publisher": publisher.ping}
     failed = await failing_dependencies(checks, runtime.settings.readiness_timeout_seconds)
+    if runtime.store_breaker.is_open:
+        # Requests would be refused at once: send them to a replica that can take them.
+        failed.append("store-breaker")
     if failed:
         return problem_response(
             503, "Some dependencies are not reachable.", {"retry-after": "5"}, failed=failed
@@ -68,8 +72,11 @@ async def readyz(
 async def metrics(runtime: RuntimeDep, store: StoreDep) -> Response:
     try:
         async with asyncio.timeout(runtime.settings.readiness_timeout_seconds):
-            runtime.metrics.outbox_backlog.set(await store.outbox_backlog())
+            outbox = await store.outbox_stats()
     except Exception as error:
-        # Keep the last known value: a scrape must not fail because the store is slow.
-        logger.warning("metrics: outbox backlog unavailable (%s)", type(error).__name__)
+        # Keep the last known values: a scrape must not fail because the store is slow.
+        logger.warning("metrics: outbox stats unavailable (%s)", type(error).__name__)
+    else:
+        runtime.metrics.outbox_backlog.set(outbox.backlog)
+        runtime.metrics.outbox_oldest_age.set(outbox.oldest_age_seconds(datetime.now(UTC)))
     return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

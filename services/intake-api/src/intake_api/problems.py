@@ -165,10 +165,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_store_unavailable(request: Request, error: Exception) -> Response:
         logger.warning("store unavailable on %s: %s", request.url.path, type(error).__name__)
+        # While the store's breaker is open, the time until it lets a trial through.
+        breaker = request.app.state.runtime.store_breaker
         return problem_response(
             503,
             "We cannot save or read submissions right now. Please try again shortly.",
-            {"retry-after": str(STORE_RETRY_AFTER_SECONDS)},
+            {"retry-after": str(breaker.retry_after_seconds(STORE_RETRY_AFTER_SECONDS))},
         )
 
     app.add_exception_handler(RequestValidationError, on_validation)

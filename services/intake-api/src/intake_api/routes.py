@@ -7,14 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 
 from intake_api.dependencies import (
-    ClockDep,
     IdempotencyKey,
-    PublisherDep,
     RuntimeDep,
-    SourceIp,
     StoreDep,
+    SubmissionIntake,
     lookup_rate_limit,
-    submission_rate_limit,
 )
 from intake_api.problems import ApiProblem, FieldError, InvalidFields, Problem, ValidationProblem
 from intake_api.schemas import StatusLookupRequest, StatusLookupResult, SubmissionAccepted
@@ -50,31 +47,30 @@ router = APIRouter(prefix="/v1", tags=["submissions"])
         409: _problem("The Idempotency-Key was used with a different body"),
         **COMMON_PROBLEMS,
     },
-    dependencies=[Depends(submission_rate_limit)],
 )
 async def create_submission(
     content: Annotated[SubmissionCreate, Body()],
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
-    store: StoreDep,
-    publisher: PublisherDep,
-    clock: ClockDep,
+    intake: SubmissionIntake,
     key: IdempotencyKey,
-    client: SourceIp,
 ) -> SubmissionAccepted:
     command = SubmitOnboarding(
         content=content,
         idempotency_key=key,
-        source_ip=client,
+        source_ip=intake.source_ip,
         user_agent=request.headers.get("user-agent"),
         # The request's span (a child of the caller's traceparent, if any) travels with the
         # event, so the relay and the notifier join this trace.
         traceparent=current_traceparent(),
     )
+    runtime, adapters = intake.runtime, intake.adapters
     outcomes = runtime.metrics.submissions
     try:
-        result = await submit(command, store, publisher, clock, runtime.policy)
+        with runtime.store_breaker.guarding():
+            result = await submit(
+                command, adapters.store, adapters.publisher, adapters.clock, runtime.policy
+            )
     except UnknownPrivacyNotice:
         outcomes.labels("invalid").inc()
         raise InvalidFields(
@@ -100,8 +96,11 @@ async def create_submission(
     },
     dependencies=[Depends(lookup_rate_limit)],
 )
-async def status_lookup(query: StatusLookupRequest, store: StoreDep) -> StatusLookupResult:
-    status = await look_up_status(query.client_id, query.email, store)
+async def status_lookup(
+    query: StatusLookupRequest, store: StoreDep, runtime: RuntimeDep
+) -> StatusLookupResult:
+    with runtime.store_breaker.guarding():
+        status = await look_up_status(query.client_id, query.email, store)
     if status is None:
         raise ApiProblem(404, "No request matches this Client ID and email.")
     return StatusLookupResult(status=status)

@@ -26,6 +26,12 @@ class IntakeApiSettings(CommonSettings):
     relay_lease_seconds: float = Field(default=30.0, gt=0)
     publish_timeout_seconds: float = Field(default=5.0, gt=0)
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    store_breaker_failures: int = Field(
+        default=5, ge=1, description="Store failures in a row that open its circuit breaker"
+    )
+    store_breaker_reset_seconds: float = Field(
+        default=15.0, gt=0, description="How long the store's breaker stays open before a trial"
+    )
 
     ip_hash_salt: SecretStr = Field(
         default=SecretStr(DEV_IP_HASH_SALT),

@@ -1,0 +1,59 @@
+"""A circuit breaker in front of the store, for the calls a request waits on.
+
+When the store keeps failing (locked, unreachable, throttled past the SDK's own retries), every
+request would still wait out its timeout before answering 503. After ``failures`` such errors in
+a row the breaker opens: requests get 503 with ``Retry-After`` at once, readiness reports it so
+the load balancer sends traffic elsewhere, and after ``reset_seconds`` one trial call decides
+whether to close again. Only ``StoreUnavailable`` counts; a client's own mistakes (an idempotency
+conflict, an unknown consent version) say nothing about the store's health.
+
+The outbox relay does not go through it: it has its own backoff and never gives up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pybreaker
+
+from intake_core.ports import StoreUnavailable
+
+
+def _not_a_store_failure(error: BaseException) -> bool:
+    return not isinstance(error, StoreUnavailable)
+
+
+class StoreBreaker:
+    def __init__(self, failures: int = 5, reset_seconds: float = 15.0) -> None:
+        self._state = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=failures,
+            reset_timeout=reset_seconds,
+            exclude=[_not_a_store_failure],
+            state_storage=self._state,
+            name="store",
+        )
+
+    @contextmanager
+    def guarding(self) -> Iterator[None]:
+        """Run the block through the breaker; while it is open, fail at once."""
+        try:
+            with self._breaker.calling():
+                yield
+        except pybreaker.CircuitBreakerError as error:
+            raise StoreUnavailable("the store's circuit breaker is open") from error
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self._breaker.current_state == pybreaker.STATE_OPEN)
+
+    def retry_after_seconds(self, default: int) -> int:
+        """Until the breaker lets a trial call through, or ``default`` when it is closed."""
+        opened_at = self._state.opened_at
+        if not self.is_open or opened_at is None:
+            return default
+        remaining = self._breaker.reset_timeout - (datetime.now(UTC) - opened_at).total_seconds()
+        return max(1, math.ceil(remaining))

@@ -1,0 +1,190 @@
+"""Azure Managed Prometheus alerts the same way as the chart's PrometheusRule.
+
+alerts.bicep writes the chart's alerts a second time (Azure evaluates rule groups, not
+PrometheusRule objects). For each environment the chart is rendered with values-<env>.yaml, each
+alert's recorded series is replaced by the expression that records it, and the namespace
+matchers are dropped (an Azure rule group is scoped to the environment's cluster); alerts.bicep
+is evaluated with <env>.bicepparam. Names, expressions, ``for``, labels and runbooks must agree.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from infra.toolbox import CHART, ROOT, TOOLS, run
+
+from .bicep_values import TemplateValues, Unsupported
+from .templates import BICEP_DIR, ENVIRONMENTS, MAIN, Template, literal, load, parse
+
+pytestmark = pytest.mark.infra
+
+ALERTS = BICEP_DIR / "modules" / "alerts.bicep"
+# alerts.bicep's parameters that main.bicep passes straight from the parameter file.
+FROM_PARAMETER_FILE = ("availabilitySlo", "outboxMaxAgeMinutes")
+AZURE_SEVERITY = {"page": 1, "ticket": 2}
+RECORDED = re.compile(r"(onboarding:\w+:\w+)\{namespace=\"([^\"]+)\"\}")
+
+Key = tuple[str, str | None]  # alert name, burn
+
+
+@pytest.fixture(scope="module")
+def helm() -> Path:
+    binary = TOOLS / "helm"
+    if not binary.exists():
+        result = run(["bash", ROOT / "scripts" / "install-infra-tools.sh"])
+        assert result.returncode == 0 and binary.exists(), result.stdout + result.stderr
+    return binary
+
+
+@pytest.fixture(scope="module")
+def promtool(helm: Path) -> Path:
+    """Installed next to helm by scripts/install-infra-tools.sh."""
+    binary = TOOLS / "promtool"
+    assert binary.exists(), f"promtool missing from {TOOLS}"
+    return binary
+
+
+def compact(expr: str) -> str:
+    """Whitespace means nothing to the comparison (the chart's rules are multi-line YAML)."""
+    return re.sub(r"\s+", "", expr)
+
+
+def iso_duration(duration: str | None) -> str | None:
+    """Prometheus ``for`` (2m, 1h, 1d) as the ISO 8601 duration Azure takes (PT2M, PT1H, P1D)."""
+    if duration is None:
+        return None
+    match = re.fullmatch(r"(\d+)([smhd])", duration)
+    assert match, f"unexpected duration {duration}"
+    amount, unit = match.groups()
+    return f"P{amount}D" if unit == "d" else f"PT{amount}{unit.upper()}"
+
+
+def inlined(expr: str, records: dict[str, str], namespace: str) -> str:
+    """``expr`` with every recorded series replaced by the expression that records it, then
+    without its namespace matchers."""
+    while match := RECORDED.search(expr):
+        name, scope = match.groups()
+        assert scope == namespace and name in records, match.group(0)
+        expr = expr[: match.start()] + f"({records[name]})" + expr[match.end() :]
+    scoped = f'namespace="{namespace}"'
+    for matcher in ("{" + scoped + "}", scoped + ",", "," + scoped):
+        expr = expr.replace(matcher, "")
+    assert "namespace=" not in expr, expr
+    return expr
+
+
+def chart_alerts(helm: Path, env: str) -> dict[Key, dict[str, Any]]:
+    """The chart's alerts as ``env`` renders them, inlined and unscoped."""
+    namespace = f"onboarding-{env}"  # the namespace of infra/bicep/env/<env>.bicepparam
+    values = CHART / f"values-{env}.yaml"
+    result = run([helm, "template", "onboarding", CHART, "-n", namespace, "-f", values])
+    assert result.returncode == 0, result.stderr
+    (rule,) = [d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "PrometheusRule"]
+    rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    records = {r["record"]: r["expr"] for r in rules if "record" in r}
+    return {
+        (r["alert"], r["labels"].get("burn")): {
+            "expression": compact(inlined(r["expr"], records, namespace)),
+            "for": iso_duration(r.get("for")),
+            "labels": r["labels"],
+            "runbook_url": r["annotations"]["runbook_url"],
+        }
+        for r in rules
+        if "alert" in r
+    }
+
+
+def azure_rules(env: str, source: str | None = None) -> list[dict[str, Any]]:
+    """The rules alerts.bicep (or ``source`` in its place) deploys for ``env``."""
+    declared = load(ALERTS)
+    source = declared.source if source is None else source
+    template = Template(ALERTS, source, parse(source), declared.params, [], [], [])
+    params: dict[str, Any] = {p.name: f"<{p.name}>" for p in declared.params}
+    parameter_file = BICEP_DIR / "env" / f"{env}.bicepparam"
+    params.update({name: literal(parameter_file, name) for name in FROM_PARAMETER_FILE})
+    rules: list[dict[str, Any]] = TemplateValues(template, params).variable("prometheusAlerts")
+    return rules
+
+
+def bicep_alerts(env: str, source: str | None = None) -> dict[Key, dict[str, Any]]:
+    """The same, keyed and shaped like :func:`chart_alerts`."""
+    found: dict[Key, dict[str, Any]] = {}
+    for r in azure_rules(env, source):
+        assert r["severity"] == AZURE_SEVERITY[r["labels"]["severity"]], r["alert"]
+        key = (r["alert"], r["labels"].get("burn"))
+        assert key not in found, f"{key} twice"
+        found[key] = {
+            "expression": compact(r["expression"]),
+            "for": r.get("for"),
+            "labels": r["labels"],
+            "runbook_url": r["annotations"]["runbook_url"],
+        }
+    return found
+
+
+def test_main_passes_the_parameter_file_values_to_alerts() -> None:
+    main = MAIN.read_text()
+    module = main[main.index("module alerts 'modules/alerts.bicep'") :]
+    module = module[: module.index("\n}\n")]
+    for name in FROM_PARAMETER_FILE:
+        assert re.search(rf"(?m)^\s+{name}: {name}$", module), name
+
+
+def test_the_rule_group_deploys_the_compared_alerts() -> None:
+    source = ALERTS.read_text()
+    assert "rules: prometheusAlerts" in source
+    assert source.count("prometheusRuleGroups@") == 1
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_azure_alerts_match_the_chart(helm: Path, env: str) -> None:
+    chart, azure = chart_alerts(helm, env), bicep_alerts(env)
+    assert sorted(azure, key=str) == sorted(chart, key=str), "not the same alerts"
+    for key, expected in chart.items():
+        assert azure[key] == expected, key
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_azure_expressions_are_valid_promql(promtool: Path, tmp_path: Path, env: str) -> None:
+    """No Bicep compiler here, and Azure checks PromQL only at deployment: promtool does now."""
+    alerts = [{"alert": r["alert"], "expr": r["expression"]} for r in azure_rules(env)]
+    rules = tmp_path / "azure-rules.yaml"
+    rules.write_text(yaml.safe_dump({"groups": [{"name": "azure", "rules": alerts}]}))
+    result = run([promtool, "check", "rules", rules])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_comparison_sees_a_changed_threshold(helm: Path) -> None:
+    """A bucket bound written "300" (the chart has "300.0"): the drift this test is for."""
+    key = ("SubmissionFreshnessBurnRate", "fast")
+    source = ALERTS.read_text()
+    drifted = source.replace("'300.0'", "'300'")
+    assert drifted != source
+    assert bicep_alerts("prod", drifted)[key] != chart_alerts(helm, "prod")[key]
+
+
+def snippet(source: str) -> Template:
+    return Template(ALERTS, source, parse(source), [], [], [], [])
+
+
+def test_the_interpreter_reads_interpolation_indexes_and_loops() -> None:
+    values = TemplateValues(
+        snippet(
+            """
+var names = ['a', 'b']
+var escaped = 'it\\'s ${base * 2} ${names[1]}'
+var pairs = [for i in range(0, length(names) * 2): '${names[i / 2]}${names[i % 2]}']
+var merged = [for n in names: union({ name: n }, { 'for': 'PT1M' })]
+"""
+        ),
+        {"base": 21},
+    )
+    assert values.variable("escaped") == "it's 42 b"
+    assert values.variable("pairs") == ["aa", "ab", "ba", "bb"]
+    assert values.variable("merged") == [{"name": "a", "for": "PT1M"}, {"name": "b", "for": "PT1M"}]
+    with pytest.raises(Unsupported):
+        TemplateValues(snippet("var x = toLower('A')"), {}).variable("x")
