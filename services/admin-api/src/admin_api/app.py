@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from admin_api import problems
 from admin_api.deps import AdminDeps, Runtime
@@ -22,6 +23,7 @@ from admin_api.staff import StaffAuthentication
 from intake_core.adapters.memory_cache import NoReadCache
 from intake_core.bootstrap import open_cache, open_queue, open_store, token_verifier
 from intake_core.http_metrics import RequestMetrics
+from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 
 
@@ -82,4 +84,8 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestContext)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
+    # One server span per request (no ASGI receive/send sub-spans), probes and scrapes left out.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"]
+    )
     return app

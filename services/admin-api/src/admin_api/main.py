@@ -6,10 +6,10 @@ from fastapi import FastAPI
 
 from admin_api.app import create_app
 from admin_api.settings import AdminApiSettings
-from intake_core.logs import configure_logging
+from intake_core.telemetry import configure_observability
 
 
 def app_from_environment() -> FastAPI:
     settings = AdminApiSettings()
-    configure_logging("admin-api", settings.log_level, settings.log_format)
+    configure_observability("admin-api", settings)
     return create_app(settings)
