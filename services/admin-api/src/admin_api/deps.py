@@ -43,41 +43,43 @@ class Runtime:
     figures: FiguresCache
 
 
+# The dependencies below are async although they do not wait: FastAPI runs a plain ``def``
+# dependency in a worker thread, a hop per dependency per request.
 def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.state.runtime
     return runtime
 
 
-def _store(request: Request) -> StaffSubmissionStore:
+async def _store(request: Request) -> StaffSubmissionStore:
     return _runtime(request).deps.store
 
 
-def _queue(request: Request) -> SubjectQueue | None:
+async def _queue(request: Request) -> SubjectQueue | None:
     return _runtime(request).deps.queue
 
 
-def _records(request: Request) -> RecordCache:
+async def _records(request: Request) -> RecordCache:
     return _runtime(request).records
 
 
-def _figures(request: Request) -> FiguresCache:
+async def _figures(request: Request) -> FiguresCache:
     return _runtime(request).figures
 
 
-def _page_tokens(request: Request) -> PageTokens:
+async def _page_tokens(request: Request) -> PageTokens:
     return _runtime(request).page_tokens
 
 
-def _metrics(request: Request) -> HttpMetrics:
+async def _metrics(request: Request) -> HttpMetrics:
     return _runtime(request).metrics
 
 
-def _request_id(request: Request) -> str:
+async def _request_id(request: Request) -> str:
     request_id: str = request.scope["state"]["request_id"]
     return request_id
 
 
-def _client_id(client_id: Annotated[str, Path(alias="clientId", max_length=64)]) -> str:
+async def _client_id(client_id: Annotated[str, Path(alias="clientId", max_length=64)]) -> str:
     try:
         return normalise_client_id(client_id)
     except InvalidClientId as error:

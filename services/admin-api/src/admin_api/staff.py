@@ -75,7 +75,7 @@ class StaffAuthentication:
         await self._app(scope, receive, send)
 
 
-def signed_in_staff(request: Request) -> Staff:
+async def signed_in_staff(request: Request) -> Staff:
     staff: Staff | None = request.scope["state"].get("staff")
     if staff is None:  # a staff route outside STAFF_PATHS: refuse rather than trust
         raise NotAuthenticated("Sign in: send 'Authorization: Bearer <token>'.", token_given=False)
