@@ -103,6 +103,46 @@ async def test_search_by_text_filters_and_pages_newest_first(store: SubmissionSt
     assert len(window.items) == 3
 
 
+async def test_search_hits_are_the_search_page_summarised(store: SubmissionStore) -> None:
+    start = datetime(2026, 2, 1, tzinfo=UTC)
+    for i in range(5):
+        await save(store, submitted_at=start + timedelta(minutes=i))
+    token: str | None = None
+    while True:
+        query = SearchQuery(limit=2, continuation_token=token)
+        full, hits = await store.search(query), await store.search_hits(query)
+        assert hits.continuation_token == full.continuation_token
+        assert [
+            (
+                hit.client_id,
+                hit.submitted_at,
+                hit.status,
+                hit.industry,
+                hit.service_type,
+                hit.company_name,
+                hit.contact_name,
+                hit.contact_email,
+            )
+            for hit in hits.items
+        ] == [
+            (
+                item.client_id,
+                item.submitted_at,
+                item.status,
+                item.company.industry,
+                item.engagement.service_type,
+                item.company.name,
+                item.company.contact.name,
+                item.company.contact.email,
+            )
+            for item in full.items
+        ]
+        token = hits.continuation_token
+        if token is None:
+            break
+    assert (await store.search_hits(SearchQuery(text="no such text anywhere"))).items == []
+
+
 async def test_search_text_is_literal_not_a_pattern(store: SubmissionStore) -> None:
     await save(store)
     for text in ("%", "_", "\\", "' OR 1=1 --"):

@@ -28,7 +28,7 @@ def test_a_store_outage_is_503_with_retry_after_on_staff_routes(harness, monkeyp
     async def down(*_: object) -> None:
         raise StoreUnavailable("locked")
 
-    monkeypatch.setattr(harness.store, "search", down)
+    monkeypatch.setattr(harness.store, "search_hits", down)
     response = harness.client.get("/v1/submissions", headers=harness.auth("Submissions.Read"))
     assert response.status_code == 503
     assert response.headers["retry-after"]

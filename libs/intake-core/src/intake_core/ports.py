@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import (
@@ -150,6 +150,43 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class SearchHit:
+    """One search result as a list shows it: identity, classification and contact."""
+
+    client_id: str
+    submitted_at: datetime
+    status: Status
+    industry: Industry
+    service_type: ServiceType
+    company_name: str
+    contact_name: str
+    contact_email: str
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> SearchHit:
+        """Picked from a stored submission document (the record's camelCase JSON), which the
+        store validated when it wrote it: no model is built, so a page of hits costs a JSON
+        parse per row instead of a full validation."""
+        company, engagement = document["company"], document["engagement"]
+        return cls(
+            client_id=document["clientId"],
+            submitted_at=datetime.fromisoformat(document["submittedAt"]),
+            status=Status(document["status"]),
+            industry=Industry(company["industry"]),
+            service_type=ServiceType(engagement["serviceType"]),
+            company_name=company["name"],
+            contact_name=company["contact"]["name"],
+            contact_email=company["contact"]["email"],
+        )
+
+
+@dataclass(frozen=True)
+class HitPage:
+    items: list[SearchHit]
+    continuation_token: str | None
+
+
+@dataclass(frozen=True)
 class SubmissionFigures:
     """How many submissions arrived on each UTC day of a range, by the status each has now and
     by service type: what the staff dashboard charts.
@@ -209,6 +246,10 @@ class SubmissionStore(Protocol):
     async def get(self, client_id: str) -> Submission | None: ...
 
     async def search(self, query: SearchQuery) -> SearchPage: ...
+
+    async def search_hits(self, query: SearchQuery) -> HitPage:
+        """The same page as :meth:`search` (same rows, same continuation token), summarised."""
+        ...
 
     async def append_audit(self, entry: AuditEntry) -> None: ...
 

@@ -40,7 +40,7 @@ async def _csv_chunks(
     yield _BYTE_ORDER_MARK + _rows_text([COLUMNS])
     position: str | None = None
     while True:
-        page = await store.search(filters.search_query(EXPORT_PAGE_SIZE, position))
+        page = await store.search_hits(filters.search_query(EXPORT_PAGE_SIZE, position))
         summaries = (SubmissionSummary.of(item).model_dump(mode="json") for item in page.items)
         yield _rows_text([str(value) for value in summary.values()] for summary in summaries)
         if page.continuation_token is None:

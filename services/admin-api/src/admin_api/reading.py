@@ -34,7 +34,7 @@ async def search_submissions(
             position = tokens.open(page.continuation_token, page.key())
         except InvalidPageToken as error:
             raise InvalidInput("continuationToken", str(error)) from None
-    found = await store.search(page.search_query(page.limit, position))
+    found = await store.search_hits(page.search_query(page.limit, position))
     details = {**page.audit_details(), "results": str(len(found.items))}
     await store.append_audit(staff.entry(audit_log.SEARCH, details=details))
     next_token = (

@@ -16,7 +16,7 @@ from intake_core.domain.models import (
     Status,
     Submission,
 )
-from intake_core.ports import AuditChainReport, AuditEntry, SubmissionFigures
+from intake_core.ports import AuditChainReport, AuditEntry, SearchHit, SubmissionFigures
 
 
 class ApiModel(BaseModel):
@@ -36,16 +36,16 @@ class SubmissionSummary(ApiModel):
     contact_email: str
 
     @classmethod
-    def of(cls, submission: Submission) -> SubmissionSummary:
+    def of(cls, hit: SearchHit) -> SubmissionSummary:
         return cls(
-            client_id=submission.client_id,
-            company_name=submission.company.name,
-            industry=submission.company.industry,
-            service_type=submission.engagement.service_type,
-            status=submission.status,
-            submitted_at=submission.submitted_at,
-            contact_name=submission.company.contact.name,
-            contact_email=submission.company.contact.email,
+            client_id=hit.client_id,
+            company_name=hit.company_name,
+            industry=hit.industry,
+            service_type=hit.service_type,
+            status=hit.status,
+            submitted_at=hit.submitted_at,
+            contact_name=hit.contact_name,
+            contact_email=hit.contact_email,
         )
 
 

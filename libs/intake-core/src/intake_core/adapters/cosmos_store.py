@@ -78,11 +78,13 @@ from intake_core.ports import (
     AuditChainReport,
     AuditEntry,
     ClientIdTaken,
+    HitPage,
     Idempotency,
     IdempotencyConflict,
     OutboxItem,
     OutboxStats,
     SaveResult,
+    SearchHit,
     SearchPage,
     SearchQuery,
     StoredRecord,
@@ -330,8 +332,24 @@ class CosmosSubmissionStore:
         return None if document is None else StoredRecord(read_record(document), document["_etag"])
 
     async def search(self, query: SearchQuery) -> SearchPage:
+        documents, token = await self._search_documents(query)
+        return SearchPage(
+            items=[read_submission(document) for document in documents], continuation_token=token
+        )
+
+    async def search_hits(self, query: SearchQuery) -> HitPage:
+        documents, token = await self._search_documents(query)
+        return HitPage(
+            items=[SearchHit.from_document(document) for document in documents],
+            continuation_token=token,
+        )
+
+    async def _search_documents(
+        self, query: SearchQuery
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The page's documents and, when more follow, the token that continues after them."""
         if query.limit < 1 or (query.text and "\x00" in query.text):
-            return SearchPage(items=[], continuation_token=None)  # no stored text holds a NUL
+            return [], None  # no stored text holds a NUL
         sql = queries.search(query)
         token = queries.unwrap_token(query.continuation_token) if query.continuation_token else None
         documents: list[dict[str, Any]] = []
@@ -346,10 +364,7 @@ class CosmosSubmissionStore:
                 page = await _next_page(pages, caller_token=first and token is not None)
                 documents.extend([document async for document in page])
             token, first = pages.continuation_token, False
-        return SearchPage(
-            items=[read_submission(document) for document in documents],
-            continuation_token=queries.wrap_token(token),
-        )
+        return documents, queries.wrap_token(token)
 
     async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:
         sql = queries.expired(utc_text(submitted_before))

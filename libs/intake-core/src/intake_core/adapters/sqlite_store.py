@@ -30,11 +30,13 @@ from intake_core.ports import (
     AuditChainReport,
     AuditEntry,
     ClientIdTaken,
+    HitPage,
     Idempotency,
     IdempotencyConflict,
     OutboxItem,
     OutboxStats,
     SaveResult,
+    SearchHit,
     SearchPage,
     SearchQuery,
     StoredRecord,
@@ -314,11 +316,20 @@ class SqliteSubmissionStore:
         )
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        rows = await self._db.read(lambda connection: _search_rows(connection, query))
-        page = rows[: query.limit]
-        token = _encode_token(page[-1]) if len(rows) > query.limit else None
+        page, token = await self._search_page(query)
         items = [Submission.model_validate_json(row["document"], context=STORED) for row in page]
         return SearchPage(items=items, continuation_token=token)
+
+    async def search_hits(self, query: SearchQuery) -> HitPage:
+        page, token = await self._search_page(query)
+        items = [SearchHit.from_document(json.loads(row["document"])) for row in page]
+        return HitPage(items=items, continuation_token=token)
+
+    async def _search_page(self, query: SearchQuery) -> tuple[list[sqlite3.Row], str | None]:
+        """The page's rows and, when more follow, the token that continues after them."""
+        rows = await self._db.read(lambda connection: _search_rows(connection, query))
+        page = rows[: query.limit]
+        return page, _encode_token(page[-1]) if len(rows) > query.limit else None
 
     async def get_record(self, client_id: str) -> StoredRecord | None:
         row = await self._db.read(lambda connection: _select_record(connection, client_id))
