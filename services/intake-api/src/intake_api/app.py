@@ -70,6 +70,8 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             adapters = deps if deps is not None else await _open_adapters(settings, stack)
+            # Runs before the adapters close: fast-path publishes in flight may finish.
+            stack.push_async_callback(runtime.policy.fast_path.drain)
             runtime.adapters = adapters
             if settings.relay_enabled:
                 relay = OutboxRelay(
