@@ -18,6 +18,18 @@ if token then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 
+-- BENCH_PAUSE_MS: each connection waits a random 0..2x this long before its next request, so
+-- many clients send at a steady rate well below saturation (people at forms, not a flood).
+local pause_ms = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
+if pause_ms > 0 then
+  init = function(args)
+    math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16))
+  end
+  delay = function()
+    return math.random(0, 2 * pause_ms)
+  end
+end
+
 local counter = 0
 request = function()
   counter = counter + 1
