@@ -82,3 +82,28 @@ async def test_a_write_waits_for_another_connections_lock_and_then_commits(tmp_p
     rows = await db.read(lambda c: [tuple(r) for r in c.execute("SELECT * FROM items ORDER BY n")])
     assert rows == [("first", 1), ("x", 2)]
     await db.close()
+
+
+async def test_the_log_is_checkpointed_in_the_background_not_by_commits(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    path = tmp_path / "checkpointed.db"
+    db = SqliteDatabase(path, SCHEMA)
+    await db.open()
+    size_after_open = path.stat().st_size
+
+    def many_rows(connection: sqlite3.Connection) -> None:
+        connection.executemany(
+            "INSERT INTO items VALUES (?, ?)", ((f"{n:06d}" + "x" * 1000, n) for n in range(3000))
+        )
+
+    await db.write(many_rows)  # ~3 MB: more than SQLite's own 1,000-page checkpoint threshold
+    assert path.stat().st_size == size_after_open, "the commit itself must not checkpoint"
+    deadline = time.monotonic() + 5
+    while path.stat().st_size == size_after_open and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert path.stat().st_size > 3_000_000, "the checkpointer copies the log into the file"
+
+    await db.close()
+    assert not [t for t in threading.enumerate() if t.name == "checkpointed-ckpt"]

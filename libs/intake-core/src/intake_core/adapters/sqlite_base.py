@@ -5,6 +5,10 @@ thread. A call hands a plain function the connection; because the function runs 
 on that thread inside its own savepoint, no other coroutine can interleave with it. Writes that
 queue up while the writer is busy share one commit (group commit).
 
+Checkpoints (copying the write-ahead log into the database file, with an fsync) run on a thread
+of their own every second. Left to SQLite, the commit that fills the log runs one itself, and
+every request in that group commit waits for it: the slowest answers came from there.
+
 Several processes may write one file (intake-api and the notify worker share the store and the
 queue). SQLite's own busy handler waits for another process's lock by sleeping 1, 2, 5, 10, 15,
 20, 25 ms and more, so a lock held for half a millisecond can cost a request 30 ms. The writer
@@ -34,6 +38,7 @@ T = TypeVar("T")
 # growing to a cap, with jitter so two waiting processes do not retry in step.
 _FIRST_LOCK_PAUSE_SECONDS = 0.0001
 _LONGEST_LOCK_PAUSE_SECONDS = 0.002
+CHECKPOINT_INTERVAL_SECONDS = 1.0
 
 
 def utc_text(moment: datetime) -> str:
@@ -73,6 +78,8 @@ class SqliteDatabase:
         self._pending: list[_Write[Any]] = []
         self._pending_lock = threading.Lock()
         self._flush_scheduled = False
+        self._checkpointer: threading.Thread | None = None
+        self._closing = threading.Event()
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,8 +97,27 @@ class SqliteDatabase:
             writer.executescript(self._schema)
             # From here on the writer waits for locks in _begin, not in SQLite's busy handler.
             writer.execute("PRAGMA busy_timeout=0")
+            writer.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job instead
             self._writer = writer
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_forever, name=f"{self._path.stem}-ckpt", daemon=True
+            )
+            self._checkpointer.start()
         return self._writer
+
+    def _checkpoint_forever(self) -> None:
+        """PASSIVE: copies what no reader still needs, never waits for or blocks a writer."""
+        connection: sqlite3.Connection | None = None
+        try:
+            while not self._closing.wait(CHECKPOINT_INTERVAL_SECONDS):
+                try:
+                    connection = connection or self._connect()
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # locked by another process, say: the next round tries again
+        finally:
+            if connection is not None:
+                connection.close()
 
     def _begin(self, connection: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, retried in short pauses while another process holds the lock."""
@@ -188,6 +214,9 @@ class SqliteDatabase:
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
+        self._closing.set()
+        if self._checkpointer is not None:
+            await loop.run_in_executor(None, self._checkpointer.join)
         # sqlite3 connections may only be used, and closed, on the thread that opened them.
         if self._writer is not None:
             await loop.run_in_executor(self._writer_pool, self._writer.close)
