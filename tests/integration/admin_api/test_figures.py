@@ -35,6 +35,10 @@ from support.redis_server import RedisServer
 
 STATUSES = [status.value for status in Status]
 
+# These tests are about what is cached, not about a slow cache: a loaded CI machine can stall
+# the local redis-server past the production timeout (0.5 s), which would turn a write into a 503.
+LIVE_REDIS_TIMEOUT = 5.0
+
 
 class CountingStore(SqliteSubmissionStore):
     """The real SQLite store, counting the figures queries that reach it."""
@@ -137,7 +141,7 @@ def _cache_for(kind: str, request: pytest.FixtureRequest) -> ReadCache:
         return MemoryReadCache()
     server: RedisServer = request.getfixturevalue("redis_server")
     server.flush()
-    return RedisReadCache.from_url(server.url)
+    return RedisReadCache.from_url(server.url, LIVE_REDIS_TIMEOUT)
 
 
 @pytest.fixture(params=["memory", "redis"])

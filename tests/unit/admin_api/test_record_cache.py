@@ -34,6 +34,10 @@ from support.redis_server import RedisServer
 
 PII = ("Contoso", "Ada", "ada@example.com", "Lovelace", "7946", "Main St", "SW1A", "AKS")
 
+# These tests are about what is cached, not about a slow cache: a loaded CI machine can stall
+# the local redis-server past the production timeout (0.5 s), which would turn a write into a 503.
+LIVE_REDIS_TIMEOUT = 5.0
+
 
 def _create() -> SubmissionCreate:
     return SubmissionCreate.model_validate(
@@ -118,7 +122,7 @@ def _cache_for(kind: str, request: pytest.FixtureRequest) -> ReadCache:
         return MemoryReadCache()
     server: RedisServer = request.getfixturevalue("redis_server")
     server.flush()
-    return RedisReadCache.from_url(server.url)
+    return RedisReadCache.from_url(server.url, LIVE_REDIS_TIMEOUT)
 
 
 def _api(tmp_path: Path, issuer_key: bytes, cache: ReadCache, ttl: float = 60) -> Iterator[Api]:
@@ -277,7 +281,9 @@ def test_an_erasure_the_cache_cannot_confirm_is_503_and_erasing_again_finishes(
     tmp_path: Path, issuer_key: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     with RedisServer(tmp_path_factory.mktemp("flaky-redis")) as server:
-        for api in _api(tmp_path, issuer_key, RedisReadCache.from_url(server.url)):
+        for api in _api(
+            tmp_path, issuer_key, RedisReadCache.from_url(server.url, LIVE_REDIS_TIMEOUT)
+        ):
             client_id = api.seed().client_id
             assert api.get(client_id).status_code == 200
             port = server.port
