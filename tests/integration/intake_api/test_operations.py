@@ -110,6 +110,8 @@ async def test_metrics(client, valid_body) -> None:
         "intake_outbox_backlog",
         "intake_outbox_oldest_age_seconds",
         "intake_relay_published_total",
+        "intake_store_breaker_open",
+        "intake_bus_breaker_open",
     ):
         assert name in text
     assert 'intake_submissions_total{outcome="created"} 1.0' in text

@@ -48,14 +48,17 @@ def _runtime(settings: IntakeApiSettings) -> Runtime:
         settings.store_breaker_failures, settings.store_breaker_reset_seconds
     )
     metrics.store_breaker_open.set_function(lambda: 1.0 if store_breaker.is_open else 0.0)
+    policy = SubmissionPolicy(
+        ip_hash_key=settings.ip_hash_salt.get_secret_value().encode(),
+        privacy_notice_versions=frozenset(settings.privacy_notice_versions),
+        publish_timeout_seconds=settings.publish_timeout_seconds,
+    )
+    bus_breaker = policy.fast_path.breaker
+    metrics.bus_breaker_open.set_function(lambda: 0.0 if bus_breaker.allows() else 1.0)
     return Runtime(
         settings=settings,
         metrics=metrics,
-        policy=SubmissionPolicy(
-            ip_hash_key=settings.ip_hash_salt.get_secret_value().encode(),
-            privacy_notice_versions=frozenset(settings.privacy_notice_versions),
-            publish_timeout_seconds=settings.publish_timeout_seconds,
-        ),
+        policy=policy,
         submission_limiter=RateLimiter(settings.rate_limit_per_minute),
         lookup_limiter=RateLimiter(settings.rate_limit_per_minute),
         store_breaker=store_breaker,

@@ -31,6 +31,11 @@ class ApiMetrics(HttpMetrics):
             "1 while the store's circuit breaker answers 503 without calling the store",
             registry=self.registry,
         )
+        self.bus_breaker_open = Gauge(
+            "intake_bus_breaker_open",
+            "1 while the fast-path publish is skipped after a bus failure (the relay publishes)",
+            registry=self.registry,
+        )
         self.relay_published = Counter(
             "intake_relay_published",
             "Outbox events published",
