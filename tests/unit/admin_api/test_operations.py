@@ -92,3 +92,22 @@ def test_staff_requests_are_traced_and_probes_are_not(harness):
     assert [span.name for span in server_spans] == ["GET /v1/submissions"]
     assert format(server_spans[0].context.trace_id, "032x") == caller.split("-")[1]
     exporter.shutdown()
+
+
+def test_a_failing_store_opens_the_breaker_and_is_not_called_while_it_is_open(harness, monkeypatch):
+    calls = 0
+
+    async def down(*_: object) -> None:
+        nonlocal calls
+        calls += 1
+        raise StoreUnavailable("locked")
+
+    monkeypatch.setattr(harness.store, "search_hits", down)
+    headers = harness.auth("Submissions.Read")
+    for _ in range(5):  # STORE_BREAKER_FAILURES
+        assert harness.client.get("/v1/submissions", headers=headers).status_code == 503
+    refused = harness.client.get("/v1/submissions", headers=headers)
+    assert refused.status_code == 503 and refused.headers["retry-after"]
+    assert calls == 5, "an open breaker answers without calling the store"
+    assert harness.client.get("/readyz").status_code == 503
+    assert "admin_api_store_breaker_open 1.0" in harness.client.get("/metrics").text

@@ -34,13 +34,15 @@ class AdminDeps:
 
 @dataclass(frozen=True)
 class Runtime:
-    """What the lifespan hands every request (``request.state``)."""
+    """What the lifespan hands every request (``request.state``). ``store`` is ``deps.store``
+    behind the store's circuit breaker: what every route uses."""
 
     deps: AdminDeps
     page_tokens: PageTokens
     metrics: HttpMetrics
     records: RecordCache
     figures: FiguresCache
+    store: StaffSubmissionStore
 
 
 # The dependencies below are async although they do not wait: FastAPI runs a plain ``def``
@@ -51,7 +53,7 @@ def _runtime(request: Request) -> Runtime:
 
 
 async def _store(request: Request) -> StaffSubmissionStore:
-    return _runtime(request).deps.store
+    return _runtime(request).store
 
 
 async def _queue(request: Request) -> SubjectQueue | None:

@@ -21,6 +21,8 @@ class AdminApiSettings(AuthSettings, ReadCacheSettings):
     admin_page_token_secret: SecretStr = SecretStr(DEV_PAGE_TOKEN_SECRET)
     admin_max_body_bytes: int = Field(default=16 * 1024, ge=1024)
     admin_figures_cache_seconds: float = Field(default=30, gt=0, le=3600)
+    store_breaker_failures: int = Field(default=5, ge=1)
+    store_breaker_reset_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _real_secret_outside_dev(self) -> Self:

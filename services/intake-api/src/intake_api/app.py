@@ -20,10 +20,10 @@ from intake_api.problems import LastResort, install_problem_handlers
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
-from intake_api.store_breaker import StoreBreaker
 from intake_api.submissions import SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
 from intake_core.http_metrics import RequestMetrics
+from intake_core.store_breaker import StoreBreaker
 from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 

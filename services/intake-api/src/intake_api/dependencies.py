@@ -12,9 +12,9 @@ from intake_api.metrics import ApiMetrics
 from intake_api.problems import ApiProblem
 from intake_api.rate_limit import RateLimiter, retry_after_header
 from intake_api.settings import IntakeApiSettings
-from intake_api.store_breaker import StoreBreaker
 from intake_api.submissions import Clock, SubmissionPolicy
 from intake_core.ports import EventPublisher, SubmissionStore
+from intake_core.store_breaker import StoreBreaker
 
 IDEMPOTENCY_KEY_MAX_CHARS = 255
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from intake_api.store_breaker import StoreBreaker
 from intake_core.ports import IdempotencyConflict, StoreUnavailable
+from intake_core.store_breaker import StoreBreaker
 
 
 def fail_through(breaker: StoreBreaker, error: Exception) -> None:

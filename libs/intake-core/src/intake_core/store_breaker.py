@@ -1,4 +1,4 @@
-"""A circuit breaker in front of the store, for the calls a request waits on.
+"""A circuit breaker in front of the store, for the calls a request waits on (both APIs).
 
 When the store keeps failing (locked, unreachable, throttled past the SDK's own retries), every
 request would still wait out its timeout before answering 503. After ``failures`` such errors in
@@ -12,10 +12,13 @@ The outbox relay does not go through it: it has its own backoff and never gives 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
 import pybreaker
 
@@ -57,3 +60,31 @@ class StoreBreaker:
             return default
         remaining = self._breaker.reset_timeout - (datetime.now(UTC) - opened_at).total_seconds()
         return max(1, math.ceil(remaining))
+
+
+S = TypeVar("S")
+
+
+class _GuardedStore:
+    def __init__(self, store: object, breaker: StoreBreaker) -> None:
+        self._store = store
+        self._breaker = breaker
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._store, name)
+        if not inspect.iscoroutinefunction(attribute):
+            return attribute
+        breaker = self._breaker
+
+        @functools.wraps(attribute)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            with breaker.guarding():
+                return await attribute(*args, **kwargs)
+
+        return guarded
+
+
+def guarded_store(store: S, breaker: StoreBreaker) -> S:
+    """``store`` with each of its coroutine methods called through ``breaker``: for a service
+    whose every route reads or writes the store (admin-api), rather than guarding each call."""
+    return cast(S, _GuardedStore(store, breaker))
