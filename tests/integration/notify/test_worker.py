@@ -239,3 +239,44 @@ async def test_the_last_allowed_delivery_is_dead_lettered_and_counted(
     }
     assert samples["dead_lettered"] == 1 and samples["retried"] == 2 and samples["sent"] == 0
     await queue.close()
+
+
+async def test_a_failing_store_leaves_messages_queued_until_it_recovers(
+    tmp_path: Path, local_queue: LocalQueue
+) -> None:
+    import sqlite3
+
+    from intake_core.store_breaker import StoreBreaker
+
+    store = SqliteSubmissionStore(tmp_path / "locked.db", busy_timeout_seconds=0.05)
+    await store.open()
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=1)
+    breaker = StoreBreaker(failures=2, reset_seconds=0.5)
+    worker = NotifyWorker(
+        local_queue, store, FileMailer(settings.mail_dir), settings, store_breaker=breaker
+    )
+    for _ in range(3):
+        await local_queue.publish(await stored_event(store))
+    blocker = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the store's write lock
+    running = asyncio.create_task(worker.run())
+
+    async def breaker_open() -> bool:
+        return breaker.is_open
+
+    await wait_until(breaker_open)
+    await asyncio.sleep(0.3)  # while open, the worker must not take messages
+    assert await local_queue.dead_letters() == []  # the fixture queue dead-letters at 3
+    assert (await local_queue.message_counts()).ready >= 1, "some wait their turn, untouched"
+
+    blocker.execute("ROLLBACK")
+    blocker.close()
+
+    async def all_sent() -> bool:
+        return len(list(settings.mail_dir.glob("*.eml"))) == 3
+
+    await wait_until(all_sent)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    assert await local_queue.dead_letters() == []
+    await store.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pybreaker
@@ -21,6 +20,7 @@ from intake_core.adapters.acs_mailer import AcsMailer
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.smtp_mailer import SmtpMailer
 from intake_core.ports import Mailer, OutgoingEmail
+from intake_core.store_breaker import admitted
 from intake_notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -60,21 +60,8 @@ class ResilientMailer:
         return self.admits(1) > 0
 
     def admits(self, wanted: int) -> int:
-        """How many messages a worker may take now: all it wants while the breaker is closed,
-        none while it is open and cooling down, one to try once the cool-down has passed (the
-        worker waits for that trial before asking again).
-
-        pybreaker only moves to half-open when a call is tried, hence the clock check here.
-        """
-        state = self.breaker.current_state
-        if state == pybreaker.STATE_CLOSED:
-            return wanted
-        if state == pybreaker.STATE_OPEN:
-            opened_at = self._breaker_state.opened_at
-            cool_down = timedelta(seconds=self.breaker.reset_timeout)
-            if opened_at is not None and datetime.now(UTC) < opened_at + cool_down:
-                return 0
-        return 1
+        """How many messages a worker may take now (see :func:`admitted`)."""
+        return admitted(self.breaker, self._breaker_state.opened_at, wanted)
 
     async def send(self, email: OutgoingEmail) -> None:
         try:

@@ -37,6 +37,8 @@ class NotifySettings(CommonSettings):
     mail_attempts: int = Field(default=3, ge=1, le=10)
     mail_breaker_failures: int = Field(default=5, ge=1)
     mail_breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    store_breaker_failures: int = Field(default=5, ge=1)
+    store_breaker_reset_seconds: float = Field(default=15.0, gt=0)
 
     def recipients_for(self, service_type: ServiceType) -> tuple[str, ...]:
         extra = self.routes.get(service_type, ())

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.bootstrap import open_consumer, open_store
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
+from intake_core.store_breaker import StoreBreaker
 from intake_core.telemetry import configure_observability
 from intake_notify.handler import Handled, Poison, handle_message
 from intake_notify.mailers import close_mailer, open_mailer
@@ -67,6 +68,11 @@ class WorkerMetrics:
             "1 while the mailer's circuit breaker keeps messages in the queue",
             registry=self.registry,
         )
+        self.store_breaker_open = Gauge(
+            "notify_store_breaker_open",
+            "1 while the store's circuit breaker keeps messages in the queue",
+            registry=self.registry,
+        )
         self.queue_messages = Gauge(
             "notify_queue_messages",
             "Messages in the embedded local queue by state (at the last scrape); on Service Bus"
@@ -98,13 +104,22 @@ class NotifyWorker:
         settings: NotifySettings,
         metrics: WorkerMetrics | None = None,
         admits: Callable[[int], int] = lambda wanted: wanted,
+        store_breaker: StoreBreaker | None = None,
     ) -> None:
+        """``admits`` says how many messages may be taken now (the mailer's breaker);
+        ``store_breaker`` sees each message's handling: one that fails for want of the store
+        counts against it, and while it is open no message is taken."""
         self._consumer = consumer
         self._store = store
         self._mailer = mailer
         self._settings = settings
         self.metrics = metrics or WorkerMetrics()
-        self._admits = admits
+        self._store_breaker = store_breaker
+        self._admits = (
+            admits
+            if store_breaker is None
+            else lambda wanted: min(admits(wanted), store_breaker.admits(wanted))
+        )
         self._stopping = asyncio.Event()
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -152,9 +167,12 @@ class NotifyWorker:
     async def _settle(self, delivery: Delivery) -> None:
         self.metrics.in_flight.inc()
         try:
-            outcome = await handle_message(
-                delivery.body, store=self._store, mailer=self._mailer, settings=self._settings
-            )
+            with (
+                self._store_breaker.guarding() if self._store_breaker else contextlib.nullcontext()
+            ):
+                outcome = await handle_message(
+                    delivery.body, store=self._store, mailer=self._mailer, settings=self._settings
+                )
         except Exception as error:
             if delivery.delivery_count >= self._settings.queue_max_deliveries:
                 # The last allowed delivery: dead-letter it ourselves, so it is counted.
@@ -233,8 +251,16 @@ async def serve(settings: NotifySettings) -> None:
     store = await open_store(settings)
     queue = await open_consumer(settings)
     mailer = open_mailer(settings)
-    worker = NotifyWorker(queue, store, mailer, settings, admits=mailer.admits)
+    # A store that keeps failing stops the worker taking messages, as a failing mailer does:
+    # otherwise each message would use up its deliveries on the outage and be dead-lettered.
+    store_breaker = StoreBreaker(
+        settings.store_breaker_failures, settings.store_breaker_reset_seconds
+    )
+    worker = NotifyWorker(
+        queue, store, mailer, settings, admits=mailer.admits, store_breaker=store_breaker
+    )
     worker.metrics.mailer_breaker_open.set_function(lambda: 0.0 if mailer.accepting else 1.0)
+    worker.metrics.store_breaker_open.set_function(lambda: 1.0 if store_breaker.is_open else 0.0)
     # Service Bus's receiver cannot count a queue: Azure Monitor has its message counts.
     count_queue = (
         functools.partial(worker.metrics.observe_queue, queue)

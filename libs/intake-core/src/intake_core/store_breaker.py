@@ -17,12 +17,28 @@ import inspect
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import pybreaker
 
 from intake_core.ports import StoreUnavailable
+
+
+def admitted(breaker: pybreaker.CircuitBreaker, opened_at: datetime | None, wanted: int) -> int:
+    """How much work a consumer may take from behind ``breaker``: all it wants while closed,
+    none while open and cooling down, one to try once the cool-down has passed (the consumer
+    waits for that trial before asking again). pybreaker only moves to half-open when a call
+    is tried, hence the clock check here."""
+    state = breaker.current_state
+    if state == pybreaker.STATE_CLOSED:
+        return wanted
+    cooling_down = (
+        state == pybreaker.STATE_OPEN
+        and opened_at is not None
+        and datetime.now(UTC) < opened_at + timedelta(seconds=breaker.reset_timeout)
+    )
+    return 0 if cooling_down else 1
 
 
 def _not_a_store_failure(error: BaseException) -> bool:
@@ -52,6 +68,10 @@ class StoreBreaker:
     @property
     def is_open(self) -> bool:
         return bool(self._breaker.current_state == pybreaker.STATE_OPEN)
+
+    def admits(self, wanted: int) -> int:
+        """For a consumer (the notifier): how many messages it may take now."""
+        return admitted(self._breaker, self._state.opened_at, wanted)
 
     def retry_after_seconds(self, default: int) -> int:
         """Until the breaker lets a trial call through, or ``default`` when it is closed."""
