@@ -173,12 +173,14 @@ async def test_publishes_beyond_the_in_flight_bound_are_left_to_the_relay(
     assert await store.outbox_backlog() == 1  # the third waits for the relay
 
 
-def test_the_breaker_closes_after_its_cooldown() -> None:
-    now = [0.0]
-    breaker = FastPathBreaker(cooldown_seconds=30, clock=lambda: now[0])
+async def test_the_breaker_closes_after_its_cooldown_when_the_trial_succeeds() -> None:
+    breaker = FastPathBreaker(cooldown_seconds=0.2)
     assert breaker.allows()
-    breaker.record_failure()
-    now[0] = 29.9
+    with pytest.raises(ConnectionError), breaker.guarding():
+        raise ConnectionError("bus down")
     assert not breaker.allows()
-    now[0] = 30.0
+    await asyncio.sleep(0.25)
+    assert breaker.allows()  # one trial
+    with breaker.guarding():
+        pass
     assert breaker.allows()

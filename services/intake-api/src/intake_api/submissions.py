@@ -13,10 +13,12 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import pybreaker
 
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import CloudEvent, submission_created
@@ -29,6 +31,7 @@ from intake_core.ports import (
     SaveResult,
     SubmissionStore,
 )
+from intake_core.store_breaker import admitted
 
 logger = logging.getLogger(__name__)
 
@@ -50,24 +53,32 @@ class SubmitOnboarding:
 
 
 class FastPathBreaker:
-    """After a failed fast-path publish, skip the fast path for a while.
+    """After a failed fast-path publish, skip the fast path for a while (a pybreaker breaker
+    that one failure opens).
 
-    A hanging bus would otherwise add the publish timeout to every submission; meanwhile the
-    relay keeps trying on its own schedule, so skipping loses nothing.
+    A hanging bus would otherwise hold a publish per submission until its timeout; meanwhile
+    the relay keeps trying on its own schedule, so skipping loses nothing. After the cool-down
+    the next publish is the trial that closes it again, or opens it for another cool-down.
     """
 
-    def __init__(
-        self, cooldown_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._cooldown = cooldown_seconds
-        self._clock = clock
-        self._closed_from = 0.0
+    def __init__(self, cooldown_seconds: float = 30.0) -> None:
+        self._state = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=1, reset_timeout=cooldown_seconds, state_storage=self._state, name="bus"
+        )
 
     def allows(self) -> bool:
-        return self._clock() >= self._closed_from
+        return admitted(self._breaker, self._state.opened_at, 1) > 0
 
-    def record_failure(self) -> None:
-        self._closed_from = self._clock() + self._cooldown
+    @contextmanager
+    def guarding(self) -> Iterator[None]:
+        """Run one publish through the breaker; a failure opens it (and is raised as is)."""
+        try:
+            with self._breaker.calling():
+                yield
+        except pybreaker.CircuitBreakerError as error:
+            # pybreaker raises this in place of the failure that opened it: raise that failure.
+            raise error.__context__ or error from None
 
 
 class FastPath:
@@ -187,10 +198,10 @@ async def publish_now(
 ) -> bool:
     """Best effort: any failure is logged and left to the relay, which is the guarantee."""
     try:
-        async with asyncio.timeout(timeout_seconds):
-            await publisher.publish(event)
+        with fast_path.breaker.guarding():
+            async with asyncio.timeout(timeout_seconds):
+                await publisher.publish(event)
     except Exception as error:
-        fast_path.breaker.record_failure()
         logger.warning(
             "fast-path publish of event %s failed (%s); the relay will retry",
             event.id,
