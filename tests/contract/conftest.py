@@ -55,12 +55,6 @@ EMULATOR = pytest.param(
 )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "emulator: runs against an official Azure emulator in Docker (testcontainers)"
-    )
-
-
 @dataclass(frozen=True)
 class ServiceBusTarget:
     """A Service Bus to run a test against: where it is, a queue of the test's own, and how
