@@ -241,7 +241,7 @@ async def test_erasure_removes_the_idempotency_record_and_every_event(
         submission.client_id,
         AuditEntry("submission.erase", "staff", datetime.now(UTC), submission.client_id),
     )
-    assert await cosmos.outbox_backlog() == 0
+    assert (await cosmos.outbox_stats()).backlog == 0
     assert [d async for d in raw("idempotency").query_items("SELECT * FROM c")] == []
     report = await cosmos.verify_audit_chain()
     assert report.intact and report.entries == 2
@@ -389,7 +389,7 @@ async def test_store_cosmos_settings_open_the_cosmos_adapter(
     try:
         assert isinstance(store, CosmosSubmissionStore)
         await store.ping()
-        assert await store.outbox_backlog() == 0
+        assert (await store.outbox_stats()).backlog == 0
     finally:
         await store.close()
         await drop_database(cosmos_target, database)

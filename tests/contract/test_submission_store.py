@@ -43,7 +43,7 @@ async def test_submission_outbox_event_and_audit_are_written_together(
     store: SubmissionStore,
 ) -> None:
     submission, _ = await save(store)
-    assert await store.outbox_backlog() == 1
+    assert (await store.outbox_stats()).backlog == 1
     trail = await store.audit_trail(submission.client_id)
     assert [entry.action for entry in trail] == ["submission.created"]
 
@@ -52,7 +52,7 @@ async def test_a_taken_client_id_writes_nothing(store: SubmissionStore) -> None:
     first, _ = await save(store)
     with pytest.raises(ClientIdTaken):
         await save(store, client_id=first.client_id)
-    assert await store.outbox_backlog() == 1
+    assert (await store.outbox_stats()).backlog == 1
     assert len(await store.audit_trail(first.client_id)) == 1
 
 
@@ -62,7 +62,7 @@ async def test_idempotency_key_returns_the_first_result(store: SubmissionStore) 
     _, again = await save(store, key)
     assert not again.created
     assert again.client_id == first.client_id
-    assert await store.outbox_backlog() == 1
+    assert (await store.outbox_stats()).backlog == 1
     with pytest.raises(IdempotencyConflict):
         await save(store, Idempotency("key-1", "fingerprint-b"))
 
@@ -162,7 +162,7 @@ async def test_outbox_claims_are_exclusive_until_released_or_published(
     assert [item.attempts for item in again] == [2]
 
     await store.mark_published(again[0].event.id)
-    assert await store.outbox_backlog() == 0
+    assert (await store.outbox_stats()).backlog == 0
     await store.release_outbox(again[0].event.id, retry_in_seconds=0)
     assert await store.claim_outbox("relay-c", limit=10, lease_seconds=60) == []
 

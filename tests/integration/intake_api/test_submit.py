@@ -178,12 +178,12 @@ async def test_bus_down_the_submission_succeeds_and_the_relay_delivers_later(
     async with serve(adapters=Adapters(store=store, publisher=bus)) as client:
         response = await client.post("/v1/submissions", json=valid_body)
         assert response.status_code == 201
-        assert await store.outbox_backlog() == 1
+        assert (await store.outbox_stats()).backlog == 1
         assert (await client.get("/readyz")).status_code == 503
 
         bus.down = False
         async with asyncio.timeout(10):  # the first retry waits 0.5 to 1 s
-            while await store.outbox_backlog():
+            while (await store.outbox_stats()).backlog:
                 await asyncio.sleep(0.05)
 
     [delivery] = await queue.receive(10, wait_seconds=0)
@@ -210,7 +210,7 @@ async def test_the_lifespan_opens_and_closes_its_own_adapters(tmp_path, valid_bo
     await store.open()
     try:
         assert await store.get(response.json()["clientId"]) is not None
-        assert await store.outbox_backlog() == 0
+        assert (await store.outbox_stats()).backlog == 0
     finally:
         await store.close()
 

@@ -38,7 +38,7 @@ async def test_publishes_saved_events_and_marks_them(store, queue, save_submissi
     relay = OutboxRelay(store, queue, owner="test", batch_size=10)
 
     assert await relay.run_once() == 3
-    assert await store.outbox_backlog() == 0
+    assert (await store.outbox_stats()).backlog == 0
     assert await relay.run_once() == 0
     deliveries = await queue.receive(10, wait_seconds=0)
     assert sorted(d.message_id for d in deliveries) == sorted(e.id for e in events)
@@ -68,13 +68,13 @@ async def test_publishes_exactly_once_after_the_bus_recovers(store, queue, save_
     relay = OutboxRelay(store, publisher, owner="test", backoff=no_wait)
     for _ in range(3):
         assert await relay.run_once() == 1
-        assert await store.outbox_backlog() == 1
+        assert (await store.outbox_stats()).backlog == 1
     assert await relay.run_once() == 1
     assert await relay.run_once() == 0
 
     assert attempts_seen == [1, 2, 3]
     assert publisher.published == [event.id]
-    assert await store.outbox_backlog() == 0
+    assert (await store.outbox_stats()).backlog == 0
     assert await queue.depth() == 1
     [delivery] = await queue.receive(10, wait_seconds=0)
     assert CloudEvent.from_json(delivery.body).id == event.id
@@ -86,7 +86,7 @@ async def test_a_failed_event_waits_for_its_backoff(store, queue, save_submissio
 
     assert await relay.run_once() == 1  # fails, released with at least 0.5 s of backoff
     assert await relay.run_once() == 0
-    assert await store.outbox_backlog() == 1
+    assert (await store.outbox_stats()).backlog == 1
 
 
 async def test_two_relays_publish_each_event_once(tmp_path, store, queue, save_submission) -> None:
@@ -165,7 +165,7 @@ async def test_run_forever_survives_store_and_bus_failures(store, queue, save_su
     task = asyncio.create_task(relay.run_forever())
     try:
         async with asyncio.timeout(5):
-            while await store.outbox_backlog():
+            while (await store.outbox_stats()).backlog:
                 await asyncio.sleep(0.01)
     finally:
         task.cancel()

@@ -73,7 +73,7 @@ async def test_saves_record_event_and_audit_then_publishes(
     # Published on the fast path (in the background), and marked so the relay has nothing to do.
     await policy.fast_path.drain()
     assert await queue.depth() == 1
-    assert await store.outbox_backlog() == 0
+    assert (await store.outbox_stats()).backlog == 0
 
 
 async def test_a_bus_outage_does_not_fail_the_submission(store, valid_body, policy) -> None:
@@ -82,7 +82,7 @@ async def test_a_bus_outage_does_not_fail_the_submission(store, valid_body, poli
 
     assert result.created
     assert await store.get(result.client_id) is not None
-    assert await store.outbox_backlog() == 1  # left for the relay
+    assert (await store.outbox_stats()).backlog == 1  # left for the relay
 
 
 async def test_a_taken_client_id_is_replaced(store, queue, valid_body, monkeypatch, policy) -> None:
@@ -108,7 +108,7 @@ async def test_only_known_privacy_notices(store, queue, valid_body) -> None:
     policy = SubmissionPolicy(ip_hash_key=b"k", privacy_notice_versions=("2025-06",))
     with pytest.raises(UnknownPrivacyNotice):
         await submit(command(valid_body), store, queue, clock, policy)
-    assert await store.outbox_backlog() == 0
+    assert (await store.outbox_stats()).backlog == 0
 
     valid_body["consent"]["privacyNoticeVersion"] = "2025-06"
     assert (await submit(command(valid_body), store, queue, clock, policy)).created
@@ -148,7 +148,7 @@ async def test_a_hanging_bus_slows_no_submission_and_is_tried_once(store, valid_
 
     assert first.created and second.created
     assert HangingPublisher.calls == 1
-    assert await store.outbox_backlog() == 2  # both left for the relay
+    assert (await store.outbox_stats()).backlog == 2  # both left for the relay
 
 
 async def test_publishes_beyond_the_in_flight_bound_are_left_to_the_relay(
@@ -170,7 +170,7 @@ async def test_publishes_beyond_the_in_flight_bound_are_left_to_the_relay(
     await policy.fast_path.drain()
 
     assert SlowPublisher.calls == 2
-    assert await store.outbox_backlog() == 1  # the third waits for the relay
+    assert (await store.outbox_stats()).backlog == 1  # the third waits for the relay
 
 
 async def test_the_breaker_closes_after_its_cooldown_when_the_trial_succeeds() -> None:

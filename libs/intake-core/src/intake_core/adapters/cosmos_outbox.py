@@ -99,7 +99,7 @@ class CosmosOutbox:
         """Two aggregates across partitions (the SDK combines per-partition results only for
         ``SELECT VALUE`` aggregates): the backlog, and the oldest unpublished ``createdAt``,
         fixed-width UTC text that sorts like the instant it names."""
-        sql = _oldest_unpublished()
+        sql = queries.outbox_oldest_unpublished()
         with translated():
             oldest: list[Any] = [
                 created
@@ -150,14 +150,6 @@ class CosmosOutbox:
             async for found in self._container.query_items(sql.text, parameters=sql.parameters):
                 return dict(found)
         return None
-
-
-def _oldest_unpublished() -> queries.Query:
-    return queries.Query(
-        "SELECT VALUE MIN(c.createdAt) FROM c WHERE c.type = @type"
-        " AND NOT IS_DEFINED(c.publishedAt)",
-        [{"name": "@type", "value": OUTBOX}],
-    )
 
 
 def _without_lease(document: dict[str, Any]) -> dict[str, Any]:

@@ -103,6 +103,14 @@ def outbox_backlog() -> Query:
     )
 
 
+def outbox_oldest_unpublished() -> Query:
+    return Query(
+        "SELECT VALUE MIN(c.createdAt) FROM c WHERE c.type = @type"
+        " AND NOT IS_DEFINED(c.publishedAt)",
+        [{"name": "@type", "value": OUTBOX}],
+    )
+
+
 def outbox_event(event_id: str) -> Query:
     """Across partitions: finds an event's document when only its id is known."""
     return Query(

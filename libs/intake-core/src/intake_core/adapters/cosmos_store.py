@@ -489,9 +489,6 @@ class CosmosSubmissionStore:
     async def release_outbox(self, event_id: str, retry_in_seconds: float) -> None:
         await self._outbox.release(event_id, retry_in_seconds)
 
-    async def outbox_backlog(self) -> int:
-        return await self._outbox.backlog()
-
     async def outbox_stats(self) -> OutboxStats:
         return await self._outbox.stats()
 

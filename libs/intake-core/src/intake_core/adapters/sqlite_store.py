@@ -474,14 +474,6 @@ class SqliteSubmissionStore:
             )
         )
 
-    async def outbox_backlog(self) -> int:
-        row = await self._db.read(
-            lambda connection: connection.execute(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-            ).fetchone()
-        )
-        return int(row[0])
-
     async def outbox_stats(self) -> OutboxStats:
         row = await self._db.read(
             lambda connection: connection.execute(
