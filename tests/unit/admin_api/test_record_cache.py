@@ -19,7 +19,7 @@ from admin_api.app import create_app
 from admin_api.audit_log import StaffRequest
 from admin_api.deps import AdminDeps
 from admin_api.figures_cache import FiguresCache
-from admin_api.record_cache import KEY_PREFIX, RecordCache
+from admin_api.record_cache import RecordCache
 from admin_api.settings import AdminApiSettings
 from intake_core.adapters.memory_cache import MemoryReadCache
 from intake_core.adapters.redis_cache import RedisReadCache
@@ -28,7 +28,13 @@ from intake_core.auth import ROLES, DevIssuer, TokenVerifier
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
-from intake_core.ports import AuditEntry, ReadCache, StoredRecord, StoreUnavailable
+from intake_core.ports import (
+    AuditEntry,
+    ReadCache,
+    StoredRecord,
+    StoreUnavailable,
+    cached_record_keys,
+)
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support.redis_server import RedisServer
 
@@ -200,7 +206,8 @@ def test_read_erase_read_gives_the_tombstone_and_no_personal_data_stays_cached(
         assert after.status_code == 200
         assert after.json()["erasedAt"] and "company" not in after.json()
         assert not [fragment for fragment in PII if fragment in after.text]
-    cached = api.run(api.cache.get, f"{KEY_PREFIX}{client_id}") or b""
+    _, record_key = cached_record_keys(client_id)
+    cached = api.run(api.cache.get, record_key) or b""
     assert not [fragment for fragment in PII if fragment.encode() in cached]
     assert len(api.reads_audited(client_id)) == 3
 

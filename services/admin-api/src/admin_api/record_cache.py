@@ -14,7 +14,6 @@ from admin_api.answer_cache import AnswerCache, CachedAnswer
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.ports import ReadCache, StoredRecord, cached_record_keys
 
-KEY_PREFIX = "admin:v1:record:"
 _RECORD_JSON: TypeAdapter[Submission | ErasedSubmission] = TypeAdapter(
     Submission | ErasedSubmission
 )
