@@ -20,9 +20,15 @@ from pathlib import Path
 import pytest
 import redis
 
+from intake_core.adapters.memory_cache import MemoryReadCache
+from intake_core.adapters.redis_cache import RedisReadCache
+from intake_core.ports import ReadCache
 from support.tls import self_signed_localhost
 
 START_SECONDS = 10
+# For tests of what is cached, not of a slow cache: a loaded CI machine can stall the local
+# redis-server past the production client timeout (0.5 s), which would turn a write into a 503.
+LIVE_REDIS_TIMEOUT_SECONDS = 5.0
 
 
 def _free_port() -> int:
@@ -122,3 +128,12 @@ class RedisServer:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def empty_read_cache(kind: str, request: pytest.FixtureRequest) -> ReadCache:
+    """A fresh read cache: ``memory``, or ``redis`` on the test module's ``redis_server``."""
+    if kind == "memory":
+        return MemoryReadCache()
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+    return RedisReadCache.from_url(server.url, LIVE_REDIS_TIMEOUT_SECONDS)

@@ -22,7 +22,6 @@ from admin_api.app import create_app
 from admin_api.deps import AdminDeps
 from admin_api.figures_cache import KEY_PREFIX
 from admin_api.settings import AdminApiSettings
-from intake_core.adapters.memory_cache import MemoryReadCache
 from intake_core.adapters.redis_cache import RedisReadCache
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES, DevIssuer, TokenVerifier
@@ -31,13 +30,9 @@ from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.ports import AuditEntry, ReadCache, SubmissionFigures
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support import VALID_BODY, make_submission
-from support.redis_server import RedisServer
+from support.redis_server import RedisServer, empty_read_cache
 
 STATUSES = [status.value for status in Status]
-
-# These tests are about what is cached, not about a slow cache: a loaded CI machine can stall
-# the local redis-server past the production timeout (0.5 s), which would turn a write into a 503.
-LIVE_REDIS_TIMEOUT = 5.0
 
 
 class CountingStore(SqliteSubmissionStore):
@@ -136,17 +131,9 @@ def _api(tmp_path: Path, issuer_key: bytes, cache: ReadCache, ttl: float = 30) -
             api.run(store.close)
 
 
-def _cache_for(kind: str, request: pytest.FixtureRequest) -> ReadCache:
-    if kind == "memory":
-        return MemoryReadCache()
-    server: RedisServer = request.getfixturevalue("redis_server")
-    server.flush()
-    return RedisReadCache.from_url(server.url, LIVE_REDIS_TIMEOUT)
-
-
 @pytest.fixture(params=["memory", "redis"])
 def api(request: pytest.FixtureRequest, tmp_path: Path, issuer_key: bytes) -> Iterator[Api]:
-    yield from _api(tmp_path, issuer_key, _cache_for(request.param, request))
+    yield from _api(tmp_path, issuer_key, empty_read_cache(request.param, request))
 
 
 def _day(figures: dict[str, Any], days_ago: int) -> dict[str, Any]:
@@ -281,7 +268,7 @@ def test_a_new_submission_shows_once_the_ttl_has_passed(
 ) -> None:
     """intake-api writes new submissions and cannot reach admin-api's cache: only the TTL
     bounds how long the figures miss one."""
-    for api in _api(tmp_path, issuer_key, _cache_for(kind, request), ttl=1.0):
+    for api in _api(tmp_path, issuer_key, empty_read_cache(kind, request), ttl=1.0):
         assert api.figures(7).json()["total"] == 0
         api.seed(0)
         assert api.figures(7).json()["total"] == 0
