@@ -7,7 +7,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import Gauge
 
 from admin_api import problems
@@ -25,7 +24,7 @@ from intake_core.adapters.memory_cache import NoReadCache
 from intake_core.bootstrap import open_cache, open_queue, open_store, token_verifier
 from intake_core.http_metrics import RequestMetrics
 from intake_core.store_breaker import StoreBreaker, guarded_store
-from intake_core.telemetry import EXCLUDED_URLS
+from intake_core.telemetry import fastapi_telemetry
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 
 
@@ -82,6 +81,8 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
         # No Swagger UI or ReDoc: both load their assets from a CDN. /openapi.json stays.
         docs_url=None,
         redoc_url=None,
+        # A plain dict: intake-core does not depend on FastAPI for its TelemetryConfig type.
+        telemetry=fastapi_telemetry(),  # type: ignore[arg-type]
     )
     problems.install(app)
     app.include_router(health.router)
@@ -95,8 +96,4 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestContext)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
-    # One server span per request (no ASGI receive/send sub-spans), probes and scrapes left out.
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"]
-    )
     return app

@@ -9,7 +9,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from intake_api import probes, routes
 from intake_api.dependencies import Adapters, Runtime
@@ -24,7 +23,7 @@ from intake_api.submissions import SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
 from intake_core.http_metrics import RequestMetrics
 from intake_core.store_breaker import StoreBreaker
-from intake_core.telemetry import EXCLUDED_URLS
+from intake_core.telemetry import fastapi_telemetry
 from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
 
 
@@ -99,6 +98,8 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # A plain dict: intake-core does not depend on FastAPI for its TelemetryConfig type.
+        telemetry=fastapi_telemetry(),  # type: ignore[arg-type]
     )
     app.state.runtime = runtime
     app.include_router(routes.router)
@@ -121,9 +122,4 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
     app.add_middleware(LastResort)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
-    # One server span per request; the ASGI receive/send sub-spans would add two more per
-    # request (most of the tracing cost) and say nothing the server span does not.
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"]
-    )
     return app
