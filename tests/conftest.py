@@ -7,10 +7,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.telemetry import configure_tracing
 from support import VALID_BODY
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tracer_provider() -> TracerProvider:
+    """The SDK tracer provider every entry point installs (``configure_tracing``), so the apps
+    under test trace as they do when deployed. OpenTelemetry allows one per process."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = configure_tracing("tests")
+    return provider
 
 
 @pytest.fixture

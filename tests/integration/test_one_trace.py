@@ -31,14 +31,8 @@ _EXPORTER = InMemorySpanExporter()
 
 
 @pytest.fixture(scope="module")
-def spans() -> InMemorySpanExporter:
-    # The global provider can be set once per process: if an entry point under test installed
-    # one already, record from it; otherwise install ours.
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+def spans(tracer_provider: TracerProvider) -> InMemorySpanExporter:
+    tracer_provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
     return _EXPORTER
 
 

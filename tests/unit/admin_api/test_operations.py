@@ -68,19 +68,13 @@ def test_the_openapi_schema_publishes_the_enums(harness):
     } <= parameters
 
 
-def test_staff_requests_are_traced_and_probes_are_not(harness):
+def test_staff_requests_are_traced_and_probes_are_not(harness, tracer_provider):
     from opentelemetry import trace
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    # The global provider can be set once per process: record from whichever is installed.
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
     exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
     harness.client.get(
