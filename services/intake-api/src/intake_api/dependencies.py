@@ -103,7 +103,7 @@ class Intake:
     source_ip: str
 
 
-async def _submission_intake(request: Request) -> Intake:
+async def submission_intake(request: Request) -> Intake:
     runtime: Runtime = request.app.state.runtime
     client = await source_ip(request)
     try:
@@ -114,7 +114,7 @@ async def _submission_intake(request: Request) -> Intake:
     return Intake(runtime=runtime, adapters=runtime.opened(), source_ip=client)
 
 
-SubmissionIntake = Annotated[Intake, Depends(_submission_intake)]
+SubmissionIntake = Annotated[Intake, Depends(submission_intake)]
 
 
 async def lookup_rate_limit(runtime: RuntimeDep, client: SourceIp) -> None:

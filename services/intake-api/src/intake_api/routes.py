@@ -16,6 +16,7 @@ from intake_api.dependencies import (
 from intake_api.problems import ApiProblem, FieldError, InvalidFields, Problem, ValidationProblem
 from intake_api.schemas import StatusLookupRequest, StatusLookupResult, SubmissionAccepted
 from intake_api.status_lookup import look_up_status
+from intake_api.submission_route import SubmissionRoute
 from intake_api.submissions import SubmitOnboarding, UnknownPrivacyNotice, submit
 from intake_core.domain.models import SubmissionCreate
 from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
@@ -38,16 +39,6 @@ COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/v1", tags=["submissions"])
 
 
-@router.post(
-    "/submissions",
-    status_code=201,
-    summary="Submit an onboarding request",
-    responses={
-        200: {"model": SubmissionAccepted, "description": "A repeat of an earlier request"},
-        409: _problem("The Idempotency-Key was used with a different body"),
-        **COMMON_PROBLEMS,
-    },
-)
 async def create_submission(
     content: Annotated[SubmissionCreate, Body()],
     request: Request,
@@ -85,6 +76,22 @@ async def create_submission(
     outcomes.labels("created" if result.created else "replayed").inc()
     response.status_code = 201 if result.created else 200
     return SubmissionAccepted(client_id=result.client_id, submitted_at=result.submitted_at)
+
+
+router.add_api_route(
+    "/submissions",
+    create_submission,
+    methods=["POST"],
+    # Fills the parameters above without FastAPI's per-request dependency solving.
+    route_class_override=SubmissionRoute,
+    status_code=201,
+    summary="Submit an onboarding request",
+    responses={
+        200: {"model": SubmissionAccepted, "description": "A repeat of an earlier request"},
+        409: _problem("The Idempotency-Key was used with a different body"),
+        **COMMON_PROBLEMS,
+    },
+)
 
 
 @router.post(
