@@ -8,6 +8,7 @@ restored by the notifier, so the relay's and the notifier's spans join the reque
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -91,7 +92,13 @@ def fastapi_telemetry() -> dict[str, Any]:
     }
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """The platform's tracer, made once: each ``get_tracer`` call builds a new one.
+
+    Made before ``configure_tracing`` (at import, in tests), it is OpenTelemetry's proxy, which
+    hands over to the installed provider's tracer as soon as there is one.
+    """
     return trace.get_tracer("intake")
 
 
