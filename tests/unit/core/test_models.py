@@ -117,3 +117,21 @@ def test_stored_documents_keep_their_shape_checks_but_skip_the_input_checks(
         ("company", "industry"),
         ("company", "name"),
     }
+
+
+def test_the_refused_character_classes_are_exactly_the_unicode_categories() -> None:
+    # The text checks spell out Cc, Zl, Zp and the bidi overrides as regex classes: hold them to
+    # this Python's Unicode database, over every code point, so neither can drift.
+    import sys
+    import unicodedata
+
+    from intake_core.domain import text
+
+    bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        refused = unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in bidi
+        assert bool(text._SINGLE_LINE_REFUSED.match(char)) == refused, hex(code)
+        assert bool(text._MULTI_LINE_REFUSED.match(char)) == (refused and char not in "\n\t"), hex(
+            code
+        )

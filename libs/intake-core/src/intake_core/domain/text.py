@@ -6,6 +6,7 @@ control characters are refused because nothing legitimate needs them in a form f
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
@@ -13,22 +14,22 @@ from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
 from intake_core.domain.stored import is_stored
 
-# Bidirectional overrides can make text display differently from what is stored.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_MULTILINE_ALLOWED = frozenset("\n\t")
-
-
-def _forbidden(char: str, *, multiline: bool) -> bool:
-    if multiline and char in _MULTILINE_ALLOWED:
-        return False
-    return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS
+# Refused: control characters (Unicode category Cc), the line and paragraph separators (Zl, Zp;
+# each holds one character), and the bidirectional overrides, which can make text display
+# differently from what is stored. Spelled out as one character class, the check runs in C
+# instead of a Python call per character (a unit test holds it to the categories).
+_SINGLE_LINE_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The same, less the tab and the newline.
+_MULTI_LINE_REFUSED = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _single_line(value: str, info: ValidationInfo) -> str:
     if is_stored(info):
         return value
     value = unicodedata.normalize("NFC", value)
-    if any(_forbidden(char, multiline=False) for char in value):
+    if _SINGLE_LINE_REFUSED.search(value):
         raise ValueError("must be a single line without control characters")
     return value
 
@@ -37,7 +38,7 @@ def _multi_line(value: str, info: ValidationInfo) -> str:
     if is_stored(info):
         return value
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
-    if any(_forbidden(char, multiline=True) for char in value):
+    if _MULTI_LINE_REFUSED.search(value):
         raise ValueError("must not contain control characters")
     return value
 
