@@ -32,3 +32,14 @@ async def test_file_mailer_writes_one_parseable_multipart_email(tmp_path: Path) 
     assert parts["text/plain"].strip() == "Plain summary"
     assert parts["text/html"].strip() == AN_EMAIL.html
     assert not list((tmp_path / "mail").glob("*.tmp"))
+
+
+async def test_file_mailer_recreates_a_mailbox_cleared_while_it_runs(tmp_path: Path) -> None:
+    mailbox = tmp_path / "mail"
+    mailer = FileMailer(mailbox)
+    await mailer.send(AN_EMAIL)
+    for path in mailbox.iterdir():
+        path.unlink()
+    mailbox.rmdir()  # `rm -r .data/mail` during `make run`
+    await mailer.send(AN_EMAIL)
+    assert len(list(mailbox.glob("*.eml"))) == 1

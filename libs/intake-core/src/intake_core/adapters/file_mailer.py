@@ -69,10 +69,13 @@ class FileMailer:
         await asyncio.to_thread(self._write, email)
 
     def _write(self, email: OutgoingEmail) -> None:
-        self._folder.mkdir(parents=True, exist_ok=True)
         data = to_mime(email).as_bytes()
         # Write then rename, so a reader never sees half an email.
-        handle, temporary = tempfile.mkstemp(dir=self._folder, suffix=".tmp")
+        try:
+            handle, temporary = tempfile.mkstemp(dir=self._folder, suffix=".tmp")
+        except FileNotFoundError:  # the first email, or someone cleared the mailbox meanwhile
+            self._folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self._folder, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(data)
