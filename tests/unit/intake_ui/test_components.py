@@ -92,3 +92,21 @@ def test_the_honeypot_is_hidden_from_people_and_assistive_tech() -> None:
     assert html.find("div")["aria-hidden"] == "true"
     assert html.find("input")["tabindex"] == "-1"
     assert html.find("input")["autocomplete"] == "off"
+
+
+def test_a_select_keeps_the_chosen_option_and_unknown_values_cannot_grow_its_cache() -> None:
+    from intake_ui.components import _rendered_options
+
+    country = field_by_name("company.address.country")
+    html = render(field(country, "GB"))
+    [chosen] = html.find_all("option", selected=True)
+    assert chosen["value"] == "GB"
+    assert len(html.find_all("option")) == len(country.options) + 1
+
+    before = _rendered_options.cache_info().currsize
+    for hostile in ("ZZ", "<script>", "GB\x00", "x" * 500, *(f"K{n}" for n in range(100))):
+        html = render(field(country, hostile))
+        assert [option["value"] for option in html.find_all("option", selected=True)] == [""]
+        assert "<script>" not in str(html.find("select"))
+    # Every unknown value renders as no choice: one cache entry at most, not one per value.
+    assert _rendered_options.cache_info().currsize <= before + 1

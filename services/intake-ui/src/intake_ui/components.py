@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -71,17 +72,27 @@ def field(
 
 def _control(spec: FieldSpec, value: str, attrs: dict[str, Any]) -> Any:
     if spec.kind == "select":
-        options = [fh.Option("Choose…", value="", selected=value == "")]
-        options += [
-            fh.Option(label, value=key, selected=key == value) for key, label in spec.options
-        ]
-        return fh.Select(*options, **attrs)
+        chosen = value if any(key == value for key, _ in spec.options) else ""
+        return fh.Select(_rendered_options(spec.options, chosen), **attrs)
     if spec.kind == "textarea":
         return fh.Textarea(value, rows=5, maxlength=spec.maxlength, **attrs)
     extra: dict[str, Any] = {"maxlength": spec.maxlength}
     if spec.kind == "number":
         extra = {"min": spec.min, "max": spec.max, "step": 1, "inputmode": "numeric"}
     return fh.Input(type=spec.kind, value=value, **extra, **attrs)
+
+
+@functools.lru_cache(maxsize=512)
+def _rendered_options(options: tuple[tuple[str, str], ...], chosen: str) -> fh.NotStr:
+    """A select's options as HTML, rendered once per choice.
+
+    The country list alone has 249 options; building each as a component on every page view
+    was a third of the form's rendering time. ``chosen`` is one of the options or empty, so the
+    cache holds at most one entry per option of each list.
+    """
+    rendered = [fh.Option("Choose…", value="", selected=chosen == "")]
+    rendered += [fh.Option(label, value=key, selected=key == chosen) for key, label in options]
+    return fh.NotStr("".join(fh.to_xml(option) for option in rendered))
 
 
 def hidden_values(values: Mapping[str, str], names: Iterable[str]) -> tuple[Any, ...]:
