@@ -31,6 +31,7 @@ from starlette.routing import Route
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.bootstrap import open_consumer, open_store
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
+from intake_core.startup import freeze_startup_objects
 from intake_core.store_breaker import StoreBreaker
 from intake_core.telemetry import configure_observability
 from intake_notify.handler import Handled, Poison, handle_message
@@ -295,6 +296,7 @@ async def serve(settings: NotifySettings) -> None:
 def main() -> None:
     settings = NotifySettings()
     configure_observability("notify-worker", settings)
+    freeze_startup_objects()
     asyncio.run(serve(settings))
 
 

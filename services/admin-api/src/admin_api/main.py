@@ -6,10 +6,13 @@ from fastapi import FastAPI
 
 from admin_api.app import create_app
 from admin_api.settings import AdminApiSettings
+from intake_core.startup import freeze_startup_objects
 from intake_core.telemetry import configure_observability
 
 
 def app_from_environment() -> FastAPI:
     settings = AdminApiSettings()
     configure_observability("admin-api", settings)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app

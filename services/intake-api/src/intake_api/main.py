@@ -6,10 +6,13 @@ from fastapi import FastAPI
 
 from intake_api.app import create_app
 from intake_api.settings import IntakeApiSettings
+from intake_core.startup import freeze_startup_objects
 from intake_core.telemetry import configure_observability
 
 
 def app_from_environment() -> FastAPI:
     settings = IntakeApiSettings()
     configure_observability("intake-api", settings)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app
