@@ -12,17 +12,17 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.telemetry import configure_tracing
 from support import VALID_BODY
 
 
 @pytest.fixture(scope="session", autouse=True)
 def tracer_provider() -> TracerProvider:
-    """The SDK tracer provider every entry point installs (``configure_tracing``), so the apps
-    under test trace as they do when deployed. OpenTelemetry allows one per process."""
+    """An SDK tracer provider that records, as entry points install when they export, so the
+    apps under test trace as they do when deployed. OpenTelemetry allows one per process."""
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
-        provider = configure_tracing("tests")
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
     return provider
 
 
