@@ -344,6 +344,23 @@ def test_configmap_wires_the_services_together(renderings: dict[str, Rendering])
     assert prod["ENVIRONMENT"] == "prod" and prod["AUTH_ISSUER"].startswith("https://")
 
 
+@pytest.mark.parametrize("name", sorted(RENDERINGS))
+def test_environments_with_the_app_insights_secret_export_their_traces(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    r = renderings[name]
+    exporter = r.named("ConfigMap", "onboarding-config")["data"]["OTEL_EXPORTER"]
+    mounted = {
+        e["name"]
+        for d in app_deployments(r)
+        for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    if "APPLICATIONINSIGHTS_CONNECTION_STRING" in mounted:
+        assert exporter == "azuremonitor", name
+    else:
+        assert exporter == "none", name
+
+
 def test_embedded_mode_shares_one_volume(renderings: dict[str, Rendering]) -> None:
     r = renderings["values-kind-embedded"]
     (pvc,) = r.of_kind("PersistentVolumeClaim")
@@ -373,6 +390,7 @@ BAD_VALUES = {
     "keda without service bus": ["--set", "services.notify.keda.enabled=true"],
     "no limits": ["--set", "services.notify.resources.limits=null"],
     "bad environment": ["--set", "environment=production"],
+    "unknown trace exporter": ["--set", "config.otelExporter=jaeger"],
 }
 
 
