@@ -25,20 +25,23 @@ import pybreaker
 from intake_core.ports import StoreUnavailable
 
 
+def cooldown_left(breaker: pybreaker.CircuitBreaker, opened_at: datetime | None) -> float:
+    """Seconds until an open ``breaker`` lets a trial call through; 0 when it is not open or
+    its cool-down has passed. pybreaker only moves to half-open when a call is tried, hence
+    the clock."""
+    if breaker.current_state != pybreaker.STATE_OPEN or opened_at is None:
+        return 0.0
+    ends = opened_at + timedelta(seconds=breaker.reset_timeout)
+    return max(0.0, (ends - datetime.now(UTC)).total_seconds())
+
+
 def admitted(breaker: pybreaker.CircuitBreaker, opened_at: datetime | None, wanted: int) -> int:
     """How much work a consumer may take from behind ``breaker``: all it wants while closed,
     none while open and cooling down, one to try once the cool-down has passed (the consumer
-    waits for that trial before asking again). pybreaker only moves to half-open when a call
-    is tried, hence the clock check here."""
-    state = breaker.current_state
-    if state == pybreaker.STATE_CLOSED:
+    waits for that trial before asking again)."""
+    if breaker.current_state == pybreaker.STATE_CLOSED:
         return wanted
-    cooling_down = (
-        state == pybreaker.STATE_OPEN
-        and opened_at is not None
-        and datetime.now(UTC) < opened_at + timedelta(seconds=breaker.reset_timeout)
-    )
-    return 0 if cooling_down else 1
+    return 0 if cooldown_left(breaker, opened_at) > 0 else 1
 
 
 def _not_a_store_failure(error: BaseException) -> bool:
@@ -75,11 +78,9 @@ class StoreBreaker:
 
     def retry_after_seconds(self, default: int) -> int:
         """Until the breaker lets a trial call through, or ``default`` when it is closed."""
-        opened_at = self._state.opened_at
-        if not self.is_open or opened_at is None:
+        if not self.is_open:
             return default
-        remaining = self._breaker.reset_timeout - (datetime.now(UTC) - opened_at).total_seconds()
-        return max(1, math.ceil(remaining))
+        return max(1, math.ceil(cooldown_left(self._breaker, self._state.opened_at)))
 
 
 S = TypeVar("S")
