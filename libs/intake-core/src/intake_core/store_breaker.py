@@ -92,16 +92,20 @@ class _GuardedStore:
         self._breaker = breaker
 
     def __getattr__(self, name: str) -> Any:
+        """Called once per name: the wrapper is kept on the instance, so later calls find it
+        without coming here (and without building it again per request)."""
         attribute = getattr(self._store, name)
         if not inspect.iscoroutinefunction(attribute):
             return attribute
-        breaker = self._breaker
+        store, breaker = self._store, self._breaker
 
         @functools.wraps(attribute)
         async def guarded(*args: Any, **kwargs: Any) -> Any:
             with breaker.guarding():
-                return await attribute(*args, **kwargs)
+                # Looked up per call, so the store's method is whatever it is now.
+                return await getattr(store, name)(*args, **kwargs)
 
+        setattr(self, name, guarded)
         return guarded
 
 
