@@ -69,6 +69,21 @@ async def test_duplicate_message_ids_are_dropped(
     assert len(await bus.receive(10, arrival_seconds)) == 1
 
 
+async def test_a_batch_arrives_as_one_message_per_event(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
+    events = [an_event() for _ in range(5)]
+    await bus.publish_batch(events)
+    await bus.publish_batch(events[:2])  # repeated ids: dropped, as when a retry overlaps
+    deliveries = await bus.receive(10, arrival_seconds)
+    while len(deliveries) < len(events) and (more := await bus.receive(10, arrival_seconds)):
+        deliveries += more
+    by_id = {delivery.message_id: delivery for delivery in deliveries}
+    assert len(deliveries) == len(by_id) == len(events)
+    assert [CloudEvent.from_json(by_id[event.id].body) for event in events] == events
+    assert all(d.properties["traceparent"] == events[0].traceparent for d in deliveries)
+
+
 async def test_dead_letter_and_replay(
     bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
 ) -> None:

@@ -167,6 +167,21 @@ async def test_outbox_claims_are_exclusive_until_released_or_published(
     assert await store.claim_outbox("relay-c", limit=10, lease_seconds=60) == []
 
 
+async def test_a_batch_marked_published_leaves_only_the_others(store: SubmissionStore) -> None:
+    """The fast path marks what one publish carried, without claiming it first."""
+    for _ in range(4):
+        await save(store)
+    # Claimed without a lease, only to learn the events' ids.
+    *published, left = [item.event for item in await store.claim_outbox("reader", 10, 0)]
+
+    await store.mark_published_batch([event.id for event in published])
+    await store.mark_published_batch([])  # nothing to mark: nothing happens
+
+    assert (await store.outbox_stats()).backlog == 1
+    [again] = await store.claim_outbox("relay", limit=10, lease_seconds=60)
+    assert again.event.id == left.id
+
+
 async def test_outbox_stats_count_unpublished_events_and_date_the_oldest(
     store: SubmissionStore,
 ) -> None:

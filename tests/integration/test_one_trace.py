@@ -45,10 +45,13 @@ class BusDownOnce:
         self.failed = False
 
     async def publish(self, event: CloudEvent) -> None:
+        await self.publish_batch([event])
+
+    async def publish_batch(self, events: list[CloudEvent]) -> None:
         if not self.failed:
             self.failed = True
             raise ConnectionError("bus unavailable")
-        await self.queue.publish(event)
+        await self.queue.publish_batch(events)
 
     async def ping(self) -> None:
         await self.queue.ping()

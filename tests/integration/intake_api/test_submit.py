@@ -160,9 +160,12 @@ class BusDown:
         self.down = True
 
     async def publish(self, event) -> None:
+        await self.publish_batch([event])
+
+    async def publish_batch(self, events) -> None:
         if self.down:
             raise ConnectionError("amqp connection refused")
-        await self.queue.publish(event)
+        await self.queue.publish_batch(events)
 
     async def ping(self) -> None:
         if self.down:

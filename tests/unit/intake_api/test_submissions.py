@@ -40,7 +40,7 @@ def clock() -> datetime:
 class DownPublisher:
     """A fake bus that is down: the embedded queue cannot be made to fail on demand."""
 
-    async def publish(self, event) -> None:
+    async def publish_batch(self, events) -> None:
         raise ConnectionError("bus down")
 
     async def close(self) -> None: ...
@@ -130,7 +130,7 @@ async def test_a_hanging_bus_slows_no_submission_and_is_tried_once(store, valid_
 
         calls = 0
 
-        async def publish(self, event) -> None:
+        async def publish_batch(self, events) -> None:
             HangingPublisher.calls += 1
             await asyncio.sleep(3600)
 
@@ -151,25 +151,71 @@ async def test_a_hanging_bus_slows_no_submission_and_is_tried_once(store, valid_
     assert (await store.outbox_stats()).backlog == 2  # both left for the relay
 
 
-async def test_publishes_beyond_the_in_flight_bound_are_left_to_the_relay(
-    store, valid_body
+class GatedBus:
+    """The real queue behind a gate: each batch waits until the test opens it, so events
+    committed meanwhile pile up as they do under load. Records every batch's size."""
+
+    def __init__(self, queue, fail_first: bool = False) -> None:
+        self.queue = queue
+        self.gate = asyncio.Event()
+        self.fail_first = fail_first
+        self.batches: list[int] = []
+
+    async def publish_batch(self, events) -> None:
+        self.batches.append(len(events))
+        await self.gate.wait()
+        if self.fail_first and len(self.batches) == 1:
+            raise ConnectionError("bus down")
+        await self.queue.publish_batch(events)
+
+
+async def test_events_committed_while_a_batch_travels_go_out_together(
+    store, queue, valid_body
 ) -> None:
-    release = asyncio.Event()
-
-    class SlowPublisher:
-        calls = 0
-
-        async def publish(self, event) -> None:
-            SlowPublisher.calls += 1
-            await release.wait()
-
-    policy = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(max_in_flight=2))
-    for _ in range(3):
-        await submit(command(valid_body), store, SlowPublisher(), clock, policy)
-    release.set()
+    bus = GatedBus(queue)
+    policy = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(max_batch=3))
+    await submit(command(valid_body), store, bus, clock, policy)
+    await asyncio.sleep(0)  # the first event leaves alone, at once
+    assert bus.batches == [1]
+    for _ in range(4):
+        await submit(command(valid_body), store, bus, clock, policy)
+    bus.gate.set()
     await policy.fast_path.drain()
 
-    assert SlowPublisher.calls == 2
+    assert bus.batches == [1, 3, 1]  # then up to max_batch per publish
+    assert await queue.depth() == 5
+    assert (await store.outbox_stats()).backlog == 0  # every batch marked in one write
+
+
+async def test_a_failed_batch_leaves_it_and_those_waiting_to_the_relay(
+    store, queue, valid_body
+) -> None:
+    bus = GatedBus(queue, fail_first=True)
+    policy = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(FastPathBreaker(60)))
+    for _ in range(3):
+        await submit(command(valid_body), store, bus, clock, policy)
+    bus.gate.set()
+    await policy.fast_path.drain()
+    await submit(command(valid_body), store, bus, clock, policy)  # the breaker is open now
+    await policy.fast_path.drain()
+
+    assert bus.batches == [1]
+    assert await queue.depth() == 0
+    assert (await store.outbox_stats()).backlog == 4
+
+
+async def test_events_beyond_the_pending_bound_are_left_to_the_relay(
+    store, queue, valid_body
+) -> None:
+    bus = GatedBus(queue)
+    policy = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(max_pending=2))
+    for _ in range(3):
+        await submit(command(valid_body), store, bus, clock, policy)
+    bus.gate.set()
+    await policy.fast_path.drain()
+
+    assert sum(bus.batches) == 2
+    assert await queue.depth() == 2
     assert (await store.outbox_stats()).backlog == 1  # the third waits for the relay
 
 

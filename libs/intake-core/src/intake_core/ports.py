@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -262,6 +262,10 @@ class SubmissionStore(Protocol):
 
     async def mark_published(self, event_id: str) -> None: ...
 
+    async def mark_published_batch(self, event_ids: Collection[str]) -> None:
+        """:meth:`mark_published` for several events at once (one write where the store can)."""
+        ...
+
     async def release_outbox(self, event_id: str, retry_in_seconds: float) -> None:
         """Publishing failed: make the event claimable again after a backoff."""
         ...
@@ -378,6 +382,11 @@ class SubjectQueue(Protocol):
 class EventPublisher(Protocol):
     async def publish(self, event: CloudEvent) -> None:
         """Send ``event``; its id is the message id, so the bus can drop duplicates."""
+        ...
+
+    async def publish_batch(self, events: Sequence[CloudEvent]) -> None:
+        """Send ``events`` in as few round trips as the bus allows. When this raises, some may
+        have gone: sending them again is safe, since the bus drops repeated ids."""
         ...
 
     async def ping(self) -> None:

@@ -82,16 +82,27 @@ class FastPathBreaker:
 
 
 class FastPath:
-    """Publishes each new event right after its commit, in the background.
+    """Publishes new events right after their commit, in the background, in batches.
 
-    At most ``max_in_flight`` publishes run at once; past that (a slow bus under load) new
-    events are simply left to the relay, so waiting publishes cannot pile up without bound.
+    Events committed while a batch is on its way wait for the next one, so under load one
+    publish and one store write carry many events (one AMQP transfer to Service Bus, one
+    transaction on the embedded queue), while at rest each event still goes out at once. At
+    most ``max_pending`` events wait or travel; past that (a slow bus under load) new events
+    are simply left to the relay, so they cannot pile up without bound.
     """
 
-    def __init__(self, breaker: FastPathBreaker | None = None, max_in_flight: int = 1000) -> None:
+    def __init__(
+        self,
+        breaker: FastPathBreaker | None = None,
+        max_pending: int = 1000,
+        max_batch: int = 100,
+    ) -> None:
         self.breaker = breaker or FastPathBreaker()
-        self._max_in_flight = max_in_flight
-        self._in_flight: set[asyncio.Task[bool]] = set()
+        self._max_pending = max_pending
+        self._max_batch = max_batch
+        self._waiting: list[CloudEvent] = []
+        self._travelling = 0
+        self._sender: asyncio.Task[None] | None = None
 
     def publish_soon(
         self,
@@ -100,16 +111,32 @@ class FastPath:
         publisher: EventPublisher,
         timeout_seconds: float,
     ) -> None:
-        if len(self._in_flight) >= self._max_in_flight or not self.breaker.allows():
+        if len(self._waiting) + self._travelling >= self._max_pending or not self.breaker.allows():
             return
-        task = asyncio.create_task(publish_now(event, store, publisher, self, timeout_seconds))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        self._waiting.append(event)
+        if self._sender is None:
+            sending = self._send_waiting(store, publisher, timeout_seconds)
+            self._sender = asyncio.create_task(sending)
+
+    async def _send_waiting(
+        self, store: SubmissionStore, publisher: EventPublisher, timeout_seconds: float
+    ) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: self._max_batch]
+                self._travelling = len(batch)
+                if not await publish_now(batch, store, publisher, self, timeout_seconds):
+                    self._waiting.clear()  # the breaker is open: the relay publishes these too
+                self._travelling = 0
+        finally:
+            # No await since the loop found nothing waiting: the next event starts a new sender.
+            self._sender = None
 
     async def drain(self, timeout_seconds: float = 10.0) -> None:
-        """Let in-flight publishes finish (graceful shutdown); the relay covers the rest."""
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=timeout_seconds)
+        """Let the waiting events go out (graceful shutdown); the relay covers the rest."""
+        if self._sender is not None:
+            await asyncio.wait({self._sender}, timeout=timeout_seconds)
 
 
 @dataclass(frozen=True)
@@ -190,7 +217,7 @@ async def submit(
 
 
 async def publish_now(
-    event: CloudEvent,
+    events: list[CloudEvent],
     store: SubmissionStore,
     publisher: EventPublisher,
     fast_path: FastPath,
@@ -200,17 +227,19 @@ async def publish_now(
     try:
         with fast_path.breaker.guarding():
             async with asyncio.timeout(timeout_seconds):
-                await publisher.publish(event)
+                await publisher.publish_batch(events)
     except Exception as error:
         logger.warning(
-            "fast-path publish of event %s failed (%s); the relay will retry",
-            event.id,
+            "fast-path publish of %d event(s) failed (%s); the relay will retry",
+            len(events),
             type(error).__name__,
         )
         return False
     try:
-        await store.mark_published(event.id)
+        await store.mark_published_batch([event.id for event in events])
     except Exception as error:
-        # Published but not marked: the relay publishes it again and the bus drops the duplicate.
-        logger.warning("could not mark event %s published (%s)", event.id, type(error).__name__)
+        # Published but not marked: the relay publishes them again and the bus drops duplicates.
+        logger.warning(
+            "could not mark %d event(s) published (%s)", len(events), type(error).__name__
+        )
     return True

@@ -26,11 +26,12 @@ it becomes :class:`StoreUnavailable`, never an SDK message.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -485,6 +486,10 @@ class CosmosSubmissionStore:
 
     async def mark_published(self, event_id: str) -> None:
         await self._outbox.mark_published(event_id)
+
+    async def mark_published_batch(self, event_ids: Collection[str]) -> None:
+        # One conditional replace per event (each in its own partition), sent together.
+        await asyncio.gather(*(self._outbox.mark_published(event_id) for event_id in event_ids))
 
     async def release_outbox(self, event_id: str, retry_in_seconds: float) -> None:
         await self._outbox.release(event_id, retry_in_seconds)

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,10 @@ CREATE INDEX IF NOT EXISTS messages_ready
     ON messages (queue, visible_at) WHERE dead_lettered_at IS NULL;
 CREATE INDEX IF NOT EXISTS messages_locked ON messages (lock_token) WHERE lock_token IS NOT NULL;
 """
+
+
+def _properties(event: CloudEvent) -> dict[str, str]:
+    return {"traceparent": event.traceparent} if event.traceparent else {}
 
 
 @dataclass(frozen=True)
@@ -80,17 +85,27 @@ class LocalQueue:
         await self._db.write(lambda connection: None)
 
     async def publish(self, event: CloudEvent) -> None:
-        properties = {"traceparent": event.traceparent} if event.traceparent else {}
-        await self.send(event.id, event.to_json(), properties)
+        await self.publish_batch([event])
+
+    async def publish_batch(self, events: Sequence[CloudEvent]) -> None:
+        """One transaction: all of them are sent, or none."""
+        await self._send_all([(event.id, event.to_json(), _properties(event)) for event in events])
 
     async def send(self, message_id: str, body: str, properties: dict[str, str]) -> None:
+        await self._send_all([(message_id, body, properties)])
+
+    async def _send_all(self, messages: list[tuple[str, str, dict[str, str]]]) -> None:
         now = time.time()
+        rows = [
+            (self._queue, message_id, body, json.dumps(properties), now, now)
+            for message_id, body, properties in messages
+        ]
         await self._db.write(
-            lambda connection: connection.execute(
+            lambda connection: connection.executemany(
                 "INSERT OR IGNORE INTO messages"
                 " (queue, message_id, body, properties, enqueued_at, visible_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (self._queue, message_id, body, json.dumps(properties), now, now),
+                rows,
             )
         )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from azure.identity.aio import DefaultAzureCredential
@@ -33,7 +33,7 @@ from azure.servicebus import (
     ServiceBusSubQueue,
 )
 from azure.servicebus.aio import ServiceBusClient, ServiceBusReceiver, ServiceBusSender
-from azure.servicebus.exceptions import MessageLockLostError
+from azure.servicebus.exceptions import MessageLockLostError, MessageSizeExceededError
 
 from intake_core.adapters.local_queue import DeadLetter
 from intake_core.domain.events import CloudEvent
@@ -63,6 +63,17 @@ def _properties(message: ServiceBusReceivedMessage) -> dict[str, str]:
 
 def _body(message: ServiceBusReceivedMessage) -> str:
     return b"".join(message.body).decode()
+
+
+def _message(event: CloudEvent) -> ServiceBusMessage:
+    properties = {"traceparent": event.traceparent} if event.traceparent else None
+    return ServiceBusMessage(
+        body=event.to_json(),
+        message_id=event.id,
+        content_type=CLOUDEVENTS_JSON,
+        subject=event.type,
+        application_properties=properties,  # type: ignore[arg-type]
+    )
 
 
 def _original_id(message: ServiceBusReceivedMessage) -> str:
@@ -106,16 +117,29 @@ class ServiceBusQueue:
 
     # --- publisher ------------------------------------------------------------------------
     async def publish(self, event: CloudEvent) -> None:
-        properties = {"traceparent": event.traceparent} if event.traceparent else None
-        await self._send(
-            ServiceBusMessage(
-                body=event.to_json(),
-                message_id=event.id,
-                content_type=CLOUDEVENTS_JSON,
-                subject=event.type,
-                application_properties=properties,  # type: ignore[arg-type]
-            )
-        )
+        await self._send(_message(event))
+
+    async def publish_batch(self, events: Sequence[CloudEvent]) -> None:
+        """As many events per AMQP transfer as the queue's size limit admits.
+
+        Each batch is accepted or refused whole; when a later one fails, the earlier ones have
+        gone, and sending them again is dropped by duplicate detection (same message ids).
+        """
+        async with self._send_lock:
+            sender = self._shared_sender()
+            batch = await sender.create_message_batch()
+            for event in events:
+                message = _message(event)
+                try:
+                    batch.add_message(message)
+                except MessageSizeExceededError:
+                    if len(batch) == 0:
+                        raise  # a single event larger than the queue admits
+                    await sender.send_messages(batch)
+                    batch = await sender.create_message_batch()
+                    batch.add_message(message)
+            if len(batch):
+                await sender.send_messages(batch)
 
     async def _send(self, message: ServiceBusMessage) -> None:
         async with self._send_lock:

@@ -17,6 +17,7 @@ import base64
 import json
 import sqlite3
 import time
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -458,10 +459,14 @@ class SqliteSubmissionStore:
         return await self._db.write(transaction)
 
     async def mark_published(self, event_id: str) -> None:
+        await self.mark_published_batch([event_id])
+
+    async def mark_published_batch(self, event_ids: Collection[str]) -> None:
+        published_at = utc_text(_now())
         await self._db.write(
-            lambda connection: connection.execute(
+            lambda connection: connection.executemany(
                 "UPDATE outbox SET published_at = ?, lease_owner = NULL WHERE event_id = ?",
-                (utc_text(_now()), event_id),
+                [(published_at, event_id) for event_id in event_ids],
             )
         )
 
