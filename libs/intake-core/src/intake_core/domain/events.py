@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -80,5 +79,5 @@ def submission_created(submission: Submission, traceparent: str | None = None) -
         time=submission.submitted_at,
         subject=submission.client_id,
         traceparent=traceparent,
-        data=json.loads(data.model_dump_json()),
+        data=data.model_dump(mode="json"),
     )
