@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from intake_core.adapters.sqlite_base import SqliteDatabase
+from intake_core.adapters.sqlite_base import SqliteDatabase, execute, execute_many
 from intake_core.ports import StoreUnavailable
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY, n INTEGER NOT NULL);"
@@ -45,12 +45,33 @@ async def test_a_failing_write_rolls_back_alone_while_its_batch_commits(tmp_path
     await db.close()
 
 
+async def test_a_write_that_returns_its_cursor_is_refused_and_rolled_back(tmp_path: Path) -> None:
+    """A cursor freed on the event loop's thread resets its statement there, while the writer
+    may be running that statement again (SQLITE_MISUSE: the benchmark's seeding hit it)."""
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+    with pytest.raises(TypeError, match="not its cursor"):
+        await db.write(lambda c: c.execute("INSERT INTO items VALUES ('escaped', 1)"))
+    assert await db.read(lambda c: c.execute("SELECT count(*) FROM items").fetchone()[0]) == 0
+    await db.close()
+
+
+async def test_the_statement_helpers_return_how_many_rows_changed(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+    rows = [(f"item-{n}", n) for n in range(5)]
+    assert await db.write(execute_many("INSERT INTO items VALUES (?, ?)", rows)) == 5
+    assert await db.write(execute("UPDATE items SET n = n + 1 WHERE n >= ?", (3,))) == 2
+    assert await db.write(execute_many("DELETE FROM items WHERE name = ?", [])) == 0
+    await db.close()
+
+
 async def test_writes_after_close_fail_as_unavailable(tmp_path: Path) -> None:
     db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
     await db.open()
     await db.close()
     with pytest.raises(StoreUnavailable):
-        await db.write(lambda c: c.execute("INSERT INTO items VALUES ('x', 1)"))
+        await db.write(execute("INSERT INTO items VALUES ('x', 1)"))
 
 
 async def test_a_locked_database_is_unavailable_and_writes_nothing(tmp_path: Path) -> None:
@@ -59,10 +80,10 @@ async def test_a_locked_database_is_unavailable_and_writes_nothing(tmp_path: Pat
     blocker = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     with pytest.raises(StoreUnavailable):
-        await db.write(lambda c: c.execute("INSERT INTO items VALUES ('x', 1)"))
+        await db.write(execute("INSERT INTO items VALUES ('x', 1)"))
     blocker.execute("ROLLBACK")
     blocker.close()
-    await db.write(lambda c: c.execute("INSERT INTO items VALUES ('y', 1)"))
+    await db.write(execute("INSERT INTO items VALUES ('y', 1)"))
     assert await db.read(lambda c: [r[0] for r in c.execute("SELECT name FROM items")]) == ["y"]
     await db.close()
 
@@ -73,7 +94,7 @@ async def test_a_write_waits_for_another_connections_lock_and_then_commits(tmp_p
     blocker = sqlite3.connect(tmp_path / "t.db", isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
     blocker.execute("INSERT INTO items VALUES ('first', 1)")
-    write = asyncio.create_task(db.write(lambda c: c.execute("INSERT INTO items VALUES ('x', 2)")))
+    write = asyncio.create_task(db.write(execute("INSERT INTO items VALUES ('x', 2)")))
     await asyncio.sleep(0.05)
     assert not write.done(), "the write should be waiting for the lock"
     blocker.execute("COMMIT")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake_core.adapters.sqlite_base import SqliteDatabase
+from intake_core.adapters.sqlite_base import SqliteDatabase, execute, execute_many
 from intake_core.domain.events import CloudEvent
 from intake_core.ports import Delivery
 
@@ -101,7 +101,7 @@ class LocalQueue:
             for message_id, body, properties in messages
         ]
         await self._db.write(
-            lambda connection: connection.executemany(
+            execute_many(
                 "INSERT OR IGNORE INTO messages"
                 " (queue, message_id, body, properties, enqueued_at, visible_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -178,14 +178,12 @@ class LocalQueue:
 
     async def complete(self, delivery: Delivery) -> None:
         await self._db.write(
-            lambda connection: connection.execute(
-                "DELETE FROM messages WHERE lock_token = ?", (delivery.lock_token,)
-            )
+            execute("DELETE FROM messages WHERE lock_token = ?", (delivery.lock_token,))
         )
 
     async def abandon(self, delivery: Delivery) -> None:
         await self._db.write(
-            lambda connection: connection.execute(
+            execute(
                 "UPDATE messages SET visible_at = ?, lock_token = NULL WHERE lock_token = ?",
                 (time.time(), delivery.lock_token),
             )
@@ -193,7 +191,7 @@ class LocalQueue:
 
     async def dead_letter(self, delivery: Delivery, reason: str, description: str) -> None:
         await self._db.write(
-            lambda connection: connection.execute(
+            execute(
                 "UPDATE messages SET dead_lettered_at = ?, dead_letter_reason = ?,"
                 " dead_letter_description = ?, lock_token = NULL WHERE lock_token = ?",
                 (time.time(), reason, description[:1024], delivery.lock_token),
@@ -221,15 +219,15 @@ class LocalQueue:
 
     async def replay_dead_letters(self) -> int:
         """Move every dead-lettered message back to the queue with a fresh delivery count."""
-        cursor = await self._db.write(
-            lambda connection: connection.execute(
+        moved = await self._db.write(
+            execute(
                 "UPDATE messages SET dead_lettered_at = NULL, dead_letter_reason = NULL,"
                 " dead_letter_description = NULL, delivery_count = 0, lock_token = NULL,"
                 " visible_at = ? WHERE queue = ? AND dead_lettered_at IS NOT NULL",
                 (time.time(), self._queue),
             )
         )
-        return int(cursor.rowcount)
+        return moved
 
     async def purge_subject(self, subject: str) -> int:
         """Delete every message of this queue (waiting, locked or dead-lettered) whose CloudEvent

@@ -23,7 +23,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +39,20 @@ T = TypeVar("T")
 _FIRST_LOCK_PAUSE_SECONDS = 0.0001
 _LONGEST_LOCK_PAUSE_SECONDS = 0.002
 CHECKPOINT_INTERVAL_SECONDS = 1.0
+# A cursor freed on the event loop's thread resets its statement there, while this thread may
+# be running that same cached statement again: SQLite answers SQLITE_MISUSE ("bad parameter or
+# other API misuse"), seen under load with executemany, whose cursor keeps its statement.
+_CURSOR_ESCAPES = "a write must return plain values, not its cursor (see execute())"
+
+
+def execute(sql: str, parameters: Sequence[Any] = ()) -> Callable[[sqlite3.Connection], int]:
+    """A write of one statement; it returns how many rows the statement changed."""
+    return lambda connection: connection.execute(sql, parameters).rowcount
+
+
+def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> Callable[[sqlite3.Connection], int]:
+    """A write of one statement per row of parameters; it returns how many rows they changed."""
+    return lambda connection: connection.executemany(sql, rows).rowcount
 
 
 def utc_text(moment: datetime) -> str:
@@ -184,6 +198,8 @@ class SqliteDatabase:
                 connection.execute("SAVEPOINT one_write")
                 try:
                     result = write.work(connection)
+                    if isinstance(result, sqlite3.Cursor):
+                        raise TypeError(_CURSOR_ESCAPES)
                 except Exception as error:
                     connection.execute("ROLLBACK TO one_write")
                     connection.execute("RELEASE one_write")

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from intake_core.adapters.sqlite_base import SqliteDatabase, utc_text
+from intake_core.adapters.sqlite_base import SqliteDatabase, execute, execute_many, utc_text
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Submission
 from intake_core.domain.stored import STORED
@@ -240,7 +240,7 @@ class SqliteSubmissionStore:
     async def open(self) -> None:
         await self._db.open()
         # Freed pages are zeroed, so erased data does not linger in the file's free space.
-        await self._db.write(lambda connection: connection.execute("PRAGMA secure_delete=ON"))
+        await self._db.write(execute("PRAGMA secure_delete=ON"))
         await self._db.write(_upgrade)
 
     async def close(self) -> None:
@@ -386,9 +386,7 @@ class SqliteSubmissionStore:
         # without them. The checkpoint then moves every page into the file (where freed pages
         # are zeroed) and empties the write-ahead log, which still holds old page images.
         await self._db.write(
-            lambda connection: connection.execute(
-                "INSERT INTO submissions_search (submissions_search) VALUES ('optimize')"
-            )
+            execute("INSERT INTO submissions_search (submissions_search) VALUES ('optimize')")
         )
         await self._db.read(
             lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -464,7 +462,7 @@ class SqliteSubmissionStore:
     async def mark_published_batch(self, event_ids: Collection[str]) -> None:
         published_at = utc_text(_now())
         await self._db.write(
-            lambda connection: connection.executemany(
+            execute_many(
                 "UPDATE outbox SET published_at = ?, lease_owner = NULL WHERE event_id = ?",
                 [(published_at, event_id) for event_id in event_ids],
             )
@@ -472,7 +470,7 @@ class SqliteSubmissionStore:
 
     async def release_outbox(self, event_id: str, retry_in_seconds: float) -> None:
         await self._db.write(
-            lambda connection: connection.execute(
+            execute(
                 "UPDATE outbox SET available_at = ?, lease_owner = NULL"
                 " WHERE event_id = ? AND published_at IS NULL",
                 (time.time() + retry_in_seconds, event_id),
