@@ -131,6 +131,15 @@ async def test_search_text_is_always_literal(staff_store: StaffSubmissionStore, 
     assert (await staff_store.verify_audit_chain()).intact
 
 
+async def test_a_record_exists_until_it_is_erased(staff_store: StaffSubmissionStore) -> None:
+    kept = await save(staff_store)
+    erased = await save(staff_store, name="Fabrikam")
+    await staff_store.erase(erased.client_id, staff_entry("submission.erase", erased.client_id))
+    assert await staff_store.exists(kept.client_id)
+    assert not await staff_store.exists(erased.client_id)
+    assert not await staff_store.exists("CL-0000-0000-001Y")  # never saved
+
+
 async def test_erased_records_are_not_found_by_any_text(
     staff_store: StaffSubmissionStore,
 ) -> None:

@@ -64,7 +64,7 @@ async def handle_message(
         if await store.was_handled(event.id, HANDLER_NAME):
             log.info("event already handled", extra={"event_id": event.id})
             return Handled(event.id, duplicate=True)
-        if await store.get(data.clientId) is None:
+        if not await store.exists(data.clientId):
             # The record was written with its event, so a missing one was erased meanwhile:
             # its subject asked to be forgotten, and the sales team must not get their data.
             log.info("record erased before notification; not sending", extra={"event_id": event.id})

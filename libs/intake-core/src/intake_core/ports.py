@@ -245,6 +245,10 @@ class SubmissionStore(Protocol):
 
     async def get(self, client_id: str) -> Submission | None: ...
 
+    async def exists(self, client_id: str) -> bool:
+        """Whether :meth:`get` would find the record, without reading it back."""
+        ...
+
     async def search(self, query: SearchQuery) -> SearchPage: ...
 
     async def search_hits(self, query: SearchQuery) -> HitPage:

@@ -328,6 +328,10 @@ class CosmosSubmissionStore:
             return None
         return read_submission(document)
 
+    async def exists(self, client_id: str) -> bool:
+        document = await self._read(client_id)
+        return document is not None and document["type"] == SUBMISSION
+
     async def get_record(self, client_id: str) -> StoredRecord | None:
         document = await self._read(client_id)
         return None if document is None else StoredRecord(read_record(document), document["_etag"])

@@ -316,6 +316,15 @@ class SqliteSubmissionStore:
             None if row is None else Submission.model_validate_json(row["document"], context=STORED)
         )
 
+    async def exists(self, client_id: str) -> bool:
+        row = await self._db.read(
+            lambda connection: connection.execute(
+                "SELECT 1 FROM submissions WHERE client_id = ? AND erased_at IS NULL",
+                (client_id,),
+            ).fetchone()
+        )
+        return row is not None
+
     async def search(self, query: SearchQuery) -> SearchPage:
         page, token = await self._search_page(query)
         items = [Submission.model_validate_json(row["document"], context=STORED) for row in page]
