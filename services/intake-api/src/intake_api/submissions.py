@@ -88,7 +88,8 @@ class FastPath:
     publish and one store write carry many events (one AMQP transfer to Service Bus, one
     transaction on the embedded queue), while at rest each event still goes out at once. At
     most ``max_pending`` events wait or travel; past that (a slow bus under load) new events
-    are simply left to the relay, so they cannot pile up without bound.
+    are simply left to the relay, so they cannot pile up without bound. (An app has one store
+    and one publisher: a sender uses those of the event that started it.)
     """
 
     def __init__(
