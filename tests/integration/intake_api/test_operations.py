@@ -121,6 +121,18 @@ async def test_metrics(client, valid_body) -> None:
     assert "/no-such-page" not in text
 
 
+async def test_metrics_count_what_the_fast_path_publishes(client, valid_body) -> None:
+    """Without these the dashboard's publishes per path, and the runbook's "published flat"
+    symptom, would show nothing while the fast path carries every event."""
+    for _ in range(2):
+        assert (await client.post("/v1/submissions", json=valid_body)).status_code == 201
+    published = 'intake_relay_published_total{path="fast"} 2.0'
+    async with asyncio.timeout(5):  # the fast path publishes after the answer
+        while published not in (text := (await client.get("/metrics")).text):
+            await asyncio.sleep(0.02)
+    assert 'intake_relay_publish_duration_seconds_count{path="fast"}' in text
+
+
 def scraped(text: str, name: str) -> float:
     [value] = [
         sample.value

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from intake_api import submissions
+from intake_api.metrics import ApiMetrics
 from intake_api.submissions import (
     FastPath,
     FastPathBreaker,
@@ -217,6 +218,22 @@ async def test_events_beyond_the_pending_bound_are_left_to_the_relay(
     assert sum(bus.batches) == 2
     assert await queue.depth() == 2
     assert (await store.outbox_stats()).backlog == 1  # the third waits for the relay
+
+
+async def test_fast_path_publishes_and_failures_are_counted(store, queue, valid_body) -> None:
+    metrics = ApiMetrics()
+    policy = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(metrics=metrics))
+    for _ in range(2):
+        await submit(command(valid_body), store, queue, clock, policy)
+        await policy.fast_path.drain()
+    down = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(metrics=metrics))
+    await submit(command(valid_body), store, DownPublisher(), clock, down)
+    await down.fast_path.drain()
+
+    text = metrics.exposition().decode()
+    assert 'intake_relay_published_total{path="fast"} 2.0' in text
+    assert 'intake_relay_publish_duration_seconds_count{path="fast"} 2.0' in text
+    assert 'intake_relay_publish_failures_total{path="fast"} 1.0' in text
 
 
 async def test_the_breaker_closes_after_its_cooldown_when_the_trial_succeeds() -> None:

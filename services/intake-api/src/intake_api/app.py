@@ -19,7 +19,7 @@ from intake_api.problems import LastResort, install_problem_handlers
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
-from intake_api.submissions import SubmissionPolicy
+from intake_api.submissions import FastPath, SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
 from intake_core.http_metrics import RequestMetrics
 from intake_core.store_breaker import StoreBreaker
@@ -51,6 +51,7 @@ def _runtime(settings: IntakeApiSettings) -> Runtime:
         ip_hash_key=settings.ip_hash_salt.get_secret_value().encode(),
         privacy_notice_versions=frozenset(settings.privacy_notice_versions),
         publish_timeout_seconds=settings.publish_timeout_seconds,
+        fast_path=FastPath(metrics=metrics),
     )
     bus_breaker = policy.fast_path.breaker
     metrics.bus_breaker_open.set_function(lambda: 0.0 if bus_breaker.allows() else 1.0)

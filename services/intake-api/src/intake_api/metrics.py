@@ -38,19 +38,19 @@ class ApiMetrics(HttpMetrics):
         )
         self.relay_published = Counter(
             "intake_relay_published",
-            "Outbox events published",
+            "Outbox events published, by path: fast (right after the commit) or relay",
             ["path"],
             registry=self.registry,
         )
         self.relay_publish_duration = Histogram(
             "intake_relay_publish_duration_seconds",
-            "Time to publish one outbox event to the bus",
+            "Time a publish to the bus took (the relay sends one event, the fast path a batch)",
             ["path"],
             registry=self.registry,
         )
         self.relay_failures = Counter(
             "intake_relay_publish_failures",
-            "Attempts to publish an outbox event that failed (it is retried later)",
+            "Attempts to publish an outbox event that failed (the relay retries it later)",
             ["path"],
             registry=self.registry,
         )

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from datetime import datetime
 
 import pybreaker
 
+from intake_api.metrics import ApiMetrics
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 SUBMISSION_CREATED_ACTION = "submission.created"
+FAST_PATH = "fast"  # the ``path`` label of the publish metrics; the relay's is "relay"
 USER_AGENT_MAX_CHARS = 200
 
 
@@ -97,8 +100,10 @@ class FastPath:
         breaker: FastPathBreaker | None = None,
         max_pending: int = 1000,
         max_batch: int = 100,
+        metrics: ApiMetrics | None = None,
     ) -> None:
         self.breaker = breaker or FastPathBreaker()
+        self.metrics = metrics
         self._max_pending = max_pending
         self._max_batch = max_batch
         self._waiting: list[CloudEvent] = []
@@ -225,6 +230,8 @@ async def publish_now(
     timeout_seconds: float,
 ) -> bool:
     """Best effort: any failure is logged and left to the relay, which is the guarantee."""
+    metrics = fast_path.metrics
+    started = time.perf_counter()
     try:
         with fast_path.breaker.guarding():
             async with asyncio.timeout(timeout_seconds):
@@ -235,7 +242,12 @@ async def publish_now(
             len(events),
             type(error).__name__,
         )
+        if metrics is not None:
+            metrics.relay_failures.labels(FAST_PATH).inc(len(events))
         return False
+    if metrics is not None:
+        metrics.relay_publish_duration.labels(FAST_PATH).observe(time.perf_counter() - started)
+        metrics.relay_published.labels(FAST_PATH).inc(len(events))
     try:
         await store.mark_published_batch([event.id for event in events])
     except Exception as error:
