@@ -295,7 +295,7 @@ def plot(loads: list[LoadResult], path: Path) -> None:
 
 def markdown(report: dict) -> str:
     runs: dict[tuple[str, int], list[float]] = {}
-    for run in report.get("runs", report["load"]):
+    for run in report["runs"]:
         runs.setdefault((run["target"], run["connections"]), []).append(run["throughput"])
     rounds = max(len(throughputs) for throughputs in runs.values())
     lines = [
@@ -324,7 +324,7 @@ def markdown(report: dict) -> str:
             f"{load['p50_ms']:.1f} | {load['p95_ms']:.1f} | {load['p99_ms']:.1f} | "
             f"{load['errors']} | {ratio} | {mail} | {email_latency} |"
         )
-    intake_runs = [run for run in report.get("runs", report["load"]) if run["emails"] is not None]
+    intake_runs = [run for run in report["runs"] if run["emails"] is not None]
     every = all(run["emails"] == run["accepted"] for run in intake_runs)
     lines += [
         "",

@@ -132,12 +132,47 @@ class FastPath:
                 batch = self._waiting[: self._max_batch]
                 del self._waiting[: self._max_batch]
                 self._travelling = len(batch)
-                if not await publish_now(batch, store, publisher, self, timeout_seconds):
+                if not await self._publish(batch, store, publisher, timeout_seconds):
                     self._waiting.clear()  # the breaker is open: the relay publishes these too
                 self._travelling = 0
         finally:
             # No await since the loop found nothing waiting: the next event starts a new sender.
             self._sender = None
+
+    async def _publish(
+        self,
+        events: list[CloudEvent],
+        store: SubmissionStore,
+        publisher: EventPublisher,
+        timeout_seconds: float,
+    ) -> bool:
+        """Best effort: any failure is logged and left to the relay, which is the guarantee."""
+        started = time.perf_counter()
+        try:
+            with self.breaker.guarding():
+                async with asyncio.timeout(timeout_seconds):
+                    await publisher.publish_batch(events)
+        except Exception as error:
+            logger.warning(
+                "fast-path publish of %d event(s) failed (%s); the relay will retry",
+                len(events),
+                type(error).__name__,
+            )
+            if self.metrics is not None:
+                self.metrics.relay_failures.labels(FAST_PATH).inc(len(events))
+            return False
+        if self.metrics is not None:
+            elapsed = time.perf_counter() - started
+            self.metrics.relay_publish_duration.labels(FAST_PATH).observe(elapsed)
+            self.metrics.relay_published.labels(FAST_PATH).inc(len(events))
+        try:
+            await store.mark_published_batch([event.id for event in events])
+        except Exception as error:
+            # Published but not marked: the relay publishes them again; the bus drops repeats.
+            logger.warning(
+                "could not mark %d event(s) published (%s)", len(events), type(error).__name__
+            )
+        return True
 
     async def drain(self, timeout_seconds: float = 10.0) -> None:
         """Let the waiting events go out (graceful shutdown); the relay covers the rest."""
@@ -220,39 +255,3 @@ async def submit(
             policy.fast_path.publish_soon(event, store, publisher, policy.publish_timeout_seconds)
         return result
     raise AssertionError("unreachable: the loop returns or raises")
-
-
-async def publish_now(
-    events: list[CloudEvent],
-    store: SubmissionStore,
-    publisher: EventPublisher,
-    fast_path: FastPath,
-    timeout_seconds: float,
-) -> bool:
-    """Best effort: any failure is logged and left to the relay, which is the guarantee."""
-    metrics = fast_path.metrics
-    started = time.perf_counter()
-    try:
-        with fast_path.breaker.guarding():
-            async with asyncio.timeout(timeout_seconds):
-                await publisher.publish_batch(events)
-    except Exception as error:
-        logger.warning(
-            "fast-path publish of %d event(s) failed (%s); the relay will retry",
-            len(events),
-            type(error).__name__,
-        )
-        if metrics is not None:
-            metrics.relay_failures.labels(FAST_PATH).inc(len(events))
-        return False
-    if metrics is not None:
-        metrics.relay_publish_duration.labels(FAST_PATH).observe(time.perf_counter() - started)
-        metrics.relay_published.labels(FAST_PATH).inc(len(events))
-    try:
-        await store.mark_published_batch([event.id for event in events])
-    except Exception as error:
-        # Published but not marked: the relay publishes them again and the bus drops duplicates.
-        logger.warning(
-            "could not mark %d event(s) published (%s)", len(events), type(error).__name__
-        )
-    return True
