@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from intake_core.ports import (
     SearchQuery,
     SubmissionStore,
 )
-from support import make_submission
+from support import VALID_BODY, make_submission
 
 
 def created_audit(client_id: str) -> AuditEntry:
@@ -73,6 +75,68 @@ async def test_concurrent_requests_with_one_key_create_one_record(store: Submiss
     assert len({result.client_id for _, result in results}) == 1
     assert sum(result.created for _, result in results) == 1
     assert len((await store.search(SearchQuery(limit=100))).items) == 1
+
+
+def named(company_name: str) -> dict[str, Any]:
+    body = copy.deepcopy(VALID_BODY)
+    body["company"]["name"] = company_name
+    return body
+
+
+async def test_many_saved_at_once_are_each_whole_findable_and_audited(
+    store: SubmissionStore,
+) -> None:
+    """Concurrent saves share a transaction on SQLite (one statement per table for them all):
+    each must still be stored whole, with its event, its audit entry and its search entry."""
+    saved = await asyncio.gather(
+        *(save(store, body=named(f"Batch {n:02d} Ltd")) for n in range(40))
+    )
+    assert all(result.created for _, result in saved)
+    assert (await store.outbox_stats()).backlog == 40
+    for n, (submission, result) in enumerate(saved):
+        assert result.client_id == submission.client_id
+        assert await store.get(submission.client_id) == submission
+        trail = await store.audit_trail(submission.client_id)
+        assert [(entry.action, entry.client_id) for entry in trail] == [
+            ("submission.created", submission.client_id)
+        ]
+        found = await store.search(SearchQuery(text=f"batch {n:02d}", limit=5))
+        assert [hit.client_id for hit in found.items] == [submission.client_id]
+
+
+async def test_a_taken_client_id_among_many_fails_alone(store: SubmissionStore) -> None:
+    taken, _ = await save(store)
+    twice = make_submission().client_id
+    ids = [None] * 10 + [taken.client_id, twice, twice] + [None] * 10
+    outcomes = await asyncio.gather(
+        *(save(store, client_id=client_id) for client_id in ids), return_exceptions=True
+    )
+    failed = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, ClientIdTaken)]
+    assert failed[0] == 10 and len(failed) == 2 and failed[1] in (11, 12)  # one of the pair
+    assert (await store.outbox_stats()).backlog == 1 + len(ids) - 2
+    assert len(await store.audit_trail(taken.client_id)) == 1
+    assert len(await store.audit_trail(twice)) == 1
+
+
+async def test_keys_saved_at_once_answer_as_they_would_alone(store: SubmissionStore) -> None:
+    known, _ = await save(store, Idempotency("known", "fingerprint-a"))
+    requests = [
+        *(Idempotency(f"new-{n}", "f") for n in range(10)),
+        Idempotency("known", "fingerprint-a"),  # a repeat: the first result again
+        Idempotency("known", "fingerprint-b"),  # the same key for other content: a conflict
+        Idempotency("twice", "f"),
+        Idempotency("twice", "f"),  # twice at once: one record
+        None,
+    ]
+    outcomes = await asyncio.gather(*(save(store, key) for key in requests), return_exceptions=True)
+    results = [outcome if isinstance(outcome, Exception) else outcome[1] for outcome in outcomes]
+    assert all(result.created for result in results[:10])
+    assert not results[10].created and results[10].client_id == known.client_id
+    assert isinstance(results[11], IdempotencyConflict)
+    assert sorted([results[12].created, results[13].created]) == [False, True]
+    assert results[12].client_id == results[13].client_id
+    assert results[14].created
+    assert (await store.outbox_stats()).backlog == 1 + 10 + 1 + 1
 
 
 async def test_search_by_text_filters_and_pages_newest_first(store: SubmissionStore) -> None:

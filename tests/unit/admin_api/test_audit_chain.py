@@ -157,6 +157,24 @@ def test_an_appended_row_with_a_bad_hash_is_caught(harness):
     assert check["intact"] is False and check["brokenAt"] == 7
 
 
+async def test_entries_cut_from_the_end_stay_missing_after_more_are_appended(tmp_path):
+    """New entries take the number after the highest ever used, as AUTOINCREMENT would: had
+    they taken the number after the highest left, they would close the gap over the cut."""
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    try:
+        for n in range(5):
+            await store.append_audit(AuditEntry("submission.read", f"s-{n}", datetime.now(UTC)))
+        with sqlite3.connect(tmp_path / "intake.db") as connection:
+            connection.execute("DELETE FROM audit WHERE seq >= 4")
+        await store.append_audit(AuditEntry("submission.read", "later", datetime.now(UTC)))
+        report = await store.verify_audit_chain()
+        assert not report.intact
+        assert (report.broken_at, report.problem) == (6, "entries 4 to 5 are missing")
+    finally:
+        await store.close()
+
+
 async def test_two_processes_writing_one_file_keep_one_chain(tmp_path):
     """Two stores on one file stand for intake-api and admin-api: each has its own writer
     connection, so only SQLite's write lock orders their appends."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
-from intake_core.adapters.sqlite_base import SqliteDatabase, execute, execute_many
+from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.ports import StoreUnavailable
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY, n INTEGER NOT NULL);"
@@ -45,6 +46,57 @@ async def test_a_failing_write_rolls_back_alone_while_its_batch_commits(tmp_path
     await db.close()
 
 
+async def test_writes_run_again_after_a_failure_in_their_batch_count_once(tmp_path: Path) -> None:
+    """A batch runs its writes together, without savepoints; when one fails, the batch is rolled
+    back and run again, each write in its own savepoint. The first run must leave no trace."""
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+    await db.write(execute("INSERT INTO items VALUES ('counter', 0)"))
+    runs = 0
+
+    def bump(fail: bool):
+        def work(connection: sqlite3.Connection) -> int:
+            nonlocal runs
+            runs += 1
+            connection.execute("UPDATE items SET n = n + 1 WHERE name = 'counter'")
+            if fail:
+                raise Refused("after the update")
+            return int(connection.execute("SELECT n FROM items").fetchone()[0])
+
+        return work
+
+    # The writer waits on a gate, so the sixty writes queue up as one batch behind it.
+    gate = threading.Event()
+    held = asyncio.create_task(db.write(lambda _connection: gate.wait(5)))
+    writes = [asyncio.create_task(db.write(bump(fail=n == 30))) for n in range(60)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    await held
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    # Together up to the failing 31st, then all sixty apart.
+    assert runs == 31 + 60
+    assert sum(isinstance(result, Refused) for result in results) == 1
+    counted = [result for result in results if isinstance(result, int)]
+    assert sorted(counted) == list(range(1, 60))  # each sees the count of the second run
+    assert await db.read(lambda c: c.execute("SELECT n FROM items").fetchone()[0]) == 59
+    await db.close()
+
+
+async def test_a_write_alone_in_its_batch_that_fails_leaves_nothing(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+
+    def insert_then_fail(connection: sqlite3.Connection) -> None:
+        connection.execute("INSERT INTO items VALUES ('half', 1)")
+        raise Refused("after the insert")
+
+    with pytest.raises(Refused):
+        await db.write(insert_then_fail)
+    assert await db.read(lambda c: c.execute("SELECT count(*) FROM items").fetchone()[0]) == 0
+    assert await db.write(execute("INSERT INTO items VALUES ('next', 1)")) == 1
+    await db.close()
+
+
 async def test_a_write_that_returns_its_cursor_is_refused_and_rolled_back(tmp_path: Path) -> None:
     """A cursor freed on the event loop's thread resets its statement there, while the writer
     may be running that statement again (SQLITE_MISUSE: the benchmark's seeding hit it)."""
@@ -56,13 +108,13 @@ async def test_a_write_that_returns_its_cursor_is_refused_and_rolled_back(tmp_pa
     await db.close()
 
 
-async def test_the_statement_helpers_return_how_many_rows_changed(tmp_path: Path) -> None:
+async def test_the_statement_helper_returns_how_many_rows_changed(tmp_path: Path) -> None:
     db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
     await db.open()
-    rows = [(f"item-{n}", n) for n in range(5)]
-    assert await db.write(execute_many("INSERT INTO items VALUES (?, ?)", rows)) == 5
+    for n in range(5):
+        assert await db.write(execute("INSERT INTO items VALUES (?, ?)", (f"item-{n}", n))) == 1
     assert await db.write(execute("UPDATE items SET n = n + 1 WHERE n >= ?", (3,))) == 2
-    assert await db.write(execute_many("DELETE FROM items WHERE name = ?", [])) == 0
+    assert await db.write(execute("DELETE FROM items WHERE name = 'none'")) == 0
     await db.close()
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake_core.adapters.sqlite_base import SqliteDatabase, execute, execute_many
+from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.domain.events import CloudEvent
 from intake_core.ports import Delivery
 
@@ -100,12 +100,15 @@ class LocalQueue:
             (self._queue, message_id, body, json.dumps(properties), now, now)
             for message_id, body, properties in messages
         ]
+        # One statement for them all (a JSON array of rows): one return to Python, not one per
+        # message, each of which waits for the interpreter's lock under load.
         await self._db.write(
-            execute_many(
+            execute(
                 "INSERT OR IGNORE INTO messages"
                 " (queue, message_id, body, properties, enqueued_at, visible_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
+                " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,"
+                " value ->> 5 FROM json_each(?)",
+                (json.dumps(rows),),
             )
         )
 

@@ -2,8 +2,16 @@
 
 Each database gets one writer thread (SQLite allows one writer at a time anyway) and one reader
 thread. A call hands a plain function the connection; because the function runs start to finish
-on that thread inside its own savepoint, no other coroutine can interleave with it. Writes that
-queue up while the writer is busy share one commit (group commit).
+on that thread, no other coroutine can interleave with it. Writes that queue up while the writer
+is busy share one commit (group commit), and each batch's results go back to the event loop in
+one hand-over.
+
+Under load the event loop's thread holds the interpreter's lock most of the time, and the writer
+needs it back after every step SQLite takes (each statement, each reset, each hand-over): it
+waited milliseconds for each, and those waits, not SQLite, were most of its time and made it
+intake-api's bottleneck. So a batch takes as few statements as it can: savepoints only after a
+failure, and writes of one kind combined (:meth:`SqliteDatabase.write_combined`), such as new
+submissions, which share one ``INSERT`` per table.
 
 Checkpoints (copying the write-ahead log into the database file, with an fsync) run on a thread
 of their own every second. Left to SQLite, the commit that fills the log runs one itself, and
@@ -19,16 +27,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from intake_core.ports import StoreUnavailable
 
@@ -50,32 +59,63 @@ def execute(sql: str, parameters: Sequence[Any] = ()) -> Callable[[sqlite3.Conne
     return lambda connection: connection.execute(sql, parameters).rowcount
 
 
-def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> Callable[[sqlite3.Connection], int]:
-    """A write of one statement per row of parameters; it returns how many rows they changed."""
-    return lambda connection: connection.executemany(sql, rows).rowcount
-
-
 def utc_text(moment: datetime) -> str:
     """Timestamps as fixed-width UTC ISO text, so they sort as strings."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+# Runs several writes of one kind at once: their items in, one result per item out, in order.
+Combine = Callable[[sqlite3.Connection, list[Any]], list[Any]]
+
+
 @dataclass
 class _Write(Generic[T]):
-    work: Callable[[sqlite3.Connection], T]
+    item: Any  # a work function, or an item for ``combine``
+    combine: Combine | None
     future: asyncio.Future[T]
     loop: asyncio.AbstractEventLoop
 
-    def settle(self, ok: bool, value: Any) -> None:
-        def deliver() -> None:
-            if self.future.done():  # the caller was cancelled
-                return
-            if ok:
-                self.future.set_result(value)
-            else:
-                self.future.set_exception(value)
+    def run_alone(self, connection: sqlite3.Connection) -> T:
+        if self.combine is None:
+            return _run(connection, self.item)
+        (result,) = self.combine(connection, [self.item])
+        return cast(T, result)
 
-        self.loop.call_soon_threadsafe(deliver)
+
+# What became of one write: (write, succeeded, its result or its exception).
+_Outcome = tuple[_Write[Any], bool, Any]
+
+
+def _deliver(outcomes: list[_Outcome]) -> None:
+    """On the event loop: hand each caller its result (unless it was cancelled meanwhile)."""
+    for write, ok, value in outcomes:
+        if write.future.done():
+            continue
+        if ok:
+            write.future.set_result(value)
+        else:
+            write.future.set_exception(value)
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """One hand-over per event loop for the whole batch, not one per write: each hand-over
+    wakes the loop, and the writer needs the interpreter's lock for each."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, delivered in by_loop.items():
+        loop.call_soon_threadsafe(_deliver, delivered)
+
+
+class _Failed(Exception):
+    """A write of a batch run together failed: the batch runs again, each write apart."""
+
+
+def _run(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    result = work(connection)
+    if isinstance(result, sqlite3.Cursor):
+        raise TypeError(_CURSOR_ESCAPES)
+    return result
 
 
 class SqliteDatabase:
@@ -159,13 +199,28 @@ class SqliteDatabase:
         """Run ``work`` atomically; its changes are committed when this returns.
 
         Group commit: writes that arrive while the writer thread is busy are run together in one
-        transaction, each inside its own savepoint, so one failing write rolls back alone and the
-        others still commit. Under load that turns many small commits into a few larger ones.
+        transaction. Under load that turns many small commits into a few larger ones. If one of
+        them fails, the transaction is rolled back and the batch runs again with a savepoint per
+        write, so the failing write rolls back alone and the others still commit. ``work`` may
+        therefore run twice, the first run undone: it must act only through the connection.
         """
+        return await self._submit(work, None)
+
+    async def write_combined(
+        self, item: object, combine: Callable[[sqlite3.Connection, list[Any]], list[T]]
+    ) -> T:
+        """Like :meth:`write`, for a kind of write that runs faster many at a time: the items
+        given with one ``combine`` that follow each other in a batch go to it in one call, which
+        returns one result per item, in order. It must have the effect of one call per item. If
+        it fails, each item runs again alone, ``combine(connection, [item])``, in a savepoint.
+        """
+        return await self._submit(item, combine)
+
+    async def _submit(self, item: object, combine: Combine | None) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         with self._pending_lock:
-            self._pending.append(_Write(work, future, loop))
+            self._pending.append(_Write(item, combine, future, loop))
             schedule, self._flush_scheduled = not self._flush_scheduled, True
         if schedule:
             try:
@@ -190,32 +245,62 @@ class SqliteDatabase:
         batch = [write for write in batch if not write.future.done()]
         if not batch:
             return
-        outcomes: list[tuple[_Write[Any], bool, Any]] = []
         try:
             connection = self._writer_connection()
             self._begin(connection)
-            for write in batch:
-                connection.execute("SAVEPOINT one_write")
-                try:
-                    result = write.work(connection)
-                    if isinstance(result, sqlite3.Cursor):
-                        raise TypeError(_CURSOR_ESCAPES)
-                except Exception as error:
-                    connection.execute("ROLLBACK TO one_write")
-                    connection.execute("RELEASE one_write")
-                    outcomes.append((write, False, error))
-                else:
-                    connection.execute("RELEASE one_write")
-                    outcomes.append((write, True, result))
+            try:
+                outcomes = self._run_together(connection, batch)
+            except _Failed:
+                connection.execute("ROLLBACK")
+                self._begin(connection)
+                outcomes = self._run_apart(connection, batch)
             connection.execute("COMMIT")
         except Exception as error:
-            # BEGIN or COMMIT failed (locked, disk, closed): nothing in the batch was written.
+            # BEGIN or COMMIT failed (locked, disk, closed), or a write alone in its batch did:
+            # nothing in the batch was written.
             with contextlib.suppress(Exception):
                 if self._writer is not None and self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
             outcomes = [(write, False, error) for write in batch]
-        for write, ok, value in outcomes:
-            write.settle(ok, value)
+        _settle(outcomes)
+
+    @staticmethod
+    def _run_together(connection: sqlite3.Connection, batch: list[_Write[Any]]) -> list[_Outcome]:
+        """Every write straight into the transaction, writes of one kind combined. Writes rarely
+        fail, and a savepoint per write cost two statements each, every one a wait for the
+        interpreter's lock under load."""
+        if len(batch) == 1:  # alone, a failure is simply the batch's: the rollback undoes it
+            return [(batch[0], True, batch[0].run_alone(connection))]
+        outcomes: list[_Outcome] = []
+        for combine, group in itertools.groupby(batch, key=lambda write: write.combine):
+            writes = list(group)
+            try:
+                if combine is None:
+                    results = [_run(connection, write.item) for write in writes]
+                else:
+                    results = combine(connection, [write.item for write in writes])
+            except Exception as error:
+                raise _Failed from error
+            outcomes.extend(
+                (write, True, result) for write, result in zip(writes, results, strict=True)
+            )
+        return outcomes
+
+    @staticmethod
+    def _run_apart(connection: sqlite3.Connection, batch: list[_Write[Any]]) -> list[_Outcome]:
+        """Each write inside its own savepoint, so one that fails rolls back alone."""
+        outcomes: list[_Outcome] = []
+        for write in batch:
+            connection.execute("SAVEPOINT one_write")
+            try:
+                result = write.run_alone(connection)
+            except Exception as error:
+                connection.execute("ROLLBACK TO one_write")
+                outcomes.append((write, False, error))
+            else:
+                outcomes.append((write, True, result))
+            connection.execute("RELEASE one_write")
+        return outcomes
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._run(self._reader_pool, lambda: work(self._reader_connection()))

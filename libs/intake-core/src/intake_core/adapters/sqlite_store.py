@@ -18,11 +18,12 @@ import json
 import sqlite3
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from intake_core.adapters.sqlite_base import SqliteDatabase, execute, execute_many, utc_text
+from intake_core.adapters.sqlite_base import SqliteDatabase, execute, utc_text
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Submission
 from intake_core.domain.stored import STORED
@@ -233,6 +234,99 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@dataclass(frozen=True)
+class _NewSubmission:
+    """One ``save_new``: its submission and outbox rows, ready to insert."""
+
+    submission_row: tuple[str, str, str, str, str, str, str]
+    outbox_row: tuple[str, str, str, str, float]
+    audit: AuditEntry
+    idempotency: Idempotency | None
+    saved: SaveResult
+
+
+def _save_new_submissions(
+    connection: sqlite3.Connection, batch: list[_NewSubmission]
+) -> list[SaveResult]:
+    """Save submissions arriving together with one statement per table, not three per
+    submission: under load, each statement's return to Python waited for the interpreter's lock
+    (see :mod:`intake_core.adapters.sqlite_base`). A repeated Idempotency-Key, known already or
+    twice in the batch, takes the one-by-one path, which answers it."""
+    keys = [new.idempotency.key for new in batch if new.idempotency is not None]
+    if len(batch) == 1 or len(set(keys)) < len(keys) or (keys and _known_keys(connection, keys)):
+        return [_save_new_submission(connection, new) for new in batch]
+    head = connection.execute(_HEADS).fetchone()
+    search_rowid, sequence, prev_hash = head["search_rowid"], head["next_seq"], head["prev_hash"]
+    submissions, outbox, audit, idempotency = [], [], [], []
+    for new in batch:
+        search_rowid += 1
+        submissions.append([*new.submission_row, search_rowid])
+        outbox.append(new.outbox_row)
+        entry_row, prev_hash = _audit_row(new.audit, sequence, prev_hash)
+        audit.append(entry_row)
+        sequence += 1
+        if new.idempotency is not None:
+            client_id, submitted_at = new.submission_row[:2]
+            key = new.idempotency
+            idempotency.append([key.key, key.fingerprint, client_id, submitted_at])
+    # A Client ID already taken fails the whole statement; the batch then runs one by one.
+    connection.execute(_INSERT_SUBMISSIONS, (json.dumps(submissions),))
+    connection.execute(_INSERT_OUTBOX, (json.dumps(outbox),))
+    connection.execute(_INSERT_AUDIT, (json.dumps(audit),))
+    if idempotency:
+        connection.execute(_INSERT_IDEMPOTENCY, (json.dumps(idempotency),))
+    return [new.saved for new in batch]
+
+
+def _known_keys(connection: sqlite3.Connection, keys: list[str]) -> bool:
+    return (
+        connection.execute(
+            "SELECT 1 FROM idempotency WHERE key IN (SELECT value FROM json_each(?)) LIMIT 1",
+            (json.dumps(keys),),
+        ).fetchone()
+        is not None
+    )
+
+
+def _save_new_submission(connection: sqlite3.Connection, new: _NewSubmission) -> SaveResult:
+    client_id, submitted_at = new.submission_row[:2]
+    if new.idempotency is not None:
+        earlier = connection.execute(
+            "SELECT fingerprint, client_id, submitted_at FROM idempotency WHERE key = ?",
+            (new.idempotency.key,),
+        ).fetchone()
+        if earlier is not None:
+            if earlier["fingerprint"] != new.idempotency.fingerprint:
+                raise IdempotencyConflict(new.idempotency.key)
+            return SaveResult(
+                earlier["client_id"],
+                datetime.fromisoformat(earlier["submitted_at"]),
+                created=False,
+            )
+    try:
+        connection.execute(
+            "INSERT INTO submissions (client_id, submitted_at, status, industry,"
+            " service_type, search_text, document, search_rowid) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?,"
+            "  (SELECT coalesce(max(search_rowid), 0) + 1 FROM submissions))",
+            new.submission_row,
+        )
+    except sqlite3.IntegrityError as error:
+        raise ClientIdTaken(client_id) from error
+    connection.execute(
+        "INSERT INTO outbox (event_id, client_id, payload, created_at, available_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        new.outbox_row,
+    )
+    _insert_audit(connection, new.audit)
+    if new.idempotency is not None:
+        connection.execute(
+            "INSERT INTO idempotency VALUES (?, ?, ?, ?)",
+            (new.idempotency.key, new.idempotency.fingerprint, client_id, submitted_at),
+        )
+    return new.saved
+
+
 class SqliteSubmissionStore:
     def __init__(self, path: Path, busy_timeout_seconds: float = 2.0) -> None:
         self._db = SqliteDatabase(path, SCHEMA, busy_timeout_seconds)
@@ -257,53 +351,25 @@ class SqliteSubmissionStore:
         audit: AuditEntry,
         idempotency: Idempotency | None = None,
     ) -> SaveResult:
-        def transaction(connection: sqlite3.Connection) -> SaveResult:
-            if idempotency is not None:
-                earlier = connection.execute(
-                    "SELECT fingerprint, client_id, submitted_at FROM idempotency WHERE key = ?",
-                    (idempotency.key,),
-                ).fetchone()
-                if earlier is not None:
-                    if earlier["fingerprint"] != idempotency.fingerprint:
-                        raise IdempotencyConflict(idempotency.key)
-                    return SaveResult(
-                        earlier["client_id"],
-                        datetime.fromisoformat(earlier["submitted_at"]),
-                        created=False,
-                    )
-            submitted_at = utc_text(submission.submitted_at)
-            try:
-                connection.execute(
-                    "INSERT INTO submissions (client_id, submitted_at, status, industry,"
-                    " service_type, search_text, document, search_rowid) VALUES"
-                    " (?, ?, ?, ?, ?, ?, ?,"
-                    "  (SELECT coalesce(max(search_rowid), 0) + 1 FROM submissions))",
-                    (
-                        submission.client_id,
-                        submitted_at,
-                        submission.status.value,
-                        submission.company.industry.value,
-                        submission.engagement.service_type.value,
-                        _search_text(submission),
-                        submission.model_dump_json(by_alias=True),
-                    ),
-                )
-            except sqlite3.IntegrityError as error:
-                raise ClientIdTaken(submission.client_id) from error
-            connection.execute(
-                "INSERT INTO outbox (event_id, client_id, payload, created_at, available_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (event.id, submission.client_id, event.to_json(), submitted_at, time.time()),
-            )
-            _insert_audit(connection, audit)
-            if idempotency is not None:
-                connection.execute(
-                    "INSERT INTO idempotency VALUES (?, ?, ?, ?)",
-                    (idempotency.key, idempotency.fingerprint, submission.client_id, submitted_at),
-                )
-            return SaveResult(submission.client_id, submission.submitted_at, created=True)
-
-        return await self._db.write(transaction)
+        # Rendered here, on the caller's thread: the writer thread does as little as it can.
+        client_id, submitted_at = submission.client_id, utc_text(submission.submitted_at)
+        new = _NewSubmission(
+            submission_row=(
+                client_id,
+                submitted_at,
+                submission.status.value,
+                submission.company.industry.value,
+                submission.engagement.service_type.value,
+                _search_text(submission),
+                submission.model_dump_json(by_alias=True),
+            ),
+            outbox_row=(event.id, client_id, event.to_json(), submitted_at, time.time()),
+            audit=audit,
+            idempotency=idempotency,
+            saved=SaveResult(submission.client_id, submission.submitted_at, created=True),
+        )
+        result: SaveResult = await self._db.write_combined(new, _save_new_submissions)
+        return result
 
     async def get(self, client_id: str) -> Submission | None:
         row = await self._db.read(
@@ -470,10 +536,12 @@ class SqliteSubmissionStore:
 
     async def mark_published_batch(self, event_ids: Collection[str]) -> None:
         published_at = utc_text(_now())
+        # One statement for the batch (its ids as a JSON array), not one per event.
         await self._db.write(
-            execute_many(
-                "UPDATE outbox SET published_at = ?, lease_owner = NULL WHERE event_id = ?",
-                [(published_at, event_id) for event_id in event_ids],
+            execute(
+                "UPDATE outbox SET published_at = ?, lease_owner = NULL"
+                " WHERE event_id IN (SELECT value FROM json_each(?))",
+                (published_at, json.dumps(list(event_ids))),
             )
         )
 
@@ -612,24 +680,62 @@ def _audit_entry(row: sqlite3.Row) -> AuditEntry:
     )
 
 
+# Where new rows continue from: the highest search rowid; the number AUTOINCREMENT would give the
+# next audit entry (one past the highest ever used, so a truncated chain stays visibly
+# truncated); and the hash of the entry it follows.
+_HEADS = """
+SELECT coalesce((SELECT max(search_rowid) FROM submissions), 0) AS search_rowid,
+       max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0),
+           coalesce((SELECT max(seq) FROM audit), 0)) + 1 AS next_seq,
+       (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) AS prev_hash
+"""
+
+# A batch's rows go in as one JSON array of arrays, one statement per table.
+_INSERT_SUBMISSIONS = """
+INSERT INTO submissions (client_id, submitted_at, status, industry, service_type, search_text,
+                         document, search_rowid)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+       value ->> 6, value ->> 7
+FROM json_each(?)
+"""
+_INSERT_OUTBOX = """
+INSERT INTO outbox (event_id, client_id, payload, created_at, available_at)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)
+"""
+_INSERT_AUDIT = """
+INSERT INTO audit (seq, at, action, actor, client_id, details, prev_hash, hash)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+       value ->> 6, value ->> 7
+FROM json_each(?)
+"""
+_INSERT_IDEMPOTENCY = """
+INSERT INTO idempotency (key, fingerprint, client_id, submitted_at)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)
+"""
+
+
 def _insert_audit(connection: sqlite3.Connection, entry: AuditEntry) -> None:
     # Runs inside BEGIN IMMEDIATE: no other writer can append between this read and the insert.
-    last = connection.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    prev_hash = last["hash"] if last is not None else AUDIT_GENESIS_HASH
+    head = connection.execute(_HEADS).fetchone()
+    row, _ = _audit_row(entry, head["next_seq"], head["prev_hash"])
+    connection.execute(
+        "INSERT INTO audit (seq, at, action, actor, client_id, details, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+
+
+def _audit_row(entry: AuditEntry, sequence: int, prev_hash: str | None) -> tuple[list[object], str]:
+    """The columns of the entry numbered ``sequence`` after ``prev_hash``, and its hash."""
+    prev_hash = prev_hash or AUDIT_GENESIS_HASH
     at, details = utc_text(entry.at), json.dumps(entry.details)
-    sequence = connection.execute(
-        "INSERT INTO audit (at, action, actor, client_id, details, prev_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-        (at, entry.action, entry.actor, entry.client_id, details, prev_hash),
-    ).fetchone()["seq"]
     # Hash what a reader will get back, so verifying compares like with like.
     stored = AuditEntry(
         entry.action, entry.actor, datetime.fromisoformat(at), entry.client_id, json.loads(details)
     )
-    connection.execute(
-        "UPDATE audit SET hash = ? WHERE seq = ?",
-        (audit_chain_hash(prev_hash, sequence, stored), sequence),
-    )
+    entry_hash = audit_chain_hash(prev_hash, sequence, stored)
+    row = [sequence, at, entry.action, entry.actor, entry.client_id, details, prev_hash, entry_hash]
+    return row, entry_hash
 
 
 def _verify_audit_chain(connection: sqlite3.Connection) -> AuditChainReport:
