@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake_api.json_guard import _Refused, is_json_media_type, parse_json_object
+from intake_api.json_guard import Refused, is_json_media_type, parse_json_object
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ from intake_api.json_guard import _Refused, is_json_media_type, parse_json_objec
     ],
 )
 def test_refused_with_400(body: bytes) -> None:
-    with pytest.raises(_Refused) as refused:
+    with pytest.raises(Refused) as refused:
         parse_json_object(body)
     response = refused.value.response
     assert response.status_code == 400

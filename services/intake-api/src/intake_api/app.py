@@ -119,6 +119,7 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
         JsonBodyGuard,
         paths={"/v1/submissions", "/v1/status-lookup"},
         max_body_bytes=settings.max_body_bytes,
+        parsed_by_route={"/v1/submissions"},  # SubmissionRoute
     )
     app.add_middleware(LastResort)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)

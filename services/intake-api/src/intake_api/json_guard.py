@@ -3,10 +3,15 @@
 FastAPI would read any body whole and accept ``NaN``; this middleware checks the declared
 ``Content-Length``, counts the bytes actually streamed and stops at the limit, parses strictly,
 and only then replays the body to the app. Its errors are problem documents like every other.
+
+A route that parses strictly itself is named in ``parsed_by_route``: the guard then only checks
+type and size, and the route calls :func:`parse_json_object` when its own parse fails (see
+:mod:`intake_api.submission_route`), so a valid body is parsed once, not twice.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Collection
@@ -19,7 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from intake_api.problems import problem_response
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """The body is refused: ``response`` is the problem document that says why."""
+
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
@@ -42,15 +49,18 @@ def parse_json_object(body: bytes) -> dict[str, object]:
         document = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError):
         # ValueError covers syntax, encoding, NaN and integers beyond Python's digit limit.
-        raise _Refused(problem_response(400, "The body is not valid JSON.")) from None
+        raise Refused(problem_response(400, "The body is not valid JSON.")) from None
     if not isinstance(document, dict):
-        raise _Refused(problem_response(400, "The body must be a JSON object."))
+        raise Refused(problem_response(400, "The body must be a JSON object."))
     return document
 
 
 def is_json_media_type(content_type: str | None) -> bool:
-    if not content_type:
-        return False
+    return bool(content_type) and _is_json_media_type(content_type)
+
+
+@functools.lru_cache(maxsize=64)  # clients send the same few; parsing one is a MIME header's work
+def _is_json_media_type(content_type: str) -> bool:
     header = MimeHeader()
     header["content-type"] = content_type
     subtype = header.get_content_subtype()
@@ -60,10 +70,17 @@ def is_json_media_type(content_type: str | None) -> bool:
 
 
 class JsonBodyGuard:
-    def __init__(self, app: ASGIApp, paths: Collection[str], max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        paths: Collection[str],
+        max_body_bytes: int,
+        parsed_by_route: Collection[str] = (),
+    ) -> None:
         self._app = app
         self._paths = frozenset(paths)
         self._max = max_body_bytes
+        self._parsed_by_route = frozenset(parsed_by_route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self._paths:
@@ -71,8 +88,9 @@ class JsonBodyGuard:
             return
         try:
             body = await self._read_checked(scope, receive)
-            parse_json_object(body)
-        except _Refused as refused:
+            if scope["path"] not in self._parsed_by_route:
+                parse_json_object(body)
+        except Refused as refused:
             await refused.response(scope, receive, send)
             return
         await self._app(scope, _replay(body, receive), send)
@@ -80,22 +98,22 @@ class JsonBodyGuard:
     async def _read_checked(self, scope: Scope, receive: Receive) -> bytes:
         headers = Headers(scope=scope)
         if not is_json_media_type(headers.get("content-type")):
-            raise _Refused(problem_response(415, "Send the body as application/json."))
+            raise Refused(problem_response(415, "Send the body as application/json."))
         declared = headers.get("content-length")
         if declared is not None and not declared.isdigit():
-            raise _Refused(problem_response(400, "The Content-Length header is not valid."))
+            raise Refused(problem_response(400, "The Content-Length header is not valid."))
         if declared is not None and int(declared) > self._max:
-            raise _Refused(self._too_large())
+            raise Refused(self._too_large())
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise _Refused(problem_response(400, "The request body was not received."))
+                raise Refused(problem_response(400, "The request body was not received."))
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._max:
-                raise _Refused(self._too_large())
+                raise Refused(self._too_large())
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)

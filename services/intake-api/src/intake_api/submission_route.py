@@ -16,7 +16,6 @@ document, which is still generated from the endpoint's signature.
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -27,18 +26,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from intake_api.dependencies import idempotency_key, submission_intake
+from intake_api.json_guard import Refused, parse_json_object
 from intake_core.domain.models import SubmissionCreate
 
 PARAMETERS = ("content", "request", "response", "intake", "key")
 
 
 def _validated_as_fastapi_would(body: bytes) -> SubmissionCreate:
-    """The slow path, for bodies the one-step validation refused: from parsed JSON, as FastAPI
+    """The slow path, for bodies the one-step validation refused: parsed strictly (400 when it
+    is not a JSON object, as JsonBodyGuard answers for other routes), then validated as FastAPI
     validates, so the 422 is the same. (Not only the same words: a lone surrogate escape makes
-    the one-step parser refuse the whole body, where this names the field that holds it.)"""
+    the one-step parser refuse the whole body, where this names the field that holds it.)
+
+    A body the one-step validation accepts is strict JSON too: the model forbids unknown
+    fields and has no float field, so ``NaN``, ``Infinity`` and huge numbers cannot pass it."""
     try:
-        # JsonBodyGuard has parsed this body strictly already: it is a JSON object.
-        return SubmissionCreate.model_validate(json.loads(body))
+        return SubmissionCreate.model_validate(parse_json_object(body))
     except ValidationError as error:
         # FastAPI's location for body fields, so the problem names the same JSON paths.
         errors = [
@@ -66,7 +69,10 @@ class SubmissionRoute(APIRoute):
             try:
                 content = SubmissionCreate.model_validate_json(body)
             except ValidationError:
-                content = _validated_as_fastapi_would(body)
+                try:
+                    content = _validated_as_fastapi_would(body)
+                except Refused as refused:
+                    return refused.response
             # The endpoint sets its status code here, as on FastAPI's own sub-response.
             response = Response(status_code=201)
             accepted: BaseModel = await endpoint(
