@@ -180,3 +180,14 @@ async def test_the_log_is_checkpointed_in_the_background_not_by_commits(tmp_path
 
     await db.close()
     assert not [t for t in threading.enumerate() if t.name == "checkpointed-ckpt"]
+
+
+def test_an_sqlite_too_old_for_the_store_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.37.2")
+    with pytest.raises(
+        RuntimeError, match=r"needs SQLite 3\.38 or later; this Python has 3\.37\.2"
+    ):
+        SqliteDatabase(tmp_path / "t.db", SCHEMA)

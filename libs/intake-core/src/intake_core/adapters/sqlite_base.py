@@ -118,8 +118,19 @@ def _run(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]
     return result
 
 
+# The JSON operators (``->>``, 3.38) batch rows into one statement; FTS5's trigram tokenizer
+# (3.34) indexes the search text. Debian 12, and so the images, ship 3.40.
+MINIMUM_SQLITE = (3, 38)
+
+
 class SqliteDatabase:
     def __init__(self, path: Path, schema: str, busy_timeout_seconds: float = 2.0) -> None:
+        if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+            needed = ".".join(map(str, MINIMUM_SQLITE))
+            raise RuntimeError(
+                f"the embedded store needs SQLite {needed} or later; this Python has "
+                f"{sqlite3.sqlite_version}"
+            )
         self._path = path
         self._schema = schema
         # How long a write waits for another process's lock before the store counts as down.
