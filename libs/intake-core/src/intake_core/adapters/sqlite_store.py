@@ -250,46 +250,17 @@ def _save_new_submissions(
 ) -> list[SaveResult]:
     """Save submissions arriving together with one statement per table, not three per
     submission: under load, each statement's return to Python waited for the interpreter's lock
-    (see :mod:`intake_core.adapters.sqlite_base`). A repeated Idempotency-Key, known already or
-    twice in the batch, takes the one-by-one path, which answers it."""
+    (see :mod:`intake_core.adapters.sqlite_base`). One alone, or a repeated Idempotency-Key
+    (known already or twice in the batch), takes the one-by-one path, which answers it."""
     keys = [new.idempotency.key for new in batch if new.idempotency is not None]
     if len(batch) == 1 or len(set(keys)) < len(keys) or (keys and _known_keys(connection, keys)):
         return [_save_new_submission(connection, new) for new in batch]
-    head = connection.execute(_HEADS).fetchone()
-    search_rowid, sequence, prev_hash = head["search_rowid"], head["next_seq"], head["prev_hash"]
-    submissions, outbox, audit, idempotency = [], [], [], []
-    for new in batch:
-        search_rowid += 1
-        submissions.append([*new.submission_row, search_rowid])
-        outbox.append(new.outbox_row)
-        entry_row, prev_hash = _audit_row(new.audit, sequence, prev_hash)
-        audit.append(entry_row)
-        sequence += 1
-        if new.idempotency is not None:
-            client_id, submitted_at = new.submission_row[:2]
-            key = new.idempotency
-            idempotency.append([key.key, key.fingerprint, client_id, submitted_at])
     # A Client ID already taken fails the whole statement; the batch then runs one by one.
-    connection.execute(_INSERT_SUBMISSIONS, (json.dumps(submissions),))
-    connection.execute(_INSERT_OUTBOX, (json.dumps(outbox),))
-    connection.execute(_INSERT_AUDIT, (json.dumps(audit),))
-    if idempotency:
-        connection.execute(_INSERT_IDEMPOTENCY, (json.dumps(idempotency),))
+    _insert_new(connection, batch)
     return [new.saved for new in batch]
 
 
-def _known_keys(connection: sqlite3.Connection, keys: list[str]) -> bool:
-    return (
-        connection.execute(
-            "SELECT 1 FROM idempotency WHERE key IN (SELECT value FROM json_each(?)) LIMIT 1",
-            (json.dumps(keys),),
-        ).fetchone()
-        is not None
-    )
-
-
 def _save_new_submission(connection: sqlite3.Connection, new: _NewSubmission) -> SaveResult:
-    client_id, submitted_at = new.submission_row[:2]
     if new.idempotency is not None:
         earlier = connection.execute(
             "SELECT fingerprint, client_id, submitted_at FROM idempotency WHERE key = ?",
@@ -304,27 +275,44 @@ def _save_new_submission(connection: sqlite3.Connection, new: _NewSubmission) ->
                 created=False,
             )
     try:
-        connection.execute(
-            "INSERT INTO submissions (client_id, submitted_at, status, industry,"
-            " service_type, search_text, document, search_rowid) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?,"
-            "  (SELECT coalesce(max(search_rowid), 0) + 1 FROM submissions))",
-            new.submission_row,
-        )
+        _insert_new(connection, [new])
     except sqlite3.IntegrityError as error:
-        raise ClientIdTaken(client_id) from error
-    connection.execute(
-        "INSERT INTO outbox (event_id, client_id, payload, created_at, available_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        new.outbox_row,
-    )
-    _insert_audit(connection, new.audit)
-    if new.idempotency is not None:
-        connection.execute(
-            "INSERT INTO idempotency VALUES (?, ?, ?, ?)",
-            (new.idempotency.key, new.idempotency.fingerprint, client_id, submitted_at),
-        )
+        # The event id is fresh and the key was just looked up: only the Client ID can clash.
+        raise ClientIdTaken(new.submission_row[0]) from error
     return new.saved
+
+
+def _insert_new(connection: sqlite3.Connection, batch: list[_NewSubmission]) -> None:
+    """The rows of new submissions, numbered on from the store's heads, one INSERT per table."""
+    head = connection.execute(_HEADS).fetchone()
+    search_rowid, sequence, prev_hash = head["search_rowid"], head["next_seq"], head["prev_hash"]
+    submissions, outbox, audit, idempotency = [], [], [], []
+    for new in batch:
+        search_rowid += 1
+        submissions.append([*new.submission_row, search_rowid])
+        outbox.append(new.outbox_row)
+        entry_row, prev_hash = _audit_row(new.audit, sequence, prev_hash)
+        audit.append(entry_row)
+        sequence += 1
+        if new.idempotency is not None:
+            client_id, submitted_at = new.submission_row[:2]
+            key = new.idempotency
+            idempotency.append([key.key, key.fingerprint, client_id, submitted_at])
+    connection.execute(_INSERT_SUBMISSIONS, (json.dumps(submissions),))
+    connection.execute(_INSERT_OUTBOX, (json.dumps(outbox),))
+    connection.execute(_INSERT_AUDIT, (json.dumps(audit),))
+    if idempotency:
+        connection.execute(_INSERT_IDEMPOTENCY, (json.dumps(idempotency),))
+
+
+def _known_keys(connection: sqlite3.Connection, keys: list[str]) -> bool:
+    return (
+        connection.execute(
+            "SELECT 1 FROM idempotency WHERE key IN (SELECT value FROM json_each(?)) LIMIT 1",
+            (json.dumps(keys),),
+        ).fetchone()
+        is not None
+    )
 
 
 class SqliteSubmissionStore:
@@ -690,7 +678,7 @@ SELECT coalesce((SELECT max(search_rowid) FROM submissions), 0) AS search_rowid,
        (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) AS prev_hash
 """
 
-# A batch's rows go in as one JSON array of arrays, one statement per table.
+# Rows go in as one JSON array of arrays, one statement per table however many there are.
 _INSERT_SUBMISSIONS = """
 INSERT INTO submissions (client_id, submitted_at, status, industry, service_type, search_text,
                          document, search_rowid)
@@ -718,11 +706,7 @@ def _insert_audit(connection: sqlite3.Connection, entry: AuditEntry) -> None:
     # Runs inside BEGIN IMMEDIATE: no other writer can append between this read and the insert.
     head = connection.execute(_HEADS).fetchone()
     row, _ = _audit_row(entry, head["next_seq"], head["prev_hash"])
-    connection.execute(
-        "INSERT INTO audit (seq, at, action, actor, client_id, details, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        row,
-    )
+    connection.execute(_INSERT_AUDIT, (json.dumps([row]),))
 
 
 def _audit_row(entry: AuditEntry, sequence: int, prev_hash: str | None) -> tuple[list[object], str]:
