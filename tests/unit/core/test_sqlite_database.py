@@ -11,6 +11,7 @@ import pytest
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.ports import StoreUnavailable
+from support.sqlite_writer import writer_held
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY, n INTEGER NOT NULL);"
 
@@ -65,13 +66,8 @@ async def test_writes_run_again_after_a_failure_in_their_batch_count_once(tmp_pa
 
         return work
 
-    # The writer waits on a gate, so the sixty writes queue up as one batch behind it.
-    gate = threading.Event()
-    held = asyncio.create_task(db.write(lambda _connection: gate.wait(5)))
-    writes = [asyncio.create_task(db.write(bump(fail=n == 30))) for n in range(60)]
-    await asyncio.sleep(0.05)
-    gate.set()
-    await held
+    async with writer_held(db):  # so the sixty writes queue up as one batch
+        writes = [asyncio.create_task(db.write(bump(fail=n == 30))) for n in range(60)]
     results = await asyncio.gather(*writes, return_exceptions=True)
     # Together up to the failing 31st, then all sixty apart.
     assert runs == 31 + 60
@@ -158,7 +154,6 @@ async def test_a_write_waits_for_another_connections_lock_and_then_commits(tmp_p
 
 
 async def test_the_log_is_checkpointed_in_the_background_not_by_commits(tmp_path: Path) -> None:
-    import threading
     import time
 
     path = tmp_path / "checkpointed.db"
@@ -174,7 +169,8 @@ async def test_the_log_is_checkpointed_in_the_background_not_by_commits(tmp_path
     await db.write(many_rows)  # ~3 MB: more than SQLite's own 1,000-page checkpoint threshold
     assert path.stat().st_size == size_after_open, "the commit itself must not checkpoint"
     deadline = time.monotonic() + 5
-    while path.stat().st_size == size_after_open and time.monotonic() < deadline:
+    # A checkpoint may be caught half way (the file growing), so wait for all of it.
+    while path.stat().st_size <= 3_000_000 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     assert path.stat().st_size > 3_000_000, "the checkpointer copies the log into the file"
 
@@ -191,3 +187,34 @@ def test_an_sqlite_too_old_for_the_store_is_refused_by_name(
         RuntimeError, match=r"needs SQLite 3\.38 or later; this Python has 3\.37\.2"
     ):
         SqliteDatabase(tmp_path / "t.db", SCHEMA)
+
+
+async def test_reads_queued_together_each_get_their_own_answer(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
+    await db.open()
+    await db.write(execute("INSERT INTO items VALUES ('a', 1), ('b', 2), ('c', 3)"))
+    started, gate = threading.Event(), threading.Event()
+
+    def slow(_connection: sqlite3.Connection) -> None:
+        started.set()
+        gate.wait(5)
+
+    def value_of(name: str):
+        return lambda c: c.execute("SELECT n FROM items WHERE name = ?", (name,)).fetchone()[0]
+
+    held = asyncio.create_task(db.read(slow))
+    await asyncio.to_thread(started.wait, 5)
+    reads = [asyncio.create_task(db.read(value_of(name))) for name in "abcab"]
+    broken = asyncio.create_task(db.read(lambda c: c.execute("SELECT nothing FROM items")))
+    refused = asyncio.create_task(db.read(lambda c: (_ for _ in ()).throw(Refused("mine"))))
+    await asyncio.sleep(0.05)
+    gate.set()
+    await held
+    assert await asyncio.gather(*reads) == [1, 2, 3, 1, 2]
+    with pytest.raises(StoreUnavailable):  # an SQLite error is the store's
+        await broken
+    with pytest.raises(Refused):  # anything else is the caller's own
+        await refused
+    await db.close()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        await db.read(value_of("a"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import Submission
 from intake_core.ports import AuditEntry
 from support import make_submission
+from support.sqlite_writer import writer_held
 
 
 def _new() -> tuple[Submission, CloudEvent, AuditEntry]:
@@ -36,12 +36,8 @@ async def _save(store: SqliteSubmissionStore) -> str:
 async def _save_together(store: SqliteSubmissionStore, count: int) -> list[str]:
     """``count`` saves queued behind one slow write, so the writer takes them as one batch."""
     news = [_new() for _ in range(count)]  # made first, so every save queues at once
-    gate = threading.Event()
-    held = asyncio.create_task(store._db.write(lambda _connection: gate.wait(5)))
-    saves = [asyncio.create_task(store.save_new(*new)) for new in news]
-    await asyncio.sleep(0.05)
-    gate.set()
-    await held
+    async with writer_held(store._db):
+        saves = [asyncio.create_task(store.save_new(*new)) for new in news]
     await asyncio.gather(*saves)
     return [submission.client_id for submission, _, _ in news]
 

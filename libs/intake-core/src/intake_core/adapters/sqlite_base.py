@@ -3,8 +3,8 @@
 Each database gets one writer thread (SQLite allows one writer at a time anyway) and one reader
 thread. A call hands a plain function the connection; because the function runs start to finish
 on that thread, no other coroutine can interleave with it. Writes that queue up while the writer
-is busy share one commit (group commit), and each batch's results go back to the event loop in
-one hand-over.
+is busy share one commit (group commit); reads that queue up while the reader is busy run in
+its next turn; and each batch's results go back to the event loop in one hand-over.
 
 Under load the event loop's thread holds the interpreter's lock most of the time, and the writer
 needs it back after every step SQLite takes (each statement, each reset, each hand-over): it
@@ -32,7 +32,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,7 +69,9 @@ Combine = Callable[[sqlite3.Connection, list[Any]], list[Any]]
 
 
 @dataclass
-class _Write(Generic[T]):
+class _Call(Generic[T]):
+    """A read or a write waiting for its thread."""
+
     item: Any  # a work function, or an item for ``combine``
     combine: Combine | None
     future: asyncio.Future[T]
@@ -82,29 +84,71 @@ class _Write(Generic[T]):
         return cast(T, result)
 
 
-# What became of one write: (write, succeeded, its result or its exception).
-_Outcome = tuple[_Write[Any], bool, Any]
+# What became of one call: (call, succeeded, its result or its exception).
+_Outcome = tuple[_Call[Any], bool, Any]
 
 
 def _deliver(outcomes: list[_Outcome]) -> None:
     """On the event loop: hand each caller its result (unless it was cancelled meanwhile)."""
-    for write, ok, value in outcomes:
-        if write.future.done():
+    for call, ok, value in outcomes:
+        if call.future.done():
             continue
         if ok:
-            write.future.set_result(value)
+            call.future.set_result(value)
         else:
-            write.future.set_exception(value)
+            call.future.set_exception(value)
 
 
 def _settle(outcomes: list[_Outcome]) -> None:
-    """One hand-over per event loop for the whole batch, not one per write: each hand-over
-    wakes the loop, and the writer needs the interpreter's lock for each."""
+    """One hand-over per event loop for the whole batch, not one per call: each hand-over
+    wakes the loop, and the thread needs the interpreter's lock for each."""
     by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
     for outcome in outcomes:
         by_loop.setdefault(outcome[0].loop, []).append(outcome)
     for loop, delivered in by_loop.items():
         loop.call_soon_threadsafe(_deliver, delivered)
+
+
+class _Lane:
+    """One thread and the calls waiting for it. The thread takes every call that arrived while
+    it was busy as one batch (``run_batch``), and the batch's results go back together."""
+
+    def __init__(self, name: str, run_batch: Callable[[list[_Call[Any]]], list[_Outcome]]):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._run_batch = run_batch
+        self._pending: list[_Call[Any]] = []
+        self._pending_lock = threading.Lock()
+        self._flush_scheduled = False
+
+    async def call(self, item: object, combine: Combine | None) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        with self._pending_lock:
+            self._pending.append(_Call(item, combine, future, loop))
+            schedule, self._flush_scheduled = not self._flush_scheduled, True
+        if schedule:
+            try:
+                self._pool.submit(self._flush)
+            except RuntimeError as error:  # the pool is shut down: the store was closed
+                self._flush_scheduled = False
+                self._pending.clear()
+                raise StoreUnavailable("the store is closed") from error
+        return await future
+
+    def _flush(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+            self._flush_scheduled = False
+        # A caller that gave up (cancelled, timed out) must not have its write committed later.
+        batch = [call for call in batch if not call.future.done()]
+        if batch:
+            _settle(self._run_batch(batch))
+
+    async def close(self, connection: sqlite3.Connection | None) -> None:
+        """sqlite3 connections may only be used, and closed, on the thread that opened them."""
+        if connection is not None:
+            await asyncio.get_running_loop().run_in_executor(self._pool, connection.close)
+        self._pool.shutdown(wait=True)
 
 
 class _Failed(Exception):
@@ -136,13 +180,10 @@ class SqliteDatabase:
         # How long a write waits for another process's lock before the store counts as down.
         # Short, so a stuck lock answers 503 with Retry-After in seconds, not a hung request.
         self._busy_timeout = busy_timeout_seconds
-        self._writer_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{path.stem}-w")
-        self._reader_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{path.stem}-r")
+        self._writes = _Lane(f"{path.stem}-w", self._write_batch)
+        self._reads = _Lane(f"{path.stem}-r", self._read_batch)
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
-        self._pending: list[_Write[Any]] = []
-        self._pending_lock = threading.Lock()
-        self._flush_scheduled = False
         self._checkpointer: threading.Thread | None = None
         self._closing = threading.Event()
 
@@ -228,34 +269,10 @@ class SqliteDatabase:
         return await self._submit(item, combine)
 
     async def _submit(self, item: object, combine: Combine | None) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        with self._pending_lock:
-            self._pending.append(_Write(item, combine, future, loop))
-            schedule, self._flush_scheduled = not self._flush_scheduled, True
-        if schedule:
-            try:
-                self._writer_pool.submit(self._flush)
-            except RuntimeError as error:  # the pool is shut down: the store was closed
-                self._flush_scheduled = False
-                self._pending.clear()
-                raise StoreUnavailable("the store is closed") from error
-        try:
-            return await future
-        except sqlite3.IntegrityError:
-            raise
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as error:
-            raise StoreUnavailable(str(error)) from error
+        return await _store_errors(self._writes.call(item, combine))
 
-    def _flush(self) -> None:
-        """On the writer thread: run every pending write in one transaction."""
-        with self._pending_lock:
-            batch, self._pending = self._pending, []
-            self._flush_scheduled = False
-        # A caller that gave up (cancelled, timed out) must not have its write committed later.
-        batch = [write for write in batch if not write.future.done()]
-        if not batch:
-            return
+    def _write_batch(self, batch: list[_Call[Any]]) -> list[_Outcome]:
+        """On the writer thread: run the batch's writes in one transaction."""
         try:
             connection = self._writer_connection()
             self._begin(connection)
@@ -272,11 +289,11 @@ class SqliteDatabase:
             with contextlib.suppress(Exception):
                 if self._writer is not None and self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
-            outcomes = [(write, False, error) for write in batch]
-        _settle(outcomes)
+            return [(write, False, error) for write in batch]
+        return outcomes
 
     @staticmethod
-    def _run_together(connection: sqlite3.Connection, batch: list[_Write[Any]]) -> list[_Outcome]:
+    def _run_together(connection: sqlite3.Connection, batch: list[_Call[Any]]) -> list[_Outcome]:
         """Every write straight into the transaction, writes of one kind combined. Writes rarely
         fail, and a savepoint per write cost two statements each, every one a wait for the
         interpreter's lock under load."""
@@ -298,7 +315,7 @@ class SqliteDatabase:
         return outcomes
 
     @staticmethod
-    def _run_apart(connection: sqlite3.Connection, batch: list[_Write[Any]]) -> list[_Outcome]:
+    def _run_apart(connection: sqlite3.Connection, batch: list[_Call[Any]]) -> list[_Outcome]:
         """Each write inside its own savepoint, so one that fails rolls back alone."""
         outcomes: list[_Outcome] = []
         for write in batch:
@@ -314,26 +331,38 @@ class SqliteDatabase:
         return outcomes
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._run(self._reader_pool, lambda: work(self._reader_connection()))
+        """Run ``work`` on the reader thread. Reads that queue up meanwhile run one after the
+        other in one turn of the thread, their results handed back together."""
+        return cast(T, await _store_errors(self._reads.call(work, None)))
 
-    async def _run(self, pool: ThreadPoolExecutor, call: Callable[[], T]) -> T:
+    def _read_batch(self, batch: list[_Call[Any]]) -> list[_Outcome]:
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, call)
-        except sqlite3.IntegrityError:
-            raise
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as error:
-            raise StoreUnavailable(str(error)) from error
+            connection = self._reader_connection()
+        except Exception as error:
+            return [(read, False, error) for read in batch]
+        outcomes: list[_Outcome] = []
+        for read in batch:
+            try:
+                outcomes.append((read, True, _run(connection, read.item)))
+            except Exception as error:
+                outcomes.append((read, False, error))
+        return outcomes
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
         self._closing.set()
         if self._checkpointer is not None:
-            await loop.run_in_executor(None, self._checkpointer.join)
-        # sqlite3 connections may only be used, and closed, on the thread that opened them.
-        if self._writer is not None:
-            await loop.run_in_executor(self._writer_pool, self._writer.close)
-        if self._reader is not None:
-            await loop.run_in_executor(self._reader_pool, self._reader.close)
+            await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.join)
+        await self._writes.close(self._writer)
+        await self._reads.close(self._reader)
         self._writer = self._reader = None
-        self._writer_pool.shutdown(wait=True)
-        self._reader_pool.shutdown(wait=True)
+
+
+async def _store_errors(call: Awaitable[T]) -> T:
+    """A constraint broken is the caller's to handle; any other database error means the
+    store is unavailable."""
+    try:
+        return await call
+    except sqlite3.IntegrityError:
+        raise
+    except (sqlite3.OperationalError, sqlite3.DatabaseError) as error:
+        raise StoreUnavailable(str(error)) from error
