@@ -1,17 +1,19 @@
-"""The file mailer's MIME policy writes exactly what ``compat32`` writes, only faster."""
+"""The file mailer's emails: its MIME policy writes exactly what ``compat32`` writes, only
+faster, and its fixed boundary cannot be forged by what a client types."""
 
 from __future__ import annotations
 
+import email
 import string
 from collections.abc import Callable
 from email.header import Header
-from email.policy import compat32
+from email.policy import compat32, default
 from typing import TypeVar
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake_core.adapters.file_mailer import MIME_POLICY, to_mime
+from intake_core.adapters.file_mailer import BOUNDARY, MIME_POLICY, to_mime
 from intake_core.ports import OutgoingEmail
 
 T = TypeVar("T")
@@ -62,3 +64,30 @@ def test_a_whole_email_is_the_same_bytes(
     assert outcome(lambda: message.as_bytes(policy=MIME_POLICY)) == outcome(
         lambda: message.as_bytes(policy=compat32)
     )
+
+
+# Any text but line breaks other than "\n" (the renderer's, which quoted-printable keeps).
+BODY_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\x85")
+    | st.just("\n"),
+    max_size=200,
+)
+
+
+@given(BODY_TEXT)
+def test_a_body_holding_the_boundary_still_parses_as_its_two_parts(text: str) -> None:
+    body = f"{text}\n--{BOUNDARY}\n{text}\n--{BOUNDARY}--\n"
+    written = to_mime(
+        OutgoingEmail(
+            message_id="<event-1@notify.intake>",
+            sender="onboarding@consultancy.example",
+            recipients=("sales@consultancy.example",),
+            subject="New client",
+            text=body,
+            html=body,
+        )
+    ).as_bytes(policy=MIME_POLICY)
+    message = email.message_from_bytes(written, policy=default)
+    parts = list(message.iter_parts())
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    assert [part.get_content() for part in parts] == [body, body]

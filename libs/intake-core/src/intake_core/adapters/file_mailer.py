@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import os
 import tempfile
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from email.charset import QP, Charset
 from email.header import Header
@@ -63,6 +62,9 @@ class _ShortAsciiUnfolded(Compat32):
 
 
 MIME_POLICY = _ShortAsciiUnfolded()
+# Both parts are quoted-printable, where "=" is always followed by two hex digits or a line
+# break: "=_" cannot occur in them, so a fixed boundary is safe (and needs no random bytes).
+BOUNDARY = "=_intake-notification"
 
 
 def to_mime(email: OutgoingEmail) -> Message:
@@ -73,8 +75,7 @@ def to_mime(email: OutgoingEmail) -> Message:
     time (about 5 ms each). User text reaches only the subject (encoded as RFC 2047 when not
     ASCII) and the bodies; intake refuses control characters, so no header can be split.
     """
-    # "=_" cannot occur in quoted-printable text, so this boundary needs no search of the bodies.
-    message = MIMEMultipart("alternative", boundary=f"=_{uuid.uuid4().hex}")
+    message = MIMEMultipart("alternative", boundary=BOUNDARY)
     message["Message-ID"] = email.message_id
     message["Date"] = formatdate(localtime=False)
     message["From"] = email.sender
