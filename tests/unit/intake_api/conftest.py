@@ -43,9 +43,10 @@ async def queue(tmp_path) -> AsyncIterator[LocalQueue]:
 def save_submission(
     store: SqliteSubmissionStore,
 ) -> Callable[[], Any]:
-    """Saves one valid submission the way intake-api does; returns its event."""
+    """Saves one valid submission the way intake-api does (its request's ``traceparent``
+    given or none); returns its event."""
 
-    async def save() -> CloudEvent:
+    async def save(traceparent: str | None = None) -> CloudEvent:
         now = datetime.now(UTC)
         content = SubmissionCreate.model_validate(VALID_BODY)
         submission = Submission(
@@ -55,7 +56,7 @@ def save_submission(
             engagement=content.engagement,
             consent=content.consent,
         )
-        event = submission_created(submission)
+        event = submission_created(submission, traceparent)
         audit = AuditEntry("submission.created", "client", now, submission.client_id)
         await store.save_new(submission, event, audit)
         return event

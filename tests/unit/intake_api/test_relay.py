@@ -6,6 +6,9 @@ import asyncio
 from collections import Counter
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from intake_api.relay import BACKOFF_CAP_SECONDS, OutboxRelay, backoff_seconds, relay_owner
 from intake_core.adapters.local_queue import LocalQueue
@@ -24,11 +27,38 @@ class FlakyPublisher:
         self.published: list[str] = []
 
     async def publish(self, event: CloudEvent) -> None:
+        await self.publish_batch([event])
+
+    async def publish_batch(self, events: list[CloudEvent]) -> None:
         if self.failures_left > 0:
             self.failures_left -= 1
             raise ConnectionError("bus unreachable")
+        await self._queue.publish_batch(events)
+        self.published.extend(event.id for event in events)
+
+    async def close(self) -> None: ...
+
+
+class RecordingPublisher:
+    """The real queue, with a record of each call: ``("batch", ids)`` or ``("one", id)``.
+    ``refused`` names events the bus turns down, alone or in a batch (too large, say)."""
+
+    def __init__(self, queue: LocalQueue, refused: frozenset[str] = frozenset()) -> None:
+        self._queue = queue
+        self._refused = refused
+        self.calls: list[tuple[str, object]] = []
+
+    async def publish(self, event: CloudEvent) -> None:
+        self.calls.append(("one", event.id))
+        if event.id in self._refused:
+            raise ValueError("message too large")
         await self._queue.publish(event)
-        self.published.append(event.id)
+
+    async def publish_batch(self, events: list[CloudEvent]) -> None:
+        self.calls.append(("batch", [event.id for event in events]))
+        if self._refused & {event.id for event in events}:
+            raise ValueError("message too large")
+        await self._queue.publish_batch(events)
 
     async def close(self) -> None: ...
 
@@ -52,8 +82,63 @@ async def test_publish_latency_and_counts_are_measured(store, queue, save_submis
         await save_submission()
     await OutboxRelay(store, queue, owner="test", metrics=metrics).run_once()
     text = metrics.exposition().decode()
-    assert 'intake_relay_publish_duration_seconds_count{path="relay"} 2.0' in text
+    assert 'intake_relay_publish_duration_seconds_count{path="relay"} 1.0' in text  # one call
     assert 'intake_relay_published_total{path="relay"} 2.0' in text
+
+
+async def test_a_claimed_batch_goes_out_in_one_publish(store, queue, save_submission) -> None:
+    events = [await save_submission() for _ in range(5)]
+    publisher = RecordingPublisher(queue)
+
+    assert await OutboxRelay(store, publisher, owner="test", batch_size=10).run_once() == 5
+    assert publisher.calls == [("batch", [event.id for event in events])]
+    assert (await store.outbox_stats()).backlog == 0
+    assert await queue.depth() == 5
+
+
+async def test_after_a_failed_batch_each_event_goes_alone(store, queue, save_submission) -> None:
+    events = [await save_submission() for _ in range(4)]
+    refused = events[1].id
+    publisher = RecordingPublisher(queue, refused=frozenset({refused}))
+    delays: list[int] = []
+
+    def backoff(attempts: int) -> float:
+        delays.append(attempts)
+        return 60.0
+
+    relay = OutboxRelay(store, publisher, owner="test", batch_size=10, backoff=backoff)
+    assert await relay.run_once() == 4
+    assert publisher.calls == [
+        ("batch", [event.id for event in events]),
+        *(("one", event.id) for event in events),
+    ]
+    # The refused event backs off on its own; the other three are on the bus, marked once.
+    assert delays == [1]
+    assert (await store.outbox_stats()).backlog == 1
+    deliveries = await queue.receive(10, wait_seconds=0)
+    assert sorted(d.message_id for d in deliveries) == sorted(
+        event.id for event in events if event.id != refused
+    )
+
+
+async def test_each_event_of_a_batch_has_its_publish_span_in_its_own_trace(
+    store, queue, save_submission, tracer_provider: TracerProvider
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace_ids = [f"{n:032x}" for n in range(1, 4)]
+    events = [await save_submission(f"00-{trace_id}-{1:016x}-01") for trace_id in trace_ids]
+
+    await OutboxRelay(store, queue, owner="test", batch_size=10).run_once()
+    publishes = [span for span in exporter.get_finished_spans() if span.name == "outbox.publish"]
+    exporter.shutdown()  # records nothing more, for the tests after this one
+    by_event = {span.attributes["messaging.message.id"]: span for span in publishes}
+    assert sorted(by_event) == sorted(event.id for event in events)
+    for event, trace_id in zip(events, trace_ids, strict=True):
+        span = by_event[event.id]
+        assert f"{span.context.trace_id:032x}" == trace_id
+        assert span.parent is not None and span.parent.span_id == 1
+        assert span.attributes["messaging.batch.message_count"] == 3
 
 
 async def test_publishes_exactly_once_after_the_bus_recovers(store, queue, save_submission) -> None:
@@ -98,9 +183,12 @@ async def test_two_relays_publish_each_event_once(tmp_path, store, queue, save_s
 
     class CountingPublisher:
         async def publish(self, event: CloudEvent) -> None:
-            published[event.id] += 1
+            await self.publish_batch([event])
+
+        async def publish_batch(self, events: list[CloudEvent]) -> None:
+            published.update(event.id for event in events)
             await asyncio.sleep(0)  # let the other relay run between publishes
-            await queue.publish(event)
+            await queue.publish_batch(events)
 
         async def close(self) -> None: ...
 

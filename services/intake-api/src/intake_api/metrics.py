@@ -44,7 +44,7 @@ class ApiMetrics(HttpMetrics):
         )
         self.relay_publish_duration = Histogram(
             "intake_relay_publish_duration_seconds",
-            "Time a publish to the bus took (the relay sends one event, the fast path a batch)",
+            "Time one publish call to the bus took (it may carry a batch of events)",
             ["path"],
             registry=self.registry,
         )
