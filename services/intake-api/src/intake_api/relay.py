@@ -95,19 +95,9 @@ class OutboxRelay:
 
     async def _relay_together(self, items: list[OutboxItem]) -> bool:
         """The claimed batch in one publish and one write; False, with nothing marked, if the
-        publish failed. Each event still gets its own span, in its request's trace."""
+        publish failed."""
         try:
-            with contextlib.ExitStack() as spans:
-                for item in items:
-                    span = spans.enter_context(
-                        span_from("outbox.publish", item.event.traceparent, SpanKind.PRODUCER)
-                    )
-                    span.set_attribute("messaging.message.id", item.event.id)
-                    span.set_attribute("intake.publish.attempt", item.attempts)
-                    span.set_attribute("messaging.batch.message_count", len(items))
-                started = time.perf_counter()
-                async with asyncio.timeout(self._publish_timeout):
-                    await self._publisher.publish_batch([item.event for item in items])
+            await self._publish(items)
         except Exception as error:
             logger.warning(
                 "publishing %d events together failed (%s); trying each alone",
@@ -115,9 +105,6 @@ class OutboxRelay:
                 type(error).__name__,
             )
             return False
-        if self._metrics is not None:
-            elapsed = time.perf_counter() - started
-            self._metrics.relay_publish_duration.labels("relay").observe(elapsed)
         await self._store.mark_published_batch([item.event.id for item in items])
         if self._metrics is not None:
             self._metrics.relay_published.labels("relay").inc(len(items))
@@ -126,15 +113,7 @@ class OutboxRelay:
     async def _relay(self, item: OutboxItem) -> None:
         event_id = item.event.id
         try:
-            with span_from("outbox.publish", item.event.traceparent, SpanKind.PRODUCER) as span:
-                span.set_attribute("messaging.message.id", event_id)
-                span.set_attribute("intake.publish.attempt", item.attempts)
-                started = time.perf_counter()
-                async with asyncio.timeout(self._publish_timeout):
-                    await self._publisher.publish(item.event)
-                if self._metrics is not None:
-                    elapsed = time.perf_counter() - started
-                    self._metrics.relay_publish_duration.labels("relay").observe(elapsed)
+            await self._publish([item])
         except Exception as error:
             delay = self._backoff(item.attempts)
             logger.warning(
@@ -151,6 +130,28 @@ class OutboxRelay:
         await self._store.mark_published(event_id)
         if self._metrics is not None:
             self._metrics.relay_published.labels("relay").inc()
+
+    async def _publish(self, items: list[OutboxItem]) -> None:
+        """One publish call for ``items``; each event gets its own span, in its request's
+        trace. Raises what the publish raised."""
+        with contextlib.ExitStack() as spans:
+            for item in items:
+                span = spans.enter_context(
+                    span_from("outbox.publish", item.event.traceparent, SpanKind.PRODUCER)
+                )
+                span.set_attribute("messaging.message.id", item.event.id)
+                span.set_attribute("intake.publish.attempt", item.attempts)
+                if len(items) > 1:
+                    span.set_attribute("messaging.batch.message_count", len(items))
+            started = time.perf_counter()
+            async with asyncio.timeout(self._publish_timeout):
+                if len(items) == 1:
+                    await self._publisher.publish(items[0].event)
+                else:
+                    await self._publisher.publish_batch([item.event for item in items])
+        if self._metrics is not None:
+            elapsed = time.perf_counter() - started
+            self._metrics.relay_publish_duration.labels("relay").observe(elapsed)
 
     async def run_forever(self) -> None:
         """Poll until cancelled; a full batch means more may wait, so go again at once."""
