@@ -19,9 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from intake_api.relay import OutboxRelay
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.events import submission_created
-from intake_core.ports import AuditEntry, OutboxItem
-from support import make_submission
+from intake_core.ports import OutboxItem
+from support import stored_event
 
 
 async def drain(events: int, together: bool, folder: Path) -> str:
@@ -30,17 +29,7 @@ async def drain(events: int, together: bool, folder: Path) -> str:
     await store.open()
     await queue.open()
     try:
-        submissions = [make_submission() for _ in range(events)]
-        await asyncio.gather(
-            *(
-                store.save_new(
-                    s,
-                    submission_created(s),
-                    AuditEntry("submission.created", "client", s.submitted_at, s.client_id),
-                )
-                for s in submissions
-            )
-        )
+        await asyncio.gather(*(stored_event(store) for _ in range(events)))
         relay = OutboxRelay(store, queue, owner="bench", batch_size=50)
         if not together:
 
