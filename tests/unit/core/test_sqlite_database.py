@@ -11,7 +11,7 @@ import pytest
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.ports import StoreUnavailable
-from support.sqlite_writer import writer_held
+from support.sqlite_writer import thread_held, writer_held
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY, n INTEGER NOT NULL);"
 
@@ -193,23 +193,14 @@ async def test_reads_queued_together_each_get_their_own_answer(tmp_path: Path) -
     db = SqliteDatabase(tmp_path / "t.db", SCHEMA)
     await db.open()
     await db.write(execute("INSERT INTO items VALUES ('a', 1), ('b', 2), ('c', 3)"))
-    started, gate = threading.Event(), threading.Event()
-
-    def slow(_connection: sqlite3.Connection) -> None:
-        started.set()
-        gate.wait(5)
 
     def value_of(name: str):
         return lambda c: c.execute("SELECT n FROM items WHERE name = ?", (name,)).fetchone()[0]
 
-    held = asyncio.create_task(db.read(slow))
-    await asyncio.to_thread(started.wait, 5)
-    reads = [asyncio.create_task(db.read(value_of(name))) for name in "abcab"]
-    broken = asyncio.create_task(db.read(lambda c: c.execute("SELECT nothing FROM items")))
-    refused = asyncio.create_task(db.read(lambda c: (_ for _ in ()).throw(Refused("mine"))))
-    await asyncio.sleep(0.05)
-    gate.set()
-    await held
+    async with thread_held(db.read):  # so the reads queue up behind a slow one
+        reads = [asyncio.create_task(db.read(value_of(name))) for name in "abcab"]
+        broken = asyncio.create_task(db.read(lambda c: c.execute("SELECT nothing FROM items")))
+        refused = asyncio.create_task(db.read(lambda c: (_ for _ in ()).throw(Refused("mine"))))
     assert await asyncio.gather(*reads) == [1, 2, 3, 1, 2]
     with pytest.raises(StoreUnavailable):  # an SQLite error is the store's
         await broken
