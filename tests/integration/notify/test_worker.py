@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.local_queue import LocalQueue
-from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore, ledger_path
 from intake_notify.settings import NotifySettings
 from intake_notify.worker import NotifyWorker
 from support import stored_event
@@ -257,8 +257,13 @@ async def test_a_failing_store_leaves_messages_queued_until_it_recovers(
     )
     for _ in range(3):
         await local_queue.publish(await stored_event(store))
-    blocker = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the store's write lock
+    # Another process holds the write locks of the store's files (the ledger's included).
+    blockers = [
+        sqlite3.connect(path, isolation_level=None)
+        for path in (tmp_path / "locked.db", ledger_path(tmp_path / "locked.db"))
+    ]
+    for blocker in blockers:
+        blocker.execute("BEGIN EXCLUSIVE")
     running = asyncio.create_task(worker.run())
 
     async def breaker_open() -> bool:
@@ -269,8 +274,9 @@ async def test_a_failing_store_leaves_messages_queued_until_it_recovers(
     assert await local_queue.dead_letters() == []  # the fixture queue dead-letters at 3
     assert (await local_queue.message_counts()).ready >= 1, "some wait their turn, untouched"
 
-    blocker.execute("ROLLBACK")
-    blocker.close()
+    for blocker in blockers:
+        blocker.execute("ROLLBACK")
+        blocker.close()
 
     async def all_sent() -> bool:
         return len(list(settings.mail_dir.glob("*.eml"))) == 3

@@ -94,7 +94,12 @@ CREATE TABLE IF NOT EXISTS idempotency (
     client_id     TEXT NOT NULL,
     submitted_at  TEXT NOT NULL
 );
+"""
 
+# The notifier's ledger of handled events lives in a file of its own (as in Cosmos DB, where it
+# is a container of its own): SQLite lets one process write a file at a time, and intake-api's
+# writer, busy under load, kept the notifier's ledger writes waiting for seconds (measured).
+LEDGER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS handled_events (
     event_id    TEXT NOT NULL,
     handler     TEXT NOT NULL,
@@ -318,14 +323,31 @@ def _known_keys(connection: sqlite3.Connection, keys: list[str]) -> bool:
 class SqliteSubmissionStore:
     def __init__(self, path: Path, busy_timeout_seconds: float = 2.0) -> None:
         self._db = SqliteDatabase(path, SCHEMA, busy_timeout_seconds)
+        self._ledger = SqliteDatabase(ledger_path(path), LEDGER_SCHEMA, busy_timeout_seconds)
+        self._ledger_opened = False
 
     async def open(self) -> None:
         await self._db.open()
         # Freed pages are zeroed, so erased data does not linger in the file's free space.
         await self._db.write(execute("PRAGMA secure_delete=ON"))
         await self._db.write(_upgrade)
+        await self._move_ledger_out()
+
+    async def _move_ledger_out(self) -> None:
+        """A data directory from before the ledger had its own file keeps it as a table here:
+        its entries are copied to the ledger's file, then the table is dropped (a crash between
+        the two only copies them again). Run with the notifier of the earlier release stopped."""
+        entries = await self._db.read(_entries_of_ledger_table)
+        if entries is None:
+            return
+        ledger = await self._opened_ledger()
+        await ledger.write(
+            lambda connection: connection.executemany(_RECORD_HANDLED, entries).rowcount
+        )
+        await self._db.write(execute("DROP TABLE handled_events"))
 
     async def close(self) -> None:
+        await self._ledger.close()
         await self._db.close()
 
     async def ping(self) -> None:
@@ -551,24 +573,49 @@ class SqliteSubmissionStore:
         oldest = datetime.fromisoformat(row[1]) if row[1] is not None else None
         return OutboxStats(backlog=int(row[0]), oldest_created_at=oldest)
 
+    async def _opened_ledger(self) -> SqliteDatabase:
+        """The ledger is opened on first use: only the notifier keeps one."""
+        if not self._ledger_opened:
+            await self._ledger.open()
+            self._ledger_opened = True
+        return self._ledger
+
     async def record_handled(self, event_id: str, handler: str) -> bool:
         def transaction(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO handled_events VALUES (?, ?, ?)",
-                (event_id, handler, utc_text(_now())),
-            )
+            cursor = connection.execute(_RECORD_HANDLED, (event_id, handler, utc_text(_now())))
             return cursor.rowcount == 1
 
-        return await self._db.write(transaction)
+        ledger = await self._opened_ledger()
+        return await ledger.write(transaction)
 
     async def was_handled(self, event_id: str, handler: str) -> bool:
-        row = await self._db.read(
+        ledger = await self._opened_ledger()
+        row = await ledger.read(
             lambda connection: connection.execute(
                 "SELECT 1 FROM handled_events WHERE event_id = ? AND handler = ?",
                 (event_id, handler),
             ).fetchone()
         )
         return row is not None
+
+
+_RECORD_HANDLED = "INSERT OR IGNORE INTO handled_events VALUES (?, ?, ?)"
+
+
+def _entries_of_ledger_table(connection: sqlite3.Connection) -> list[tuple[str, str, str]] | None:
+    """The ledger's entries if this file still has the table it was kept in, else None."""
+    table = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'handled_events'"
+    ).fetchone()
+    if table is None:
+        return None
+    rows = connection.execute("SELECT event_id, handler, handled_at FROM handled_events")
+    return [tuple(row) for row in rows]
+
+
+def ledger_path(store_path: Path) -> Path:
+    """Where the store at ``store_path`` keeps the notifier's ledger: next to it."""
+    return store_path.with_name(f"{store_path.stem}-ledger.db")
 
 
 def _now() -> datetime:
