@@ -231,6 +231,18 @@ async def test_outbox_claims_are_exclusive_until_released_or_published(
     assert await store.claim_outbox("relay-c", limit=10, lease_seconds=60) == []
 
 
+async def test_a_claim_can_leave_the_newest_events_alone(store: SubmissionStore) -> None:
+    """The relay leaves an event to the fast path for a while after it was saved."""
+    fresh, _ = await save(store)
+    older, _ = await save(store, submitted_at=datetime.now(UTC) - timedelta(minutes=2))
+
+    [claimed] = await store.claim_outbox("relay", 10, lease_seconds=60, min_age_seconds=60)
+    assert claimed.event.subject == older.client_id
+    assert await store.claim_outbox("relay", 10, lease_seconds=60, min_age_seconds=60) == []
+    [claimed] = await store.claim_outbox("relay", 10, lease_seconds=60)  # no minimum age
+    assert claimed.event.subject == fresh.client_id
+
+
 async def test_a_batch_marked_published_leaves_only_the_others(store: SubmissionStore) -> None:
     """The fast path marks what one publish carried, without claiming it first."""
     for _ in range(4):

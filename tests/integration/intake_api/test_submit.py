@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from intake_api.dependencies import Adapters
 from intake_core.domain.client_id import is_client_id
 from intake_core.domain.events import CloudEvent
@@ -191,6 +193,48 @@ async def test_bus_down_the_submission_succeeds_and_the_relay_delivers_later(
 
     [delivery] = await queue.receive(10, wait_seconds=0)
     assert CloudEvent.from_json(delivery.body).subject == response.json()["clientId"]
+
+
+class SlowBus:
+    """The real queue behind a bus that takes a while to answer (a wrapper: the embedded queue
+    answers at once)."""
+
+    def __init__(self, queue, seconds: float) -> None:
+        self.queue = queue
+        self.seconds = seconds
+
+    async def publish(self, event) -> None:
+        await self.publish_batch([event])
+
+    async def publish_batch(self, events) -> None:
+        await asyncio.sleep(self.seconds)
+        await self.queue.publish_batch(events)
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+async def test_the_relay_leaves_events_on_their_way_to_the_fast_path(
+    serve, store, queue, valid_body
+) -> None:
+    """Under load the fast path's events wait their turn; a relay polling meanwhile (every
+    50 ms here) must not publish them a second time."""
+    async with serve(adapters=Adapters(store=store, publisher=SlowBus(queue, 0.5))) as client:
+        for _ in range(5):
+            assert (await client.post("/v1/submissions", json=valid_body)).status_code == 201
+        async with asyncio.timeout(10):
+            while (await store.outbox_stats()).backlog:
+                await asyncio.sleep(0.05)
+        metrics = (await client.get("/metrics")).text
+    published = {
+        sample.labels["path"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "intake_relay_published_total"
+    }
+    assert published == {"fast": 5.0}  # the relay's series would appear with its first event
+    assert await queue.depth() == 5
 
 
 async def test_the_lifespan_opens_and_closes_its_own_adapters(tmp_path, valid_body) -> None:

@@ -74,6 +74,15 @@ async def test_publishes_saved_events_and_marks_them(store, queue, save_submissi
     assert sorted(d.message_id for d in deliveries) == sorted(e.id for e in events)
 
 
+async def test_events_younger_than_the_minimum_age_are_left_to_the_fast_path(
+    store, queue, save_submission
+) -> None:
+    await save_submission()
+    assert await OutboxRelay(store, queue, owner="test", min_age_seconds=60).run_once() == 0
+    assert await queue.depth() == 0
+    assert await OutboxRelay(store, queue, owner="test").run_once() == 1
+
+
 async def test_publish_latency_and_counts_are_measured(store, queue, save_submission) -> None:
     from intake_api.metrics import ApiMetrics
 
@@ -240,11 +249,11 @@ async def test_run_forever_survives_store_and_bus_failures(store, queue, save_su
         def __getattr__(self, name: str):
             return getattr(store, name)
 
-        async def claim_outbox(self, owner: str, limit: int, lease_seconds: float):
+        async def claim_outbox(self, owner: str, limit: int, lease_seconds: float, **options):
             if not self.failed:
                 self.failed = True
                 raise StoreUnavailable("database is locked")
-            return await store.claim_outbox(owner, limit, lease_seconds)
+            return await store.claim_outbox(owner, limit, lease_seconds, **options)
 
     publisher = FlakyPublisher(queue, failures=2)
     relay = OutboxRelay(

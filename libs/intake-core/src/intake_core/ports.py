@@ -259,9 +259,12 @@ class SubmissionStore(Protocol):
 
     async def audit_trail(self, client_id: str) -> list[AuditEntry]: ...
 
-    async def claim_outbox(self, owner: str, limit: int, lease_seconds: float) -> list[OutboxItem]:
+    async def claim_outbox(
+        self, owner: str, limit: int, lease_seconds: float, *, min_age_seconds: float = 0.0
+    ) -> list[OutboxItem]:
         """Lease unsent events to ``owner`` so concurrent relays never publish the same one
-        at the same time (a lease expires, so a crashed relay's events are picked up again)."""
+        at the same time (a lease expires, so a crashed relay's events are picked up again).
+        Only events saved at least ``min_age_seconds`` ago are claimed."""
         ...
 
     async def mark_published(self, event_id: str) -> None: ...

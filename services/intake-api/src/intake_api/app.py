@@ -85,6 +85,9 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
                     lease_seconds=settings.relay_lease_seconds,
                     poll_interval=settings.relay_poll_interval_seconds,
                     publish_timeout=settings.publish_timeout_seconds,
+                    # Until the fast path's publish of an event has timed out, the event is its
+                    # (should the relay take one still on its way, the bus drops the repeat).
+                    min_age_seconds=settings.publish_timeout_seconds,
                     metrics=runtime.metrics,
                 )
                 task = asyncio.create_task(relay.run_forever(), name="outbox-relay")

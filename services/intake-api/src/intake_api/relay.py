@@ -65,9 +65,12 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         *,
         publish_timeout: float = 10.0,
+        min_age_seconds: float = 0.0,
         backoff: Callable[[int], float] = backoff_seconds,
         metrics: ApiMetrics | None = None,
     ) -> None:
+        """``min_age_seconds``: events younger than this are left alone, to the fast path that
+        publishes each one right after its commit; the relay takes only what it missed."""
         self._store = store
         self._publisher = publisher
         self._owner = owner
@@ -75,6 +78,7 @@ class OutboxRelay:
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
         self._publish_timeout = publish_timeout
+        self._min_age = min_age_seconds
         self._backoff = backoff
         self._metrics = metrics
 
@@ -84,7 +88,9 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Publish one batch; returns how many events were claimed."""
-        items = await self._store.claim_outbox(self._owner, self._batch_size, self._lease_seconds)
+        items = await self._store.claim_outbox(
+            self._owner, self._batch_size, self._lease_seconds, min_age_seconds=self._min_age
+        )
         if len(items) > 1 and await self._relay_together(items):
             return len(items)
         # Alone, or after the batch failed: each event on its own, so one the bus refuses (or

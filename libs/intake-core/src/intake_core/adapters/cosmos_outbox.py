@@ -35,12 +35,15 @@ class CosmosOutbox:
         self._container = container
         self._claimed: OrderedDict[str, str] = OrderedDict()
 
-    async def claim(self, owner: str, limit: int, lease_seconds: float) -> list[OutboxItem]:
+    async def claim(
+        self, owner: str, limit: int, lease_seconds: float, min_age_seconds: float = 0.0
+    ) -> list[OutboxItem]:
         claimed: list[OutboxItem] = []
         if limit <= 0:
             return claimed
         now = time.time()
-        sql = queries.claimable_outbox(now)
+        saved_before = utc_text(datetime.fromtimestamp(now - min_age_seconds, UTC))
+        sql = queries.claimable_outbox(now, saved_before)
         with translated():
             async for document in self._container.query_items(
                 sql.text, parameters=sql.parameters, max_item_count=max(limit, 10)

@@ -88,11 +88,16 @@ def figures(received_from: str, received_before: str) -> Query:
     )
 
 
-def claimable_outbox(now: float) -> Query:
+def claimable_outbox(now: float, saved_before: str) -> Query:
+    """Due, unpublished events saved no later than ``saved_before`` (UTC text, which sorts)."""
     return Query(
         "SELECT * FROM c WHERE c.type = @type AND NOT IS_DEFINED(c.publishedAt)"
-        " AND c.availableAt <= @now ORDER BY c.availableAt",
-        [{"name": "@type", "value": OUTBOX}, {"name": "@now", "value": now}],
+        " AND c.availableAt <= @now AND c.createdAt <= @savedBefore ORDER BY c.availableAt",
+        [
+            {"name": "@type", "value": OUTBOX},
+            {"name": "@now", "value": now},
+            {"name": "@savedBefore", "value": saved_before},
+        ],
     )
 
 

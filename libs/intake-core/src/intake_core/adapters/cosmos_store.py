@@ -485,8 +485,10 @@ class CosmosSubmissionStore:
 
     # -- outbox ----------------------------------------------------------------------------
 
-    async def claim_outbox(self, owner: str, limit: int, lease_seconds: float) -> list[OutboxItem]:
-        return await self._outbox.claim(owner, limit, lease_seconds)
+    async def claim_outbox(
+        self, owner: str, limit: int, lease_seconds: float, *, min_age_seconds: float = 0.0
+    ) -> list[OutboxItem]:
+        return await self._outbox.claim(owner, limit, lease_seconds, min_age_seconds)
 
     async def mark_published(self, event_id: str) -> None:
         await self._outbox.mark_published(event_id)

@@ -524,16 +524,19 @@ class SqliteSubmissionStore:
     async def verify_audit_chain(self) -> AuditChainReport:
         return await self._db.read(_verify_audit_chain)
 
-    async def claim_outbox(self, owner: str, limit: int, lease_seconds: float) -> list[OutboxItem]:
+    async def claim_outbox(
+        self, owner: str, limit: int, lease_seconds: float, *, min_age_seconds: float = 0.0
+    ) -> list[OutboxItem]:
         def transaction(connection: sqlite3.Connection) -> list[OutboxItem]:
             now = time.time()
+            saved_before = utc_text(datetime.fromtimestamp(now - min_age_seconds, UTC))
             rows = connection.execute(
                 "UPDATE outbox SET lease_owner = ?, available_at = ?, attempts = attempts + 1"
                 " WHERE event_id IN (SELECT event_id FROM outbox"
-                "   WHERE published_at IS NULL AND available_at <= ?"
+                "   WHERE published_at IS NULL AND available_at <= ? AND created_at <= ?"
                 "   ORDER BY available_at LIMIT ?)"
                 " RETURNING payload, attempts",
-                (owner, now + lease_seconds, now, limit),
+                (owner, now + lease_seconds, now, saved_before, limit),
             ).fetchall()
             return [
                 OutboxItem(CloudEvent.from_json(row["payload"]), row["attempts"]) for row in rows
