@@ -2,7 +2,8 @@
 
 Starts the embedded platform the way ``make run`` does (rate limit off), drives it with wrk from
 127.0.0.1, and compares intake-api with a bare FastAPI endpoint that validates the same body and
-does nothing else (the framework's ceiling on this machine). Writes ``bench/results/<time>.json``,
+does nothing else (the framework's ceiling on this machine), in the platform and, at 100 clients,
+alone as the bare endpoint runs. Writes ``bench/results/<time>.json``,
 ``bench/results/latest.md`` and ``bench/results/latency.png``.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import email
 import json
 import os
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -31,6 +34,8 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 LUA = HERE / "wrk" / "report.lua"
+ALONE = "intake-api alone"
+ALONE_CLIENTS = 100  # the level of the 0.4x target
 WRK = shutil.which("wrk") or "wrk"
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
@@ -204,6 +209,31 @@ class Stack:
         self.log.close()
 
 
+@contextlib.contextmanager
+def intake_api_alone(data_dir: Path) -> Iterator[str]:
+    """intake-api by itself, no other service (its relay publishes to a queue nobody reads),
+    as the bare endpoint runs: the API's own cost, without the notifier's share of the cores."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "INTAKE_DATA_DIR": str(data_dir),
+        "ENVIRONMENT": "dev",
+        "RATE_LIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(  # noqa: S603 - fixed command
+        [sys.executable, "-m", "uvicorn", "intake_api.main:app_from_environment", "--factory",
+         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        env=environment,
+    )  # fmt: skip
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
 def submissions_between(db: Path, start: str, end: str) -> dict[str, str]:
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
@@ -333,6 +363,7 @@ def markdown(report: dict) -> str:
             f"{load['p50_ms']:.1f} | {load['p95_ms']:.1f} | {load['p99_ms']:.1f} | "
             f"{load['errors']} | {ratio} | {mail} | {email_latency} |"
         )
+    lines += _alone_lines(report)
     intake_runs = [run for run in report["runs"] if run["emails"] is not None]
     every = all(run["emails"] == run["accepted"] for run in intake_runs)
     lines += [
@@ -363,6 +394,23 @@ def markdown(report: dict) -> str:
         "Idle RSS (MB): " + ", ".join(f"{k} {v}" for k, v in sorted(report["rss_idle_mb"].items())),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _alone_lines(report: dict) -> list[str]:
+    """intake-api alone against the bare endpoint, each run alternated with the other."""
+    if "alone" not in report:
+        return []
+    median = {load["target"]: load for load in report["alone"]}
+    alone, bare = median[ALONE], median["bare"]
+    seen = [run["throughput"] for run in report["alone_runs"] if run["target"] == ALONE]
+    return [
+        "",
+        f"{ALONE} (no other service running, as the bare endpoint runs), "
+        f"{alone['connections']} clients: {alone['throughput']:.0f} req/s "
+        f"(runs {min(seen):.0f}-{max(seen):.0f}), p99 {alone['p99_ms']:.1f} ms, "
+        f"errors {alone['errors']}: {alone['throughput'] / bare['throughput']:.2f}x the bare "
+        f"endpoint's {bare['throughput']:.0f} req/s in the same rounds.",
+    ]
 
 
 def main() -> int:
@@ -425,6 +473,15 @@ def main() -> int:
                 )
                 print("UI journey", report["ui_journey"], flush=True)
                 report["rss_after_load_mb"] = stack.rss()
+            with intake_api_alone(data_dir / "alone") as alone:
+                pairs: list[LoadResult] = []
+                for _ in range(arguments.rounds):
+                    pairs.append(wrk("bare", f"http://127.0.0.1:{bare_port}", ALONE_CLIENTS,
+                                     arguments.seconds, ["/v1/submissions"], body))  # fmt: skip
+                    pairs.append(wrk(ALONE, alone, ALONE_CLIENTS, arguments.seconds,
+                                     ["/v1/submissions"], body))  # fmt: skip
+                report["alone_runs"] = [asdict(run) for run in pairs]
+                report["alone"] = [asdict(run) for run in median_runs(pairs)]
             asyncio.run(seed(data_dir, arguments.search_records))
             with Stack(data_dir) as stack:
                 from intake_core.auth import DevIssuer
