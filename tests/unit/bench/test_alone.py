@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-SPEC = importlib.util.spec_from_file_location(
-    "bench_run", Path(__file__).parents[3] / "bench" / "run.py"
-)
-assert SPEC is not None and SPEC.loader is not None
-bench_run = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = bench_run  # its dataclasses look their module up there
-SPEC.loader.exec_module(bench_run)
-
 
 def _run(target: str, throughput: float) -> dict:
     return {"target": target, "connections": 100, "throughput": throughput, "p99_ms": 250.0,
             "errors": 0}  # fmt: skip
 
 
-def test_the_median_alone_run_is_set_against_the_median_bare_run() -> None:
+def test_the_median_alone_run_is_set_against_the_median_bare_run(bench_run) -> None:
     runs = [
         _run("bare", 1500.0), _run("intake-api alone", 700.0),
         _run("bare", 1600.0), _run("intake-api alone", 640.0),
@@ -33,5 +21,5 @@ def test_the_median_alone_run_is_set_against_the_median_bare_run() -> None:
     assert "0.40x the bare endpoint's 1600 req/s" in line
 
 
-def test_a_report_without_the_alone_runs_has_no_line() -> None:
+def test_a_report_without_the_alone_runs_has_no_line(bench_run) -> None:
     assert bench_run._alone_lines({}) == []

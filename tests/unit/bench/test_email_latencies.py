@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-SPEC = importlib.util.spec_from_file_location(
-    "bench_run", Path(__file__).parents[3] / "bench" / "run.py"
-)
-assert SPEC is not None and SPEC.loader is not None
-bench_run = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = bench_run  # its dataclasses look their module up there
-SPEC.loader.exec_module(bench_run)
 
 
 def _eml(folder: Path, name: str, client_id: str) -> Path:
@@ -25,7 +15,9 @@ def _eml(folder: Path, name: str, client_id: str) -> Path:
     return path
 
 
-def test_earlier_runs_emails_are_skipped_and_a_late_one_is_counted(tmp_path: Path) -> None:
+def test_earlier_runs_emails_are_skipped_and_a_late_one_is_counted(
+    tmp_path: Path, bench_run
+) -> None:
     submitted_at = datetime.now(UTC)
     old = tmp_path / "earlier-run.eml"
     old.write_bytes(b"\xff not an email the parser could read as this run's")
