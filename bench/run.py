@@ -47,6 +47,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def embedded_environment(data_dir: Path) -> dict[str, str]:
+    """The environment ``make run`` gives the platform, with the rate limit off."""
+    return {
+        **os.environ,
+        "INTAKE_DATA_DIR": str(data_dir),
+        "ENVIRONMENT": "dev",
+        "RATE_LIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@contextlib.contextmanager
+def serving(
+    app: list[str], ready_path: str, environment: dict[str, str] | None = None
+) -> Iterator[str]:
+    """One app under uvicorn on a free port, by itself; yields its base URL once it answers."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - fixed command
+        [sys.executable, "-m", "uvicorn", *app, "--port", str(port),
+         "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env=environment,
+    )  # fmt: skip
+    try:
+        wait_http(f"http://127.0.0.1:{port}{ready_path}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
 def wait_http(url: str, timeout: float = 60) -> None:
     import urllib.request
 
@@ -177,18 +207,11 @@ class Stack:
         )
 
     def __enter__(self) -> Stack:
-        environment = {
-            **os.environ,
-            "INTAKE_DATA_DIR": str(self.data_dir),
-            "ENVIRONMENT": "dev",
-            "RATE_LIMIT_ENABLED": "false",
-            "LOG_LEVEL": "WARNING",
-        }
         self.log = (self.data_dir / "stack.log").open("w")
         self.process = subprocess.Popen(  # noqa: S603 - fixed command
             [sys.executable, "-m", "intake_core.cli", "run",
              "--ports", ",".join(map(str, self.ports))],
-            env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+            env=embedded_environment(self.data_dir), stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         for base in (self.ui, self.intake_api, self.admin_api):
             wait_http(f"{base}/healthz")
@@ -209,29 +232,13 @@ class Stack:
         self.log.close()
 
 
-@contextlib.contextmanager
-def intake_api_alone(data_dir: Path) -> Iterator[str]:
+def intake_api_alone(data_dir: Path) -> contextlib.AbstractContextManager[str]:
     """intake-api by itself, no other service (its relay publishes to a queue nobody reads),
     as the bare endpoint runs: the API's own cost, without the notifier's share of the cores."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "INTAKE_DATA_DIR": str(data_dir),
-        "ENVIRONMENT": "dev",
-        "RATE_LIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(  # noqa: S603 - fixed command
-        [sys.executable, "-m", "uvicorn", "intake_api.main:app_from_environment", "--factory",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        env=environment,
+    return serving(
+        ["intake_api.main:app_from_environment", "--factory"], "/healthz",
+        embedded_environment(data_dir),
     )  # fmt: skip
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
 
 
 def submissions_between(db: Path, start: str, end: str) -> dict[str, str]:
@@ -441,14 +448,7 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         data_dir = Path(scratch)
-        bare_port = free_port()
-        bare = subprocess.Popen(  # noqa: S603 - fixed command
-            [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port),
-             "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT,
-        )  # fmt: skip
-        try:
-            wait_http(f"http://127.0.0.1:{bare_port}/docs")
+        with serving(["bench.bare_app:app"], "/docs") as bare:
             with Stack(data_dir) as stack:
                 time.sleep(2)
                 report["rss_idle_mb"] = stack.rss()
@@ -456,7 +456,7 @@ def main() -> int:
                 for connections in levels:
                     # Alternated, so a slow spell of this shared machine hits both targets.
                     for _ in range(arguments.rounds):
-                        runs.append(wrk("bare", f"http://127.0.0.1:{bare_port}", connections,
+                        runs.append(wrk("bare", bare, connections,
                                         arguments.seconds, ["/v1/submissions"], body))  # fmt: skip
                         runs.append(load_intake(stack, data_dir, connections, arguments.seconds))
                 report["runs"] = [asdict(run) for run in runs]
@@ -476,7 +476,7 @@ def main() -> int:
             with intake_api_alone(data_dir / "alone") as alone:
                 pairs: list[LoadResult] = []
                 for _ in range(arguments.rounds):
-                    pairs.append(wrk("bare", f"http://127.0.0.1:{bare_port}", ALONE_CLIENTS,
+                    pairs.append(wrk("bare", bare, ALONE_CLIENTS,
                                      arguments.seconds, ["/v1/submissions"], body))  # fmt: skip
                     pairs.append(wrk(ALONE, alone, ALONE_CLIENTS, arguments.seconds,
                                      ["/v1/submissions"], body))  # fmt: skip
@@ -503,9 +503,6 @@ def main() -> int:
                     for clients in (1, 10)
                 ]  # fmt: skip
                 report["search"] = report["search_levels"][-1]
-        finally:
-            bare.send_signal(signal.SIGINT)
-            bare.wait(timeout=30)
     RESULTS.mkdir(exist_ok=True)
     stamp = report["started"].replace(":", "").replace("-", "")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(report, indent=2))
