@@ -1,4 +1,5 @@
-"""``make bench``: throughput, latency, submit-to-email time, search time and memory, in one run.
+"""``make bench``: throughput, latency, submit-to-email time, CPU per submission, search time
+and memory, in one run.
 
 Starts the embedded platform the way ``make run`` does (rate limit off), drives it with wrk from
 127.0.0.1, and compares intake-api with a bare FastAPI endpoint that validates the same body and
@@ -35,7 +36,7 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 LUA = HERE / "wrk" / "report.lua"
 ALONE = "intake-api alone"
-ALONE_CLIENTS = 100  # the level of the 0.4x target
+TARGET_CLIENTS = 100  # the level of the 0.4x target
 WRK = shutil.which("wrk") or "wrk"
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
@@ -58,11 +59,17 @@ def embedded_environment(data_dir: Path) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
 def serving(
     app: list[str], ready_path: str, environment: dict[str, str] | None = None
-) -> Iterator[str]:
-    """One app under uvicorn on a free port, by itself; yields its base URL once it answers."""
+) -> Iterator[Served]:
+    """One app under uvicorn on a free port, by itself; yields its address once it answers."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed command
         [sys.executable, "-m", "uvicorn", *app, "--port", str(port),
@@ -71,7 +78,7 @@ def serving(
     )  # fmt: skip
     try:
         wait_http(f"http://127.0.0.1:{port}{ready_path}")
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
@@ -106,6 +113,8 @@ class LoadResult:
     emails: int | None = None
     email_p50_s: float | None = None
     email_p99_s: float | None = None
+    # CPU per request (per submission, for intake-api) by process, all threads, user + system.
+    cpu_ms: dict[str, float] | None = None
 
 
 def wrk(
@@ -146,18 +155,51 @@ def wrk(
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far: every thread, user and system (the kernel's share
+    counts: each email the notifier sends is a file it creates)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def cpu_used(pids: dict[str, int]) -> Iterator[dict[str, float]]:
+    """The CPU seconds each named process used inside the block, filled in when it ends."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    used: dict[str, float] = {}
+    yield used
+    used.update({name: cpu_seconds(pid) - before[name] for name, pid in pids.items()})
+
+
+def per_request_ms(used: dict[str, float], requests: int) -> dict[str, float]:
+    return {name: round(seconds * 1000 / max(requests, 1), 2) for name, seconds in used.items()}
+
+
+def load_served(
+    target: str, served: Served, connections: int, seconds: int, body: Path
+) -> LoadResult:
+    """A run against one app under uvicorn, with the CPU it used per request."""
+    with cpu_used({target: served.pid}) as used:
+        load = wrk(target, served.url, connections, seconds, ["/v1/submissions"], body)
+    load.cpu_ms = per_request_ms(used, load.requests)
+    return load
+
+
 def load_intake(
     stack: Stack, data_dir: Path, connections: int, seconds: int, pause_ms: int = 0
 ) -> LoadResult:
-    """Submissions from ``connections`` clients, then every email they caused, timed."""
+    """Submissions from ``connections`` clients, then every email they caused, timed; and the
+    CPU intake-api and the notifier used per submission, until its email was sent."""
     start = datetime.now(UTC).isoformat(timespec="microseconds")
     body = ROOT / "docs/examples/submission.json"
     target = "intake-api paced" if pause_ms else "intake-api"
-    load = wrk(target, stack.intake_api, connections, seconds, ["/v1/submissions"], body, None,
-               pause_ms)  # fmt: skip
-    end = datetime.now(UTC).isoformat(timespec="microseconds")
-    submitted = submissions_between(data_dir / "intake.db", start, end)
-    latencies = email_latencies(data_dir / "mail", submitted, timeout=120)
+    with cpu_used(stack.pids(("intake-api", "notify-worker"))) as used:
+        load = wrk(target, stack.intake_api, connections, seconds, ["/v1/submissions"], body,
+                   None, pause_ms)  # fmt: skip
+        end = datetime.now(UTC).isoformat(timespec="microseconds")
+        submitted = submissions_between(data_dir / "intake.db", start, end)
+        latencies = email_latencies(data_dir / "mail", submitted, timeout=120)
+    load.cpu_ms = per_request_ms(used, len(submitted))
     load.accepted, load.emails = len(submitted), len(latencies)
     load.email_p50_s = round(percentile(latencies, 0.5), 3)
     load.email_p99_s = round(percentile(latencies, 0.99), 3)
@@ -218,13 +260,18 @@ class Stack:
         wait_http(f"http://127.0.0.1:{self.ports[3]}/healthz")
         return self
 
-    def rss(self) -> dict[str, float]:
-        names = {"intake_api": "intake-api", "admin_api": "admin-api", "intake_ui": "intake-ui"}
-        result = {}
+    def pids(self, names: tuple[str, ...] | None = None) -> dict[str, int]:
+        """The platform's processes by service name (all of them, or those in ``names``)."""
+        modules = {"intake_api": "intake-api", "admin_api": "admin-api", "intake_ui": "intake-ui"}
+        found = {}
         for pid, cmdline in children(self.process.pid).items():
-            name = next((v for k, v in names.items() if k in cmdline), "notify-worker")
-            result[name] = rss_mb(pid)
-        return result
+            name = next((v for k, v in modules.items() if k in cmdline), "notify-worker")
+            if names is None or name in names:
+                found[name] = pid
+        return found
+
+    def rss(self) -> dict[str, float]:
+        return {name: rss_mb(pid) for name, pid in self.pids().items()}
 
     def __exit__(self, *_: object) -> None:
         self.process.send_signal(signal.SIGINT)
@@ -232,7 +279,7 @@ class Stack:
         self.log.close()
 
 
-def intake_api_alone(data_dir: Path) -> contextlib.AbstractContextManager[str]:
+def intake_api_alone(data_dir: Path) -> contextlib.AbstractContextManager[Served]:
     """intake-api by itself, no other service (its relay publishes to a queue nobody reads),
     as the bare endpoint runs: the API's own cost, without the notifier's share of the cores."""
     return serving(
@@ -371,6 +418,7 @@ def markdown(report: dict) -> str:
             f"{load['errors']} | {ratio} | {mail} | {email_latency} |"
         )
     lines += _alone_lines(report)
+    lines += _cpu_lines(report)
     intake_runs = [run for run in report["runs"] if run["emails"] is not None]
     every = all(run["emails"] == run["accepted"] for run in intake_runs)
     lines += [
@@ -420,6 +468,29 @@ def _alone_lines(report: dict) -> list[str]:
     ]
 
 
+def _cpu_lines(report: dict) -> list[str]:
+    """Where the cores go at the 0.4x target's level: CPU per submission in the median runs, and
+    the most submissions per second the cores could keep up with, every email sent."""
+    median = {load["target"]: load for load in report["load"]
+              if load["connections"] == TARGET_CLIENTS}  # fmt: skip
+    intake, bare = median.get("intake-api", {}), median.get("bare", {})
+    if not intake.get("cpu_ms") or not bare.get("cpu_ms"):
+        return []  # a report from before the CPU was measured
+    api, notifier = intake["cpu_ms"]["intake-api"], intake["cpu_ms"]["notify-worker"]
+    cores = report["cores"]
+    line = (
+        f"CPU per submission at {TARGET_CLIENTS} clients (all threads, user + system; median"
+        f" runs): intake-api {api:.2f} ms + notify-worker {notifier:.2f} ms in the platform;"
+        f" at that cost {cores} cores sustain at most {cores * 1000 / (api + notifier):.0f}"
+        " submissions/s with every email sent (a run can go faster while the notifier falls"
+        " behind, and catch up after it)"
+    )
+    alone = {load["target"]: load for load in report.get("alone", [])}.get(ALONE, {})
+    if alone.get("cpu_ms"):
+        line += f"; intake-api alone {alone['cpu_ms'][ALONE]:.2f} ms"
+    return ["", f"{line}; the bare endpoint {bare['cpu_ms']['bare']:.2f} ms per request."]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=8, help="per run")
@@ -444,6 +515,7 @@ def main() -> int:
     report: dict = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "cores": os.cpu_count() or 1,
         "load": [],
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
@@ -456,8 +528,8 @@ def main() -> int:
                 for connections in levels:
                     # Alternated, so a slow spell of this shared machine hits both targets.
                     for _ in range(arguments.rounds):
-                        runs.append(wrk("bare", bare, connections,
-                                        arguments.seconds, ["/v1/submissions"], body))  # fmt: skip
+                        runs.append(load_served("bare", bare, connections, arguments.seconds,
+                                                body))  # fmt: skip
                         runs.append(load_intake(stack, data_dir, connections, arguments.seconds))
                 report["runs"] = [asdict(run) for run in runs]
                 report["load"] = [asdict(run) for run in median_runs(runs)]
@@ -476,10 +548,10 @@ def main() -> int:
             with intake_api_alone(data_dir / "alone") as alone:
                 pairs: list[LoadResult] = []
                 for _ in range(arguments.rounds):
-                    pairs.append(wrk("bare", bare, ALONE_CLIENTS,
-                                     arguments.seconds, ["/v1/submissions"], body))  # fmt: skip
-                    pairs.append(wrk(ALONE, alone, ALONE_CLIENTS, arguments.seconds,
-                                     ["/v1/submissions"], body))  # fmt: skip
+                    pairs.append(load_served("bare", bare, TARGET_CLIENTS, arguments.seconds,
+                                             body))  # fmt: skip
+                    pairs.append(load_served(ALONE, alone, TARGET_CLIENTS, arguments.seconds,
+                                             body))  # fmt: skip
                 report["alone_runs"] = [asdict(run) for run in pairs]
                 report["alone"] = [asdict(run) for run in median_runs(pairs)]
             asyncio.run(seed(data_dir, arguments.search_records))
