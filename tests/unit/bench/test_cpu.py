@@ -62,3 +62,9 @@ def test_a_report_from_before_the_cpu_was_measured_has_no_cpu_line(bench_run) ->
     }
     assert bench_run._cpu_lines(report) == []
     assert bench_run._cpu_lines({"cores": 2, "load": []}) == []
+
+
+def test_file_create_us_times_real_files(bench_run, tmp_path) -> None:
+    took = bench_run.file_create_us(tmp_path / "probe", count=20)
+    assert took > 0
+    assert len(list((tmp_path / "probe").glob("*.eml"))) == 20
