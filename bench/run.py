@@ -173,8 +173,8 @@ def cpu_used(pids: dict[str, int]) -> Iterator[dict[str, float]]:
 
 def file_create_us(folder: Path, count: int = 500) -> float:
     """Microseconds to create and write one email-sized file, as the file mailer does for each
-    email. On ext4 without a journal (this machine's) it rises tenfold for minutes after many
-    files were deleted, and the notifier's cost rises with it."""
+    email. On ext4 without a journal (this machine's) it rises more than tenfold for minutes
+    after many files were deleted, and the notifier's cost rises with it."""
     folder.mkdir(parents=True)
     started = time.perf_counter()
     for number in range(count):
