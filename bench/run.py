@@ -155,10 +155,17 @@ def wrk(
     )
 
 
+def stat_fields(stat: Path) -> list[str]:
+    """A ``/proc/<pid>/stat`` line's fields after the command name (which may hold spaces and
+    parentheses): ``[0]`` is the state, ``[1]`` the parent's pid, ``[11]``/``[12]`` the user and
+    system CPU in clock ticks."""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time a process has used so far: every thread, user and system (the kernel's share
     counts: each email the notifier sends is a file it creates)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(Path(f"/proc/{pid}/stat"))
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -240,7 +247,7 @@ def children(pid: int) -> dict[int, str]:
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(stat)
             cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
