@@ -6,7 +6,7 @@ import ssl
 
 import aiosmtplib
 
-from intake_core.adapters.file_mailer import to_mime
+from intake_core.adapters.file_mailer import eml_bytes
 from intake_core.ports import OutgoingEmail
 
 
@@ -33,7 +33,9 @@ class SmtpMailer:
     async def send(self, email: OutgoingEmail) -> None:
         # One connection per email: sends are rare, and a pooled connection would go stale.
         await aiosmtplib.send(
-            to_mime(email),
+            eml_bytes(email),
+            sender=email.sender,
+            recipients=list(email.recipients),
             hostname=self._host,
             port=self._port,
             username=self._username,
