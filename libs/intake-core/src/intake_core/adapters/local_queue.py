@@ -12,12 +12,12 @@ import asyncio
 import json
 import sqlite3
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
+from intake_core.domain.entropy import random_uuid
 from intake_core.domain.events import CloudEvent
 from intake_core.ports import Delivery
 
@@ -149,7 +149,7 @@ class LocalQueue:
                 # Its lock expired after the last allowed delivery: to the DLQ, not redelivered.
                 self._dead_letter_spent(connection, row["seq"], now)
                 continue
-            token = str(uuid.uuid4())
+            token = str(random_uuid())
             locked = connection.execute(
                 "UPDATE messages SET lock_token = ?, visible_at = ?,"
                 " delivery_count = delivery_count + 1 WHERE seq = ?"

@@ -7,7 +7,8 @@ the twelfth is a Luhn mod N check symbol, so a mistyped ID is rejected before an
 from __future__ import annotations
 
 import re
-import secrets
+
+from intake_core.domain.entropy import random_bits
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _BASE = len(ALPHABET)
@@ -43,7 +44,7 @@ def _format(symbols: str) -> str:
 
 
 def new_client_id() -> str:
-    bits = secrets.randbits(5 * _PAYLOAD_LENGTH)  # 5 bits per base32 symbol
+    bits = random_bits(5 * _PAYLOAD_LENGTH)  # 5 bits per base32 symbol
     payload = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(_PAYLOAD_LENGTH))
     return _format(payload + check_symbol(payload))
 

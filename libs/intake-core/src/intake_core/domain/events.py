@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake_core.domain.entropy import random_uuid
 from intake_core.domain.models import BudgetRange, Industry, ServiceType, Submission, Timeline
 
 SUBMISSION_CREATED = "intake.submission.created.v1"
@@ -75,7 +75,7 @@ def submission_created(submission: Submission, traceparent: str | None = None) -
     return CloudEvent(
         type=SUBMISSION_CREATED,
         source=SOURCE,
-        id=str(uuid.uuid4()),
+        id=str(random_uuid()),
         time=submission.submitted_at,
         subject=submission.client_id,
         traceparent=traceparent,
