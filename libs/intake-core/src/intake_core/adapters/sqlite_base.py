@@ -4,7 +4,8 @@ Each database gets one writer thread (SQLite allows one writer at a time anyway)
 thread. A call hands a plain function the connection; because the function runs start to finish
 on that thread, no other coroutine can interleave with it. Writes that queue up while the writer
 is busy share one commit (group commit); reads that queue up while the reader is busy run in
-its next turn; and each batch's results go back to the event loop in one hand-over.
+its next turn; and each batch's results go back to the event loop in one hand-over
+(:mod:`intake_core.adapters.thread_lane`).
 
 Under load the event loop's thread holds the interpreter's lock most of the time, and the writer
 needs it back after every step SQLite takes (each statement, each reset, each hand-over): it
@@ -33,12 +34,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
+from intake_core.adapters.thread_lane import Call, Lane, Outcome
 from intake_core.ports import StoreUnavailable
 
 T = TypeVar("T")
@@ -68,87 +68,15 @@ def utc_text(moment: datetime) -> str:
 Combine = Callable[[sqlite3.Connection, list[Any]], list[Any]]
 
 
-@dataclass
-class _Call(Generic[T]):
-    """A read or a write waiting for its thread."""
-
-    item: Any  # a work function, or an item for ``combine``
-    combine: Combine | None
-    future: asyncio.Future[T]
-    loop: asyncio.AbstractEventLoop
-
-    def run_alone(self, connection: sqlite3.Connection) -> T:
-        if self.combine is None:
-            return _run(connection, self.item)
-        (result,) = self.combine(connection, [self.item])
-        return cast(T, result)
+def _run_alone(call: Call[T], connection: sqlite3.Connection) -> T:
+    if call.kind is None:
+        return _run(connection, call.item)
+    (result,) = call.kind(connection, [call.item])
+    return cast(T, result)
 
 
-# What became of one call: (call, succeeded, its result or its exception).
-_Outcome = tuple[_Call[Any], bool, Any]
-
-
-def _deliver(outcomes: list[_Outcome]) -> None:
-    """On the event loop: hand each caller its result (unless it was cancelled meanwhile)."""
-    for call, ok, value in outcomes:
-        if call.future.done():
-            continue
-        if ok:
-            call.future.set_result(value)
-        else:
-            call.future.set_exception(value)
-
-
-def _settle(outcomes: list[_Outcome]) -> None:
-    """One hand-over per event loop for the whole batch, not one per call: each hand-over
-    wakes the loop, and the thread needs the interpreter's lock for each."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-    for outcome in outcomes:
-        by_loop.setdefault(outcome[0].loop, []).append(outcome)
-    for loop, delivered in by_loop.items():
-        loop.call_soon_threadsafe(_deliver, delivered)
-
-
-class _Lane:
-    """One thread and the calls waiting for it. The thread takes every call that arrived while
-    it was busy as one batch (``run_batch``), and the batch's results go back together."""
-
-    def __init__(self, name: str, run_batch: Callable[[list[_Call[Any]]], list[_Outcome]]):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._run_batch = run_batch
-        self._pending: list[_Call[Any]] = []
-        self._pending_lock = threading.Lock()
-        self._flush_scheduled = False
-
-    async def call(self, item: object, combine: Combine | None) -> Any:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        with self._pending_lock:
-            self._pending.append(_Call(item, combine, future, loop))
-            schedule, self._flush_scheduled = not self._flush_scheduled, True
-        if schedule:
-            try:
-                self._pool.submit(self._flush)
-            except RuntimeError as error:  # the pool is shut down: the store was closed
-                self._flush_scheduled = False
-                self._pending.clear()
-                raise StoreUnavailable("the store is closed") from error
-        return await future
-
-    def _flush(self) -> None:
-        with self._pending_lock:
-            batch, self._pending = self._pending, []
-            self._flush_scheduled = False
-        # A caller that gave up (cancelled, timed out) must not have its write committed later.
-        batch = [call for call in batch if not call.future.done()]
-        if batch:
-            _settle(self._run_batch(batch))
-
-    async def close(self, connection: sqlite3.Connection | None) -> None:
-        """sqlite3 connections may only be used, and closed, on the thread that opened them."""
-        if connection is not None:
-            await asyncio.get_running_loop().run_in_executor(self._pool, connection.close)
-        self._pool.shutdown(wait=True)
+def _closed() -> Exception:
+    return StoreUnavailable("the store is closed")
 
 
 class _Failed(Exception):
@@ -180,8 +108,8 @@ class SqliteDatabase:
         # How long a write waits for another process's lock before the store counts as down.
         # Short, so a stuck lock answers 503 with Retry-After in seconds, not a hung request.
         self._busy_timeout = busy_timeout_seconds
-        self._writes = _Lane(f"{path.stem}-w", self._write_batch)
-        self._reads = _Lane(f"{path.stem}-r", self._read_batch)
+        self._writes = Lane(f"{path.stem}-w", self._write_batch, _closed)
+        self._reads = Lane(f"{path.stem}-r", self._read_batch, _closed)
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._checkpointer: threading.Thread | None = None
@@ -271,7 +199,7 @@ class SqliteDatabase:
     async def _submit(self, item: object, combine: Combine | None) -> T:
         return await _store_errors(self._writes.call(item, combine))
 
-    def _write_batch(self, batch: list[_Call[Any]]) -> list[_Outcome]:
+    def _write_batch(self, batch: list[Call[Any]]) -> list[Outcome]:
         """On the writer thread: run the batch's writes in one transaction."""
         try:
             connection = self._writer_connection()
@@ -293,14 +221,14 @@ class SqliteDatabase:
         return outcomes
 
     @staticmethod
-    def _run_together(connection: sqlite3.Connection, batch: list[_Call[Any]]) -> list[_Outcome]:
+    def _run_together(connection: sqlite3.Connection, batch: list[Call[Any]]) -> list[Outcome]:
         """Every write straight into the transaction, writes of one kind combined. Writes rarely
         fail, and a savepoint per write cost two statements each, every one a wait for the
         interpreter's lock under load."""
         if len(batch) == 1:  # alone, a failure is simply the batch's: the rollback undoes it
-            return [(batch[0], True, batch[0].run_alone(connection))]
-        outcomes: list[_Outcome] = []
-        for combine, group in itertools.groupby(batch, key=lambda write: write.combine):
+            return [(batch[0], True, _run_alone(batch[0], connection))]
+        outcomes: list[Outcome] = []
+        for combine, group in itertools.groupby(batch, key=lambda write: write.kind):
             writes = list(group)
             try:
                 if combine is None:
@@ -315,13 +243,13 @@ class SqliteDatabase:
         return outcomes
 
     @staticmethod
-    def _run_apart(connection: sqlite3.Connection, batch: list[_Call[Any]]) -> list[_Outcome]:
+    def _run_apart(connection: sqlite3.Connection, batch: list[Call[Any]]) -> list[Outcome]:
         """Each write inside its own savepoint, so one that fails rolls back alone."""
-        outcomes: list[_Outcome] = []
+        outcomes: list[Outcome] = []
         for write in batch:
             connection.execute("SAVEPOINT one_write")
             try:
-                result = write.run_alone(connection)
+                result = _run_alone(write, connection)
             except Exception as error:
                 connection.execute("ROLLBACK TO one_write")
                 outcomes.append((write, False, error))
@@ -335,12 +263,12 @@ class SqliteDatabase:
         other in one turn of the thread, their results handed back together."""
         return cast(T, await _store_errors(self._reads.call(work, None)))
 
-    def _read_batch(self, batch: list[_Call[Any]]) -> list[_Outcome]:
+    def _read_batch(self, batch: list[Call[Any]]) -> list[Outcome]:
         try:
             connection = self._reader_connection()
         except Exception as error:
             return [(read, False, error) for read in batch]
-        outcomes: list[_Outcome] = []
+        outcomes: list[Outcome] = []
         for read in batch:
             try:
                 outcomes.append((read, True, _run(connection, read.item)))
@@ -352,8 +280,8 @@ class SqliteDatabase:
         self._closing.set()
         if self._checkpointer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.join)
-        await self._writes.close(self._writer)
-        await self._reads.close(self._reader)
+        await self._writes.close(self._writer.close if self._writer else None)
+        await self._reads.close(self._reader.close if self._reader else None)
         self._writer = self._reader = None
 
 
