@@ -47,12 +47,15 @@ def test_the_cpu_line_adds_up_the_platform_and_names_the_alone_and_bare_costs(be
             _load(bench_run.ALONE, 100, {bench_run.ALONE: 1.25}),
         ],
     }
-    [blank, line] = bench_run._cpu_lines(report)
+    [blank, line, _, ceiling] = bench_run._cpu_lines(report)
     assert blank == ""
     assert "intake-api 2.00 ms + notify-worker 1.50 ms in the platform" in line
     assert "2 cores sustain at most 571 submissions/s" in line  # 2,000 ms / 3.5 ms
     assert "intake-api alone 1.25 ms" in line
     assert "the bare endpoint 0.50 ms per request" in line
+    # One core each: 1,000 ms / 2.0 ms and 1,000 ms / 0.5 ms, a ratio of 0.25.
+    assert "intake-api answers about 500 submissions/s at most" in ceiling
+    assert "the bare endpoint 2000 requests/s, 0.25x" in ceiling
 
 
 def test_a_report_from_before_the_cpu_was_measured_has_no_cpu_line(bench_run) -> None:
