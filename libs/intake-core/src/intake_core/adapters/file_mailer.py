@@ -53,6 +53,9 @@ MIME_POLICY = _ShortAsciiUnfolded()
 # Both parts are quoted-printable, where "=" is always followed by two hex digits or a line
 # break: "=_" cannot occur in them, so a fixed boundary is safe (and needs no random bytes).
 BOUNDARY = "=_intake-notification"
+_LINE_BREAK = re.compile(rb"\r\n|\r")
+# A new email file: only this user may read it, as with ``tempfile``.
+_CREATE_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
 def _headers(pairs: list[tuple[str, str]]) -> bytes:
@@ -62,8 +65,8 @@ def _headers(pairs: list[tuple[str, str]]) -> bytes:
 def _qp_part(text: str, subtype: str) -> bytes:
     """One text part, quoted-printable: readable in the source where the text is mostly ASCII.
 
-    Encoded by ``binascii`` (C), not by ``email.charset`` (``quoprimime``, Python); line breaks
-    of any kind become ``\n``, as the email package's generator writes them.
+    Encoded by ``binascii`` (C), not by ``email.charset`` (``quoprimime``, Python). Line breaks
+    of any kind become line feeds, as the email package's generator writes them.
     """
     head = _headers(
         [
@@ -73,9 +76,6 @@ def _qp_part(text: str, subtype: str) -> bytes:
         ]
     )
     return head + b"\n" + _LINE_BREAK.sub(b"\n", binascii.b2a_qp(text.encode(), istext=True))
-
-
-_LINE_BREAK = re.compile(rb"\r\n|\r")
 
 
 def eml_bytes(email: OutgoingEmail, *, date: str | None = None) -> bytes:
@@ -160,6 +160,3 @@ class FileMailer:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-
-
-_CREATE_PRIVATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
