@@ -62,20 +62,29 @@ def _headers(pairs: list[tuple[str, str]]) -> bytes:
     return b"".join(MIME_POLICY.fold_binary(name, value) for name, value in pairs)
 
 
+def _part_head(subtype: str) -> bytes:
+    """A text part's headers and the blank line after them: the same for every email."""
+    headers = [
+        ("Content-Type", f'text/{subtype}; charset="utf-8"'),
+        ("MIME-Version", "1.0"),
+        ("Content-Transfer-Encoding", "quoted-printable"),
+    ]
+    return _headers(headers) + b"\n"
+
+
+_PART_HEADS = {subtype: _part_head(subtype) for subtype in ("plain", "html")}
+_DELIMITER = f"\n--{BOUNDARY}\n".encode()
+_CLOSE_DELIMITER = f"\n--{BOUNDARY}--\n".encode()
+
+
 def _qp_part(text: str, subtype: str) -> bytes:
     """One text part, quoted-printable: readable in the source where the text is mostly ASCII.
 
     Encoded by ``binascii`` (C), not by ``email.charset`` (``quoprimime``, Python). Line breaks
     of any kind become line feeds, as the email package's generator writes them.
     """
-    head = _headers(
-        [
-            ("Content-Type", f'text/{subtype}; charset="utf-8"'),
-            ("MIME-Version", "1.0"),
-            ("Content-Transfer-Encoding", "quoted-printable"),
-        ]
-    )
-    return head + b"\n" + _LINE_BREAK.sub(b"\n", binascii.b2a_qp(text.encode(), istext=True))
+    body = _LINE_BREAK.sub(b"\n", binascii.b2a_qp(text.encode(), istext=True))
+    return _PART_HEADS[subtype] + body
 
 
 def eml_bytes(email: OutgoingEmail, *, date: str | None = None) -> bytes:
@@ -99,15 +108,14 @@ def eml_bytes(email: OutgoingEmail, *, date: str | None = None) -> bytes:
             ("Subject", _header_text(email.subject)),
         ]
     )
-    delimiter = b"\n--" + BOUNDARY.encode() + b"\n"
     return b"".join(
         [
             head,
-            delimiter,
+            _DELIMITER,
             _qp_part(email.text, "plain"),
-            delimiter,
+            _DELIMITER,
             _qp_part(email.html, "html"),
-            b"\n--" + BOUNDARY.encode() + b"--\n",
+            _CLOSE_DELIMITER,
         ]
     )
 
