@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from intake_core.adapters.thread_lane import Call, Lane, Outcome
+from intake_core.adapters.thread_lane import Call, Lane, Outcome, run_each
 from intake_core.ports import StoreUnavailable
 
 T = TypeVar("T")
@@ -268,13 +268,7 @@ class SqliteDatabase:
             connection = self._reader_connection()
         except Exception as error:
             return [(read, False, error) for read in batch]
-        outcomes: list[Outcome] = []
-        for read in batch:
-            try:
-                outcomes.append((read, True, _run(connection, read.item)))
-            except Exception as error:
-                outcomes.append((read, False, error))
-        return outcomes
+        return run_each(lambda work: _run(connection, work))(batch)
 
     async def close(self) -> None:
         self._closing.set()
