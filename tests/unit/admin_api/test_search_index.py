@@ -1,8 +1,10 @@
-"""The SQLite search index (FTS5 trigram): in step with the table, upgraded on open, and erased
-data gone from the file itself, not only from query results."""
+"""The SQLite search index (FTS5 trigram): new records join it in groups and are found before
+they do, what is in it stays in step with the table, it is upgraded on open, and erased data is
+gone from the file itself, not only from query results."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import timedelta
 
@@ -47,7 +49,31 @@ def _all_pages(harness, q):
             return found
 
 
-def test_the_index_follows_inserts_status_changes_and_erasures(harness):
+def _found(harness, q):
+    page = harness.client.get(
+        "/v1/submissions", params={"q": q}, headers=harness.auth("Submissions.Read")
+    ).json()
+    return [item["clientId"] for item in page["items"]]
+
+
+def test_new_records_join_the_index_together_and_are_found_before(harness, monkeypatch):
+    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 3)
+    ada = harness.seed(email="ada@contoso.example").client_id
+    grace = harness.seed(name="Fabrikam", email="grace@fabrikam.example").client_id
+    assert _index_matches(harness, "ada@contoso") == 0
+    assert _found(harness, "ada@contoso") == [ada]
+    assert _found(harness, "fabrikam") == [grace]
+    _integrity_check(harness)
+
+    third = harness.seed(name="Northwind", email="nw@northwind.example").client_id
+    for text in ("ada@contoso", "fabrikam", "northwind"):
+        assert _index_matches(harness, text) == 1, text
+    assert _found(harness, "northwind") == [third]
+    _integrity_check(harness)
+
+
+def test_the_index_follows_status_changes_and_erasures(harness, monkeypatch):
+    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 1)
     ada = harness.seed(email="ada@contoso.example").client_id
     harness.seed(name="Fabrikam", email="grace@fabrikam.example")
     assert _index_matches(harness, "ada@contoso") == 1
@@ -61,11 +87,29 @@ def test_the_index_follows_inserts_status_changes_and_erasures(harness):
     _integrity_check(harness)
 
 
+def test_a_record_erased_before_it_joins_the_index_joins_it_erased(harness, monkeypatch):
+    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 3)
+    ada = harness.seed(email="ada@contoso.example").client_id
+    harness.client.post(f"/v1/submissions/{ada}/erase", headers=harness.auth(*ROLES))
+    _integrity_check(harness)
+    harness.seed(name="Fabrikam", email="grace@fabrikam.example")
+    harness.seed(name="Northwind", email="nw@northwind.example")
+    assert _index_matches(harness, "fabrikam") == 1
+    assert _index_matches(harness, "ada@contoso") == 0
+    assert _found(harness, "ada@contoso") == []
+    _integrity_check(harness)
+
+
+@pytest.mark.parametrize("index_every", [1, 4, 1000])
 @pytest.mark.parametrize("candidates", [1, 1000])
-def test_both_search_paths_page_through_the_same_records(harness, monkeypatch, candidates):
+def test_both_search_paths_page_through_the_same_records(
+    harness, monkeypatch, candidates, index_every
+):
     """With few candidates the index names the rows; with many the newest-first walk finds
-    them. Forcing each path must give the same, newest-first, complete answer."""
+    them. Forcing each path must give the same, newest-first, complete answer, whether the
+    records are all in the index, some, or none yet."""
     monkeypatch.setattr(sqlite_store, "INDEX_CANDIDATES", candidates)
+    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", index_every)
     seeded = [
         harness.seed(
             name=f"Company {n}",
@@ -104,9 +148,9 @@ async def test_a_database_without_the_index_gets_it_on_open(tmp_path):
     await store.close()
     connection = sqlite3.connect(path)
     connection.executescript(
-        "DROP TRIGGER submissions_search_insert; DROP TRIGGER submissions_search_update;"
-        " DROP TRIGGER submissions_search_delete; DROP TABLE submissions_search;"
-        " UPDATE submissions SET search_rowid = NULL;"
+        "DROP TRIGGER submissions_search_update; DROP TRIGGER submissions_search_delete;"
+        " DROP TABLE submissions_search; DROP VIEW submissions_indexed;"
+        " DROP TABLE search_index_mark; UPDATE submissions SET search_rowid = NULL;"
     )
     connection.commit()
     connection.close()
@@ -124,9 +168,68 @@ async def test_a_database_without_the_index_gets_it_on_open(tmp_path):
         await store.close()
 
 
-def test_erased_data_is_gone_from_the_database_files(harness):
+# The index as the release before grouped inserts laid it out: every record added by a trigger.
+_PER_RECORD_LAYOUT = """
+DROP TRIGGER submissions_search_update; DROP TRIGGER submissions_search_delete;
+DROP TABLE submissions_search; DROP VIEW submissions_indexed; DROP TABLE search_index_mark;
+CREATE VIRTUAL TABLE submissions_search USING fts5(search_text, content='submissions',
+    content_rowid='search_rowid', tokenize='trigram');
+INSERT INTO submissions_search (submissions_search) VALUES ('rebuild');
+CREATE TRIGGER submissions_search_insert AFTER INSERT ON submissions BEGIN
+    INSERT INTO submissions_search (rowid, search_text) VALUES (new.search_rowid, new.search_text);
+END;
+CREATE TRIGGER submissions_search_update AFTER UPDATE OF search_text ON submissions BEGIN
+    INSERT INTO submissions_search (submissions_search, rowid, search_text)
+        VALUES ('delete', old.search_rowid, old.search_text);
+    INSERT INTO submissions_search (rowid, search_text) VALUES (new.search_rowid, new.search_text);
+END;
+CREATE TRIGGER submissions_search_delete AFTER DELETE ON submissions BEGIN
+    INSERT INTO submissions_search (submissions_search, rowid, search_text)
+        VALUES ('delete', old.search_rowid, old.search_text);
+END;
+"""
+
+
+async def test_a_per_record_index_is_replaced_by_the_grouped_one_on_open(tmp_path):
+    path = tmp_path / "intake.db"
+    store = SqliteSubmissionStore(path)
+    await store.open()
+    old = make_submission()
+    audit = AuditEntry("submission.created", "client", old.submitted_at, old.client_id)
+    await store.save_new(old, submission_created(old), audit)
+    await store.close()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.executescript(_PER_RECORD_LAYOUT)
+
+    store = SqliteSubmissionStore(path)
+    await store.open()
+    try:
+        newer = make_submission()
+        audit = AuditEntry("submission.created", "client", newer.submitted_at, newer.client_id)
+        await store.save_new(newer, submission_created(newer), audit)
+        found = (await store.search(SearchQuery(text="lovelace"))).items
+        assert {s.client_id for s in found} == {old.client_id, newer.client_id}
+    finally:
+        await store.close()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        triggers = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        )}  # fmt: skip
+        assert triggers == {"submissions_search_update", "submissions_search_delete"}
+        [indexed] = connection.execute(
+            "SELECT rowid FROM submissions_search WHERE submissions_search MATCH '\"lovelace\"'"
+        ).fetchall()
+        assert indexed == (1,)  # the record from before; the newer one waits for its group
+        connection.execute(
+            "INSERT INTO submissions_search (submissions_search, rank) VALUES ('integrity-check', 1)"
+        )
+
+
+@pytest.mark.parametrize("index_every", [1, 256])
+def test_erased_data_is_gone_from_the_database_files(harness, monkeypatch, index_every):
     """What erasure leaves on disk: the FTS index segments and the write-ahead log would keep
-    the old text unless the store rewrites them."""
+    the old text unless the store rewrites them (the record in the index, or not yet)."""
+    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", index_every)
     marker = "zq-erase-marker"
     client_id = harness.seed(
         name=f"{marker} ltd", email=f"{marker}@contoso.example", idempotency_key="k-1"

@@ -111,6 +111,15 @@ CREATE TABLE IF NOT EXISTS handled_events (
 # Created after the columns they use exist (a data directory from before them is upgraded first).
 SEARCH_SCHEMA = """
 CREATE UNIQUE INDEX IF NOT EXISTS submissions_search_rowid ON submissions (search_rowid);
+-- The search index holds the records up to ``through`` (by search rowid); newer ones, fewer
+-- than INDEX_EVERY, are searched row by row until they join it together.
+CREATE TABLE IF NOT EXISTS search_index_mark (
+    one      INTEGER PRIMARY KEY CHECK (one = 1),
+    through  INTEGER NOT NULL
+);
+CREATE VIEW IF NOT EXISTS submissions_indexed AS
+    SELECT search_rowid, search_text FROM submissions
+    WHERE search_rowid <= (SELECT through FROM search_index_mark);
 -- Walked newest first when q is short or common: every filter and the text are in the index,
 -- so rows are read only for the page itself.
 CREATE INDEX IF NOT EXISTS submissions_scan ON submissions
@@ -127,28 +136,36 @@ CREATE INDEX IF NOT EXISTS submissions_by_age ON submissions (submitted_at)
 -- The dashboard figures: a range of days counted from the index alone, tombstones included.
 CREATE INDEX IF NOT EXISTS submissions_by_day ON submissions (submitted_at, status, service_type);
 
--- Every row has its (possibly empty) document in the index, as FTS5's integrity-check expects.
-CREATE TRIGGER IF NOT EXISTS submissions_search_insert AFTER INSERT ON submissions BEGIN
-    INSERT INTO submissions_search (rowid, search_text) VALUES (new.search_rowid, new.search_text);
-END;
+"""
+
+# A record already in the index is kept in step with it in the same transaction; one not yet in
+# it joins with its text as it is then. Every indexed row has its (possibly empty) text in the
+# index, as FTS5's integrity-check expects.
+SEARCH_TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS submissions_search_update AFTER UPDATE OF search_text ON submissions
+WHEN old.search_rowid <= (SELECT through FROM search_index_mark)
 BEGIN
     INSERT INTO submissions_search (submissions_search, rowid, search_text)
         VALUES ('delete', old.search_rowid, old.search_text);
     INSERT INTO submissions_search (rowid, search_text) VALUES (new.search_rowid, new.search_text);
 END;
-CREATE TRIGGER IF NOT EXISTS submissions_search_delete AFTER DELETE ON submissions BEGIN
+CREATE TRIGGER IF NOT EXISTS submissions_search_delete AFTER DELETE ON submissions
+WHEN old.search_rowid <= (SELECT through FROM search_index_mark)
+BEGIN
     INSERT INTO submissions_search (submissions_search, rowid, search_text)
         VALUES ('delete', old.search_rowid, old.search_text);
 END;
 """
 
-# External content: the index keeps trigrams, the text itself stays in ``submissions``. Its
-# rowid is ``search_rowid`` rather than the table's implicit rowid, which VACUUM may renumber.
+# External content: the index keeps trigrams, the text itself stays in ``submissions`` (the
+# indexed part of it, through the view). Its rowid is ``search_rowid`` rather than the table's
+# implicit rowid, which VACUUM may renumber.
 _CREATE_SEARCH_INDEX = (
-    "CREATE VIRTUAL TABLE submissions_search USING fts5(search_text, content='submissions',"
-    " content_rowid='search_rowid', tokenize='trigram')"
+    "CREATE VIRTUAL TABLE submissions_search USING fts5(search_text,"
+    " content='submissions_indexed', content_rowid='search_rowid', tokenize='trigram')"
 )
+# The layout before the index took new records in groups: a trigger added each one as it came.
+_PER_RECORD_INDEX = "content='submissions',"
 
 # Columns added after the first release; a data directory created before them gets them on open.
 _ADDED_COLUMNS = {
@@ -166,6 +183,12 @@ TRIGRAM = 3
 # finds a page sooner (k matches spread over N records put a page within about 26·N/k entries of
 # the walk). Kept small because counting past it is wasted work: FTS5 pays per match.
 INDEX_CANDIDATES = 300
+# New records join the search index this many at a time. FTS5 writes a segment for every
+# transaction that adds to the index and merges segments as they pile up; one record at a time
+# (as when submissions arrive a few per second), a write now and then spent 35-60 ms of CPU
+# merging, and every request waiting on that write waited with it. Until they join, the newest
+# records (fewer than this) are searched row by row.
+INDEX_EVERY = 256
 
 
 def _upgrade(connection: sqlite3.Connection) -> None:
@@ -176,13 +199,25 @@ def _upgrade(connection: sqlite3.Connection) -> None:
             if name not in present:
                 connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
     connection.execute("UPDATE submissions SET search_rowid = rowid WHERE search_rowid IS NULL")
-    has_index = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE name = 'submissions_search'"
+    index = connection.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'submissions_search'"
     ).fetchone()
-    if has_index is None:
+    if index is not None and _PER_RECORD_INDEX in index["sql"]:
+        for trigger in ("insert", "update", "delete"):
+            connection.execute(f"DROP TRIGGER IF EXISTS submissions_search_{trigger}")
+        connection.execute("DROP TABLE submissions_search")
+        index = None
+    for statement in _statements(SEARCH_SCHEMA):
+        connection.execute(statement)
+    if index is None:
+        # Every record there is goes into the new index at once.
+        connection.execute(
+            "INSERT OR REPLACE INTO search_index_mark (one, through)"
+            " SELECT 1, coalesce(max(search_rowid), 0) FROM submissions"
+        )
         connection.execute(_CREATE_SEARCH_INDEX)
         connection.execute("INSERT INTO submissions_search (submissions_search) VALUES ('rebuild')")
-    for statement in _statements(SEARCH_SCHEMA):
+    for statement in _statements(SEARCH_TRIGGERS):
         connection.execute(statement)
     _chain_unchained_audit(connection)
 
@@ -308,6 +343,19 @@ def _insert_new(connection: sqlite3.Connection, batch: list[_NewSubmission]) -> 
     connection.execute(_INSERT_AUDIT, (json.dumps(audit),))
     if idempotency:
         connection.execute(_INSERT_IDEMPOTENCY, (json.dumps(idempotency),))
+    if search_rowid - head["indexed_through"] >= INDEX_EVERY:
+        _index_through(connection, search_rowid)
+
+
+def _index_through(connection: sqlite3.Connection, search_rowid: int) -> None:
+    """Add the records not yet in the search index, up to ``search_rowid``, in one go."""
+    connection.execute(
+        "INSERT INTO submissions_search (rowid, search_text)"
+        " SELECT search_rowid, search_text FROM submissions"
+        " WHERE search_rowid > (SELECT through FROM search_index_mark) AND search_rowid <= ?",
+        (search_rowid,),
+    )
+    connection.execute("UPDATE search_index_mark SET through = ?", (search_rowid,))
 
 
 def _known_keys(connection: sqlite3.Connection, keys: list[str]) -> bool:
@@ -665,8 +713,9 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
 
 
 def _index_candidates(connection: sqlite3.Connection, text: str) -> list[int] | None:
-    """Ids of the records whose search text contains ``text``, or None when the index cannot
-    say (too short) or would name so many that walking newest first is quicker."""
+    """Ids of the records whose search text may contain ``text`` (the index's matches and the
+    records not yet in it), or None when the index cannot say (too short) or would name so many
+    that walking newest first is quicker."""
     if len(text) < TRIGRAM:
         return None
     phrase = '"' + text.replace('"', '""') + '"'
@@ -677,7 +726,13 @@ def _index_candidates(connection: sqlite3.Connection, text: str) -> list[int] | 
         ).fetchall()
     except sqlite3.OperationalError:
         return None  # text FTS5 cannot parse (a NUL, say): LIKE alone still answers correctly
-    return None if len(rows) > INDEX_CANDIDATES else [row[0] for row in rows]
+    if len(rows) > INDEX_CANDIDATES:
+        return None
+    not_yet_indexed = connection.execute(
+        "SELECT search_rowid FROM submissions"
+        " WHERE search_rowid > (SELECT through FROM search_index_mark)"
+    ).fetchall()
+    return [row[0] for row in rows] + [row[0] for row in not_yet_indexed]
 
 
 def _search_rows(connection: sqlite3.Connection, query: SearchQuery) -> list[sqlite3.Row]:
@@ -720,12 +775,13 @@ def _audit_entry(row: sqlite3.Row) -> AuditEntry:
 
 # Where new rows continue from: the highest search rowid; the number AUTOINCREMENT would give the
 # next audit entry (one past the highest ever used, so a truncated chain stays visibly
-# truncated); and the hash of the entry it follows.
+# truncated); the hash of the entry it follows; and how far the search index reaches.
 _HEADS = """
 SELECT coalesce((SELECT max(search_rowid) FROM submissions), 0) AS search_rowid,
        max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0),
            coalesce((SELECT max(seq) FROM audit), 0)) + 1 AS next_seq,
-       (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) AS prev_hash
+       (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) AS prev_hash,
+       (SELECT through FROM search_index_mark) AS indexed_through
 """
 
 # Rows go in as one JSON array of arrays, one statement per table however many there are.
