@@ -128,6 +128,26 @@ def test_both_search_paths_page_through_the_same_records(
         assert _all_pages(harness, q) == [s.client_id for s in wanted], q
 
 
+# Everything of the search index but the column it reads.
+_NO_INDEX = """
+DROP TRIGGER submissions_search_update; DROP TRIGGER submissions_search_delete;
+DROP TABLE submissions_search; DROP VIEW submissions_indexed; DROP TABLE search_index_mark;
+"""
+
+
+async def _saved_alone(path):
+    """One record saved by a store of this release, which is then closed."""
+    store = SqliteSubmissionStore(path)
+    await store.open()
+    submission = make_submission()
+    audit = AuditEntry(
+        "submission.created", "client", submission.submitted_at, submission.client_id
+    )
+    await store.save_new(submission, submission_created(submission), audit)
+    await store.close()
+    return submission
+
+
 async def test_a_database_without_the_index_gets_it_on_open(tmp_path):
     path = tmp_path / "old.db"
     connection = sqlite3.connect(path)
@@ -140,20 +160,9 @@ async def test_a_database_without_the_index_gets_it_on_open(tmp_path):
     connection.close()
     # A record written by the earlier release, through the store of this one but with the
     # index objects removed afterwards, so the upgrade has a real document to index.
-    store = SqliteSubmissionStore(path)
-    await store.open()
-    old = make_submission()
-    audit = AuditEntry("submission.created", "client", old.submitted_at, old.client_id)
-    await store.save_new(old, submission_created(old), audit)
-    await store.close()
-    connection = sqlite3.connect(path)
-    connection.executescript(
-        "DROP TRIGGER submissions_search_update; DROP TRIGGER submissions_search_delete;"
-        " DROP TABLE submissions_search; DROP VIEW submissions_indexed;"
-        " DROP TABLE search_index_mark; UPDATE submissions SET search_rowid = NULL;"
-    )
-    connection.commit()
-    connection.close()
+    old = await _saved_alone(path)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.executescript(_NO_INDEX + "UPDATE submissions SET search_rowid = NULL;")
 
     store = SqliteSubmissionStore(path)
     await store.open()
@@ -170,8 +179,6 @@ async def test_a_database_without_the_index_gets_it_on_open(tmp_path):
 
 # The index as the release before grouped inserts laid it out: every record added by a trigger.
 _PER_RECORD_LAYOUT = """
-DROP TRIGGER submissions_search_update; DROP TRIGGER submissions_search_delete;
-DROP TABLE submissions_search; DROP VIEW submissions_indexed; DROP TABLE search_index_mark;
 CREATE VIRTUAL TABLE submissions_search USING fts5(search_text, content='submissions',
     content_rowid='search_rowid', tokenize='trigram');
 INSERT INTO submissions_search (submissions_search) VALUES ('rebuild');
@@ -192,14 +199,9 @@ END;
 
 async def test_a_per_record_index_is_replaced_by_the_grouped_one_on_open(tmp_path):
     path = tmp_path / "intake.db"
-    store = SqliteSubmissionStore(path)
-    await store.open()
-    old = make_submission()
-    audit = AuditEntry("submission.created", "client", old.submitted_at, old.client_id)
-    await store.save_new(old, submission_created(old), audit)
-    await store.close()
+    old = await _saved_alone(path)
     with contextlib.closing(sqlite3.connect(path)) as connection:
-        connection.executescript(_PER_RECORD_LAYOUT)
+        connection.executescript(_NO_INDEX + _PER_RECORD_LAYOUT)
 
     store = SqliteSubmissionStore(path)
     await store.open()
