@@ -227,6 +227,29 @@ async def test_a_per_record_index_is_replaced_by_the_grouped_one_on_open(tmp_pat
         )
 
 
+async def test_a_record_saved_after_the_newest_was_deleted_still_joins_the_index(
+    tmp_path, monkeypatch
+):
+    """Nothing in the product deletes a record, but a hand at the database might: the next
+    record must not take the deleted one's place below the index's mark."""
+    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 1)
+    path = tmp_path / "intake.db"
+    first = await _saved_alone(path)
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("DELETE FROM submissions WHERE client_id = ?", (first.client_id,))
+    second = await _saved_alone(path)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute(
+            "INSERT INTO submissions_search (submissions_search, rank) VALUES ('integrity-check', 1)"
+        )
+        [(rowid,)] = connection.execute(
+            "SELECT search_rowid FROM submissions WHERE client_id = ?", (second.client_id,)
+        ).fetchall()
+        assert connection.execute(
+            "SELECT rowid FROM submissions_search WHERE submissions_search MATCH '\"lovelace\"'"
+        ).fetchall() == [(rowid,)]
+
+
 @pytest.mark.parametrize("index_every", [1, 256])
 def test_erased_data_is_gone_from_the_database_files(harness, monkeypatch, index_every):
     """What erasure leaves on disk: the FTS index segments and the write-ahead log would keep

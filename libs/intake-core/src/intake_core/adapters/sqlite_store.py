@@ -773,11 +773,13 @@ def _audit_entry(row: sqlite3.Row) -> AuditEntry:
     )
 
 
-# Where new rows continue from: the highest search rowid; the number AUTOINCREMENT would give the
-# next audit entry (one past the highest ever used, so a truncated chain stays visibly
+# Where new rows continue from: the highest search rowid (or the index's mark, should the newest
+# records have been deleted: a new one must never look indexed); the number AUTOINCREMENT would
+# give the next audit entry (one past the highest ever used, so a truncated chain stays visibly
 # truncated); the hash of the entry it follows; and how far the search index reaches.
 _HEADS = """
-SELECT coalesce((SELECT max(search_rowid) FROM submissions), 0) AS search_rowid,
+SELECT max(coalesce((SELECT max(search_rowid) FROM submissions), 0),
+           coalesce((SELECT through FROM search_index_mark), 0)) AS search_rowid,
        max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0),
            coalesce((SELECT max(seq) FROM audit), 0)) + 1 AS next_seq,
        (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) AS prev_hash,
