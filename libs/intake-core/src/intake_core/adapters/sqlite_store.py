@@ -135,7 +135,6 @@ CREATE INDEX IF NOT EXISTS submissions_by_age ON submissions (submitted_at)
     WHERE erased_at IS NULL;
 -- The dashboard figures: a range of days counted from the index alone, tombstones included.
 CREATE INDEX IF NOT EXISTS submissions_by_day ON submissions (submitted_at, status, service_type);
-
 """
 
 # A record already in the index is kept in step with it in the same transaction; one not yet in
@@ -344,18 +343,18 @@ def _insert_new(connection: sqlite3.Connection, batch: list[_NewSubmission]) -> 
     if idempotency:
         connection.execute(_INSERT_IDEMPOTENCY, (json.dumps(idempotency),))
     if search_rowid - head["indexed_through"] >= INDEX_EVERY:
-        _index_through(connection, search_rowid)
+        _index_between(connection, head["indexed_through"], search_rowid)
 
 
-def _index_through(connection: sqlite3.Connection, search_rowid: int) -> None:
-    """Add the records not yet in the search index, up to ``search_rowid``, in one go."""
+def _index_between(connection: sqlite3.Connection, mark: int, through: int) -> None:
+    """Add the records after the index's ``mark``, up to ``through``, in one go."""
     connection.execute(
         "INSERT INTO submissions_search (rowid, search_text)"
         " SELECT search_rowid, search_text FROM submissions"
-        " WHERE search_rowid > (SELECT through FROM search_index_mark) AND search_rowid <= ?",
-        (search_rowid,),
+        " WHERE search_rowid > ? AND search_rowid <= ?",
+        (mark, through),
     )
-    connection.execute("UPDATE search_index_mark SET through = ?", (search_rowid,))
+    connection.execute("UPDATE search_index_mark SET through = ?", (through,))
 
 
 def _known_keys(connection: sqlite3.Connection, keys: list[str]) -> bool:
