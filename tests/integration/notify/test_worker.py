@@ -62,6 +62,50 @@ async def test_worker_emails_each_submission_once_and_dead_letters_poison(
     assert freshness == [12.0]
 
 
+class GatedMailer(FileMailer):
+    """A real file mailer whose sends wait at a gate, to show how many are in flight at once."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.gate = asyncio.Event()
+        self.waiting = 0
+        self.most_waiting = 0
+
+    async def send(self, email) -> None:  # type: ignore[no-untyped-def]
+        self.waiting += 1
+        self.most_waiting = max(self.most_waiting, self.waiting)
+        await self.gate.wait()
+        self.waiting -= 1
+        await super().send(email)
+
+
+async def test_with_the_file_mailer_the_worker_handles_32_messages_at_once(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore, local_queue: LocalQueue
+) -> None:
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
+    mailer = GatedMailer(settings.mail_dir)
+    worker = NotifyWorker(local_queue, sqlite_store, mailer, settings)
+    for _ in range(40):
+        await local_queue.publish(await stored_event(sqlite_store))
+    running = asyncio.create_task(worker.run())
+
+    async def all_slots_taken() -> bool:
+        return mailer.waiting == 32
+
+    await wait_until(all_slots_taken)
+    await asyncio.sleep(0.3)  # time to take more, were it going to
+    assert mailer.most_waiting == 32
+    mailer.gate.set()
+
+    async def drained() -> bool:
+        return await local_queue.depth() == 0
+
+    await wait_until(drained)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    assert len(list(settings.mail_dir.glob("*.eml"))) == 40
+
+
 class FlakyMailer(FileMailer):
     """A real file mailer that fails its first sends, as a mail server outage would."""
 

@@ -9,6 +9,10 @@ from pydantic import Field, SecretStr, model_validator
 from intake_core.domain.models import ServiceType
 from intake_core.settings import CommonSettings
 
+# Messages the worker handles at once unless WORKER_CONCURRENCY says otherwise (handled_at_once).
+LOCAL_MAILER_CONCURRENCY = 32
+REMOTE_MAILER_CONCURRENCY = 8
+
 
 class NotifySettings(CommonSettings):
     mailer: Literal["file", "smtp", "acs"] = "file"
@@ -19,7 +23,7 @@ class NotifySettings(CommonSettings):
     public_ui_url: str = "http://127.0.0.1:8000"
     notify_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, for probes and Prometheus
     notify_metrics_port: int = 8003
-    worker_concurrency: int = Field(default=8, ge=1, le=64)
+    worker_concurrency: int | None = Field(default=None, ge=1, le=64)  # see handled_at_once
     shutdown_grace_seconds: float = 20.0
 
     # MAILER=smtp
@@ -39,6 +43,20 @@ class NotifySettings(CommonSettings):
     mail_breaker_reset_seconds: float = Field(default=30.0, gt=0)
     store_breaker_failures: int = Field(default=5, ge=1)
     store_breaker_reset_seconds: float = Field(default=15.0, gt=0)
+
+    @property
+    def handled_at_once(self) -> int:
+        """How many messages the worker handles at once: ``WORKER_CONCURRENCY``, or by mailer.
+
+        The store, the queue and the file mailer each hand their work to a thread that takes
+        whatever waits as one batch, so more messages in flight mean fewer hand-overs (and
+        system calls) per email: 32 rather than 8 cut the notifier's CPU per email by about a
+        fifth under load (README, Performance). SMTP and ACS cost a connection or a request per
+        email, which relays and ACS limit, so they keep 8.
+        """
+        if self.worker_concurrency is not None:
+            return self.worker_concurrency
+        return LOCAL_MAILER_CONCURRENCY if self.mailer == "file" else REMOTE_MAILER_CONCURRENCY
 
     def recipients_for(self, service_type: ServiceType) -> tuple[str, ...]:
         extra = self.routes.get(service_type, ())

@@ -122,7 +122,7 @@ class NotifyWorker:
             else lambda wanted: min(admits(wanted), store_breaker.admits(wanted))
         )
         self._stopping = asyncio.Event()
-        self._slots = asyncio.Semaphore(settings.worker_concurrency)
+        self._slots = asyncio.Semaphore(settings.handled_at_once)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def stop(self) -> None:
@@ -135,7 +135,7 @@ class NotifyWorker:
             await self._slots.acquire()
             self._slots.release()
             # While the mailer's breaker is open, messages stay queued instead of failing.
-            batch = self._admits(self._settings.worker_concurrency)
+            batch = self._admits(self._settings.handled_at_once)
             if batch == 0:
                 await self._pause(0.5)
                 continue
@@ -155,7 +155,7 @@ class NotifyWorker:
                 task = asyncio.create_task(self._settle(delivery))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            if batch < self._settings.worker_concurrency and self._tasks:
+            if batch < self._settings.handled_at_once and self._tasks:
                 # A trial while the mailer recovers: learn how it went before taking more.
                 await asyncio.wait(set(self._tasks))
         if self._tasks:
