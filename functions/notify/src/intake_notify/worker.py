@@ -122,7 +122,8 @@ class NotifyWorker:
             else lambda wanted: min(admits(wanted), store_breaker.admits(wanted))
         )
         self._stopping = asyncio.Event()
-        self._slots = asyncio.Semaphore(settings.handled_at_once)
+        self._at_once = settings.handled_at_once
+        self._slots = asyncio.Semaphore(self._at_once)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def stop(self) -> None:
@@ -135,7 +136,7 @@ class NotifyWorker:
             await self._slots.acquire()
             self._slots.release()
             # While the mailer's breaker is open, messages stay queued instead of failing.
-            batch = self._admits(self._settings.handled_at_once)
+            batch = self._admits(self._at_once)
             if batch == 0:
                 await self._pause(0.5)
                 continue
@@ -155,7 +156,7 @@ class NotifyWorker:
                 task = asyncio.create_task(self._settle(delivery))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            if batch < self._settings.handled_at_once and self._tasks:
+            if batch < self._at_once and self._tasks:
                 # A trial while the mailer recovers: learn how it went before taking more.
                 await asyncio.wait(set(self._tasks))
         if self._tasks:
