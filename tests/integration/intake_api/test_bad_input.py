@@ -50,6 +50,8 @@ async def test_records_stay_untouched_by_refused_requests(client, valid_body, al
         ("company.size", 10**30),
         ("company.size", 2.5),
         ("company.size", "many"),
+        ("company.size", True),  # lax integers would read it as 1
+        ("company.size", False),
         ("company.size", None),
         ("company.industry", "crypto"),
         ("company.industry", None),

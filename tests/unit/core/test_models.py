@@ -45,6 +45,8 @@ def test_national_phone_number_is_read_in_the_address_country(
         (("company", "industry"), "farming"),
         (("company", "size"), 0),
         (("company", "size"), "many"),
+        (("company", "size"), True),
+        (("company", "size"), False),
         (("company", "name"), ""),
         (("company", "name"), "   "),
         (("company", "name"), "x" * 201),

@@ -55,7 +55,9 @@ def test_real_model_errors_use_camel_case_paths(valid_body: dict) -> None:
 
 def test_messages_are_for_people_not_python(valid_body: dict) -> None:
     valid_body["company"]["name"] = "Contoso\r\nBcc: victim@example.com"
+    valid_body["company"]["size"] = True
     valid_body["company"]["address"] = ["1 Main St"]
+    valid_body["company"]["contact"]["name"] = "Ada\u202eecalevoL"
     valid_body["consent"]["accepted"] = False
     valid_body["engagement"]["extra"] = 1
 
@@ -63,7 +65,9 @@ def test_messages_are_for_people_not_python(valid_body: dict) -> None:
 
     assert errors == {
         "company.name": "must be a single line without control characters",
+        "company.size": "must be a whole number",
         "company.address": "must be an object",
+        "company.contact.name": "must not contain invisible text-direction characters",
         "consent.accepted": "must be true",
         "engagement.extra": "is not a known field",
     }

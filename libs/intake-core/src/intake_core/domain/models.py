@@ -16,6 +16,7 @@ import pycountry
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from intake_core.domain.stored import is_stored, unless_stored
 from intake_core.domain.text import (
@@ -34,6 +36,21 @@ from intake_core.domain.text import (
 )
 
 MAX_COMPANY_SIZE = 10_000_000
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """Lax integer validation reads JSON's ``true`` as 1 and ``false`` as 0: not a head count.
+    (A number in a string stays accepted: a form posts the field as text.)"""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+EmployeeCount = Annotated[
+    int,
+    BeforeValidator(_not_a_boolean),
+    Field(ge=1, le=MAX_COMPANY_SIZE, description="Number of employees"),
+]
 
 
 class Industry(StrEnum):
@@ -162,7 +179,7 @@ class Contact(CamelModel):
 class Company(CamelModel):
     name: ShortText
     industry: Industry
-    size: int = Field(ge=1, le=MAX_COMPANY_SIZE, description="Number of employees")
+    size: EmployeeCount
     address: Address
     contact: Contact
 

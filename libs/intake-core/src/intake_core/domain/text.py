@@ -23,14 +23,21 @@ _SINGLE_LINE_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e
 _MULTI_LINE_REFUSED = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
+_TEXT_DIRECTION = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Invisible where they are pasted, so "control characters" would leave people looking for one.
+TEXT_DIRECTION_REFUSED = "must not contain invisible text-direction characters"
+
+
+def _refusal(found: str, otherwise: str) -> str:
+    return TEXT_DIRECTION_REFUSED if _TEXT_DIRECTION.match(found) else otherwise
 
 
 def _single_line(value: str, info: ValidationInfo) -> str:
     if is_stored(info):
         return value
     value = unicodedata.normalize("NFC", value)
-    if _SINGLE_LINE_REFUSED.search(value):
-        raise ValueError("must be a single line without control characters")
+    if found := _SINGLE_LINE_REFUSED.search(value):
+        raise ValueError(_refusal(found[0], "must be a single line without control characters"))
     return value
 
 
@@ -38,8 +45,8 @@ def _multi_line(value: str, info: ValidationInfo) -> str:
     if is_stored(info):
         return value
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
-    if _MULTI_LINE_REFUSED.search(value):
-        raise ValueError("must not contain control characters")
+    if found := _MULTI_LINE_REFUSED.search(value):
+        raise ValueError(_refusal(found[0], "must not contain control characters"))
     return value
 
 
