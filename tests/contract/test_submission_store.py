@@ -280,6 +280,15 @@ async def test_outbox_stats_count_unpublished_events_and_date_the_oldest(
     assert (stats.backlog, stats.oldest_created_at) == (1, start + timedelta(minutes=5))
 
 
+async def test_a_purge_never_takes_an_event_not_yet_published(store: SubmissionStore) -> None:
+    """Whatever the cutoff: an unpublished event is still owed a publish."""
+    submission, _ = await save(store, submitted_at=datetime.now(UTC) - timedelta(days=30))
+
+    assert await store.purge_published_outbox(datetime.now(UTC) + timedelta(days=1)) == 0
+    [owed] = await store.claim_outbox("relay", limit=10, lease_seconds=60)
+    assert owed.event.subject == submission.client_id
+
+
 async def test_an_expired_lease_is_claimable_again(store: SubmissionStore) -> None:
     await save(store)
     assert len(await store.claim_outbox("crashed-relay", limit=10, lease_seconds=0.05)) == 1

@@ -113,6 +113,12 @@ class OutboxItem:
     attempts: int
 
 
+# How long an outbox event is kept once published (its payload repeats the contact details,
+# see docs/privacy.md): Cosmos DB expires it by ``ttl``; the embedded store is purged of it
+# (:meth:`SubmissionStore.purge_published_outbox`).
+PUBLISHED_EVENT_TTL_SECONDS = 7 * 24 * 3600
+
+
 @dataclass(frozen=True)
 class OutboxStats:
     """The outbox's unpublished events at one moment: how many, and when the oldest was written.
@@ -279,6 +285,12 @@ class SubmissionStore(Protocol):
 
     async def outbox_stats(self) -> OutboxStats:
         """How many events wait to be published, and since when the oldest waits."""
+        ...
+
+    async def purge_published_outbox(self, published_before: datetime) -> int:
+        """Delete the events published before ``published_before``, never an unpublished one
+        (it is still owed a publish); returns how many went. A store that expires published
+        events itself deletes nothing here."""
         ...
 
     async def record_handled(self, event_id: str, handler: str) -> bool:

@@ -23,9 +23,13 @@ from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosReso
 from intake_core.adapters import cosmos_queries as queries
 from intake_core.adapters.cosmos_documents import OUTBOX, event_of, stored, utc_text
 from intake_core.adapters.cosmos_errors import MAX_ATTEMPTS, contention_pause, translated
-from intake_core.ports import OutboxItem, OutboxStats, StoreUnavailable
+from intake_core.ports import (
+    PUBLISHED_EVENT_TTL_SECONDS,
+    OutboxItem,
+    OutboxStats,
+    StoreUnavailable,
+)
 
-PUBLISHED_TTL_SECONDS = 7 * 24 * 3600
 # Claimed events remember their partition, so marking one is a point read, not a query.
 CLAIM_MEMORY = 10_000
 
@@ -67,7 +71,9 @@ class CosmosOutbox:
             if document is None:
                 return  # erased meanwhile: nothing left to mark
             published = _without_lease(document)
-            published.update(publishedAt=utc_text(datetime.now(UTC)), ttl=PUBLISHED_TTL_SECONDS)
+            published.update(
+                publishedAt=utc_text(datetime.now(UTC)), ttl=PUBLISHED_EVENT_TTL_SECONDS
+            )
             with translated():
                 if await self._replace_if_unchanged(document, published):
                     self._claimed.pop(event_id, None)

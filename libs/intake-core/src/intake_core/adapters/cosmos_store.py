@@ -503,6 +503,9 @@ class CosmosSubmissionStore:
     async def outbox_stats(self) -> OutboxStats:
         return await self._outbox.stats()
 
+    async def purge_published_outbox(self, published_before: datetime) -> int:
+        return 0  # Cosmos DB deletes a published event itself, by the ttl it was marked with
+
     # -- notify ledger ---------------------------------------------------------------------
 
     async def record_handled(self, event_id: str, handler: str) -> bool:

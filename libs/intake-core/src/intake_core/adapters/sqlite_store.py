@@ -14,6 +14,7 @@ too), so reading the last hash and appending the next entry can never interleave
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import sqlite3
 import time
@@ -188,6 +189,10 @@ INDEX_CANDIDATES = 300
 # merging, and every request waiting on that write waited with it. Until they join, the newest
 # records (fewer than this) are searched row by row.
 INDEX_EVERY = 256
+
+# Published events are purged this many outbox rows at a time, each batch its own transaction,
+# so a purge with much to delete never holds the writer for long.
+OUTBOX_PURGE_BATCH = 500
 
 
 def _upgrade(connection: sqlite3.Connection) -> None:
@@ -623,6 +628,21 @@ class SqliteSubmissionStore:
         oldest = datetime.fromisoformat(row[1]) if row[1] is not None else None
         return OutboxStats(backlog=int(row[0]), oldest_created_at=oldest)
 
+    async def purge_published_outbox(
+        self, published_before: datetime, *, batch_size: int = OUTBOX_PURGE_BATCH
+    ) -> int:
+        """Walks the outbox oldest first, ``batch_size`` rows per transaction, until it reaches
+        rows created after ``published_before`` (see :data:`_OUTBOX_WINDOW`)."""
+        cutoff, after, purged = utc_text(published_before), 0, 0
+        while True:
+            window = await self._db.write(
+                functools.partial(_purge_window, cutoff=cutoff, after=after, size=batch_size)
+            )
+            purged += window.purged
+            if window.last:
+                return purged
+            after = window.through
+
     async def _opened_ledger(self) -> SqliteDatabase:
         """The ledger is opened on first use: only the notifier keeps one."""
         if not self._ledger_opened:
@@ -650,6 +670,41 @@ class SqliteSubmissionStore:
 
 
 _RECORD_HANDLED = "INSERT OR IGNORE INTO handled_events VALUES (?, ?, ?)"
+
+# The outbox's rowid follows insertion, so ``created_at`` order, and an event is published
+# after it is created: every event published before the cutoff was created before it. A purge
+# therefore walks from the oldest row and stops at the first window holding a row created after
+# the cutoff, with no index on ``published_at`` for every insert to keep up. With nothing to
+# purge it reads one window; with old unpublished events waiting, it reads past them once a run.
+# ``published_at`` alone decides what goes, so a row out of order is at worst purged a run late.
+_OUTBOX_WINDOW = """
+SELECT max(rowid) AS through, count(*) AS walked, max(created_at >= :cutoff) AS reached_cutoff
+FROM (SELECT rowid, created_at FROM outbox WHERE rowid > :after ORDER BY rowid LIMIT :size)
+"""
+_PURGE_PUBLISHED = """
+DELETE FROM outbox WHERE rowid > :after AND rowid <= :through
+    AND published_at IS NOT NULL AND published_at < :cutoff
+"""
+
+
+@dataclass(frozen=True)
+class _PurgedWindow:
+    purged: int
+    through: int
+    last: bool
+
+
+def _purge_window(
+    connection: sqlite3.Connection, *, cutoff: str, after: int, size: int
+) -> _PurgedWindow:
+    """Delete the events published before ``cutoff`` among the ``size`` rows after ``after``."""
+    window = connection.execute(_OUTBOX_WINDOW, {"cutoff": cutoff, "after": after, "size": size})
+    through, walked, reached_cutoff = window.fetchone()
+    if not walked:
+        return _PurgedWindow(0, after, last=True)
+    parameters = {"cutoff": cutoff, "after": after, "through": through}
+    purged = connection.execute(_PURGE_PUBLISHED, parameters).rowcount
+    return _PurgedWindow(purged, through, last=bool(reached_cutoff) or walked < size)
 
 
 def _entries_of_ledger_table(connection: sqlite3.Connection) -> list[tuple[str, str, str]] | None:
