@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from intake_api.metrics import ApiMetrics
 from intake_api.relay import BACKOFF_CAP_SECONDS, OutboxRelay, backoff_seconds, relay_owner
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
@@ -84,8 +90,6 @@ async def test_events_younger_than_the_minimum_age_are_left_to_the_fast_path(
 
 
 async def test_publish_latency_and_counts_are_measured(store, queue, save_submission) -> None:
-    from intake_api.metrics import ApiMetrics
-
     metrics = ApiMetrics()
     for _ in range(2):
         await save_submission()
@@ -271,6 +275,54 @@ async def test_run_forever_survives_store_and_bus_failures(store, queue, save_su
 
     assert publisher.published == [event.id]
     assert await queue.depth() == 1
+
+
+def _saved_and_published_days_ago(path: Path, event_id: str, days: float) -> None:
+    moment = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute(
+            "UPDATE outbox SET created_at = ?, published_at = ? WHERE event_id = ?",
+            (moment, moment, event_id),
+        )
+
+
+def _outbox(path: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return {row[0] for row in connection.execute("SELECT event_id FROM outbox")}
+
+
+async def _until_purged(path: Path, event_id: str) -> None:
+    async with asyncio.timeout(5):
+        while event_id in _outbox(path):
+            await asyncio.sleep(0.01)
+
+
+async def test_run_forever_purges_events_published_over_a_week_ago_at_start_and_then_again(
+    tmp_path, store, queue, save_submission, caplog
+) -> None:
+    first, second, recent = [await save_submission() for _ in range(3)]
+    await store.mark_published_batch([first.id, second.id, recent.id])
+    _saved_and_published_days_ago(tmp_path / "intake.db", first.id, days=8)
+    metrics = ApiMetrics()
+    relay = OutboxRelay(
+        store, queue, owner="test", metrics=metrics, first_purge_after=0, purge_interval=0.05
+    )
+    caplog.set_level(logging.INFO, logger="intake_api.relay")
+
+    task = asyncio.create_task(relay.run_forever())
+    try:
+        await _until_purged(tmp_path / "intake.db", first.id)
+        _saved_and_published_days_ago(tmp_path / "intake.db", second.id, days=8)
+        await _until_purged(tmp_path / "intake.db", second.id)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    assert _outbox(tmp_path / "intake.db") == {recent.id}
+    assert "intake_outbox_purged_total 2.0" in metrics.exposition().decode()
+    purges = [r.getMessage() for r in caplog.records if r.getMessage().startswith("purged")]
+    assert purges == ["purged 1 outbox events published over a week ago"] * 2
 
 
 @pytest.mark.parametrize(("attempts", "low", "high"), [(1, 0.5, 1), (2, 1, 2), (4, 4, 8)])

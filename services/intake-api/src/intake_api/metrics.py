@@ -55,5 +55,12 @@ class ApiMetrics(HttpMetrics):
             registry=self.registry,
         )
 
+        self.outbox_purged = Counter(
+            "intake_outbox_purged",
+            "Published outbox events deleted a week after publishing (the embedded store; Cosmos"
+            " DB expires them itself)",
+            registry=self.registry,
+        )
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -6,6 +6,9 @@ if that fails, it publishes each alone. A failed publish goes back to the outbox
 exponential backoff and jitter, based on how often the event was tried; the relay never gives
 up on an event, so a bus outage delays emails but loses none. Delivery is at least once: the
 event id is the message id, so duplicates are dropped by the bus and by the notifier.
+
+Alongside, it purges events published more than a week ago from a store that keeps them (the
+embedded one; Cosmos DB expires them itself): soon after start, then hourly.
 """
 
 from __future__ import annotations
@@ -19,17 +22,26 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry.trace import SpanKind
 
 from intake_api.metrics import ApiMetrics
-from intake_core.ports import EventPublisher, OutboxItem, SubmissionStore
+from intake_core.ports import (
+    PUBLISHED_EVENT_TTL_SECONDS,
+    EventPublisher,
+    OutboxItem,
+    SubmissionStore,
+)
 from intake_core.telemetry import span_from
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
+PURGE_INTERVAL_SECONDS = 3600.0
+# A purge soon after start too, so a process restarted more often than hourly still purges.
+FIRST_PURGE_AFTER_SECONDS = 60.0
 
 
 def relay_owner() -> str:
@@ -68,6 +80,8 @@ class OutboxRelay:
         min_age_seconds: float = 0.0,
         backoff: Callable[[int], float] = backoff_seconds,
         metrics: ApiMetrics | None = None,
+        first_purge_after: float = FIRST_PURGE_AFTER_SECONDS,
+        purge_interval: float = PURGE_INTERVAL_SECONDS,
     ) -> None:
         """``min_age_seconds``: events younger than this are left alone, to the fast path that
         publishes each one right after its commit; the relay takes only what it missed."""
@@ -81,6 +95,8 @@ class OutboxRelay:
         self._min_age = min_age_seconds
         self._backoff = backoff
         self._metrics = metrics
+        self._first_purge_after = first_purge_after
+        self._purge_interval = purge_interval
 
     @property
     def owner(self) -> str:
@@ -159,9 +175,35 @@ class OutboxRelay:
             elapsed = time.perf_counter() - started
             self._metrics.relay_publish_duration.labels("relay").observe(elapsed)
 
+    async def purge_once(self) -> int:
+        """Delete the events published more than a week ago; returns how many went."""
+        published_before = datetime.now(UTC) - timedelta(seconds=PUBLISHED_EVENT_TTL_SECONDS)
+        purged = await self._store.purge_published_outbox(published_before)
+        if purged:
+            logger.info("purged %d outbox events published over a week ago", purged)
+            if self._metrics is not None:
+                self._metrics.outbox_purged.inc(purged)
+        return purged
+
     async def run_forever(self) -> None:
-        """Poll until cancelled; a full batch means more may wait, so go again at once."""
+        """Publish and purge until cancelled."""
         logger.info("outbox relay %s started", self._owner)
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._publish_forever(), name="outbox-publish")
+            tasks.create_task(self._purge_forever(), name="outbox-purge")
+
+    async def _purge_forever(self) -> None:
+        await asyncio.sleep(self._first_purge_after)
+        while True:
+            try:
+                await self.purge_once()
+            except Exception as error:
+                # The store is down or busy: the events wait for the next round.
+                logger.warning("outbox purge failed (%s)", type(error).__name__)
+            await asyncio.sleep(self._purge_interval)
+
+    async def _publish_forever(self) -> None:
+        """Poll; a full batch means more may wait, so go again at once."""
         while True:
             try:
                 claimed = await self.run_once()
