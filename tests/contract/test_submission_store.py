@@ -284,9 +284,22 @@ async def test_a_purge_never_takes_an_event_not_yet_published(store: SubmissionS
     """Whatever the cutoff: an unpublished event is still owed a publish."""
     submission, _ = await save(store, submitted_at=datetime.now(UTC) - timedelta(days=30))
 
-    assert await store.purge_published_outbox(datetime.now(UTC) + timedelta(days=1)) == 0
+    assert (await store.purge_expired(datetime.now(UTC) + timedelta(days=30))).outbox_events == 0
     [owed] = await store.claim_outbox("relay", limit=10, lease_seconds=60)
     assert owed.event.subject == submission.client_id
+
+
+async def test_a_purge_keeps_an_idempotency_key_first_used_within_its_ttl(
+    store: SubmissionStore,
+) -> None:
+    """Six days on, a retry still gets the first answer (what happens past the TTL is Cosmos
+    DB's own doing, which the test server does not do: see test_sqlite_idempotency_expiry)."""
+    key = Idempotency("kept", "fingerprint-a")
+    first, _ = await save(store, key, submitted_at=datetime.now(UTC) - timedelta(days=6))
+
+    assert (await store.purge_expired(datetime.now(UTC))).idempotency_keys == 0
+    _, again = await save(store, key)
+    assert (again.created, again.client_id) == (False, first.client_id)
 
 
 async def test_an_expired_lease_is_claimable_again(store: SubmissionStore) -> None:

@@ -13,11 +13,10 @@ import pytest
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.events import submission_created
-from intake_core.ports import PUBLISHED_EVENT_TTL_SECONDS, AuditEntry
+from intake_core.ports import AuditEntry
 from support import make_submission
 
 NOW = datetime.now(UTC)
-A_WEEK_AGO = NOW - timedelta(seconds=PUBLISHED_EVENT_TTL_SECONDS)
 
 
 @pytest.fixture
@@ -65,7 +64,7 @@ async def test_an_event_published_over_a_week_ago_is_purged(store, path) -> None
     await _event(store, path, created_days_ago=8, published_days_ago=8)
     recent = await _event(store, path, created_days_ago=0, published_days_ago=0)
 
-    assert await store.purge_published_outbox(A_WEEK_AGO) == 1
+    assert (await store.purge_expired(NOW)).outbox_events == 1
     assert _outbox(path) == {recent}
 
 
@@ -73,7 +72,7 @@ async def test_an_event_published_within_the_week_stays(store, path) -> None:
     # Created long ago and published late (after a bus outage): its week counts from publishing.
     late = await _event(store, path, created_days_ago=20, published_days_ago=6)
 
-    assert await store.purge_published_outbox(A_WEEK_AGO) == 0
+    assert (await store.purge_expired(NOW)).outbox_events == 0
     assert _outbox(path) == {late}
 
 
@@ -81,7 +80,7 @@ async def test_an_unpublished_event_stays_however_old(store, path) -> None:
     owed = await _event(store, path, created_days_ago=30)
     await _event(store, path, created_days_ago=9, published_days_ago=8)
 
-    assert await store.purge_published_outbox(A_WEEK_AGO) == 1
+    assert (await store.purge_expired(NOW)).outbox_events == 1
     assert _outbox(path) == {owed}
     [claimed] = await store.claim_outbox("relay", limit=10, lease_seconds=60)
     assert claimed.event.id == owed
@@ -94,10 +93,11 @@ async def test_a_purge_takes_its_batches_one_transaction_each_until_none_is_left
     statements: list[str] = []
     await store._db.write(lambda c: c.set_trace_callback(statements.append))
 
-    assert await store.purge_published_outbox(A_WEEK_AGO, batch_size=7) == len(old)
+    assert (await store.purge_expired(NOW, batch_size=7)).outbox_events == len(old)
     assert _outbox(path) == set()
     assert sum(s.lstrip().startswith("DELETE FROM outbox") for s in statements) == 3  # 7, 7, 6
-    assert statements.count("BEGIN IMMEDIATE") == 3  # a transaction each
+    # A transaction each, and one more that finds no idempotency key to purge.
+    assert statements.count("BEGIN IMMEDIATE") == 3 + 1
 
 
 async def test_with_nothing_old_a_purge_reads_one_batch_of_rows(store, path) -> None:
@@ -107,6 +107,6 @@ async def test_with_nothing_old_a_purge_reads_one_batch_of_rows(store, path) -> 
     statements: list[str] = []
     await store._db.write(lambda c: c.set_trace_callback(statements.append))
 
-    assert await store.purge_published_outbox(A_WEEK_AGO, batch_size=7) == 0
+    assert (await store.purge_expired(NOW, batch_size=7)).outbox_events == 0
     assert _outbox(path) == set(recent)
     assert sum(s.lstrip().startswith("DELETE FROM outbox") for s in statements) == 1

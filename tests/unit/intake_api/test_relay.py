@@ -19,8 +19,9 @@ from intake_api.metrics import ApiMetrics
 from intake_api.relay import BACKOFF_CAP_SECONDS, OutboxRelay, backoff_seconds, relay_owner
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.events import CloudEvent
-from intake_core.ports import StoreUnavailable
+from intake_core.domain.events import CloudEvent, submission_created
+from intake_core.ports import AuditEntry, Idempotency, PurgedItems, StoreUnavailable
+from support import make_submission
 
 
 class FlakyPublisher:
@@ -320,9 +321,37 @@ async def test_run_forever_purges_events_published_over_a_week_ago_at_start_and_
             await task
 
     assert _outbox(tmp_path / "intake.db") == {recent.id}
-    assert "intake_outbox_purged_total 2.0" in metrics.exposition().decode()
+    exposition = metrics.exposition().decode()
+    assert 'intake_store_purged_total{kind="outbox_event"} 2.0' in exposition
+    assert 'intake_store_purged_total{kind="idempotency_key"} 0.0' in exposition
     purges = [r.getMessage() for r in caplog.records if r.getMessage().startswith("purged")]
-    assert purges == ["purged 1 outbox events published over a week ago"] * 2
+    once = (
+        "purged 1 outbox events published over a week ago"
+        " and 0 idempotency keys first used over a week ago"
+    )
+    assert purges == [once, once]
+
+
+async def test_a_purge_forgets_idempotency_keys_first_used_over_a_week_ago(
+    store, queue, caplog
+) -> None:
+    for key, days_ago in (("old", 8), ("recent", 6)):
+        submission = make_submission(submitted_at=datetime.now(UTC) - timedelta(days=days_ago))
+        audit = AuditEntry("submission.created", "client", datetime.now(UTC), submission.client_id)
+        idempotency = Idempotency(key, "fingerprint")
+        await store.save_new(submission, submission_created(submission), audit, idempotency)
+    metrics = ApiMetrics()
+    relay = OutboxRelay(store, queue, owner="test", metrics=metrics)
+    caplog.set_level(logging.INFO, logger="intake_api.relay")
+
+    assert await relay.purge_once() == PurgedItems(outbox_events=0, idempotency_keys=1)
+    assert 'intake_store_purged_total{kind="idempotency_key"} 1.0' in metrics.exposition().decode()
+    assert caplog.messages == [
+        "purged 0 outbox events published over a week ago"
+        " and 1 idempotency keys first used over a week ago"
+    ]
+    assert await relay.purge_once() == PurgedItems()
+    assert len(caplog.messages) == 1  # nothing purged, nothing said
 
 
 @pytest.mark.parametrize(("attempts", "low", "high"), [(1, 0.5, 1), (2, 1, 2), (4, 4, 8)])

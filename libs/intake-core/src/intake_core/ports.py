@@ -115,8 +115,21 @@ class OutboxItem:
 
 # How long an outbox event is kept once published (its payload repeats the contact details,
 # see docs/privacy.md): Cosmos DB expires it by ``ttl``; the embedded store is purged of it
-# (:meth:`SubmissionStore.purge_published_outbox`).
+# (:meth:`SubmissionStore.purge_expired`).
 PUBLISHED_EVENT_TTL_SECONDS = 7 * 24 * 3600
+# How long an Idempotency-Key is remembered after its first use (its fingerprint could confirm a
+# guessed body, see docs/privacy.md); the same as ``idempotencyTtlDays`` in infra/bicep/main.bicep,
+# the idempotency container's TTL. Cosmos DB expires the key; the embedded store is purged of it.
+# A retry after that is a new submission.
+IDEMPOTENCY_KEY_TTL_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class PurgedItems:
+    """What one :meth:`SubmissionStore.purge_expired` deleted, by kind."""
+
+    outbox_events: int = 0
+    idempotency_keys: int = 0
 
 
 @dataclass(frozen=True)
@@ -287,10 +300,12 @@ class SubmissionStore(Protocol):
         """How many events wait to be published, and since when the oldest waits."""
         ...
 
-    async def purge_published_outbox(self, published_before: datetime) -> int:
-        """Delete the events published before ``published_before``, never an unpublished one
-        (it is still owed a publish); returns how many went. A store that expires published
-        events itself deletes nothing here."""
+    async def purge_expired(self, now: datetime) -> PurgedItems:
+        """Delete what Cosmos DB's TTL would have deleted by ``now``: the outbox events published
+        more than :data:`PUBLISHED_EVENT_TTL_SECONDS` before (never an unpublished one: it is
+        still owed a publish) and the Idempotency-Keys first used more than
+        :data:`IDEMPOTENCY_KEY_TTL_SECONDS` before. A store that expires them itself deletes
+        nothing here."""
         ...
 
     async def record_handled(self, event_id: str, handler: str) -> bool:

@@ -55,10 +55,12 @@ class ApiMetrics(HttpMetrics):
             registry=self.registry,
         )
 
-        self.outbox_purged = Counter(
-            "intake_outbox_purged",
-            "Published outbox events deleted a week after publishing (the embedded store; Cosmos"
-            " DB expires them itself)",
+        self.store_purged = Counter(
+            "intake_store_purged",
+            "Rows the relay deleted from the embedded store when Cosmos DB's TTL would have, by"
+            " kind: outbox_event (a week after publishing), idempotency_key (a week after first"
+            " use); Cosmos DB expires them itself",
+            ["kind"],
             registry=self.registry,
         )
 

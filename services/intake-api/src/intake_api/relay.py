@@ -7,8 +7,9 @@ exponential backoff and jitter, based on how often the event was tried; the rela
 up on an event, so a bus outage delays emails but loses none. Delivery is at least once: the
 event id is the message id, so duplicates are dropped by the bus and by the notifier.
 
-Alongside, it purges events published more than a week ago from a store that keeps them (the
-embedded one; Cosmos DB expires them itself): soon after start, then hourly.
+Alongside, it purges what Cosmos DB's TTL would have deleted (events published more than a week
+ago, idempotency keys first used more than a week ago) from a store that keeps them (the embedded
+one; Cosmos DB expires them itself): soon after start, then hourly.
 """
 
 from __future__ import annotations
@@ -22,17 +23,12 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from opentelemetry.trace import SpanKind
 
 from intake_api.metrics import ApiMetrics
-from intake_core.ports import (
-    PUBLISHED_EVENT_TTL_SECONDS,
-    EventPublisher,
-    OutboxItem,
-    SubmissionStore,
-)
+from intake_core.ports import EventPublisher, OutboxItem, PurgedItems, SubmissionStore
 from intake_core.telemetry import span_from
 
 logger = logging.getLogger(__name__)
@@ -175,14 +171,19 @@ class OutboxRelay:
             elapsed = time.perf_counter() - started
             self._metrics.relay_publish_duration.labels("relay").observe(elapsed)
 
-    async def purge_once(self) -> int:
-        """Delete the events published more than a week ago; returns how many went."""
-        published_before = datetime.now(UTC) - timedelta(seconds=PUBLISHED_EVENT_TTL_SECONDS)
-        purged = await self._store.purge_published_outbox(published_before)
-        if purged:
-            logger.info("purged %d outbox events published over a week ago", purged)
-            if self._metrics is not None:
-                self._metrics.outbox_purged.inc(purged)
+    async def purge_once(self) -> PurgedItems:
+        """Delete what Cosmos DB's TTL would have deleted by now; returns how much went."""
+        purged = await self._store.purge_expired(datetime.now(UTC))
+        if purged.outbox_events or purged.idempotency_keys:
+            logger.info(
+                "purged %d outbox events published over a week ago"
+                " and %d idempotency keys first used over a week ago",
+                purged.outbox_events,
+                purged.idempotency_keys,
+            )
+        if self._metrics is not None:
+            self._metrics.store_purged.labels("outbox_event").inc(purged.outbox_events)
+            self._metrics.store_purged.labels("idempotency_key").inc(purged.idempotency_keys)
         return purged
 
     async def run_forever(self) -> None:
@@ -190,7 +191,7 @@ class OutboxRelay:
         logger.info("outbox relay %s started", self._owner)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._publish_forever(), name="outbox-publish")
-            tasks.create_task(self._purge_forever(), name="outbox-purge")
+            tasks.create_task(self._purge_forever(), name="store-purge")
 
     async def _purge_forever(self) -> None:
         await asyncio.sleep(self._first_purge_after)
@@ -198,8 +199,8 @@ class OutboxRelay:
             try:
                 await self.purge_once()
             except Exception as error:
-                # The store is down or busy: the events wait for the next round.
-                logger.warning("outbox purge failed (%s)", type(error).__name__)
+                # The store is down or busy: the rows wait for the next round.
+                logger.warning("purging expired rows failed (%s)", type(error).__name__)
             await asyncio.sleep(self._purge_interval)
 
     async def _publish_forever(self) -> None:

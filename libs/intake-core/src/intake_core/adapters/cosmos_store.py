@@ -84,6 +84,7 @@ from intake_core.ports import (
     IdempotencyConflict,
     OutboxItem,
     OutboxStats,
+    PurgedItems,
     SaveResult,
     SearchHit,
     SearchPage,
@@ -503,8 +504,10 @@ class CosmosSubmissionStore:
     async def outbox_stats(self) -> OutboxStats:
         return await self._outbox.stats()
 
-    async def purge_published_outbox(self, published_before: datetime) -> int:
-        return 0  # Cosmos DB deletes a published event itself, by the ttl it was marked with
+    async def purge_expired(self, now: datetime) -> PurgedItems:
+        # Cosmos DB deletes them itself: a published event by the ttl it was marked with, an
+        # idempotency key by its container's default TTL.
+        return PurgedItems()
 
     # -- notify ledger ---------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Sub
 from intake_core.domain.stored import STORED
 from intake_core.ports import (
     AUDIT_GENESIS_HASH,
+    IDEMPOTENCY_KEY_TTL_SECONDS,
+    PUBLISHED_EVENT_TTL_SECONDS,
     AuditChainReport,
     AuditEntry,
     ClientIdTaken,
@@ -38,6 +40,7 @@ from intake_core.ports import (
     IdempotencyConflict,
     OutboxItem,
     OutboxStats,
+    PurgedItems,
     SaveResult,
     SearchHit,
     SearchPage,
@@ -190,9 +193,9 @@ INDEX_CANDIDATES = 300
 # records (fewer than this) are searched row by row.
 INDEX_EVERY = 256
 
-# Published events are purged this many outbox rows at a time, each batch its own transaction,
-# so a purge with much to delete never holds the writer for long.
-OUTBOX_PURGE_BATCH = 500
+# Expired rows (published events, idempotency keys) are purged this many rows at a time, each
+# batch its own transaction, so a purge with much to delete never holds the writer for long.
+PURGE_BATCH = 500
 
 
 def _upgrade(connection: sqlite3.Connection) -> None:
@@ -628,15 +631,23 @@ class SqliteSubmissionStore:
         oldest = datetime.fromisoformat(row[1]) if row[1] is not None else None
         return OutboxStats(backlog=int(row[0]), oldest_created_at=oldest)
 
-    async def purge_published_outbox(
-        self, published_before: datetime, *, batch_size: int = OUTBOX_PURGE_BATCH
-    ) -> int:
-        """Walks the outbox oldest first, ``batch_size`` rows per transaction, until it reaches
-        rows created after ``published_before`` (see :data:`_OUTBOX_WINDOW`)."""
-        cutoff, after, purged = utc_text(published_before), 0, 0
+    async def purge_expired(self, now: datetime, *, batch_size: int = PURGE_BATCH) -> PurgedItems:
+        """Walks the outbox, then the idempotency keys, oldest first, ``batch_size`` rows per
+        transaction, until it reaches rows written after the cutoff (see :class:`_OldestFirst`)."""
+        published_before = now - timedelta(seconds=PUBLISHED_EVENT_TTL_SECONDS)
+        first_used_before = now - timedelta(seconds=IDEMPOTENCY_KEY_TTL_SECONDS)
+        return PurgedItems(
+            outbox_events=await self._purge(_PUBLISHED_EVENTS, published_before, batch_size),
+            idempotency_keys=await self._purge(_IDEMPOTENCY_KEYS, first_used_before, batch_size),
+        )
+
+    async def _purge(self, table: _OldestFirst, before: datetime, batch_size: int) -> int:
+        cutoff, after, purged = utc_text(before), 0, 0
         while True:
             window = await self._db.write(
-                functools.partial(_purge_window, cutoff=cutoff, after=after, size=batch_size)
+                functools.partial(
+                    _purge_window, table=table, cutoff=cutoff, after=after, size=batch_size
+                )
             )
             purged += window.purged
             if window.last:
@@ -671,20 +682,46 @@ class SqliteSubmissionStore:
 
 _RECORD_HANDLED = "INSERT OR IGNORE INTO handled_events VALUES (?, ?, ?)"
 
-# The outbox's rowid follows insertion, so ``created_at`` order, and an event is published
-# after it is created: every event published before the cutoff was created before it. A purge
-# therefore walks from the oldest row and stops at the first window holding a row created after
-# the cutoff, with no index on ``published_at`` for every insert to keep up. With nothing to
-# purge it reads one window; with old unpublished events waiting, it reads past them once a run.
-# ``published_at`` alone decides what goes, so a row out of order is at worst purged a run late.
-_OUTBOX_WINDOW = """
+
+@dataclass(frozen=True)
+class _OldestFirst:
+    """How a table is purged of expired rows without an index every insert would keep up.
+
+    Its rowid follows insertion, so the order its rows were written in, and a row expires only
+    after it is written: every expired row was written before the cutoff. A purge therefore
+    walks from the oldest row and stops at the first window holding a row written after the
+    cutoff. With nothing to purge it reads one window; with old rows that stay (unpublished
+    events), it reads past them once a run. ``delete`` alone decides what goes, so a row out of
+    order is at worst purged a run late.
+    """
+
+    window: str  # through, walked, reached_cutoff of the ``:size`` rows after ``:after``
+    delete: str  # the expired rows among those
+
+
+# An event is published after it is created: ``created_at`` dates the row, ``published_at``
+# decides whether it goes.
+_PUBLISHED_EVENTS = _OldestFirst(
+    window="""
 SELECT max(rowid) AS through, count(*) AS walked, max(created_at >= :cutoff) AS reached_cutoff
 FROM (SELECT rowid, created_at FROM outbox WHERE rowid > :after ORDER BY rowid LIMIT :size)
-"""
-_PURGE_PUBLISHED = """
+""",
+    delete="""
 DELETE FROM outbox WHERE rowid > :after AND rowid <= :through
     AND published_at IS NOT NULL AND published_at < :cutoff
-"""
+""",
+)
+# A key is written once, with its submission: its ``submitted_at`` is when it was first used,
+# from which Cosmos DB counts its TTL too (the item's ``_ts``).
+_IDEMPOTENCY_KEYS = _OldestFirst(
+    window="""
+SELECT max(rowid) AS through, count(*) AS walked, max(submitted_at >= :cutoff) AS reached_cutoff
+FROM (SELECT rowid, submitted_at FROM idempotency WHERE rowid > :after ORDER BY rowid LIMIT :size)
+""",
+    delete="""
+DELETE FROM idempotency WHERE rowid > :after AND rowid <= :through AND submitted_at < :cutoff
+""",
+)
 
 
 @dataclass(frozen=True)
@@ -695,15 +732,15 @@ class _PurgedWindow:
 
 
 def _purge_window(
-    connection: sqlite3.Connection, *, cutoff: str, after: int, size: int
+    connection: sqlite3.Connection, *, table: _OldestFirst, cutoff: str, after: int, size: int
 ) -> _PurgedWindow:
-    """Delete the events published before ``cutoff`` among the ``size`` rows after ``after``."""
-    window = connection.execute(_OUTBOX_WINDOW, {"cutoff": cutoff, "after": after, "size": size})
+    """Delete the rows expired before ``cutoff`` among the ``size`` rows after ``after``."""
+    window = connection.execute(table.window, {"cutoff": cutoff, "after": after, "size": size})
     through, walked, reached_cutoff = window.fetchone()
     if not walked:
         return _PurgedWindow(0, after, last=True)
     parameters = {"cutoff": cutoff, "after": after, "through": through}
-    purged = connection.execute(_PURGE_PUBLISHED, parameters).rowcount
+    purged = connection.execute(table.delete, parameters).rowcount
     return _PurgedWindow(purged, through, last=bool(reached_cutoff) or walked < size)
 
 
