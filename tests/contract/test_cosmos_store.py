@@ -23,6 +23,7 @@ from intake_core.bootstrap import open_store
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Industry, ServiceType, Status
 from intake_core.ports import (
+    IDEMPOTENCY_KEY_TTL_SECONDS,
     AuditEntry,
     Idempotency,
     SearchQuery,
@@ -84,6 +85,21 @@ async def save(store: CosmosSubmissionStore, **changes: Any) -> str:
     )
     await store.save_new(submission, submission_created(submission), audit)
     return submission.client_id
+
+
+async def test_provisioned_containers_get_the_default_ttls_of_the_bicep(
+    cosmos: CosmosSubmissionStore, raw: Callable[[str], ContainerProxy]
+) -> None:
+    """So on an emulator too a published event, an idempotency key and a ledger entry expire
+    (tests/infra_bicep checks these numbers against the Bicep). The npm test server keeps the
+    setting and reports it back but expires nothing: this checks what the adapter asks for."""
+    ttls = {name: (await raw(name).read()).get("defaultTtl") for name in cosmos_store.CONTAINERS}
+
+    assert ttls == {
+        "submissions": -1,  # on, with no default: only items with their own ttl expire
+        "idempotency": IDEMPOTENCY_KEY_TTL_SECONDS,
+        "ledger": cosmos_store.LEDGER_TTL_SECONDS,
+    }
 
 
 async def test_of_two_relays_racing_for_one_event_only_one_wins_it(

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from intake_core.adapters.cosmos_store import CONTAINERS
+from intake_core.ports import IDEMPOTENCY_KEY_TTL_SECONDS
+
+from .bicep_values import TemplateValues
 from .templates import (
     BICEP_DIR,
     ENVIRONMENTS,
@@ -257,6 +261,23 @@ def test_cosmos_is_keyless_and_shaped_as_the_adapter_expects() -> None:
         assert value_of(block, "defaultTtl") == ttl
     assert "name: 'EnableServerless'" in source
     assert "autoscaleSettings" in source
+
+
+def test_cosmos_ttls_are_those_the_code_applies() -> None:
+    """One number of days each, in Bicep: the containers the adapter creates on an emulator get
+    the same default TTLs, and the embedded store forgets idempotency keys as Cosmos DB does."""
+    module = MAIN.read_text().split("module cosmos 'modules/cosmos.bicep'", 1)[1].split("\n}\n")[0]
+    passed = {name: int(days) for name, days in re.findall(r"(?m)^\s*(\w+TtlDays): (\d+)$", module)}
+    assert passed.keys() == {"idempotencyTtlDays", "ledgerTtlDays"}
+    cosmos = load(BICEP_DIR / "modules" / "cosmos.bicep")
+    params = {p.name: f"<{p.name}>" for p in cosmos.params} | passed
+    containers = TemplateValues(cosmos, params).variable("containers")
+    default_ttls = {container["name"]: container["defaultTtl"] for container in containers}
+
+    assert default_ttls["idempotency"] == IDEMPOTENCY_KEY_TTL_SECONDS
+    assert {name: shape.default_ttl for name, shape in CONTAINERS.items()} == {
+        name: default_ttls[name] for name in CONTAINERS
+    }
 
 
 def test_cosmos_per_environment_capacity_and_replication() -> None:

@@ -4,8 +4,9 @@ One ``CosmosClient`` per process, opened in :meth:`open` and closed with its cre
 :meth:`close`: ``DefaultAzureCredential`` (workload identity) in Azure, a key for emulators only.
 Containers (as in ``infra/bicep/modules/cosmos.bicep``): ``submissions`` (``/clientId``: each
 record with its outbox events and audit chain, see :mod:`cosmos_documents`), ``idempotency``
-(``/key``) and ``ledger`` (``/eventId``). ``provision=True`` creates them if missing, for an
-emulator; in Azure they come from Bicep and the data-plane role cannot create them.
+(``/key``) and ``ledger`` (``/eventId``). ``provision=True`` creates them if missing, with the
+Bicep's default TTLs, for an emulator; in Azure they come from Bicep and the data-plane role
+cannot create them. A container that already exists is left as it is, TTL included.
 
 Saving: submission, outbox event and audit entry are one transactional batch in the record's
 partition. An Idempotency-Key lives in another container, so it cannot join that batch: its
@@ -76,6 +77,7 @@ from intake_core.adapters.cosmos_outbox import CosmosOutbox
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.ports import (
+    IDEMPOTENCY_KEY_TTL_SECONDS,
     AuditChainReport,
     AuditEntry,
     ClientIdTaken,
@@ -97,7 +99,29 @@ from intake_core.ports import (
     utc_days,
 )
 
-CONTAINERS = {"submissions": "/clientId", "idempotency": "/key", "ledger": "/eventId"}
+# How long the notify ledger remembers a handled event, as ``ledgerTtlDays`` in
+# infra/bicep/main.bicep (longer than the bus retries a message); the embedded ledger keeps them.
+LEDGER_TTL_SECONDS = 30 * 24 * 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class ContainerShape:
+    """What ``provision=True`` creates a container with, as the Bicep does.
+
+    ``default_ttl`` -1 turns TTL on with no default: only an item with its own ``ttl`` expires
+    (a published outbox event). A number of seconds expires every item that long after its last
+    write; a key or a ledger entry is written once.
+    """
+
+    partition_key: str
+    default_ttl: int
+
+
+CONTAINERS = {
+    "submissions": ContainerShape("/clientId", default_ttl=-1),
+    "idempotency": ContainerShape("/key", default_ttl=IDEMPOTENCY_KEY_TTL_SECONDS),
+    "ledger": ContainerShape("/eventId", default_ttl=LEDGER_TTL_SECONDS),
+}
 # Rows per page of the figures query: each is three short strings, counted and dropped.
 FIGURES_PAGE_SIZE = 1000
 
@@ -133,8 +157,8 @@ class CosmosSubmissionStore:
             with translated():
                 await self._client.__aenter__()
                 database = await self._database(self._client)
-                for name, partition_key in CONTAINERS.items():
-                    self._containers[name] = await self._container(database, name, partition_key)
+                for name, shape in CONTAINERS.items():
+                    self._containers[name] = await self._container(database, name, shape)
             self._outbox_documents = CosmosOutbox(self._submissions)
         except BaseException:
             await self.close()
@@ -146,11 +170,11 @@ class CosmosSubmissionStore:
         return client.get_database_client(self._database_name)
 
     async def _container(
-        self, database: DatabaseProxy, name: str, partition_key: str
+        self, database: DatabaseProxy, name: str, shape: ContainerShape
     ) -> ContainerProxy:
         if self._provision:
             return await database.create_container_if_not_exists(
-                name, PartitionKey(path=partition_key)
+                name, PartitionKey(path=shape.partition_key), default_ttl=shape.default_ttl
             )
         return database.get_container_client(name)
 
