@@ -111,6 +111,30 @@ def test_an_export_is_audited_with_its_filters(harness):
     assert "Lovelace" not in row["details"]
 
 
+def test_each_exported_record_has_the_export_in_its_own_trail(harness):
+    exported = harness.seed(industry="healthcare")
+    left_out = harness.seed(industry="retail")
+    response = harness.client.get(
+        "/v1/submissions.csv",
+        params={"industry": "healthcare"},
+        headers={
+            **harness.auth("Submissions.Export", sub="exporter@example.com"),
+            "X-Request-ID": "export-42",
+        },
+    )
+    assert response.status_code == 200
+    assert exported.client_id in response.text and left_out.client_id not in response.text
+
+    [entry] = [
+        e for e in _trail(harness, exported.client_id) if e["action"] == "submission.exported"
+    ]
+    assert entry["actor"] == "exporter@example.com"
+    assert entry["details"] == {"requestId": "export-42"}  # the export's own entry has its filters
+    [summary] = _audit_rows(harness, "submission.export")
+    assert json.loads(summary["details"])["requestId"] == "export-42"
+    assert "submission.exported" not in [e["action"] for e in _trail(harness, left_out.client_id)]
+
+
 def test_failed_attempts_are_not_recorded_as_actions(harness):
     client_id = harness.seed().client_id
     harness.client.patch(

@@ -8,8 +8,12 @@ import io
 import pytest
 
 from admin_api import export
+from admin_api.audit_log import StaffRequest
+from admin_api.filters import SubmissionFilters
+from intake_core.ports import StoreUnavailable
 
 EXPORT = ("Submissions.Export",)
+_STAFF = StaffRequest(actor="exporter@example.com", request_id="export-1")
 HEADER = [
     "clientId",
     "companyName",
@@ -103,6 +107,46 @@ def test_an_export_larger_than_one_page_streams_every_record_once(harness, seed_
     assert len(chunks) >= 5  # header, then one chunk per page of 7: sent as they are read
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == [s.client_id for s in reversed(seeded)]
+    with harness.db() as connection:
+        audited = connection.execute(
+            "SELECT client_id FROM audit WHERE action = 'submission.exported'"
+        ).fetchall()
+    assert sorted(row[0] for row in audited) == sorted(s.client_id for s in seeded)
+
+
+class _AuditGoesDownAfter:
+    """The real store, whose audit appends fail once ``allowed`` have gone through (fault
+    injection: a store that fails on cue has no real counterpart to run here)."""
+
+    def __init__(self, store, allowed):
+        self._store, self._allowed = store, allowed
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    async def append_audit(self, entry):
+        if self._allowed == 0:
+            raise StoreUnavailable("audit down")
+        self._allowed -= 1
+        await self._store.append_audit(entry)
+
+
+def test_a_record_whose_export_cannot_be_audited_is_not_sent(harness, seed_many, monkeypatch):
+    monkeypatch.setattr(export, "EXPORT_PAGE_SIZE", 5)
+    seeded = seed_many(12)
+    # The export's own entry and the first page's five go through; the second page's fail.
+    failing = _AuditGoesDownAfter(harness.store, allowed=1 + 5)
+    chunks = []
+    stream = harness.run(export.start_export, failing, SubmissionFilters(), _STAFF)
+    with pytest.raises(StoreUnavailable):
+        harness.run(_collect, stream, chunks)
+    sent = list(csv.reader(io.StringIO("".join(chunks).lstrip("\ufeff"))))[1:]
+    assert [row[0] for row in sent] == [s.client_id for s in reversed(seeded)][:5]
+
+
+async def _collect(stream, chunks):
+    async for chunk in stream:
+        chunks.append(chunk)
 
 
 @pytest.mark.parametrize(

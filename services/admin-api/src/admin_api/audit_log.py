@@ -11,6 +11,9 @@ from intake_core.ports import AuditEntry
 SEARCH = "submission.search"
 READ = "submission.read"
 EXPORT = "submission.export"
+# One entry in each exported record's own trail, with the export's request id: a record's trail
+# (and its subject's copy of it) names everyone who took it out in a CSV file.
+EXPORTED = "submission.exported"
 STATUS_CHANGE = "submission.status_change"
 ERASE = "submission.erase"
 SUBJECT_EXPORT = "submission.subject_export"

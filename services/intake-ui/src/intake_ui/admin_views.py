@@ -40,6 +40,7 @@ AUDIT_ACTIONS = {
     "submission.search": "Searched submissions",
     "submission.read": "Viewed the record",
     "submission.export": "Exported submissions (CSV)",
+    "submission.exported": "Included in a CSV export",
     "submission.subject_export": "Exported the subject's data",
     "submission.status_change": "Changed the status",
     "submission.erase": "Erased the personal data",
