@@ -293,7 +293,7 @@ async def test_a_purge_keeps_an_idempotency_key_first_used_within_its_ttl(
     store: SubmissionStore,
 ) -> None:
     """Six days on, a retry still gets the first answer (what happens past the TTL is Cosmos
-    DB's own doing, which the test server does not do: see test_sqlite_idempotency_expiry)."""
+    DB's own doing, which the test server does not do: see tests/unit/core/test_sqlite_expiry.py)."""
     key = Idempotency("kept", "fingerprint-a")
     first, _ = await save(store, key, submitted_at=datetime.now(UTC) - timedelta(days=6))
 
