@@ -10,6 +10,7 @@ CSV, read the audit trail, erase; no request leaves the origin and the CSP repor
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import re
 import threading
@@ -61,7 +62,12 @@ def _seed(data_dir: Path, submissions: list[Submission]) -> None:
         await store.open()
         try:
             for s in submissions:
-                audit = AuditEntry("submission.created", "public", s.submitted_at, s.client_id)
+                # As intake-api writes it: a 64-character hash with no place to break a line.
+                details = {"sourceIpHash": hashlib.sha256(s.client_id.encode()).hexdigest(),
+                           "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"}  # fmt: skip
+                audit = AuditEntry(
+                    "submission.created", "client", s.submitted_at, s.client_id, details
+                )
                 await store.save_new(s, submission_created(s), audit)
         finally:
             await store.close()

@@ -601,6 +601,7 @@ def audit_trail(client_id: str, entries: list[AuditRow], back: str) -> Any:
             fh.Td(
                 "; ".join(f"{key}: {value}" for key, value in sorted(entry.details.items())) or "—",
                 data_label="Details",
+                cls="audit-details",
             ),
         )
         for entry in entries
