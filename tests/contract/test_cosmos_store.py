@@ -24,6 +24,7 @@ from intake_core.domain.events import submission_created
 from intake_core.domain.models import Industry, ServiceType, Status
 from intake_core.ports import (
     IDEMPOTENCY_KEY_TTL_SECONDS,
+    LEDGER_TTL_SECONDS,
     AuditEntry,
     Idempotency,
     SearchQuery,
@@ -98,7 +99,7 @@ async def test_provisioned_containers_get_the_default_ttls_of_the_bicep(
     assert ttls == {
         "submissions": -1,  # on, with no default: only items with their own ttl expire
         "idempotency": IDEMPOTENCY_KEY_TTL_SECONDS,
-        "ledger": cosmos_store.LEDGER_TTL_SECONDS,
+        "ledger": LEDGER_TTL_SECONDS,
     }
 
 

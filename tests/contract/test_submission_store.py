@@ -327,5 +327,16 @@ async def test_handled_ledger_records_once(store: SubmissionStore) -> None:
     assert not await store.was_handled("event-1", "another-handler")
 
 
+async def test_a_ledger_purge_keeps_an_entry_handled_within_its_ttl(
+    store: SubmissionStore,
+) -> None:
+    """A day on, a redelivered event is still a duplicate (what happens past the TTL is the
+    store's own doing: see tests/unit/core/test_sqlite_expiry.py)."""
+    assert await store.record_handled("event-1", "mailer")
+
+    assert await store.purge_expired_ledger(datetime.now(UTC) + timedelta(days=1)) == 0
+    assert await store.was_handled("event-1", "mailer")
+
+
 async def test_ping_answers(store: SubmissionStore) -> None:
     await store.ping()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from intake_core.adapters.cosmos_store import CONTAINERS
-from intake_core.ports import IDEMPOTENCY_KEY_TTL_SECONDS
+from intake_core.ports import IDEMPOTENCY_KEY_TTL_SECONDS, LEDGER_TTL_SECONDS
 
 from .bicep_values import TemplateValues
 from .templates import (
@@ -265,7 +265,8 @@ def test_cosmos_is_keyless_and_shaped_as_the_adapter_expects() -> None:
 
 def test_cosmos_ttls_are_those_the_code_applies() -> None:
     """One number of days each, in Bicep: the containers the adapter creates on an emulator get
-    the same default TTLs, and the embedded store forgets idempotency keys as Cosmos DB does."""
+    the same default TTLs, and the embedded store forgets idempotency keys and ledger entries as
+    Cosmos DB does."""
     module = MAIN.read_text().split("module cosmos 'modules/cosmos.bicep'", 1)[1].split("\n}\n")[0]
     passed = {name: int(days) for name, days in re.findall(r"(?m)^\s*(\w+TtlDays): (\d+)$", module)}
     assert passed.keys() == {"idempotencyTtlDays", "ledgerTtlDays"}
@@ -275,6 +276,7 @@ def test_cosmos_ttls_are_those_the_code_applies() -> None:
     default_ttls = {container["name"]: container["defaultTtl"] for container in containers}
 
     assert default_ttls["idempotency"] == IDEMPOTENCY_KEY_TTL_SECONDS
+    assert default_ttls["ledger"] == LEDGER_TTL_SECONDS
     assert {name: shape.default_ttl for name, shape in CONTAINERS.items()} == {
         name: default_ttls[name] for name in CONTAINERS
     }

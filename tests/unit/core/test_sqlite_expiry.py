@@ -1,7 +1,8 @@
 """The embedded store forgets what Cosmos DB's TTL forgets (``purge_expired``): outbox events a
 week after they are published (their payload repeats the contact details) and Idempotency-Keys a
 week after their first use (a fingerprint could confirm a guessed body; a retry after that is a
-new submission, in both stores). Times are set in the file itself."""
+new submission, in both stores); and the notifier's ledger forgets a handled event 30 days on
+(``purge_expired_ledger``). Times are set in the files themselves."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from intake_core.adapters.sqlite_store import SCHEMA, SqliteSubmissionStore
+from intake_core.adapters.sqlite_store import SCHEMA, SqliteSubmissionStore, ledger_path
 from intake_core.domain.events import submission_created
 from intake_core.ports import (
     IDEMPOTENCY_KEY_TTL_SECONDS,
@@ -201,3 +202,70 @@ def test_the_walk_needs_no_index_that_saving_would_keep_up(path) -> None:
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'idempotency'"
         ).fetchall()
     assert indexes == [("sqlite_autoindex_idempotency_1",)]
+
+
+# The notify ledger
+
+
+async def _handled(
+    store: SqliteSubmissionStore, path: Path, event_id: str, *, days_ago: float
+) -> None:
+    """``event_id`` recorded as handled by the mailer that many days ago."""
+    assert await store.record_handled(event_id, "mailer")
+    handled_at = (NOW - timedelta(days=days_ago)).isoformat(timespec="microseconds")
+    with contextlib.closing(sqlite3.connect(ledger_path(path))) as connection, connection:
+        connection.execute(
+            "UPDATE handled_events SET handled_at = ? WHERE event_id = ?", (handled_at, event_id)
+        )
+
+
+def _ledger(path: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(ledger_path(path))) as connection:
+        return {row[0] for row in connection.execute("SELECT event_id FROM handled_events")}
+
+
+async def _traced_ledger(store: SqliteSubmissionStore) -> list[str]:
+    statements: list[str] = []
+    ledger = await store._opened_ledger()
+    await ledger.write(lambda c: c.set_trace_callback(statements.append))
+    return statements
+
+
+async def test_an_entry_handled_31_days_ago_is_purged_and_one_of_29_days_stays(store, path) -> None:
+    await _handled(store, path, "old", days_ago=31)
+    await _handled(store, path, "recent", days_ago=29)
+
+    assert await store.purge_expired_ledger(NOW) == 1
+    assert _ledger(path) == {"recent"}
+
+
+async def test_a_purged_event_no_longer_counts_as_handled(store, path) -> None:
+    await _handled(store, path, "old", days_ago=31)
+    await _handled(store, path, "recent", days_ago=29)
+    await store.purge_expired_ledger(NOW)
+
+    assert not await store.was_handled("old", "mailer")
+    assert await store.was_handled("recent", "mailer")
+
+
+async def test_a_ledger_purge_takes_its_batches_one_transaction_each(store, path) -> None:
+    for n in range(20):
+        await _handled(store, path, f"old-{n}", days_ago=40 - n / 100)
+    await _handled(store, path, "recent", days_ago=0)
+    statements = await _traced_ledger(store)
+
+    assert await store.purge_expired_ledger(NOW, batch_size=7) == 20
+    assert _ledger(path) == {"recent"}
+    assert sum(s.lstrip().startswith("DELETE FROM handled_events") for s in statements) == 3
+    assert statements.count("BEGIN IMMEDIATE") == 3  # 7, 7, then 6 and the recent entry
+
+
+async def test_with_no_old_entry_a_ledger_purge_reads_one_batch_of_rows(store, path) -> None:
+    for n in range(20):
+        await _handled(store, path, f"recent-{n}", days_ago=1)
+    statements = await _traced_ledger(store)
+
+    assert await store.purge_expired_ledger(NOW, batch_size=7) == 0
+    assert len(_ledger(path)) == 20
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert sum(s.lstrip().startswith("DELETE FROM handled_events") for s in statements) == 1

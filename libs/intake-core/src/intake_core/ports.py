@@ -122,6 +122,12 @@ PUBLISHED_EVENT_TTL_SECONDS = 7 * 24 * 3600
 # the idempotency container's TTL. Cosmos DB expires the key; the embedded store is purged of it.
 # A retry after that is a new submission.
 IDEMPOTENCY_KEY_TTL_SECONDS = 7 * 24 * 3600
+# How long the notify ledger remembers a handled event; the same as ``ledgerTtlDays`` in
+# infra/bicep/main.bicep. Cosmos DB expires the entry; the embedded ledger is purged of it
+# (:meth:`SubmissionStore.purge_expired_ledger`). Safe, since no message can come back that late:
+# Service Bus keeps one at most 14 days (10 deliveries of a 1-minute lock), the local queue
+# redelivers within its lock (an hour at most) and at most 100 times.
+LEDGER_TTL_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -313,6 +319,12 @@ class SubmissionStore(Protocol):
         ...
 
     async def was_handled(self, event_id: str, handler: str) -> bool: ...
+
+    async def purge_expired_ledger(self, now: datetime) -> int:
+        """Delete the ledger entries handled more than :data:`LEDGER_TTL_SECONDS` before ``now``,
+        as Cosmos DB's TTL would have; returns how many went. Only the notifier, which keeps the
+        ledger, calls it. A store that expires them itself deletes nothing here."""
+        ...
 
     async def ping(self) -> None:
         """Raise :class:`StoreUnavailable` when the store cannot serve requests."""

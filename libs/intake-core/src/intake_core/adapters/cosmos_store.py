@@ -78,6 +78,7 @@ from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.ports import (
     IDEMPOTENCY_KEY_TTL_SECONDS,
+    LEDGER_TTL_SECONDS,
     AuditChainReport,
     AuditEntry,
     ClientIdTaken,
@@ -98,10 +99,6 @@ from intake_core.ports import (
     VersionConflict,
     utc_days,
 )
-
-# How long the notify ledger remembers a handled event, as ``ledgerTtlDays`` in
-# infra/bicep/main.bicep (longer than the bus retries a message); the embedded ledger keeps them.
-LEDGER_TTL_SECONDS = 30 * 24 * 3600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -556,6 +553,9 @@ class CosmosSubmissionStore:
             except CosmosResourceNotFoundError:
                 return False
         return True
+
+    async def purge_expired_ledger(self, now: datetime) -> int:
+        return 0  # the ledger container's default TTL deletes its entries
 
 
 async def _next_page(pages: Any, *, caller_token: bool) -> AsyncIterator[dict[str, Any]]:

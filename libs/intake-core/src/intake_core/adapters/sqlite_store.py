@@ -31,6 +31,7 @@ from intake_core.domain.stored import STORED
 from intake_core.ports import (
     AUDIT_GENESIS_HASH,
     IDEMPOTENCY_KEY_TTL_SECONDS,
+    LEDGER_TTL_SECONDS,
     PUBLISHED_EVENT_TTL_SECONDS,
     AuditChainReport,
     AuditEntry,
@@ -193,8 +194,9 @@ INDEX_CANDIDATES = 300
 # records (fewer than this) are searched row by row.
 INDEX_EVERY = 256
 
-# Expired rows (published events, idempotency keys) are purged this many rows at a time, each
-# batch its own transaction, so a purge with much to delete never holds the writer for long.
+# Expired rows (published events, idempotency keys, ledger entries) are purged this many rows at
+# a time, each batch its own transaction, so a purge with much to delete never holds the writer
+# for long.
 PURGE_BATCH = 500
 
 
@@ -637,22 +639,17 @@ class SqliteSubmissionStore:
         published_before = now - timedelta(seconds=PUBLISHED_EVENT_TTL_SECONDS)
         first_used_before = now - timedelta(seconds=IDEMPOTENCY_KEY_TTL_SECONDS)
         return PurgedItems(
-            outbox_events=await self._purge(_PUBLISHED_EVENTS, published_before, batch_size),
-            idempotency_keys=await self._purge(_IDEMPOTENCY_KEYS, first_used_before, batch_size),
+            outbox_events=await _purge(self._db, _PUBLISHED_EVENTS, published_before, batch_size),
+            idempotency_keys=await _purge(
+                self._db, _IDEMPOTENCY_KEYS, first_used_before, batch_size
+            ),
         )
 
-    async def _purge(self, table: _OldestFirst, before: datetime, batch_size: int) -> int:
-        cutoff, after, purged = utc_text(before), 0, 0
-        while True:
-            window = await self._db.write(
-                functools.partial(
-                    _purge_window, table=table, cutoff=cutoff, after=after, size=batch_size
-                )
-            )
-            purged += window.purged
-            if window.last:
-                return purged
-            after = window.through
+    async def purge_expired_ledger(self, now: datetime, *, batch_size: int = PURGE_BATCH) -> int:
+        """The same walk over the ledger's file, by when each entry was handled."""
+        handled_before = now - timedelta(seconds=LEDGER_TTL_SECONDS)
+        ledger = await self._opened_ledger()
+        return await _purge(ledger, _HANDLED_EVENTS, handled_before, batch_size)
 
     async def _opened_ledger(self) -> SqliteDatabase:
         """The ledger is opened on first use: only the notifier keeps one."""
@@ -722,6 +719,33 @@ FROM (SELECT rowid, submitted_at FROM idempotency WHERE rowid > :after ORDER BY 
 DELETE FROM idempotency WHERE rowid > :after AND rowid <= :through AND submitted_at < :cutoff
 """,
 )
+
+
+# An entry is written once, when its event is handled: ``handled_at`` dates it and decides.
+_HANDLED_EVENTS = _OldestFirst(
+    window="""
+SELECT max(rowid) AS through, count(*) AS walked, max(handled_at >= :cutoff) AS reached_cutoff
+FROM (SELECT rowid, handled_at FROM handled_events WHERE rowid > :after ORDER BY rowid LIMIT :size)
+""",
+    delete="""
+DELETE FROM handled_events WHERE rowid > :after AND rowid <= :through AND handled_at < :cutoff
+""",
+)
+
+
+async def _purge(db: SqliteDatabase, table: _OldestFirst, before: datetime, batch_size: int) -> int:
+    """Walk ``table`` of ``db`` a window at a time, deleting what expired before ``before``."""
+    cutoff, after, purged = utc_text(before), 0, 0
+    while True:
+        window = await db.write(
+            functools.partial(
+                _purge_window, table=table, cutoff=cutoff, after=after, size=batch_size
+            )
+        )
+        purged += window.purged
+        if window.last:
+            return purged
+        after = window.through
 
 
 @dataclass(frozen=True)
