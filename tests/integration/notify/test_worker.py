@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from intake_core.adapters.file_mailer import FileMailer
@@ -288,8 +292,6 @@ async def test_the_last_allowed_delivery_is_dead_lettered_and_counted(
 async def test_a_failing_store_leaves_messages_queued_until_it_recovers(
     tmp_path: Path, local_queue: LocalQueue
 ) -> None:
-    import sqlite3
-
     from intake_core.store_breaker import StoreBreaker
 
     store = SqliteSubmissionStore(tmp_path / "locked.db", busy_timeout_seconds=0.05)
@@ -329,4 +331,106 @@ async def test_a_failing_store_leaves_messages_queued_until_it_recovers(
     worker.stop()
     await asyncio.wait_for(running, timeout=5)
     assert await local_queue.dead_letters() == []
+    await store.close()
+
+
+def _handled_days_ago(store_path: Path, event_id: str, days: float) -> None:
+    """Backdate a ledger entry in the ledger's own file."""
+    handled_at = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
+    with closing(sqlite3.connect(ledger_path(store_path))) as connection, connection:
+        connection.execute(
+            "UPDATE handled_events SET handled_at = ? WHERE event_id = ?", (handled_at, event_id)
+        )
+
+
+def _ledger_purged(worker: NotifyWorker) -> float:
+    [total] = [
+        s.value
+        for m in worker.metrics.registry.collect()
+        for s in m.samples
+        if s.name == "notify_ledger_purged_total"
+    ]
+    return total
+
+
+async def test_beside_its_receive_loop_the_worker_purges_the_ledger_and_counts(
+    tmp_path: Path,
+    sqlite_store: SqliteSubmissionStore,
+    local_queue: LocalQueue,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="intake_notify.worker")
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
+    worker = NotifyWorker(
+        local_queue,
+        sqlite_store,
+        FileMailer(settings.mail_dir),
+        settings,
+        first_ledger_purge_after=0.05,
+        ledger_purge_interval=0.05,
+    )
+    for event_id, days in (("old", 31), ("recent", 29)):
+        await sqlite_store.record_handled(event_id, "mailer")
+        _handled_days_ago(tmp_path / "intake.db", event_id, days)
+    running = asyncio.create_task(worker.run())
+
+    async def purged() -> bool:
+        return not await sqlite_store.was_handled("old", "mailer")
+
+    await wait_until(purged)
+    await sqlite_store.record_handled("older", "mailer")  # the next round takes this one
+    _handled_days_ago(tmp_path / "intake.db", "older", 45)
+
+    async def purged_again() -> bool:
+        return not await sqlite_store.was_handled("older", "mailer")
+
+    await wait_until(purged_again)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    assert await sqlite_store.was_handled("recent", "mailer")
+    assert _ledger_purged(worker) == 2
+    purges = [r.message for r in caplog.records if r.message.startswith("purged")]
+    assert purges == ["purged 1 ledger entries handled over 30 days ago"] * 2  # not when none
+
+
+async def test_a_ledger_purge_that_fails_is_tried_again_the_next_round(
+    tmp_path: Path, local_queue: LocalQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_path = tmp_path / "locked.db"
+    store = SqliteSubmissionStore(store_path, busy_timeout_seconds=0.05)
+    await store.open()
+    await store.record_handled("old", "mailer")
+    _handled_days_ago(store_path, "old", 31)
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
+    worker = NotifyWorker(
+        local_queue,
+        store,
+        FileMailer(settings.mail_dir),
+        settings,
+        first_ledger_purge_after=0,
+        ledger_purge_interval=0.05,
+    )
+    # Another process holds the ledger's write lock.
+    blocker = sqlite3.connect(ledger_path(store_path), isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    running = asyncio.create_task(worker.run())
+
+    async def warned() -> bool:
+        return any(
+            r.levelname == "WARNING" and "purging the ledger failed" in r.message
+            for r in caplog.records
+        )
+
+    await wait_until(warned)
+    assert _ledger_purged(worker) == 0
+    blocker.execute("ROLLBACK")
+    blocker.close()
+
+    async def purged() -> bool:
+        return _ledger_purged(worker) == 1
+
+    await wait_until(purged)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    assert not await store.was_handled("old", "mailer")
     await store.close()

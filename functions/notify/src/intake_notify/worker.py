@@ -2,6 +2,9 @@
 
 Runs next to the services under ``make run`` (and on AKS with KEDA), where the Azure Function
 host is not available. ``python -m intake_notify.worker``.
+
+Beside its receive loop it purges the ledger of entries over 30 days old, as Cosmos DB's TTL
+does (a no-op there): a minute after start, then hourly.
 """
 
 from __future__ import annotations
@@ -81,6 +84,11 @@ class WorkerMetrics:
             ["state"],
             registry=self.registry,
         )
+        self.ledger_purged = Counter(
+            "notify_ledger_purged_total",
+            "Ledger entries purged from the embedded store 30 days after they were handled",
+            registry=self.registry,
+        )
         for outcome in OUTCOMES:  # every series exists from the start, so alerts can see 0 → 1
             self.outcomes.labels(outcome)
 
@@ -94,6 +102,9 @@ class WorkerMetrics:
 OUTCOMES = ("sent", "duplicate", "erased", "retried", "dead_lettered")
 # A scrape waits this long for the queue's counts, then shows the last ones it had.
 SCRAPE_READ_TIMEOUT_SECONDS = 2.0
+LEDGER_PURGE_INTERVAL_SECONDS = 3600.0
+# A purge soon after start too, so a worker restarted more often than hourly still purges.
+FIRST_LEDGER_PURGE_AFTER_SECONDS = 60.0
 
 
 class NotifyWorker:
@@ -106,10 +117,14 @@ class NotifyWorker:
         metrics: WorkerMetrics | None = None,
         admits: Callable[[int], int] = lambda wanted: wanted,
         store_breaker: StoreBreaker | None = None,
+        first_ledger_purge_after: float = FIRST_LEDGER_PURGE_AFTER_SECONDS,
+        ledger_purge_interval: float = LEDGER_PURGE_INTERVAL_SECONDS,
     ) -> None:
         """``admits`` says how many messages may be taken now (the mailer's breaker);
         ``store_breaker`` sees each message's handling: one that fails for want of the store
         counts against it, and while it is open no message is taken."""
+        self._first_ledger_purge_after = first_ledger_purge_after
+        self._ledger_purge_interval = ledger_purge_interval
         self._consumer = consumer
         self._store = store
         self._mailer = mailer
@@ -130,7 +145,35 @@ class NotifyWorker:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Receive until stopped, then let in-flight messages finish (graceful shutdown)."""
+        """Receive (and purge the ledger) until stopped, then let in-flight messages finish
+        (graceful shutdown)."""
+        purging = asyncio.create_task(self._purge_ledger_forever(), name="ledger-purge")
+        try:
+            await self._receive_until_stopped()
+        finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
+
+    async def purge_ledger_once(self) -> int:
+        """Delete the ledger entries Cosmos DB's TTL would have deleted by now."""
+        purged = await self._store.purge_expired_ledger(datetime.now(UTC))
+        if purged:
+            log.info("purged %d ledger entries handled over 30 days ago", purged)
+        self.metrics.ledger_purged.inc(purged)
+        return purged
+
+    async def _purge_ledger_forever(self) -> None:
+        await self._pause(self._first_ledger_purge_after)
+        while not self._stopping.is_set():
+            try:
+                await self.purge_ledger_once()
+            except Exception as error:
+                # The ledger is busy or down: its entries wait for the next round.
+                log.warning("purging the ledger failed (%s)", type(error).__name__)
+            await self._pause(self._ledger_purge_interval)
+
+    async def _receive_until_stopped(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             await self._slots.acquire()
