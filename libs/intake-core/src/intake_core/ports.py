@@ -124,9 +124,10 @@ PUBLISHED_EVENT_TTL_SECONDS = 7 * 24 * 3600
 IDEMPOTENCY_KEY_TTL_SECONDS = 7 * 24 * 3600
 # How long the notify ledger remembers a handled event; the same as ``ledgerTtlDays`` in
 # infra/bicep/main.bicep. Cosmos DB expires the entry; the embedded ledger is purged of it
-# (:meth:`SubmissionStore.purge_expired_ledger`). Safe, since no message can come back that late:
-# Service Bus keeps one at most 14 days (10 deliveries of a 1-minute lock), the local queue
-# redelivers within its lock (an hour at most) and at most 100 times.
+# (:meth:`SubmissionStore.purge_expired_ledger`). Safe, since no message comes back that late:
+# Service Bus drops one 14 days after it was sent (the queue's message TTL in the Bicep), and the
+# local queue redelivers within its lock (an hour at most) and at most 100 times. (A dead letter
+# replayed by hand after 30 days could be emailed again, as in Cosmos DB.)
 LEDGER_TTL_SECONDS = 30 * 24 * 3600
 
 
