@@ -343,6 +343,21 @@ def _handled_days_ago(store_path: Path, event_id: str, days: float) -> None:
         )
 
 
+def _purging_worker(
+    tmp_path: Path, queue: LocalQueue, store: SqliteSubmissionStore, *, first_after: float
+) -> NotifyWorker:
+    """A worker whose ledger purge comes round every 50 ms."""
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
+    return NotifyWorker(
+        queue,
+        store,
+        FileMailer(settings.mail_dir),
+        settings,
+        first_ledger_purge_after=first_after,
+        ledger_purge_interval=0.05,
+    )
+
+
 def _ledger_purged(worker: NotifyWorker) -> float:
     [total] = [
         s.value
@@ -360,15 +375,7 @@ async def test_beside_its_receive_loop_the_worker_purges_the_ledger_and_counts(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("INFO", logger="intake_notify.worker")
-    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
-    worker = NotifyWorker(
-        local_queue,
-        sqlite_store,
-        FileMailer(settings.mail_dir),
-        settings,
-        first_ledger_purge_after=0.05,
-        ledger_purge_interval=0.05,
-    )
+    worker = _purging_worker(tmp_path, local_queue, sqlite_store, first_after=0.05)
     for event_id, days in (("old", 31), ("recent", 29)):
         await sqlite_store.record_handled(event_id, "mailer")
         _handled_days_ago(tmp_path / "intake.db", event_id, days)
@@ -401,15 +408,7 @@ async def test_a_ledger_purge_that_fails_is_tried_again_the_next_round(
     await store.open()
     await store.record_handled("old", "mailer")
     _handled_days_ago(store_path, "old", 31)
-    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
-    worker = NotifyWorker(
-        local_queue,
-        store,
-        FileMailer(settings.mail_dir),
-        settings,
-        first_ledger_purge_after=0,
-        ledger_purge_interval=0.05,
-    )
+    worker = _purging_worker(tmp_path, local_queue, store, first_after=0)
     # Another process holds the ledger's write lock.
     blocker = sqlite3.connect(ledger_path(store_path), isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")

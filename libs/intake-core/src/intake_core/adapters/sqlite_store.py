@@ -688,49 +688,43 @@ class _OldestFirst:
     after it is written: every expired row was written before the cutoff. A purge therefore
     walks from the oldest row and stops at the first window holding a row written after the
     cutoff. With nothing to purge it reads one window; with old rows that stay (unpublished
-    events), it reads past them once a run. ``delete`` alone decides what goes, so a row out of
-    order is at worst purged a run late.
+    events), it reads past them once a run. ``expired`` alone decides what goes, so a row out
+    of order is at worst purged a run late.
     """
 
-    window: str  # through, walked, reached_cutoff of the ``:size`` rows after ``:after``
-    delete: str  # the expired rows among those
+    table: str
+    dated_by: str  # when a row was written: the walk stops at a window past the cutoff
+    expired: str  # the condition on which a row of the window goes
+
+    @property
+    def window(self) -> str:
+        """The last rowid, the count and whether any was written after the cutoff, of the
+        ``:size`` rows after ``:after``."""
+        return (
+            f"SELECT max(rowid) AS through, count(*) AS walked,"  # noqa: S608 - fixed names only
+            f" max({self.dated_by} >= :cutoff) AS reached_cutoff"
+            f" FROM (SELECT rowid, {self.dated_by} FROM {self.table}"
+            " WHERE rowid > :after ORDER BY rowid LIMIT :size)"
+        )
+
+    @property
+    def delete(self) -> str:
+        return (
+            f"DELETE FROM {self.table}"  # noqa: S608 - fixed names only
+            f" WHERE rowid > :after AND rowid <= :through AND {self.expired}"
+        )
 
 
 # An event is published after it is created: ``created_at`` dates the row, ``published_at``
-# decides whether it goes.
+# decides whether it goes (never before it is published).
 _PUBLISHED_EVENTS = _OldestFirst(
-    window="""
-SELECT max(rowid) AS through, count(*) AS walked, max(created_at >= :cutoff) AS reached_cutoff
-FROM (SELECT rowid, created_at FROM outbox WHERE rowid > :after ORDER BY rowid LIMIT :size)
-""",
-    delete="""
-DELETE FROM outbox WHERE rowid > :after AND rowid <= :through
-    AND published_at IS NOT NULL AND published_at < :cutoff
-""",
+    "outbox", "created_at", "published_at IS NOT NULL AND published_at < :cutoff"
 )
 # A key is written once, with its submission: its ``submitted_at`` is when it was first used,
 # from which Cosmos DB counts its TTL too (the item's ``_ts``).
-_IDEMPOTENCY_KEYS = _OldestFirst(
-    window="""
-SELECT max(rowid) AS through, count(*) AS walked, max(submitted_at >= :cutoff) AS reached_cutoff
-FROM (SELECT rowid, submitted_at FROM idempotency WHERE rowid > :after ORDER BY rowid LIMIT :size)
-""",
-    delete="""
-DELETE FROM idempotency WHERE rowid > :after AND rowid <= :through AND submitted_at < :cutoff
-""",
-)
-
-
+_IDEMPOTENCY_KEYS = _OldestFirst("idempotency", "submitted_at", "submitted_at < :cutoff")
 # An entry is written once, when its event is handled: ``handled_at`` dates it and decides.
-_HANDLED_EVENTS = _OldestFirst(
-    window="""
-SELECT max(rowid) AS through, count(*) AS walked, max(handled_at >= :cutoff) AS reached_cutoff
-FROM (SELECT rowid, handled_at FROM handled_events WHERE rowid > :after ORDER BY rowid LIMIT :size)
-""",
-    delete="""
-DELETE FROM handled_events WHERE rowid > :after AND rowid <= :through AND handled_at < :cutoff
-""",
-)
+_HANDLED_EVENTS = _OldestFirst("handled_events", "handled_at", "handled_at < :cutoff")
 
 
 async def _purge(db: SqliteDatabase, table: _OldestFirst, before: datetime, batch_size: int) -> int:
