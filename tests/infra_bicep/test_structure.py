@@ -250,11 +250,12 @@ def test_cosmos_is_keyless_and_shaped_as_the_adapter_expects() -> None:
     assert "var databaseName = 'intake'" in source
     expected = {
         "submissions": ("/clientId", "-1"),
-        "audit": ("/clientId", "-1"),
         "idempotency": ("/key", "idempotencyTtlDays * secondsPerDay"),
         "ledger": ("/eventId", "ledgerTtlDays * secondsPerDay"),
-        "leases": ("/id", "-1"),
     }
+    # Only what the adapter uses: audit chains live in `submissions`, and the relay polls (no
+    # change-feed leases).
+    assert set(re.findall(r"(?m)^    name: '(\w+)'$", source)) == set(expected)
     for name, (key, ttl) in expected.items():
         block = source.split(f"name: '{name}'", 1)[1]
         assert value_of(block, "partitionKey") == f"'{key}'"

@@ -162,31 +162,6 @@ var containers = [
     }
   }
   {
-    name: 'audit'
-    partitionKey: '/clientId'
-    defaultTtl: -1
-    indexingPolicy: {
-      indexingMode: 'consistent'
-      automatic: true
-      includedPaths: [
-        {
-          path: '/clientId/?'
-        }
-        {
-          path: '/at/?'
-        }
-        {
-          path: '/actor/?'
-        }
-      ]
-      excludedPaths: [
-        {
-          path: '/*'
-        }
-      ]
-    }
-  }
-  {
     name: 'idempotency'
     partitionKey: '/key'
     defaultTtl: idempotencyTtlDays * secondsPerDay
@@ -196,13 +171,6 @@ var containers = [
     name: 'ledger'
     partitionKey: '/eventId'
     defaultTtl: ledgerTtlDays * secondsPerDay
-    indexingPolicy: pointReadIndexing
-  }
-  {
-    // Change-feed processor leases (the outbox relay can follow the change feed).
-    name: 'leases'
-    partitionKey: '/id'
-    defaultTtl: -1
     indexingPolicy: pointReadIndexing
   }
 ]
