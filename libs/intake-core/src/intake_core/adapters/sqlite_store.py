@@ -636,20 +636,14 @@ class SqliteSubmissionStore:
     async def purge_expired(self, now: datetime, *, batch_size: int = PURGE_BATCH) -> PurgedItems:
         """Walks the outbox, then the idempotency keys, oldest first, ``batch_size`` rows per
         transaction, until it reaches rows written after the cutoff (see :class:`_OldestFirst`)."""
-        published_before = now - timedelta(seconds=PUBLISHED_EVENT_TTL_SECONDS)
-        first_used_before = now - timedelta(seconds=IDEMPOTENCY_KEY_TTL_SECONDS)
         return PurgedItems(
-            outbox_events=await _purge(self._db, _PUBLISHED_EVENTS, published_before, batch_size),
-            idempotency_keys=await _purge(
-                self._db, _IDEMPOTENCY_KEYS, first_used_before, batch_size
-            ),
+            outbox_events=await _purge(self._db, _PUBLISHED_EVENTS, now, batch_size),
+            idempotency_keys=await _purge(self._db, _IDEMPOTENCY_KEYS, now, batch_size),
         )
 
     async def purge_expired_ledger(self, now: datetime, *, batch_size: int = PURGE_BATCH) -> int:
         """The same walk over the ledger's file, by when each entry was handled."""
-        handled_before = now - timedelta(seconds=LEDGER_TTL_SECONDS)
-        ledger = await self._opened_ledger()
-        return await _purge(ledger, _HANDLED_EVENTS, handled_before, batch_size)
+        return await _purge(await self._opened_ledger(), _HANDLED_EVENTS, now, batch_size)
 
     async def _opened_ledger(self) -> SqliteDatabase:
         """The ledger is opened on first use: only the notifier keeps one."""
@@ -695,6 +689,7 @@ class _OldestFirst:
     table: str
     dated_by: str  # when a row was written: the walk stops at a window past the cutoff
     expired: str  # the condition on which a row of the window goes
+    kept_seconds: int  # how long a row is kept: the cutoff is this long before now
 
     @property
     def window(self) -> str:
@@ -718,18 +713,25 @@ class _OldestFirst:
 # An event is published after it is created: ``created_at`` dates the row, ``published_at``
 # decides whether it goes (never before it is published).
 _PUBLISHED_EVENTS = _OldestFirst(
-    "outbox", "created_at", "published_at IS NOT NULL AND published_at < :cutoff"
+    "outbox",
+    "created_at",
+    "published_at IS NOT NULL AND published_at < :cutoff",
+    PUBLISHED_EVENT_TTL_SECONDS,
 )
 # A key is written once, with its submission: its ``submitted_at`` is when it was first used,
 # from which Cosmos DB counts its TTL too (the item's ``_ts``).
-_IDEMPOTENCY_KEYS = _OldestFirst("idempotency", "submitted_at", "submitted_at < :cutoff")
+_IDEMPOTENCY_KEYS = _OldestFirst(
+    "idempotency", "submitted_at", "submitted_at < :cutoff", IDEMPOTENCY_KEY_TTL_SECONDS
+)
 # An entry is written once, when its event is handled: ``handled_at`` dates it and decides.
-_HANDLED_EVENTS = _OldestFirst("handled_events", "handled_at", "handled_at < :cutoff")
+_HANDLED_EVENTS = _OldestFirst(
+    "handled_events", "handled_at", "handled_at < :cutoff", LEDGER_TTL_SECONDS
+)
 
 
-async def _purge(db: SqliteDatabase, table: _OldestFirst, before: datetime, batch_size: int) -> int:
-    """Walk ``table`` of ``db`` a window at a time, deleting what expired before ``before``."""
-    cutoff, after, purged = utc_text(before), 0, 0
+async def _purge(db: SqliteDatabase, table: _OldestFirst, now: datetime, batch_size: int) -> int:
+    """Walk ``table`` of ``db`` a window at a time, deleting what expired by ``now``."""
+    cutoff, after, purged = utc_text(now - timedelta(seconds=table.kept_seconds)), 0, 0
     while True:
         window = await db.write(
             functools.partial(
