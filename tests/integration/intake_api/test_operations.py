@@ -68,11 +68,25 @@ async def test_not_ready_names_the_failed_store(serve, store, queue, problem) ->
     assert "/secret/path" not in response.text
 
 
-async def test_not_ready_when_a_dependency_does_not_answer(serve, store, queue, problem) -> None:
+async def test_a_bus_that_does_not_answer_leaves_it_ready_but_degraded(serve, store, queue) -> None:
+    # Submissions still succeed with the bus down (their events wait in the outbox): a replica
+    # taken out of the Service for it would turn a bus outage into an outage of the form.
     async with serve(adapters=Adapters(store=store, publisher=PublisherHangs(queue))) as client:
         async with asyncio.timeout(5):
             response = await client.get("/readyz")
-    assert problem(response, 503)["failed"] == ["publisher"]
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"store": "ok", "publisher": "failing"},
+    }
+
+
+async def test_not_ready_names_every_failed_dependency(serve, store, queue, problem) -> None:
+    adapters = Adapters(store=StorePingFails(store), publisher=PublisherHangs(queue))
+    async with serve(adapters=adapters) as client:
+        async with asyncio.timeout(5):
+            response = await client.get("/readyz")
+    assert problem(response, 503)["failed"] == ["store", "publisher"]
 
 
 async def test_not_ready_after_the_store_is_closed(tmp_path, running, queue, problem) -> None:

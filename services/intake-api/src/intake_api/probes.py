@@ -44,9 +44,15 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
-    summary="The store and the bus answer, and the store's circuit breaker is closed",
+    summary="Ready while the store answers and its circuit breaker is closed; the bus is reported",
+    description=(
+        "503 when the store does not answer or its circuit breaker is open: submissions would"
+        " fail, so traffic belongs on another replica. A bus that does not answer does not make"
+        " the service unready (a submission and its event are saved together, and the outbox"
+        " publishes the event once the bus is back): it answers 200 with `status: degraded`."
+    ),
     response_model=Readiness,
-    responses={503: {"model": Problem, "description": "A dependency failed; see `failed`"}},
+    responses={503: {"model": Problem, "description": "The store failed; see `failed`"}},
 )
 async def readyz(
     runtime: RuntimeDep, store: StoreDep, publisher: PublisherDep
@@ -56,11 +62,14 @@ async def readyz(
     if runtime.store_breaker.is_open:
         # Requests would be refused at once: send them to a replica that can take them.
         failed.append("store-breaker")
-    if failed:
+    if set(failed) - {"publisher"}:
         return problem_response(
             503, "Some dependencies are not reachable.", {"retry-after": "5"}, failed=failed
         )
-    return Readiness(checks=dict.fromkeys(checks, "ok"))
+    return Readiness(
+        status="degraded" if failed else "ready",
+        checks={name: "failing" if name in failed else "ok" for name in checks},
+    )
 
 
 @router.get(

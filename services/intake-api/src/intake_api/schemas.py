@@ -41,5 +41,8 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready"] = "ready"
-    checks: dict[str, Literal["ok"]]
+    """``degraded``: submissions are taken, but the bus does not answer, so their events wait in
+    the outbox (and the emails with them) until it does."""
+
+    status: Literal["ready", "degraded"] = "ready"
+    checks: dict[str, Literal["ok", "failing"]]
