@@ -44,7 +44,7 @@ pytestmark = pytest.mark.chaos
 # intake-api must answer a store outage before the UI's own request timeout (5 s by default)
 # gives up on it: a 503 with Retry-After, not a hang.
 STORE_DOWN_ANSWER_SECONDS = 5.0
-# Longer than every busy timeout in the services (10 s), so each of them sees the outage.
+# Several times the services' SQLite busy timeout (2 s), so each of them sees the outage.
 BUS_OUTAGE_SECONDS = 15.0
 # The fast-path publish runs after the answer, so a bus outage does not slow submissions.
 BUS_DOWN_ANSWER_SECONDS = 3.0
