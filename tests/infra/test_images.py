@@ -8,6 +8,7 @@ own dependency steps (the exact `uv` commands, on a copy of the build context th
 from __future__ import annotations
 
 import http.server
+import ipaddress
 import re
 import shlex
 import shutil
@@ -333,6 +334,17 @@ def test_run_service_healthcheck_follows_the_port(health_server: int) -> None:
 
 
 # -- compose.yaml --------------------------------------------------------------------------------
+
+
+def test_compose_intake_api_trusts_forwarded_addresses_from_the_ui_alone() -> None:
+    # Otherwise every visitor of the form shares the UI's address, and one rate-limit bucket.
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    ui_address = services["intake-ui"]["networks"]["default"]["ipv4_address"]
+    [subnet] = compose["networks"]["default"]["ipam"]["config"]
+    assert ipaddress.ip_address(ui_address) in ipaddress.ip_network(subnet["subnet"])
+    assert services["intake-api"]["environment"]["FORWARDED_ALLOW_IPS"] == ui_address
+    assert services["intake-api"]["environment"]["INTAKE_DATA_DIR"] == "/data"
 
 
 def test_compose_runs_the_images_hardened() -> None:
