@@ -17,9 +17,14 @@ from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Also percent-encoded (``%40``), as in a URL's query string.
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*?(?:@|%40)([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 # Seven or more digits, possibly grouped with spaces, dots, dashes or brackets, maybe with a +.
 _PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w-])")
+# Client libraries that log each request's URL at INFO. A URL's query string can hold what staff
+# searched for (a name, an email, a phone number), which no mask can recognise for sure, so these
+# log only warnings, whatever LOG_LEVEL says; the requests are traced.
+_REQUEST_LOGGERS = ("httpx", "httpcore", "azure.core.pipeline.policies.http_logging_policy")
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
@@ -107,3 +112,5 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         logger.handlers[:] = []
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
+    for name in _REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
