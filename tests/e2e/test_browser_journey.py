@@ -90,7 +90,7 @@ def test_a_client_onboards_and_the_sales_team_is_told(
     page.get_by_label("Service you need").select_option(label="Kubernetes")
     page.get_by_label("Scope").fill("Move our build pipeline to AKS.")
     page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
-    page.get_by_label("Budget range").select_option(label="25k to 100k")
+    page.get_by_label("Budget range").select_option(label="US$25k to US$100k")
     page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
     page.screenshot(path=ARTIFACTS / f"2-engagement-{shot}.png", full_page=True)
     page.get_by_role("button", name=re.compile("submit|send", re.I)).click()

@@ -14,14 +14,13 @@ from typing import Literal, TypeVar
 
 import pycountry
 
-from intake_core.domain.models import (
-    MAX_COMPANY_SIZE,
-    BudgetRange,
-    Industry,
-    ServiceType,
-    Status,
-    Timeline,
+from intake_core.domain.labels import (
+    BUDGET_RANGE_LABELS,
+    INDUSTRY_LABELS,
+    SERVICE_TYPE_LABELS,
+    TIMELINE_LABELS,
 )
+from intake_core.domain.models import MAX_COMPANY_SIZE, Status
 
 E = TypeVar("E", bound=StrEnum)
 Kind = Literal["text", "email", "tel", "number", "select", "textarea", "checkbox"]
@@ -45,46 +44,6 @@ class FieldSpec:
         return self.name.replace(".", "-")
 
 
-INDUSTRY_LABELS = {
-    Industry.TECHNOLOGY: "Technology and software",
-    Industry.FINANCIAL_SERVICES: "Financial services",
-    Industry.HEALTHCARE: "Healthcare",
-    Industry.RETAIL: "Retail and e-commerce",
-    Industry.MANUFACTURING: "Manufacturing",
-    Industry.PUBLIC_SECTOR: "Public sector",
-    Industry.EDUCATION: "Education",
-    Industry.MEDIA: "Media and entertainment",
-    Industry.ENERGY: "Energy and utilities",
-    Industry.TELECOMMUNICATIONS: "Telecommunications",
-    Industry.TRANSPORT: "Transport and logistics",
-    Industry.OTHER: "Other",
-}
-SERVICE_TYPE_LABELS = {
-    ServiceType.DEVOPS_CONSULTING: "DevOps consulting",
-    ServiceType.CLOUD_MIGRATION: "Cloud migration",
-    ServiceType.PLATFORM_ENGINEERING: "Platform engineering",
-    ServiceType.CI_CD: "CI/CD pipelines",
-    ServiceType.SRE: "Site reliability engineering",
-    ServiceType.KUBERNETES: "Kubernetes",
-    ServiceType.DEVSECOPS: "DevSecOps",
-    ServiceType.TRAINING: "Training",
-    ServiceType.OTHER: "Something else",
-}
-TIMELINE_LABELS = {
-    Timeline.ASAP: "As soon as possible",
-    Timeline.WITHIN_3_MONTHS: "In 1 to 3 months",
-    Timeline.WITHIN_6_MONTHS: "In 3 to 6 months",
-    Timeline.WITHIN_12_MONTHS: "In 6 to 12 months",
-    Timeline.FLEXIBLE: "Flexible",
-}
-BUDGET_RANGE_LABELS = {
-    BudgetRange.UNDER_25K: "Under 25k",
-    BudgetRange.FROM_25K_TO_100K: "25k to 100k",
-    BudgetRange.FROM_100K_TO_250K: "100k to 250k",
-    BudgetRange.FROM_250K_TO_500K: "250k to 500k",
-    BudgetRange.OVER_500K: "Over 500k",
-    BudgetRange.UNDECIDED: "Not decided yet",
-}
 STATUS_LABELS = {
     Status.RECEIVED: "Received: we have your request and will be in touch soon",
     Status.CONTACTED: "Contacted: our team has been in touch with you",
