@@ -43,6 +43,9 @@ async def test_one_event_sends_one_email_with_both_parts(
     assert message["To"] == "sales@consultancy.example"
     parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
     assert client_id in parts["text/plain"]
+    # Written out and read back through quoted-printable, the summary still reads as the form did.
+    assert "Budget: US$100k to US$250k" in parts["text/plain"].splitlines()
+    assert "Phone: +44 20 7946 0958" in parts["text/plain"].splitlines()
     assert f"https://onboarding.example/admin/submissions/{client_id}" in parts["text/html"]
 
 

@@ -1,15 +1,29 @@
-"""The sales-team email for a new submission: plain text and HTML, user text escaped."""
+"""The sales-team email for a new submission: plain text and HTML, user text escaped.
+
+It reads as the form did: the codes' labels, the time in UTC, the phone written internationally.
+"""
 
 from __future__ import annotations
 
 import html
 import unicodedata
+from datetime import UTC, datetime
+
+import phonenumbers
 
 from intake_core.domain.events import CloudEvent, SubmissionCreatedData
+from intake_core.domain.labels import (
+    BUDGET_RANGE_LABELS,
+    INDUSTRY_LABELS,
+    SERVICE_TYPE_LABELS,
+    TIMELINE_LABELS,
+)
 from intake_core.ports import OutgoingEmail
 
 SUBJECT_LIMIT = 120
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Spelled out rather than %b, which follows the process's locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def message_id_for(event: CloudEvent) -> str:
@@ -25,19 +39,34 @@ def _header_safe(text: str) -> str:
     return cleaned[:SUBJECT_LIMIT]
 
 
+def _readable_time(moment: datetime) -> str:
+    """27 Nov 2026, 14:05 UTC: one time zone for a sales team that may sit in several."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{utc.day} {_MONTHS[utc.month - 1]} {utc.year}, {utc:%H:%M} UTC"
+
+
+def _readable_phone(number: str) -> str:
+    """+44 20 7946 0958 for the stored +442079460958; one that does not parse is shown as is."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def _summary(data: SubmissionCreatedData) -> list[tuple[str, str]]:
     return [
         ("Client ID", data.clientId),
-        ("Submitted", data.submittedAt.isoformat(timespec="seconds")),
+        ("Submitted", _readable_time(data.submittedAt)),
         ("Company", data.companyName),
-        ("Industry", data.industry.value),
+        ("Industry", INDUSTRY_LABELS[data.industry]),
         ("Employees", str(data.companySize)),
         ("Contact", data.contactName),
         ("Email", data.contactEmail),
-        ("Phone", data.contactPhone),
-        ("Service", data.serviceType.value),
-        ("Timeline", data.timeline.value),
-        ("Budget", data.budgetRange.value),
+        ("Phone", _readable_phone(data.contactPhone)),
+        ("Service", SERVICE_TYPE_LABELS[data.serviceType]),
+        ("Timeline", TIMELINE_LABELS[data.timeline]),
+        ("Budget", BUDGET_RANGE_LABELS[data.budgetRange]),
         ("Scope", data.scope),
     ]
 
