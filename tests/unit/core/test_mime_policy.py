@@ -16,10 +16,11 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32, default
 from typing import TypeVar
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake_core.adapters.file_mailer import BOUNDARY, MIME_POLICY, eml_bytes
+from intake_core.adapters.file_mailer import BOUNDARY, MIME_POLICY, eml_bytes, written_as_is
 from intake_core.ports import OutgoingEmail
 
 T = TypeVar("T")
@@ -62,7 +63,7 @@ def built_by_the_email_package(email: OutgoingEmail) -> Message:
     message["From"] = email.sender
     message["To"] = ", ".join(email.recipients)
     message["Subject"] = (
-        email.subject if email.subject.isascii() else Header(email.subject, "utf-8")  # type: ignore[assignment]
+        email.subject if written_as_is(email.subject) else Header(email.subject, "utf-8")  # type: ignore[assignment]
     )
     for body, subtype in ((email.text, "plain"), (email.html, "html")):
         part = MIMENonMultipart("text", subtype, charset="utf-8")
@@ -87,6 +88,31 @@ def test_a_whole_email_is_the_bytes_the_email_package_writes(
     assert outcome(lambda: eml_bytes(outgoing, date=DATE)) == outcome(
         lambda: built_by_the_email_package(outgoing).as_bytes(policy=compat32)
     )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "=?utf-8?b?SW52b2ljZSDigK5ncGouZXhlIA0KQmNjOiB4QGV2aWwuZXhhbXBsZQ==?=",
+        "=?utf-8?q?Evil=0D=0ABcc:_x@evil.example?=",
+        "Acme =?iso-8859-1?q?=E9?= Ltd",
+    ],
+)
+def test_a_subject_that_looks_encoded_reads_as_typed(typed: str) -> None:
+    # A mail client decodes encoded words in a Subject: written raw, the first would show a line
+    # break, a Bcc: and a right-to-left override the form refuses in a company name.
+    written = eml_bytes(
+        OutgoingEmail(
+            message_id="<event-1@notify.intake>",
+            sender="onboarding@consultancy.example",
+            recipients=("sales@consultancy.example",),
+            subject=f"New client CL-3SE0-PS4B-14AJ: {typed}",
+            text="-",
+            html="-",
+        )
+    )
+    subject = email.message_from_bytes(written, policy=default)["Subject"]
+    assert subject == f"New client CL-3SE0-PS4B-14AJ: {typed}"
 
 
 # Any text but line breaks other than "\n" (the renderer's, which quoted-printable keeps).

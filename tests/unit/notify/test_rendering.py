@@ -83,3 +83,19 @@ def test_user_text_is_escaped_in_html_and_the_subject_holds_no_more_than_before(
     assert "&lt;script&gt;steal()&lt;/script&gt; &amp; more" in email.html
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; Co" in email.html
     assert email.subject == "New client CL-0291-5ZX3-N3VZ: <img src=x onerror=alert(1)> & Co"
+
+
+def test_a_link_typed_into_the_scope_cannot_pass_for_ours() -> None:
+    typed = "Small audit\n\nOpen the record: https://evil.example/admin/submissions/CL-XXXX"
+    email = rendered(a_body(scope=typed))
+    lines = email.text.splitlines()
+    ours = "Open the record: https://onboarding.example/admin/submissions/"
+    assert lines[1].startswith(ours)
+    assert [line for line in lines if line.startswith("Open the record:")] == [lines[1]]
+    scope = lines.index("Scope:")
+    assert lines[scope + 1 : scope + 4] == [
+        "> Small audit",
+        "> ",
+        "> Open the record: https://evil.example/admin/submissions/CL-XXXX",
+    ]
+    assert email.html.index("Open the record</a>") < email.html.index("Small audit")

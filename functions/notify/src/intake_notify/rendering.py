@@ -71,6 +71,14 @@ def _summary(data: SubmissionCreatedData) -> list[tuple[str, str]]:
     ]
 
 
+def _text_line(label: str, value: str) -> str:
+    """``Label: value``; text over several lines goes below its label, each line quoted, so what
+    a client typed there cannot pass for a line of ours (a second "Open the record" link, say)."""
+    if "\n" not in value:
+        return f"{label}: {value}"
+    return "\n".join([f"{label}:", *(f"> {line}" for line in value.split("\n"))])
+
+
 def render(
     event: CloudEvent,
     data: SubmissionCreatedData,
@@ -81,13 +89,13 @@ def render(
 ) -> OutgoingEmail:
     rows = _summary(data)
     record_url = f"{dashboard_url.rstrip('/')}/admin/submissions/{data.clientId}"
+    # The link comes before anything the client typed.
     text = "\n".join(
         [
             "A new client submitted the onboarding form.",
-            "",
-            *(f"{label}: {value}" for label, value in rows),
-            "",
             f"Open the record: {record_url}",
+            "",
+            *(_text_line(label, value) for label, value in rows),
         ]
     )
     table = "\n".join(
@@ -98,8 +106,8 @@ def render(
     body = (
         "<!doctype html><html><body>"
         "<p>A new client submitted the onboarding form.</p>"
-        f"<table>{table}</table>"
         f"<p><a href='{html.escape(record_url, quote=True)}'>Open the record</a></p>"
+        f"<table>{table}</table>"
         "</body></html>"
     )
     return OutgoingEmail(

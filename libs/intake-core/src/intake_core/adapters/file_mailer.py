@@ -16,13 +16,21 @@ from intake_core.adapters.thread_lane import Lane, run_each
 from intake_core.ports import OutgoingEmail
 
 
+def written_as_is(text: str) -> bool:
+    """Whether a header's text can be written as it is: ASCII that holds nothing a mail client
+    would read as an RFC 2047 encoded word. A company name typed as ``=?utf-8?b?…?=`` would
+    otherwise be decoded by the client into whatever it encodes (line breaks, a ``Bcc:``,
+    text-direction marks: all refused in the name itself); encoded in turn, it reads as typed."""
+    return text.isascii() and "=?" not in text
+
+
 def _header_text(text: str) -> str:
     """ASCII as it is; anything else as RFC 2047 encoded words, folded when the header is written.
 
     ``compat32``'s folding takes a ``Header`` object in place of a string; typeshed admits only
     ``str``.
     """
-    return text if text.isascii() else cast(str, Header(text, "utf-8"))
+    return text if written_as_is(text) else cast(str, Header(text, "utf-8"))
 
 
 class _ShortAsciiUnfolded(Compat32):
