@@ -73,6 +73,14 @@ def _bad_tokens(harness):
             harness.issuer._private_key(),
             "RS256",
         ),
+        "empty sub": jwt.encode(_claims(sub=""), harness.issuer._private_key(), "RS256"),
+        "blank sub": jwt.encode(_claims(sub="   "), harness.issuer._private_key(), "RS256"),
+        "sub with a line break": jwt.encode(
+            _claims(sub="staff@example.com\r\nactor: someone-else"),
+            harness.issuer._private_key(),
+            "RS256",
+        ),
+        "sub too long": jwt.encode(_claims(sub="x" * 257), harness.issuer._private_key(), "RS256"),
         "roles not a list": jwt.encode(
             _claims(roles="Submissions.Read"), harness.issuer._private_key(), "RS256"
         ),

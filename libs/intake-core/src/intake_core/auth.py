@@ -104,6 +104,19 @@ class DevIssuer:
         )
 
 
+MAX_SUBJECT_LENGTH = 256
+
+
+def _names_someone(subject: object) -> bool:
+    """A ``sub`` worth recording: text, not blank, no line breaks or control characters."""
+    return (
+        isinstance(subject, str)
+        and 0 < len(subject) <= MAX_SUBJECT_LENGTH
+        and subject.strip() == subject
+        and subject.isprintable()
+    )
+
+
 class TokenVerifier:
     """Checks signature (RS256 only), issuer, audience and expiry; reads roles."""
 
@@ -141,7 +154,12 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from error
+        subject = claims["sub"]
+        if not _names_someone(subject):
+            # The audit trail records who did what by this claim: an empty or made-up one
+            # would record nobody.
+            raise InvalidToken("the sub claim must name someone (1 to 256 visible characters)")
         roles = claims.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise InvalidToken("the roles claim must be a list of strings")
-        return Staff(subject=str(claims["sub"]), roles=frozenset(roles))
+        return Staff(subject=subject, roles=frozenset(roles))
