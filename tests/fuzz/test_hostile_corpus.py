@@ -95,10 +95,15 @@ class TextRule:
             return False  # not Unicode text at all
         text = self.canonical(value)
         allowed = {"\n", "\t"} if self.multiline else set()
-        bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+        # Control characters, separators, private use, and invisible format characters but the
+        # joiners and direction marks that scripts and emoji need (the bidi overrides too).
+        kept_format = set("\u200c\u200d\u200e\u200f\u061c")
         forbidden = any(
             char not in allowed
-            and (unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in bidi)
+            and (
+                unicodedata.category(char) in {"Cc", "Zl", "Zp", "Co"}
+                or (unicodedata.category(char) == "Cf" and char not in kept_format)
+            )
             for char in text
         )
         return not forbidden and self.min_length <= len(text) <= self.max_length

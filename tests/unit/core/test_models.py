@@ -122,17 +122,24 @@ def test_stored_documents_keep_their_shape_checks_but_skip_the_input_checks(
 
 
 def test_the_refused_character_classes_are_exactly_the_unicode_categories() -> None:
-    # The text checks spell out Cc, Zl, Zp and the bidi overrides as regex classes: hold them to
-    # this Python's Unicode database, over every code point, so neither can drift.
+    # The text checks spell out Cc, Zl, Zp, Cf and Co (less the joiners and direction marks
+    # scripts need) and the bidi overrides as regex classes: hold them to this Python's Unicode
+    # database, over every code point, so neither can drift.
     import sys
     import unicodedata
 
     from intake_core.domain import text
 
     bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    kept_format = set("\u200c\u200d\u200e\u200f\u061c")
     for code in range(sys.maxunicode + 1):
         char = chr(code)
-        refused = unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in bidi
+        category = unicodedata.category(char)
+        refused = (
+            category in {"Cc", "Zl", "Zp", "Co"}
+            or (category == "Cf" and char not in kept_format)
+            or char in bidi
+        )
         assert bool(text._SINGLE_LINE_REFUSED.match(char)) == refused, hex(code)
         assert bool(text._MULTI_LINE_REFUSED.match(char)) == (refused and char not in "\n\t"), hex(
             code

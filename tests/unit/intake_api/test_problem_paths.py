@@ -53,6 +53,25 @@ def test_real_model_errors_use_camel_case_paths(valid_body: dict) -> None:
     assert errors["company.contact.email"].startswith("is not a valid email address")
 
 
+def test_invisible_characters_are_named_as_such(valid_body: dict) -> None:
+    # A zero-width space makes a look-alike name that search cannot find; tag characters can
+    # carry text no reader sees. The joiners scripts and emoji need are kept.
+    valid_body["company"]["name"] = "Con\u200btoso"
+    valid_body["company"]["contact"]["name"] = "\ufeffAda Lovelace"
+    valid_body["engagement"]["scope"] = "Audit\U000e0041\U000e0042 our pipelines"
+    refused = "must not contain invisible characters (such as a zero-width space)"
+    assert errors_for(valid_body) == {
+        "company.name": refused,
+        "company.contact.name": refused,
+        "engagement.scope": refused,
+    }
+
+    valid_body["company"]["name"] = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 Ltd"  # ZWNJ
+    valid_body["company"]["contact"]["name"] = "Ada \U0001f469\u200d\U0001f4bb Lovelace"  # ZWJ
+    valid_body["engagement"]["scope"] = "Audit our pipelines"
+    SubmissionCreate.model_validate(valid_body)
+
+
 def test_messages_are_for_people_not_python(valid_body: dict) -> None:
     valid_body["company"]["name"] = "Contoso\r\nBcc: victim@example.com"
     valid_body["company"]["size"] = True

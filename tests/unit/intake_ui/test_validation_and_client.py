@@ -44,6 +44,7 @@ def test_a_complete_company_validates() -> None:
         ("company.name", "x" * 201, "Use at most 200 characters."),
         ("company.name", "a\nb", "It must be a single line without control characters."),
         ("company.name", "Ada\u202eecalevoL", "It must not contain invisible text-direction characters."),
+        ("company.name", "Con\u200btoso", "It must not contain invisible characters (such as a zero-width space)."),
         ("company.industry", "", "Choose the industry."),
         ("company.industry", "crime", "Choose one of the options in the list."),
         ("company.size", "many", "Enter a whole number, such as 25."),
