@@ -619,10 +619,15 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     vaultName: names.keyVault
     softDeleteRetentionDays: environmentName == 'prod' ? 90 : 7
+    // Each workload's SecretProviderClass mounts its secrets with its own identity, and every
+    // workload mounts the App Insights connection string.
     secretsUserPrincipalIds: [
       intakeUi.principalId
+      intakeApi.principalId
       adminApi.principalId
+      notify.principalId
     ]
+    appInsightsName: monitoring.outputs.appInsightsName
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }

@@ -1,5 +1,7 @@
-// Key Vault for the few secrets the app has (the UI session secret, the Entra client secret of
-// the admin sign-in). RBAC only, purge protection on, reachable only through its private endpoint.
+// Key Vault for the few secrets the app has (the UI session secret, the IP hash salt, the admin
+// page token secret, seeded by hand; the App Insights connection string, written here from the
+// resource at every deployment). RBAC only, purge protection on, reachable only through its
+// private endpoint (ARM still writes secrets: that is the control plane).
 
 @description('Azure region of the vault.')
 @allowed([
@@ -24,6 +26,11 @@ param softDeleteRetentionDays int
 @description('Principal ids given Key Vault Secrets User on the vault.')
 @maxLength(10)
 param secretsUserPrincipalIds array
+
+@description('Name of the Application Insights resource in this resource group, whose connection string the chart mounts.')
+@minLength(1)
+@maxLength(260)
+param appInsightsName string
 
 @description('Resource id of the Log Analytics workspace for diagnostics.')
 @minLength(10)
@@ -52,6 +59,24 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       ipRules: []
       virtualNetworkRules: []
     }
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+// Every pod mounts it (APPLICATIONINSIGHTS_CONNECTION_STRING) and a missing object fails the
+// CSI mount, so the deployment writes it rather than a person. It names the ingestion endpoint
+// and is no credential: App Insights has local auth off, so ingestion needs an Entra token.
+resource appInsightsConnectionString 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_41: rewritten from the App Insights resource by every deployment and no credential (local auth is off); an expiry would only break the CSI mount of every pod
+  parent: vault
+  name: 'appinsights-connection-string'
+  tags: tags
+  properties: {
+    value: appInsights.properties.ConnectionString
+    contentType: 'text/plain'
   }
 }
 
