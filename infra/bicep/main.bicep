@@ -558,6 +558,8 @@ module identities 'modules/identity.bicep' = {
     oidcIssuerUrl: aks.outputs.oidcIssuerUrl
     namespace: kubernetesNamespace
     workloads: workloads
+    // The AKS KEDA add-on's operator (aks.bicep, workloadAutoScalerProfile.keda).
+    kedaOperatorServiceAccount: 'kube-system/keda-operator'
   }
 }
 
@@ -606,6 +608,9 @@ module serviceBus 'modules/servicebus.bicep' = {
     ]
     receiverPrincipalIds: [
       notify.principalId
+    ]
+    queueScalerPrincipalIds: [
+      identities.outputs.scaler.principalId
     ]
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
@@ -887,6 +892,9 @@ output workloadIdentityClientIds object = {
   adminApi: adminApi.clientId
   notify: notify.clientId
 }
+
+@description('Client id KEDA reads the queue with (services.notify.keda.identityId in the chart).')
+output kedaScalerClientId string = identities.outputs.scaler.clientId
 
 @description('Entra tenant id for the workload identity annotations.')
 output tenantId string = tenant().tenantId

@@ -81,3 +81,64 @@ def test_the_app_insights_secret_is_written_from_the_resource_itself() -> None:
     assert "value: appInsights.properties.ConnectionString" in secret.body
     assert "parent: vault" in secret.body
     assert "appInsightsName: monitoring.outputs.appInsightsName" in main_module_block("keyvault")
+
+
+# ---------------------------------------------------------------- AKS add-ons (finding 7)
+def cluster_body() -> str:
+    aks = load(MODULES / "aks.bicep")
+    (cluster,) = [
+        r for r in aks.resources if r.type.startswith("Microsoft.ContainerService/managedClusters@")
+    ]
+    return cluster.body
+
+
+def test_the_cluster_runs_the_ingress_class_the_chart_asks_for() -> None:
+    assert chart_values()["ingress"]["className"] == "webapprouting.kubernetes.azure.com"
+    body = cluster_body()
+    routing = body.split("ingressProfile: {", 1)[1].split("webAppRouting: {", 1)[1]
+    assert routing.split("}", 1)[0].split() == ["enabled:", "true"]
+
+
+def test_the_cluster_runs_keda_for_the_scaled_object_of_notify() -> None:
+    assert chart_values()["services"]["notify"]["keda"] is not None
+    body = cluster_body()
+    keda = body.split("workloadAutoScalerProfile: {", 1)[1].split("keda: {", 1)[1]
+    assert keda.split("}", 1)[0].split() == ["enabled:", "true"]
+
+
+# ---------------------------------------------------------------- KEDA's identity (finding 8)
+def test_keda_reads_the_queue_with_its_own_identity_federated_with_its_operator() -> None:
+    """The managed add-on runs the operator as kube-system/keda-operator; the chart's
+    TriggerAuthentication (provider azure-workload) names the identity in keda.identityId."""
+    keda_template = (CHART / "templates" / "keda.yaml").read_text()
+    assert "provider: azure-workload" in keda_template
+    assert "$svc.keda.identityId" in keda_template
+    assert "identityId" in chart_values()["services"]["notify"]["keda"]
+
+    identity = load(MODULES / "identity.bicep").source
+    assert "subject: 'system:serviceaccount:${replace(kedaOperatorServiceAccount, '/', ':')}'" in (
+        identity
+    )
+    assert "kedaOperatorServiceAccount: 'kube-system/keda-operator'" in main_module_block(
+        "identity"
+    )
+    assert re.search(
+        r"(?m)^output kedaScalerClientId string = identities\.outputs\.scaler\.clientId$",
+        MAIN.read_text(),
+    )
+
+
+def test_only_the_scaler_identity_holds_data_owner_and_only_on_the_queue() -> None:
+    """Data Owner carries the Manage claim KEDA's queue-count read needs; nothing else gets it,
+    so notify's pods and its Function keep Receiver alone."""
+    owner = "090c5cfd-751d-490a-894a-3ce6f1109419"
+    holders = [path.name for path in sorted(MODULES.glob("*.bicep")) if owner in path.read_text()]
+    assert holders == ["servicebus.bicep"]
+    bus = load(MODULES / "servicebus.bicep")
+    owners = [r for r in bus.resources if "dataOwner" in r.body]
+    assert len(owners) == 1
+    assert "scope: queue" in owners[0].body
+    assert "for principalId in queueScalerPrincipalIds" in owners[0].body
+    block = main_module_block("servicebus")
+    assert listed(block, "queueScalerPrincipalIds") == ["identities.outputs.scaler.principalId"]
+    assert listed(block, "receiverPrincipalIds") == ["notify.principalId"]

@@ -1,7 +1,9 @@
 // AKS: system, user and (optional) spot pools across three zones with the cluster autoscaler;
 // Azure CNI overlay with Cilium; OIDC issuer + workload identity; Key Vault CSI with rotation;
 // Azure Policy; Defender; Entra ID RBAC with local accounts off; authorised API server ranges;
-// planned maintenance + auto-upgrade; Container Insights and managed Prometheus via DCRs.
+// planned maintenance + auto-upgrade; Container Insights and managed Prometheus via DCRs; the
+// managed add-ons the chart relies on: application routing (its ingress class
+// webapprouting.kubernetes.azure.com) and KEDA (notify's ScaledObject).
 
 @description('Azure region of the cluster.')
 @allowed([
@@ -234,6 +236,19 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2024-05-01' = {
     }
     oidcIssuerProfile: {
       enabled: true
+    }
+    // Managed NGINX (ingress class webapprouting.kubernetes.azure.com): the chart's Ingresses.
+    ingressProfile: {
+      webAppRouting: {
+        enabled: true
+      }
+    }
+    // Managed KEDA (operator kube-system/keda-operator): notify's ScaledObject and its
+    // TriggerAuthentication (workload identity, see identity.bicep's extra credentials).
+    workloadAutoScalerProfile: {
+      keda: {
+        enabled: true
+      }
     }
     securityProfile: {
       workloadIdentity: {

@@ -1,5 +1,6 @@
 // Service Bus: the event bus. Standard in dev, Premium zone-redundant (private endpoint in
-// main) in prod. Local SAS auth is off: intake-api may only send, notify may only receive.
+// main) in prod. Local SAS auth is off: intake-api may only send, notify may only receive, and
+// KEDA's scaler identity may read the queue's message counts.
 
 @description('Azure region of the namespace.')
 @allowed([
@@ -41,6 +42,10 @@ param senderPrincipalIds array
 @maxLength(10)
 param receiverPrincipalIds array
 
+@description('Principal ids that read the runtime properties (message counts) of the queue for KEDA.')
+@maxLength(2)
+param queueScalerPrincipalIds array
+
 @description('Resource id of the Log Analytics workspace for diagnostics.')
 @minLength(10)
 param logAnalyticsWorkspaceId string
@@ -49,6 +54,10 @@ var premium = skuName == 'Premium'
 var queueName = 'submissions'
 var dataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
 var dataReceiver = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+// KEDA's azure-servicebus scaler reads the queue's runtime properties through the management
+// (ATOM) endpoint, which wants the Manage claim; with Entra ID only Data Owner carries it (Sender
+// and Receiver do not). So: Data Owner, on this one queue, for the scaler's own identity only.
+var dataOwner = '090c5cfd-751d-490a-894a-3ce6f1109419'
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: namespaceName
@@ -103,6 +112,18 @@ resource receivers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: queue
     properties: {
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', dataReceiver)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource queueScalers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in queueScalerPrincipalIds: {
+    name: guid(queue.id, principalId, dataOwner)
+    scope: queue
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', dataOwner)
       principalId: principalId
       principalType: 'ServicePrincipal'
     }
