@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from intake_core.telemetry import tracer_provider
 
 
@@ -19,3 +21,36 @@ def test_with_an_exporter_spans_are_recorded() -> None:
     with provider.get_tracer("test").start_as_current_span("recorded") as span:
         assert span.is_recording()
     provider.shutdown()
+
+
+def test_the_azure_monitor_exporter_signs_in_with_entra_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """App Insights has local auth off (monitoring.bicep): the exporter must carry a token
+    credential, or every export is refused. A real exporter, kept off the network: no span is
+    exported, and the SDK's own usage reporting is off."""
+    for switch in (
+        "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL",
+        "APPLICATIONINSIGHTS_SDKSTATS_DISABLED",
+        "APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED",
+    ):
+        monkeypatch.setenv(switch, "true")
+    from azure.core.pipeline.policies import BearerTokenCredentialPolicy
+    from azure.identity import DefaultAzureCredential
+    from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
+
+    from intake_core.telemetry import _exporter
+
+    exporter = _exporter(
+        "azuremonitor",
+        "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+        "IngestionEndpoint=https://eastus-8.in.applicationinsights.azure.com/",
+    )
+    assert isinstance(exporter, AzureMonitorTraceExporter)
+    assert isinstance(exporter._credential, DefaultAzureCredential)
+    policies = exporter.client._client._pipeline._impl_policies  # type: ignore[attr-defined]
+    assert any(
+        isinstance(getattr(policy, "_policy", policy), BearerTokenCredentialPolicy)
+        for policy in policies
+    )
+    exporter.shutdown()

@@ -38,9 +38,15 @@ def _exporter(kind: Exporter, connection_string: str | None) -> SpanExporter | N
 
         return OTLPSpanExporter()  # OTEL_EXPORTER_OTLP_ENDPOINT and friends configure it
     if kind == "azuremonitor":
+        from azure.identity import DefaultAzureCredential
         from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
 
-        return AzureMonitorTraceExporter(connection_string=connection_string)
+        # App Insights has local auth off: without an Entra token every export is refused. The
+        # credential is the workload's own (workload identity in AKS, AZURE_CLIENT_ID's managed
+        # identity in the Function), which holds Monitoring Metrics Publisher on App Insights.
+        return AzureMonitorTraceExporter(
+            connection_string=connection_string, credential=DefaultAzureCredential()
+        )
     if kind == "console":
         return ConsoleSpanExporter()
     return None
