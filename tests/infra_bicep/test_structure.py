@@ -400,3 +400,13 @@ def test_dev_has_a_budget_and_every_environment_alerts() -> None:
     assert "module alerts 'modules/alerts.bicep' = {" in main
     budget = literal(BICEP_DIR / "env" / "dev.bicepparam", "monthlyBudget")
     assert isinstance(budget, int) and budget <= 500
+
+
+def test_redis_stays_off_while_the_cache_adapter_cannot_sign_in_with_entra_id() -> None:
+    """redis.bicep turns access keys off; the adapter takes only a key in REDIS_URL. A cache
+    nobody can open would cost ~16 (staging) to ~410 (prod) a month for nothing."""
+    redis = resource(load(BICEP_DIR / "modules" / "redis.bicep"), "Microsoft.Cache/redis")
+    assert value_of(redis, "disableAccessKeyAuthentication") == "true"
+    for env in ENVIRONMENTS:
+        deployed = literal(BICEP_DIR / "env" / f"{env}.bicepparam", "deployRedis")
+        assert deployed is False, f"{env}: only once the adapter signs in with Entra ID"
