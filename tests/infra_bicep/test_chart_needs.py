@@ -142,3 +142,23 @@ def test_only_the_scaler_identity_holds_data_owner_and_only_on_the_queue() -> No
     block = main_module_block("servicebus")
     assert listed(block, "queueScalerPrincipalIds") == ["identities.outputs.scaler.principalId"]
     assert listed(block, "receiverPrincipalIds") == ["notify.principalId"]
+
+
+# ---------------------------------------------------------------- Front Door's origin (finding 17)
+def test_what_the_bicep_says_of_the_x_azure_fdid_check_is_what_the_chart_does() -> None:
+    """The origin is public: Front Door's WAF holds only if the ingress refuses requests without
+    this profile's X-Azure-FDID. Saying it is checked while nothing checks it hides the bypass."""
+    chart_checks = (
+        any(
+            "x-azure-fdid" in path.read_text().lower()
+            for path in (CHART / "templates").glob("*.yaml")
+        )
+        or "x-azure-fdid" in (CHART / "values.yaml").read_text().lower()
+    )
+    frontdoor = (MODULES / "frontdoor.bicep").read_text()
+    claims = [line for line in frontdoor.splitlines() if "X-Azure-FDID" in line]
+    assert claims
+    assert not any(re.search(r"\bchecks\b", line) for line in claims)
+    if not chart_checks:
+        assert "not done yet" in frontdoor
+        assert "nothing checks it yet" in DEPLOY_AZURE_DOC.read_text()

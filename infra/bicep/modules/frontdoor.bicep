@@ -1,6 +1,9 @@
 // Azure Front Door (Premium) with a WAF policy in front of the public ingress of the cluster.
 // Static assets are cached at the edge; everything else goes to the origin uncached. The
-// ingress should only accept requests carrying this profile's X-Azure-FDID (output below).
+// origin is public, so the WAF holds only if the origin refuses what did not come through this
+// profile: its load balancer admitting only the AzureFrontDoor.Backend service tag, and the
+// ingress requiring this profile's X-Azure-FDID (output below). Both live in the cluster, not
+// here, and the header check is not done yet (docs/deploy-azure.md, "Cluster add-ons").
 
 @description('Tags applied to every resource.')
 param tags object
@@ -271,5 +274,5 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 @description('Public host name of the endpoint.')
 output endpointHostName string = endpoint.properties.hostName
 
-@description('Front Door id the ingress checks in the X-Azure-FDID header.')
+@description('Front Door id the ingress must require in the X-Azure-FDID header.')
 output frontDoorId string = profile.properties.frontDoorId
