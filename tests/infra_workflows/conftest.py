@@ -1,14 +1,20 @@
-"""Tools for the workflow checks: shellcheck (Debian), actionlint (PyPI), checkov (uvx, pinned)."""
+"""Tools for the workflow checks: shellcheck (Debian), actionlint (PyPI), checkov (uvx, pinned),
+helm (as tests/infra installs it), and the real intake-api the pipeline scripts are run against."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from infra.toolbox import ROOT, TOOLS
+from infra_workflows.helpers import free_port
 
 CHECKOV_VERSION = "3.3.30"
 
@@ -47,3 +53,42 @@ def checkov() -> list[str]:
     uv = shutil.which("uv")
     prefix = [uv] if uv else [sys.executable, "-m", "uv"]
     return [*prefix, "tool", "run", "--from", f"checkov=={CHECKOV_VERSION}", "checkov"]
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """helm v3.18 in .tools/bin, installed by scripts/install-infra-tools.sh when missing."""
+    binary = TOOLS / "helm"
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "install-infra-tools.sh")],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    if result.returncode != 0 or not binary.exists():
+        pytest.fail(f"could not install helm into {TOOLS}:\n{result.stdout}\n{result.stderr}")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def intake_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real intake-api on embedded adapters, served by uvicorn on a free port."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("intake-data")
+    environment = {**os.environ, "INTAKE_DATA_DIR": str(data), "ENVIRONMENT": "dev"}
+    command = [sys.executable, "-m", "uvicorn", "intake_api.main:app_from_environment"]
+    command += ["--factory", "--host", "127.0.0.1", "--port", str(port)]
+    log = (data / "uvicorn.log").open("w")
+    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None:
+                pytest.fail(f"intake-api did not start: {(data / 'uvicorn.log').read_text()}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()

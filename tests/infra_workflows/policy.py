@@ -7,6 +7,11 @@ what a job may do is written next to the job. Write scopes must be justified by 
 ``security-events: write`` only where SARIF is uploaded, directly or in the called workflow.
 ``timeout-minutes`` is required on every job that runs steps; a job that calls a reusable
 workflow cannot carry one, and the called workflow's jobs must.
+
+Cluster rule: the AKS API server admits only its authorized IP ranges, so a job that signs in to
+Azure never runs kubectl, helm or kubelogin on the runner, nor fetches a kubeconfig: cluster
+commands go through `az aks command invoke` (`.github/scripts/aks_run.py`). Jobs without
+azure/login (the kind cluster of kind-e2e.yml) may use kubectl and helm freely.
 """
 
 from __future__ import annotations
@@ -27,10 +32,20 @@ SECRET_EXPR = re.compile(r"\$\{\{\s*secrets\.")
 OIDC_ACTIONS = ("azure/login@", "sigstore/cosign-installer@")
 SARIF_ACTION = "github/codeql-action/upload-sarif@"
 PR_HEAD = re.compile(r"github\.(event\.pull_request\.head|head_ref)")
+# A command word at the start of a shell command: line start, or after ; & | ( $( then do else.
+CLUSTER_CLIENT = re.compile(
+    r"(?:^|[;&|(]|\$\(|\b(?:then|do|else)\b)\s*(?:sudo\s+)?(kubectl|helm|kubelogin)\b"
+)
+KUBECONFIG_FETCH = re.compile(r"\baz\s+aks\s+get-credentials\b")
+KUBECONFIG_ACTIONS = ("azure/use-kubelogin@", "azure/aks-set-context@", "azure/k8s-set-context@")
 
 
 def load(path: Path) -> dict[str, Any]:
-    document: dict[Any, Any] = yaml.safe_load(path.read_text())
+    return load_text(path.read_text())
+
+
+def load_text(text: str) -> dict[str, Any]:
+    document: dict[Any, Any] = yaml.safe_load(text)
     # YAML 1.1 reads the bare key `on` as the boolean True.
     if True in document:
         document["on"] = document.pop(True)
@@ -118,6 +133,28 @@ def write_scope_violations(workflow: dict[str, Any]) -> list[str]:
     return found
 
 
+def direct_cluster_access_violations(workflow: dict[str, Any]) -> list[str]:
+    """Jobs that sign in to Azure reach the cluster only through az aks command invoke."""
+    found = []
+    for name, job in (workflow.get("jobs") or {}).items():
+        steps = job.get("steps") or []
+        if not any(str(step.get("uses", "")).startswith("azure/login@") for step in steps):
+            continue
+        for step in steps:
+            uses = str(step.get("uses", ""))
+            if uses.startswith(KUBECONFIG_ACTIONS):
+                found.append(f"job {name}: {uses.split('@')[0]} talks to the API server directly")
+            for line in str(step.get("run", "")).splitlines():
+                code = line.split(" #", 1)[0].strip()
+                if code.startswith("#"):
+                    continue
+                if KUBECONFIG_FETCH.search(code):
+                    found.append(f"job {name}: fetches a kubeconfig: {code}")
+                elif match := CLUSTER_CLIENT.search(code):
+                    found.append(f"job {name}: runs {match[1]} on the runner: {code}")
+    return found
+
+
 def pull_request_target_violations(workflow: dict[str, Any]) -> list[str]:
     if "pull_request_target" not in triggers(workflow):
         return []
@@ -195,6 +232,7 @@ def all_violations(path: Path) -> list[str]:
         + timeout_violations(workflow)
         + write_scope_violations(workflow)
         + pull_request_target_violations(workflow)
+        + direct_cluster_access_violations(workflow)
         + secret_echo_violations(workflow)
         + checkout_credential_violations(workflow)
         + concurrency_violations(workflow)

@@ -3,60 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from infra_workflows.policy import ROOT
+from infra_workflows.helpers import free_port, run_script
 
 pytestmark = pytest.mark.infra
 
-SCRIPTS = ROOT / ".github" / "scripts"
 STATS_HEADER = "Type,Name,Request Count,Failure Count,Median Response Time,95%,99%"
-
-
-def run_script(name: str, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, str(SCRIPTS / name), *arguments]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def intake_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real intake-api on embedded adapters, served by uvicorn on a free port."""
-    port = free_port()
-    data = tmp_path_factory.mktemp("intake-data")
-    environment = {**os.environ, "INTAKE_DATA_DIR": str(data), "ENVIRONMENT": "dev"}
-    command = [sys.executable, "-m", "uvicorn", "intake_api.main:app_from_environment"]
-    command += ["--factory", "--host", "127.0.0.1", "--port", str(port)]
-    log = (data / "uvicorn.log").open("w")
-    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if process.poll() is not None:
-                pytest.fail(f"intake-api did not start: {(data / 'uvicorn.log').read_text()}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def test_smoke_test_passes_against_the_real_intake_api(intake_api: str) -> None:
