@@ -151,7 +151,7 @@ jobs:
     ]
 
 
-@pytest.mark.parametrize("name", ["deploy-env.yml", "chaos.yml", "cost.yml"])
+@pytest.mark.parametrize("name", ["deploy-env.yml", "chaos.yml", "cost.yml", "load-test.yml"])
 def test_cluster_workflows_go_through_command_invoke(name: str) -> None:
     text = (policy.WORKFLOWS / name).read_text()
     assert "aks_run.py" in text
