@@ -205,6 +205,15 @@ def test_staff_manage_a_submission_end_to_end(
     page.get_by_label("Contacted").check()
     page.get_by_role("button", name="Change status").click()
     page.get_by_text("The new status is saved.").wait_for()
+    if javascript:
+        # The message is drawn at the top of the record: focus and scroll go there.
+        focused = "document.activeElement.matches('[data-focus]')"
+        in_view = "document.activeElement.getBoundingClientRect().top > -1"
+        for _ in range(40):  # the scroll may be animated
+            if page.evaluate(focused) and page.evaluate(in_view):
+                break
+            page.wait_for_timeout(50)
+        assert page.evaluate(focused) and page.evaluate(in_view)
     assert page.locator(".record-meta .badge").inner_text() == "Contacted"
     assert page.get_by_label("Qualified").count() == 1
 

@@ -4,16 +4,24 @@
 
 (function () {
   // After htmx swaps a form in, move focus to what needs attention so screen readers
-  // announce it: the error summary or alert if any, else the new step's heading.
+  // announce it, and scroll it into view: the error summary or alert if any, else the new
+  // step's heading. With hx-swap="outerHTML" the event's target is the old element, already
+  // out of the page: find its replacement by id.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    if (!target || !target.isConnected || target.classList.contains("field")) {
+    var old = event.detail.target;
+    if (!old || old.classList.contains("field")) {
       return;
     }
-    var focus = target.querySelector("[data-focus]") || target.querySelector("h1[tabindex]");
+    var region = old.isConnected ? old : (old.id && document.getElementById(old.id));
+    if (!region) {
+      return;
+    }
+    var alertBox = region.querySelector("[data-focus]");
+    var focus = alertBox || region.querySelector("h1[tabindex]");
     if (focus) {
-      focus.focus();
-      focus.scrollIntoView({ block: "start" });
+      focus.focus({ preventScroll: true });
+      // A heading is shown with what sits above it (the step indicator).
+      (alertBox || region).scrollIntoView({ block: "start" });
     }
   });
 

@@ -1,0 +1,86 @@
+"""How the form behaves for a person in Chromium: focus, keys, history, lost cookies, layout."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from intake_ui_testkit import Scripted
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 768}
+
+
+def _fill_step_one(page: Any) -> None:
+    page.get_by_label("Company name").fill("Acme Widgets Ltd")
+    page.get_by_label("Industry").select_option(label="Manufacturing")
+    page.get_by_label("Number of employees").fill("120")
+    page.get_by_label("Address line 1").fill("1 High Street")
+    page.get_by_label("Town or city").fill("Leeds")
+    page.get_by_label("Postal code").fill("LS1 4AP")
+    page.get_by_label("Country").select_option(label="United Kingdom")
+    page.get_by_label("Contact name").fill("Ada Lovelace")
+    page.get_by_label("Email address").fill("ada@example.com")
+    page.get_by_label("Phone number").fill("020 7946 0958")
+
+
+def _fill_step_two(page: Any, scope: str = "Move our build pipeline to AKS.") -> None:
+    page.get_by_label("Service you need").select_option(label="Kubernetes")
+    page.get_by_label("Scope").fill(scope)
+    page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
+    page.get_by_label("Budget range").select_option(label="25k to 100k")
+    page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
+
+
+def _wait_until(page: Any, expression: str, timeout: float = 5.0) -> None:
+    """Polls from Python: wait_for_function evaluates a string, which the page's CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        page.wait_for_timeout(50)
+
+
+def _in_view(page: Any, selector: str) -> bool:
+    top = page.evaluate("s => document.querySelector(s).getBoundingClientRect().top", selector)
+    height = page.evaluate("window.innerHeight")
+    return bool(-1 < top < height)  # sub-pixel rounding
+
+
+@pytest.fixture
+def phone(browser: Any, ui_url: str) -> Any:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(ui_url + "/")
+    yield page
+    context.close()
+
+
+def test_a_new_step_opens_at_its_heading_with_focus_there(phone: Any, artifacts: Path) -> None:
+    _fill_step_one(phone)
+    phone.get_by_role("button", name="Continue to project details").click()
+    phone.get_by_label("Scope").wait_for()
+    _wait_until(phone, "document.activeElement.id === 'wizard-title'")
+    assert _in_view(phone, "#wizard-title")
+    assert phone.evaluate("document.activeElement.textContent") == "Tell us about your project"
+    phone.screenshot(path=str(artifacts / "ux-phone-step2-viewport.png"))
+
+
+def test_a_failed_send_shows_the_alert_in_view_with_focus(
+    phone: Any, fake_api: Any, artifacts: Path
+) -> None:
+    _fill_step_one(phone)
+    phone.get_by_role("button", name="Continue to project details").click()
+    _fill_step_two(phone)
+    fake_api.script(*[Scripted(503)] * 3)
+    phone.get_by_role("button", name="Send request").click()
+    phone.locator("[role=alert][data-focus]").wait_for()
+    _wait_until(phone, "document.activeElement.matches('[data-focus]')")
+    assert _in_view(phone, "[role=alert][data-focus]")
+    assert "not responding" in phone.evaluate("document.activeElement.textContent")
+    phone.screenshot(path=str(artifacts / "ux-phone-send-failed-viewport.png"))
