@@ -84,3 +84,25 @@ def test_a_failed_send_shows_the_alert_in_view_with_focus(
     assert _in_view(phone, "[role=alert][data-focus]")
     assert "not responding" in phone.evaluate("document.activeElement.textContent")
     phone.screenshot(path=str(artifacts / "ux-phone-send-failed-viewport.png"))
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_enter_on_step_two_sends_and_send_comes_first(
+    browser: Any, ui_url: str, fake_api: Any, artifacts: Path, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(ui_url + "/")
+    _fill_step_one(page)
+    page.get_by_role("button", name="Continue to project details").click()
+    _fill_step_two(page)
+    send = page.get_by_role("button", name="Send request").bounding_box()
+    back = page.get_by_role("button", name="Back").bounding_box()
+    # Visual order is the Tab order: Send above Back (phone) or to its left (desktop).
+    assert (send["y"], send["x"]) < (back["y"], back["x"])
+    page.screenshot(path=str(artifacts / f"ux-{viewport['width']}-step2-actions.png"))
+    before = len(fake_api.submissions())
+    page.get_by_label(re.compile("I have read and accept")).press("Enter")
+    page.wait_for_url(re.compile(r"/submitted/CL-"))
+    assert len(fake_api.submissions()) == before + 1
+    context.close()

@@ -151,16 +151,17 @@ def project_step(state: WizardState, urls: WizardUrls, notice_version: str) -> A
                 consent,
             ),
             honeypot(),
+            # Send comes first: pressing Enter in the form uses the first submit button.
             fh.Div(
+                fh.Button("Send request", type="submit"),
                 fh.Button(
                     "Back",
                     type="submit",
                     formaction=urls.back_to_company,
                     formnovalidate=True,
-                    cls="secondary",
+                    cls="secondary outline",
                 ),
-                fh.Button("Send request", type="submit"),
-                cls="actions",
+                cls="actions step-actions",
             ),
         ),
         id=WIZARD_ID,
