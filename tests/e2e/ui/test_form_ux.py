@@ -106,3 +106,79 @@ def test_enter_on_step_two_sends_and_send_comes_first(
     page.wait_for_url(re.compile(r"/submitted/CL-"))
     assert len(fake_api.submissions()) == before + 1
     context.close()
+
+
+def _key(page: Any) -> str:
+    return str(page.locator("input[name=idempotencyKey]").input_value())
+
+
+def test_browser_back_forward_and_reload_follow_the_steps_and_keep_the_answers(
+    browser: Any, ui_url: str, fake_api: Any, artifacts: Path
+) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(ui_url + "/privacy")
+    page.goto(ui_url + "/")
+    _fill_step_one(page)
+    page.get_by_role("button", name="Continue to project details").click()
+    page.wait_for_url(ui_url + "/project")
+    page.get_by_label("Scope").fill("Typed on step 2")
+    key = _key(page)
+
+    page.go_back()
+    page.wait_for_url(ui_url + "/")
+    page.get_by_label("Company name").wait_for()
+    _wait_until(page, "document.querySelector('#company-name').value === 'Acme Widgets Ltd'")
+    page.screenshot(path=str(artifacts / "ux-phone-browser-back.png"))
+
+    page.go_forward()
+    page.wait_for_url(ui_url + "/project")
+    page.get_by_label("Scope").wait_for()
+    assert page.get_by_label("Scope").input_value() == "Typed on step 2"
+
+    page.reload()
+    page.get_by_label("Scope").wait_for()
+    assert page.url == ui_url + "/project"
+    assert page.get_by_label("Scope").input_value() == "Typed on step 2"
+    assert _key(page) == key, "a resend after reload reuses the idempotency key"
+    assert "Acme" not in page.url and "ada" not in page.url
+
+    _fill_step_two(page, scope="Typed on step 2")
+    before = len(fake_api.submissions())
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url(re.compile(r"/submitted/CL-"))
+    [arrival] = fake_api.submissions()[before:]
+    assert arrival.idempotency_key == key
+    assert arrival.body["company"]["name"] == "Acme Widgets Ltd"
+    # Once sent, the tab forgets the answers: a new form starts empty.
+    page.goto(ui_url + "/")
+    assert page.get_by_label("Company name").input_value() == ""
+    context.close()
+
+
+def test_step_two_address_without_answers_starts_at_step_one(browser: Any, ui_url: str) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(ui_url + "/project")
+    page.get_by_label("Company name").wait_for()
+    _wait_until(page, "location.pathname === '/'")
+    context.close()
+
+
+def test_without_javascript_browser_back_shows_the_previous_step(
+    browser: Any, ui_url: str, artifacts: Path
+) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(ui_url + "/")
+    _fill_step_one(page)
+    page.get_by_role("button", name="Continue to project details").click()
+    page.get_by_label("Scope").fill("Typed on step 2")
+    page.get_by_role("button", name="Back").click()
+    page.get_by_role("button", name="Continue to project details").click()
+    page.get_by_label("Scope").wait_for()
+    page.go_back()  # to the answer of the in-form Back, a POST
+    page.get_by_label("Company name").wait_for()
+    assert page.get_by_label("Company name").input_value() == "Acme Widgets Ltd"
+    page.screenshot(path=str(artifacts / "ux-phone-nojs-browser-back.png"))
+    context.close()

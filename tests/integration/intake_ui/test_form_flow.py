@@ -315,3 +315,33 @@ def test_multipart_and_json_bodies_are_handled(client: TestClient) -> None:
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert garbage.status_code == 403
+
+
+def test_each_step_has_an_address_without_answers_in_it(client: TestClient) -> None:
+    csrf = start(client)
+    moved = post(client, "/project", {**COMPANY, "csrf_token": csrf}, htmx=True)
+    assert moved.headers["hx-push-url"] == "/project"
+    back = post(client, "/company", {**COMPANY, "csrf_token": csrf}, htmx=True)
+    assert back.headers["hx-push-url"] == "/"
+    # Step 2 resumed at its own address (a reload): replace, not push, the history entry.
+    resumed = client.post(
+        "/project",
+        data={**COMPANY, "csrf_token": csrf},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/project"},
+    )
+    assert resumed.headers["hx-replace-url"] == "/project"
+    refused = post(client, "/project", {"csrf_token": csrf}, htmx=True)
+    assert refused.status_code == 422 and refused.headers["hx-replace-url"] == "/"
+    # The address of step 2, loaded again: the server has no answers, step 1 takes them back.
+    page = client.get("/project")
+    assert page.status_code == 200
+    assert soup(page.text).find(id="wizard")["data-restore"] == "resume"
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_without_javascript_a_step_stays_in_the_browsers_history(client: TestClient) -> None:
+    csrf = start(client)
+    page = post(client, "/project", {**COMPANY, "csrf_token": csrf})
+    # Not "no-store", so browser Back redisplays it instead of asking to send the form again.
+    assert page.headers["cache-control"] == "private, no-cache"
+    assert "hx-push-url" not in page.headers

@@ -19,7 +19,10 @@ HTMX_CONFIG = {
     "allowEval": False,
     "allowScriptTags": False,
     "selfRequestsOnly": True,
+    # No copies of pages (and the answers in them) in localStorage: Back and Forward load the
+    # step's URL again, and app.js puts the tab's answers back.
     "historyCacheSize": 0,
+    "refreshOnHistoryMiss": True,
     # Settling copies old attributes onto swapped-in elements; a copied style attribute
     # would be an inline style, which the CSP refuses.
     "attributesToSettle": ["class", "width", "height"],

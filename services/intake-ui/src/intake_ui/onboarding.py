@@ -3,12 +3,19 @@
 Nothing is kept on the server between steps: each step's form carries the other step's
 answers as hidden fields, so back and forth loses nothing and no personal data sits in a
 cookie. Every route answers a full page to a plain POST and just the form to htmx.
+
+Each step has a URL (``/`` and ``/project``) that htmx puts in the address bar, so browser
+Back, Forward and reload follow the steps. Those GETs carry no answers (never any in a URL):
+``app.js`` keeps the tab's answers in its sessionStorage, puts them back, and on ``/project``
+posts them again so the server checks step 1 before it shows step 2. Without JavaScript the
+steps are POST answers, which the browser may keep privately so that Back redisplays them.
 """
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from fasthtml import common as fh
 from starlette.exceptions import HTTPException
@@ -78,24 +85,50 @@ def _valid_key(key: Any) -> str:
     return ""
 
 
-def _page(section: Any, title: str, status: int = 200) -> Any:
-    return fh.FtResponse((fh.Title(f"{title} · {TITLE}"), section), status_code=status)
+def _page(
+    req: Request, section: Any, title: str, status: int = 200, *, step_url: str, moved: bool
+) -> Any:
+    """A step, its URL in the address bar: pushed when the user moved there, else replaced."""
+    headers: dict[str, str] = {}
+    if "hx-request" in req.headers:
+        here = urlsplit(req.headers.get("hx-current-url", "")).path
+        headers["HX-Push-Url" if moved and here != step_url else "HX-Replace-Url"] = step_url
+    elif req.method == "POST":
+        # Without JavaScript a step is a POST answer; "no-store" would make browser Back ask
+        # to send the form again. Kept in this browser only, revalidated on every other use.
+        headers["cache-control"] = "private, no-cache"
+    return fh.FtResponse(
+        (fh.Title(f"{title} · {TITLE}"), section), status_code=status, headers=headers
+    )
 
 
-def _company(req: Request, state: views.WizardState, status: int = 200) -> Any:
-    return _page(views.company_step(state, _urls()), "Step 1 of 2: company", status)
+def _company(
+    req: Request, state: views.WizardState, status: int = 200, *, moved: bool = False,
+    restore: views.Restore = None,
+) -> Any:  # fmt: skip
+    section = views.company_step(state, _urls(), restore=restore)
+    return _page(req, section, "Step 1 of 2: company", status, step_url=index.to(), moved=moved)
 
 
 def _project(
-    req: Request, state: views.WizardState, settings: IntakeUiSettings, status: int = 200
-) -> Any:
+    req: Request, state: views.WizardState, settings: IntakeUiSettings, status: int = 200,
+    *, moved: bool = False,
+) -> Any:  # fmt: skip
     section = views.project_step(state, _urls(), settings.privacy_notice_version)
-    return _page(section, "Step 2 of 2: project", status)
+    return _page(req, section, "Step 2 of 2: project", status, step_url=project.to(), moved=moved)
 
 
 @rt("/", methods=["get"])
 def index(req: Request) -> Any:
-    return _company(req, views.WizardState(values={}, csrf=csrf_token(req)))
+    return _company(req, views.WizardState(values={}, csrf=csrf_token(req)), restore="here")
+
+
+@rt("/project", methods=["get"])
+def project(req: Request) -> Any:
+    """Step 2's address, reloaded or reached by Back/Forward: the server has no answers, so it
+    shows step 1, which app.js fills from the tab's answers and sends on to step 2."""
+    state = views.WizardState(values={}, csrf=csrf_token(req))
+    return _company(req, state, restore="resume")
 
 
 @rt("/project", methods=["post"])
@@ -107,13 +140,13 @@ async def to_project(req: Request, settings: IntakeUiSettings) -> Any:
         return _company(req, state, status=422)
     # The key is made once, when step 2 is first shown, and then travels with the form.
     key = key or str(uuid.uuid4())
-    return _project(req, views.WizardState(values, csrf_token(req), key), settings)
+    return _project(req, views.WizardState(values, csrf_token(req), key), settings, moved=True)
 
 
 @rt("/company", methods=["post"])
 async def back_to_company(req: Request) -> Any:
     values, key, _ = await _posted(req)
-    return _company(req, views.WizardState(values, csrf_token(req), key))
+    return _company(req, views.WizardState(values, csrf_token(req), key), moved=True)
 
 
 @rt("/send", methods=["post"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from fasthtml import common as fh
 
@@ -31,6 +31,9 @@ from intake_ui.fields import (
 from intake_ui.validation import FieldErrors, FormValues
 
 WIZARD_ID = "wizard"
+# A step 1 shown by a GET: app.js may put back the tab's answers ("here"), and send them on to
+# step 2 when the address was step 2's ("resume").
+Restore = Literal["here", "resume"] | None
 IDEMPOTENCY_FIELD = "idempotencyKey"
 
 
@@ -84,7 +87,7 @@ def _problem(state: WizardState) -> Any:
     return alert(state.problem, title=state.problem_title) if state.problem else None
 
 
-def company_step(state: WizardState, urls: WizardUrls) -> Any:
+def company_step(state: WizardState, urls: WizardUrls, *, restore: Restore = None) -> Any:
     carried = [spec.name for spec in step_two_fields()]
     city, postal_code = address_fields()[2], address_fields()[4]
     other_address = [spec for spec in address_fields() if spec not in (city, postal_code)]
@@ -113,6 +116,7 @@ def company_step(state: WizardState, urls: WizardUrls) -> Any:
             fh.Div(fh.Button("Continue to project details", type="submit"), cls="actions"),
         ),
         id=WIZARD_ID,
+        data_restore=restore,
     )
 
 
@@ -198,4 +202,5 @@ def submitted(client_id: str, status_url: str) -> Any:
             )
         ),
         id=WIZARD_ID,
+        data_sent="true",
     )

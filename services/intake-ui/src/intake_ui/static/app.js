@@ -25,6 +25,113 @@
     }
   });
 
+  // The answers typed in this tab stay in its sessionStorage (not a cookie: never sent unasked,
+  // gone when the tab closes or once the request is sent), so browser Back, Forward and reload
+  // keep them. A step page shown by a GET is empty (the server keeps nothing and never puts
+  // answers in a URL): put them back, and on step 2's address send them on to the server,
+  // which checks step 1 again before it shows step 2.
+  var DRAFT = "intake-form-draft";
+  var NOT_KEPT = { csrf_token: true, website: true };
+
+  function wizardForm() {
+    return document.querySelector("#wizard form");
+  }
+
+  function saveDraft() {
+    var form = wizardForm();
+    if (!form) {
+      return;
+    }
+    var draft = {};
+    Array.prototype.forEach.call(form.elements, function (element) {
+      if (!element.name || NOT_KEPT[element.name] || element.type === "submit") {
+        return;
+      }
+      draft[element.name] = element.type === "checkbox"
+        ? (element.checked ? element.value : "")
+        : element.value;
+    });
+    try {
+      sessionStorage.setItem(DRAFT, JSON.stringify(draft));
+    } catch (error) {
+      // Storage full or disabled: the form still works, only reload cannot bring answers back.
+    }
+  }
+
+  function readDraft() {
+    try {
+      return JSON.parse(sessionStorage.getItem(DRAFT) || "null");
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function restoreDraft() {
+    var section = document.querySelector("#wizard[data-restore]");
+    var form = wizardForm();
+    if (!section || !form) {
+      return;
+    }
+    var resume = section.getAttribute("data-restore") === "resume";
+    var draft = readDraft();
+    if (!draft) {
+      if (resume) {
+        history.replaceState(history.state, "", "/");
+      }
+      return;
+    }
+    Object.keys(draft).forEach(function (name) {
+      if (NOT_KEPT[name]) {
+        return;
+      }
+      var element = form.elements.namedItem(name);
+      if (!element) {
+        element = document.createElement("input");
+        element.type = "hidden";
+        element.name = name;
+        form.appendChild(element);
+      }
+      if (element.type === "checkbox") {
+        element.checked = draft[name] === element.value;
+      } else if (element.tagName) {
+        element.value = draft[name];
+      }
+    });
+    if (resume && window.htmx) {
+      htmx.ajax("POST", form.getAttribute("hx-post"), {
+        source: form, target: "#wizard", swap: "outerHTML"
+      });
+    }
+  }
+
+  function draftOnLoad() {
+    if (document.querySelector("#wizard[data-sent]")) {
+      try { sessionStorage.removeItem(DRAFT); } catch (error) { /* nothing kept */ }
+      return;
+    }
+    restoreDraft();
+  }
+
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.closest && event.target.closest("#wizard form")) {
+        saveDraft();
+      }
+    });
+  });
+  // A step the server answered holds its values (and a new idempotency key after a 409).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (document.getElementById("wizard") && event.detail.elt &&
+        event.detail.elt.id === "wizard") {
+      saveDraft();
+    }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draftOnLoad);
+  } else {
+    draftOnLoad();
+  }
+
   // Show progress on the button that sent the form.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.detail.elt;
