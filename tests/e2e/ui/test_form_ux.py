@@ -182,3 +182,25 @@ def test_without_javascript_browser_back_shows_the_previous_step(
     assert page.get_by_label("Company name").input_value() == "Acme Widgets Ltd"
     page.screenshot(path=str(artifacts / "ux-phone-nojs-browser-back.png"))
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_a_lost_session_cookie_keeps_the_answers(
+    browser: Any, ui_url: str, fake_api: Any, artifacts: Path, javascript: bool
+) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(ui_url + "/")
+    _fill_step_one(page)
+    page.get_by_role("button", name="Continue to project details").click()
+    _fill_step_two(page)
+    context.clear_cookies()
+    page.get_by_role("button", name="Send request").click()
+    page.get_by_text("Your answers are kept").wait_for()
+    assert page.get_by_label("Scope").input_value() == "Move our build pipeline to AKS."
+    page.screenshot(path=str(artifacts / f"ux-phone-{'js' if javascript else 'nojs'}-csrf.png"))
+    before = len(fake_api.submissions())
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url(re.compile(r"/submitted/CL-"))
+    assert len(fake_api.submissions()) == before + 1
+    context.close()

@@ -254,8 +254,51 @@ def test_posts_without_a_valid_csrf_token_are_refused(
         data["csrf_token"] = token
     response = post(client, path, data)
     assert response.status_code == 403
-    assert "expired" in response.text
+    if path in ("/project", "/company", "/send"):
+        # The form's own routes send the form back, answers kept, with a fresh token.
+        page = soup(response.text)
+        assert value_of(page, "company.name") == COMPANY["company.name"]
+        assert value_of(page, "csrf_token") not in (None, "", token)
+        assert response.headers["intake-form-kept"] == "true"
+    else:
+        assert "expired" in response.text
     assert fake_api.arrivals == []
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_expired_session_keeps_the_answers_and_a_resend_works(
+    client: TestClient, fake_api: FakeIntakeApi, htmx: bool
+) -> None:
+    csrf, page = step_two(client)
+    answers = {**COMPANY, **ENGAGEMENT, "idempotencyKey": value_of(page, "idempotencyKey")}
+    client.cookies.clear()  # expired, or cleared by the user
+    refused = post(client, "/send", {**answers, "csrf_token": csrf}, htmx=htmx)
+    assert refused.status_code == 403
+    kept = soup(refused.text)
+    assert "Your answers are kept" in kept.get_text()
+    assert "Please press the button again" in kept.get_text()
+    for name, value in answers.items():
+        assert value_of(kept, name) == value, name
+    assert fake_api.arrivals == []
+    again = {**answers, "csrf_token": value_of(kept, "csrf_token"), "cookieCheck": "1"}
+    sent = post(client, "/send", again, htmx=htmx)
+    assert sent.status_code == (200 if htmx else 303)
+    [arrival] = fake_api.submissions()
+    assert arrival.idempotency_key == answers["idempotencyKey"]
+
+
+def test_blocked_cookies_are_named_as_such(client: TestClient) -> None:
+    csrf = start(client)
+    client.cookies.clear()
+    first = soup(post(client, "/project", {**COMPANY, "csrf_token": csrf}).text)
+    assert value_of(first, "cookieCheck") == "1"
+    client.cookies.clear()  # the browser did not keep the cookie we set
+    again = {**COMPANY, "csrf_token": value_of(first, "csrf_token"), "cookieCheck": "1"}
+    second = post(client, "/project", again)
+    assert second.status_code == 403
+    text = soup(second.text).get_text()
+    assert "blocking our cookie" in text and "expired" not in text
+    assert value_of(soup(second.text), "company.name") == COMPANY["company.name"]
 
 
 def test_a_token_from_another_session_is_refused(

@@ -33,11 +33,15 @@ from intake_ui.assets import AssetManifest, FingerprintedAssets
 from intake_ui.entra_sign_in import EntraSignIn
 from intake_ui.intake_api import IntakeApiClient
 from intake_ui.metrics import UiMetrics
-from intake_ui.security import BodySizeLimit, require_csrf_token, security_headers
+from intake_ui.security import (
+    SESSION_COOKIE,
+    BodySizeLimit,
+    require_csrf_token,
+    security_headers,
+)
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.staff_session import SignInRequired, StaffCookies
 
-SESSION_COOKIE = "intake_ui_session"
 SESSION_MAX_AGE_SECONDS = 14 * 24 * 3600
 
 _ERRORS = {
@@ -111,7 +115,7 @@ def create_app(
         max_age=SESSION_MAX_AGE_SECONDS,
         sess_https_only=settings.secure_cookies,
         same_site="lax",
-        before=[require_csrf_token],
+        before=[fh.Beforeware(require_csrf_token, skip=list(onboarding.CHECKS_OWN_TOKEN))],
         lifespan=lifespan,
         exception_handlers=exception_handlers,
         middleware=[

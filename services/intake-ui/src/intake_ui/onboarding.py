@@ -37,7 +37,12 @@ from intake_ui.intake_api import (
     Unavailable,
 )
 from intake_ui.pages import privacy_notice
-from intake_ui.security import csrf_token
+from intake_ui.security import (
+    CSRF_FIELD,
+    csrf_token,
+    csrf_token_matches,
+    session_cookie_sent,
+)
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.status import status_form
 from intake_ui.validation import (
@@ -55,6 +60,10 @@ from intake_ui.validation import (
 rt = fh.APIRouter(body_wrap=layout.frame)
 
 TITLE = "Start a project"
+# These routes check the CSRF token themselves: a refused form comes back with its answers.
+CHECKS_OWN_TOKEN = ("/project", "/company", "/send")
+# htmx swaps a 403 only when this header says the form came back with the answers in it.
+FORM_KEPT_HEADER = "Intake-Form-Kept"
 
 
 def _urls() -> views.WizardUrls:
@@ -90,6 +99,8 @@ def _page(
 ) -> Any:
     """A step, its URL in the address bar: pushed when the user moved there, else replaced."""
     headers: dict[str, str] = {}
+    if status == 403:
+        headers[FORM_KEPT_HEADER] = "true"
     if "hx-request" in req.headers:
         here = urlsplit(req.headers.get("hx-current-url", "")).path
         headers["HX-Push-Url" if moved and here != step_url else "HX-Replace-Url"] = step_url
@@ -134,6 +145,8 @@ def project(req: Request) -> Any:
 @rt("/project", methods=["post"])
 async def to_project(req: Request, settings: IntakeUiSettings) -> Any:
     values, key, _ = await _posted(req)
+    if refused := await _refused_token(req, values, key, "Continue to project details"):
+        return refused
     _, errors = validate_company(values)
     state = views.WizardState(values=values, csrf=csrf_token(req), errors=errors)
     if errors:
@@ -146,12 +159,16 @@ async def to_project(req: Request, settings: IntakeUiSettings) -> Any:
 @rt("/company", methods=["post"])
 async def back_to_company(req: Request) -> Any:
     values, key, _ = await _posted(req)
+    if refused := await _refused_token(req, values, key, "Back"):
+        return refused
     return _company(req, views.WizardState(values, csrf_token(req), key), moved=True)
 
 
 @rt("/send", methods=["post"])
 async def send_request(req: Request, api: IntakeApiClient, settings: IntakeUiSettings) -> Any:
     values, key, caught = await _posted(req)
+    if refused := await _refused_token(req, values, key, "Send request", settings):
+        return refused
     if caught:
         # A bot filled the invisible field: let it believe it succeeded, send nothing.
         return fh.Redirect(submitted.to(client_id=new_client_id()))
@@ -162,6 +179,42 @@ async def send_request(req: Request, api: IntakeApiClient, settings: IntakeUiSet
     body = submission.model_dump(mode="json", by_alias=True, exclude_none=True)
     outcome = await api.submit(body, key, req.client.host if req.client else None)
     return _after_send(req, outcome, values, key, settings)
+
+
+async def _refused_token(
+    req: Request, values: FormValues, key: str, button: str,
+    settings: IntakeUiSettings | None = None,
+) -> Any | None:  # fmt: skip
+    """The form back with its answers, a fresh token and why, when the token did not match.
+
+    Nothing is sent on. A browser that did not send the session cookie gets a marker in the
+    form: if the cookie is missing again next time, cookies are blocked, not expired.
+    """
+    form = await req.form()
+    if csrf_token_matches(req, form.get(CSRF_FIELD)):
+        return None
+    cookie_sent = session_cookie_sent(req)
+    if not cookie_sent and form.get(views.COOKIE_CHECK_FIELD) == "1":
+        title = "Your browser is blocking our cookie"
+        message = (
+            "This form needs one cookie to protect you from forged requests; it holds no "
+            "personal data. Allow cookies for this site, then press "
+            f"“{button}” again. Your answers are kept."
+        )
+    else:
+        title = "Please press the button again"
+        message = (
+            "For your security this form could not be accepted as it was, for example "
+            f"because the page was open for a long time. Your answers are kept: press “{button}” "
+            "again."
+        )
+    state = views.WizardState(
+        values, csrf_token(req), key, problem=message, problem_title=title,
+        cookie_check=not cookie_sent,
+    )  # fmt: skip
+    if settings is not None:
+        return _project(req, state, settings, status=403)
+    return _company(req, state, status=403)
 
 
 def _show_errors(

@@ -32,6 +32,7 @@ def security_headers(*, https: bool) -> dict[str, str]:
     return headers
 
 
+SESSION_COOKIE = "intake_ui_session"
 CSRF_FIELD = "csrf_token"
 _CSRF_SESSION_KEY = "csrf"
 
@@ -45,18 +46,29 @@ def csrf_token(conn: HTTPConnection) -> str:
     return token
 
 
-async def require_csrf_token(req: Request) -> None:
-    """Beforeware: every POST must echo the session's token (synchroniser token pattern)."""
-    if req.method != "POST":
-        return
-    form = await req.form()
-    sent = form.get(CSRF_FIELD)
-    expected = req.session.get(_CSRF_SESSION_KEY)
-    if not (
+def csrf_token_matches(conn: HTTPConnection, sent: object) -> bool:
+    expected = conn.session.get(_CSRF_SESSION_KEY)
+    return (
         isinstance(sent, str)
         and isinstance(expected, str)
         and hmac.compare_digest(sent.encode(), expected.encode())
-    ):
+    )
+
+
+def session_cookie_sent(conn: HTTPConnection) -> bool:
+    return SESSION_COOKIE in conn.cookies
+
+
+async def require_csrf_token(req: Request) -> None:
+    """Beforeware: every POST must echo the session's token (synchroniser token pattern).
+
+    The form's own routes skip it and check the token themselves (``CHECKS_OWN_TOKEN`` in
+    onboarding), so a refused form comes back with the answers instead of an error page.
+    """
+    if req.method != "POST":
+        return
+    form = await req.form()
+    if not csrf_token_matches(req, form.get(CSRF_FIELD)):
         raise HTTPException(403, "The form could not be verified.")
 
 

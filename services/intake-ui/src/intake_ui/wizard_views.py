@@ -35,6 +35,8 @@ WIZARD_ID = "wizard"
 # step 2 when the address was step 2's ("resume").
 Restore = Literal["here", "resume"] | None
 IDEMPOTENCY_FIELD = "idempotencyKey"
+# Set in a form sent back because the session cookie was missing (see onboarding).
+COOKIE_CHECK_FIELD = "cookieCheck"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class WizardState:
     errors: FieldErrors = field(default_factory=dict)
     problem: str | None = None
     problem_title: str = "We could not send your request"
+    cookie_check: bool = False
 
 
 def _form(urls_action: str, *children: Any) -> Any:
@@ -83,6 +86,12 @@ def _fields(specs: tuple[Any, ...], state: WizardState, urls: WizardUrls) -> lis
     ]
 
 
+def _cookie_check(state: WizardState) -> Any:
+    return (
+        fh.Input(type="hidden", name=COOKIE_CHECK_FIELD, value="1") if state.cookie_check else None
+    )
+
+
 def _problem(state: WizardState) -> Any:
     return alert(state.problem, title=state.problem_title) if state.problem else None
 
@@ -102,6 +111,7 @@ def company_step(state: WizardState, urls: WizardUrls, *, restore: Restore = Non
         _form(
             urls.to_project,
             csrf_input(state.csrf),
+            _cookie_check(state),
             *hidden_values(state.values, carried),
             fh.Input(type="hidden", name=IDEMPOTENCY_FIELD, value=state.idempotency_key),
             fh.Fieldset(fh.Legend("Company"), *_fields(company_fields(), state, urls)),
@@ -142,6 +152,7 @@ def project_step(state: WizardState, urls: WizardUrls, notice_version: str) -> A
         _form(
             urls.send,
             csrf_input(state.csrf),
+            _cookie_check(state),
             *hidden_values(state.values, carried),
             fh.Input(type="hidden", name=IDEMPOTENCY_FIELD, value=state.idempotency_key),
             fh.Fieldset(fh.Legend("Project"), *_fields(engagement_fields(), state, urls)),

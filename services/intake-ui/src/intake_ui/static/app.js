@@ -169,10 +169,19 @@
       showProblem(form, "We could not reach our service. Your answers are kept: check your connection and press the button again.");
     }
   });
+  // A 403 is not swapped (layout.py), unless the server sent the form back with the answers
+  // in it and a fresh token (the session cookie had expired or is blocked).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 403 && xhr.getResponseHeader("Intake-Form-Kept") === "true") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var form = event.detail.elt;
     if (form && form.tagName === "FORM" && event.detail.xhr.status === 403) {
-      showProblem(form, "This form has expired. Reload the page to continue.");
+      showProblem(form, "This page could not be verified, for example because it was open for a long time. Reload the page and try again.");
     }
   });
 
