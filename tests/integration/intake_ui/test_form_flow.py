@@ -388,3 +388,17 @@ def test_without_javascript_a_step_stays_in_the_browsers_history(client: TestCli
     # Not "no-store", so browser Back redisplays it instead of asking to send the form again.
     assert page.headers["cache-control"] == "private, no-cache"
     assert "hx-push-url" not in page.headers
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_step_one_flags_every_missing_field(client: TestClient, blank: str) -> None:
+    csrf = start(client)
+    empty = {name: blank for name in COMPANY}
+    page = soup(post(client, "/project", {**empty, "csrf_token": csrf}).text)
+    required = [n for n in COMPANY if n not in ("company.address.line2", "company.address.region")]
+    for name in required:
+        assert error_of(page, name), name
+    assert "10 answers need your attention" in page.get_text()
+    assert error_of(page, "company.address.line1") == "Enter the first line of the address."
+    assert error_of(page, "company.address.city") == "Enter the town or city."
+    assert error_of(page, "company.contact.email") == "Enter the email address."

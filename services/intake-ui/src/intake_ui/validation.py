@@ -69,11 +69,21 @@ def _field_errors(prefix: str, details: Iterable[ErrorDetails]) -> FieldErrors:
     for detail in details:
         name = ".".join([prefix, *(str(part) for part in detail["loc"])])
         spec = field_by_name(name)
+        group = [f for f in all_fields() if f.required and f.name.startswith(name + ".")]
+        if spec is None and detail["type"] == "missing" and group:
+            # A whole group (the address, the contact) left empty: name each missing field.
+            for member in group:
+                errors.setdefault(member.name, friendly_message(member, detail))
+            continue
         if spec is None:
             # Only a tampered form can cause this: file the message under the nearest field.
             spec = _closest_field(name)
         errors.setdefault(spec.name, friendly_message(spec, detail))
     return errors
+
+
+# Where "Enter the <label>." reads oddly.
+_MISSING = {"company.address.line1": "Enter the first line of the address."}
 
 
 def _closest_field(name: str) -> FieldSpec:
@@ -117,6 +127,8 @@ def friendly_message(spec: FieldSpec, detail: ErrorDetails) -> str:
     if spec.kind == "checkbox":
         return "Please tick this box to accept the privacy notice."
     if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        if spec.name in _MISSING:
+            return _MISSING[spec.name]
         return f"Choose the {label}." if spec.kind == "select" else f"Enter the {label}."
     if spec.kind == "select" or kind in {"enum", "literal_error"}:
         return "Choose one of the options in the list."
