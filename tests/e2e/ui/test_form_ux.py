@@ -204,3 +204,52 @@ def test_a_lost_session_cookie_keeps_the_answers(
     page.wait_for_url(re.compile(r"/submitted/CL-"))
     assert len(fake_api.submissions()) == before + 1
     context.close()
+
+
+def _luminance(rgb: tuple[float, ...]) -> float:
+    def channel(value: float) -> float:
+        value /= 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(v) for v in rgb[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_focus_ring_of_links_and_buttons_has_3_to_1_contrast(
+    browser: Any, ui_url: str, artifacts: Path
+) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(ui_url + "/")
+    white = (255.0, 255.0, 255.0)
+    for selector in ("a.brand", "footer a", "#wizard button[type=submit]"):
+        page.locator(selector).first.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # keyboard focus, so :focus-visible applies
+        style = page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement);"
+            " return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; }"
+        )
+        rgb = tuple(float(v) for v in re.findall(r"[\d.]+", style[2])[:3])
+        assert style[0] == "solid" and style[1] >= 2, (selector, style)
+        assert _contrast(rgb, white) >= 3, (selector, style)
+    page.screenshot(path=str(artifacts / "ux-desktop-focus-button.png"))
+    context.close()
+
+
+def test_between_576_and_767_px_the_content_keeps_off_the_edges(
+    browser: Any, ui_url: str, artifacts: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 683, "height": 384}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(ui_url + "/")
+    for selector in ("#wizard-title", "#company-name", ".steps"):
+        box = page.locator(selector).bounding_box()
+        assert box["x"] >= 12 and box["x"] + box["width"] <= 683 - 12, selector
+    page.screenshot(path=str(artifacts / "ux-683-step1.png"))
+    context.close()
