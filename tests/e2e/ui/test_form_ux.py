@@ -253,3 +253,19 @@ def test_between_576_and_767_px_the_content_keeps_off_the_edges(
         assert box["x"] >= 12 and box["x"] + box["width"] <= 683 - 12, selector
     page.screenshot(path=str(artifacts / "ux-683-step1.png"))
     context.close()
+
+
+def test_a_slow_send_says_sending_and_leaves_back_alone(
+    phone: Any, fake_api: Any, artifacts: Path
+) -> None:
+    _fill_step_one(phone)
+    phone.get_by_role("button", name="Continue to project details").click()
+    _fill_step_two(phone)
+    fake_api.script(Scripted(0, delay_seconds=2))
+    phone.get_by_role("button", name="Send request").click()
+    status = phone.locator(".request-status[role=status]")
+    _wait_until(phone, "document.querySelector('.request-status').textContent !== ''")
+    assert status.inner_text() == "Sending your request…"
+    assert phone.get_by_role("button", name="Back").get_attribute("aria-busy") is None
+    phone.screenshot(path=str(artifacts / "ux-phone-sending.png"))
+    phone.wait_for_url(re.compile(r"/submitted/CL-"))

@@ -92,6 +92,11 @@ def _cookie_check(state: WizardState) -> Any:
     )
 
 
+def _request_status() -> Any:
+    """Where app.js says what a slow request is doing; read out politely."""
+    return fh.P("", cls="request-status", role="status")
+
+
 def _problem(state: WizardState) -> Any:
     return alert(state.problem, title=state.problem_title) if state.problem else None
 
@@ -123,7 +128,15 @@ def company_step(state: WizardState, urls: WizardUrls, *, restore: Restore = Non
             ),
             fh.Fieldset(fh.Legend("Contact person"), *_fields(contact_fields(), state, urls)),
             honeypot(),
-            fh.Div(fh.Button("Continue to project details", type="submit"), cls="actions"),
+            _request_status(),
+            fh.Div(
+                fh.Button(
+                    "Continue to project details",
+                    type="submit",
+                    data_busy_text="Checking your answers…",
+                ),
+                cls="actions",
+            ),
         ),
         id=WIZARD_ID,
         data_restore=restore,
@@ -166,9 +179,10 @@ def project_step(state: WizardState, urls: WizardUrls, notice_version: str) -> A
                 consent,
             ),
             honeypot(),
+            _request_status(),
             # Send comes first: pressing Enter in the form uses the first submit button.
             fh.Div(
-                fh.Button("Send request", type="submit"),
+                fh.Button("Send request", type="submit", data_busy_text="Sending your request…"),
                 fh.Button(
                     "Back",
                     type="submit",

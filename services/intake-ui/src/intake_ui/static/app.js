@@ -133,12 +133,21 @@
   }
 
   // Show progress on the button that sent the form.
+  // Show progress on the button that sent the form (not on the others), and say what is
+  // happening in the form's polite status line, since sending may take a while.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.detail.elt;
-    if (form && form.tagName === "FORM") {
-      form.querySelectorAll("button[type=submit]").forEach(function (button) {
-        button.setAttribute("aria-busy", "true");
-      });
+    if (!form || form.tagName !== "FORM") {
+      return;
+    }
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var button = (trigger && trigger.submitter) || form.querySelector("button[type=submit]");
+    if (button) {
+      button.setAttribute("aria-busy", "true");
+    }
+    var status = form.querySelector(".request-status");
+    if (status && button && button.getAttribute("data-busy-text")) {
+      status.textContent = button.getAttribute("data-busy-text");
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -147,6 +156,10 @@
       form.querySelectorAll("button[aria-busy]").forEach(function (button) {
         button.removeAttribute("aria-busy");
       });
+      var status = form.querySelector(".request-status");
+      if (status) {
+        status.textContent = "";
+      }
     }
   });
 
