@@ -267,3 +267,72 @@ def test_staff_manage_a_submission_end_to_end(
 
     watcher.assert_clean()
     context.close()
+
+
+def _signed_in_page(browser: Any, url: str, axe_script: Path, width: int, height: int) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script(path=str(axe_script))
+    page = context.new_page()
+    page.goto(url + "/admin")
+    page.get_by_label("Your name").fill("Grace Hopper")
+    page.get_by_label("Your email address").fill("grace@example.com")
+    page.get_by_role("button", name="Dev sign-in").click()
+    page.get_by_text("Signed in as Grace Hopper").wait_for()
+    return page
+
+
+def _in_view_horizontally(page: Any, locator: Any) -> None:
+    box = locator.bounding_box()
+    assert box is not None and box["x"] >= 0
+    assert box["x"] + box["width"] <= page.viewport_size["width"], box
+
+
+def test_a_long_unbroken_company_name_keeps_every_column_in_reach(
+    browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path
+) -> None:
+    """A 200-character name with no spaces (the form allows it) once made the table 3000 px
+    wide, and html{overflow-x:hidden} left the Contact … Submitted columns unreachable."""
+    company = "Initech" + "X" * 193
+    email = "a" * 60 + "@" + "b" * 60 + ".example"
+    target = _submission(company, "Bill Lumbergh", email, 0, "kubernetes")
+    _seed(data_dir, [target])
+    page = _signed_in_page(browser, admin_ui_url, axe_script, 1366, 768)
+    page.get_by_label("Search", exact=True).fill("InitechXXXX")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=target.client_id).wait_for()
+    _no_sideways_scroll(page)
+    for heading in ("Contact", "Service", "Status", "Submitted"):
+        _in_view_horizontally(page, page.get_by_role("columnheader", name=heading))
+    # The whole name is still there to read (wrapped), and is the cell's accessible text.
+    assert page.get_by_role("cell", name=company).count() == 1
+    page.screenshot(path=str(artifacts / "admin-long-name-1366.png"), full_page=True)
+    assert _axe(page) == []
+    page.context.close()
+
+
+def test_dev_mailbox_fits_a_phone(
+    browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path
+) -> None:
+    from intake_core.adapters.file_mailer import FileMailer
+    from intake_core.ports import OutgoingEmail
+
+    long_name = "Umbrella" + "Z" * 150
+    email = OutgoingEmail(
+        message_id="<long-lines@intake.local>",
+        sender="noreply@intake.local",
+        recipients=("sales-team-with-a-rather-long-address@very-long-domain.example",),
+        subject=f"New client request: {long_name}",
+        text=f"Company: {long_name}\nScope: " + "word " * 40,
+        html=f"<p>Company: {long_name}</p>",
+    )
+    worker = threading.Thread(target=asyncio.run, args=(FileMailer(data_dir / "mail").send(email),))
+    worker.start()
+    worker.join(timeout=30)
+    page = _signed_in_page(browser, admin_ui_url, axe_script, 390, 844)
+    page.get_by_role("link", name="Mailbox").click()
+    page.get_by_role("heading", name="Mailbox").wait_for()
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / "admin-mailbox-390.png"), full_page=True)
+    assert _axe(page) == []
+
+    page.context.close()

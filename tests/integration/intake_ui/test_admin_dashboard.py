@@ -76,7 +76,7 @@ def test_the_list_shows_every_record_newest_first_with_links(
                      f"/admin/submissions/{ids[0]}"]  # fmt: skip
     assert "Signed in as Dev Staff" in page.text
     # Hostile company and contact names are text, not markup.
-    cells = [td.get_text() for td in soup(page).select("table.records td")]
+    cells = [td.get_text(strip=True) for td in soup(page).select("table.records td")]
     assert HOSTILE in cells
     assert "&lt;script&gt;" in page.text and HOSTILE not in page.text
 

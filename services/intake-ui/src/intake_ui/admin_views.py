@@ -129,6 +129,13 @@ def when(moment: datetime) -> Any:
     return fh.Time(f"{moment:%d %b %Y, %H:%M} UTC", datetime=moment.isoformat())
 
 
+def long_text(*parts: Any) -> Any:
+    """Text in a table cell that may be one long unbroken word (a company name, an email):
+    it wraps anywhere inside a bounded width instead of widening the table off the page,
+    so every column stays in reach and the full text stays visible and readable."""
+    return fh.Div(*parts, cls="cell-text")
+
+
 def status_badge(status: Status) -> Any:
     return fh.Span(STAFF_STATUS_LABELS[status], cls=f"badge status-{status.value}")
 
@@ -287,9 +294,9 @@ def results(
                 fh.A(row.client_id, href=record_url(row.client_id), cls="client-id-link"),
                 data_label="Client ID",
             ),
-            fh.Td(row.company_name, data_label="Company"),
+            fh.Td(long_text(row.company_name), data_label="Company"),
             fh.Td(
-                fh.Div(row.contact_name, fh.Br(), fh.Small(row.contact_email)),
+                long_text(row.contact_name, fh.Br(), fh.Small(row.contact_email)),
                 data_label="Contact",
             ),
             fh.Td(SERVICE_TYPE_LABELS[row.service_type], data_label="Service"),

@@ -38,16 +38,23 @@ def mail_list(messages: list[MailSummary]) -> Any:
         return fh.P("No emails yet. The dev mailer writes them here as they are sent.")
     rows = [
         fh.Tr(
-            fh.Td(fh.A(message.subject, href=mail_message.to(message_id=message.message_id))),
-            fh.Td(message.to),
-            fh.Td(admin_views.when(message.sent_at)),
+            fh.Td(
+                admin_views.long_text(
+                    fh.A(message.subject, href=mail_message.to(message_id=message.message_id))
+                ),
+                data_label="Subject",
+            ),
+            fh.Td(admin_views.long_text(message.to), data_label="To"),
+            fh.Td(admin_views.when(message.sent_at), data_label="Sent"),
         )
         for message in messages
     ]
+    # ``records``: the dashboard's table, so on a phone each email becomes a card.
     return fh.Table(
         fh.Thead(fh.Tr(fh.Th("Subject", scope="col"), fh.Th("To", scope="col"),
                        fh.Th("Sent", scope="col"))),
         fh.Tbody(*rows),
+        cls="records",
     )  # fmt: skip
 
 
