@@ -269,13 +269,18 @@ def test_staff_manage_a_submission_end_to_end(
     context.close()
 
 
-def _signed_in_page(browser: Any, url: str, axe_script: Path, width: int, height: int) -> Any:
+def _signed_in_page(
+    browser: Any, url: str, axe_script: Path, width: int, height: int, *, roles: bool = True
+) -> Any:
     context = browser.new_context(viewport={"width": width, "height": height})
     context.add_init_script(path=str(axe_script))
     page = context.new_page()
     page.goto(url + "/admin")
     page.get_by_label("Your name").fill("Grace Hopper")
     page.get_by_label("Your email address").fill("grace@example.com")
+    if not roles:
+        for box in page.locator("input[name=roles]").all():
+            box.uncheck()
     page.get_by_role("button", name="Dev sign-in").click()
     page.get_by_text("Signed in as Grace Hopper").wait_for()
     return page
@@ -335,4 +340,20 @@ def test_dev_mailbox_fits_a_phone(
     page.screenshot(path=str(artifacts / "admin-mailbox-390.png"), full_page=True)
     assert _axe(page) == []
 
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)])
+def test_the_no_access_page_says_which_role_and_offers_a_way_out(
+    browser: Any, admin_ui_url: str, artifacts: Path, axe_script: Path, width: int, height: int
+) -> None:
+    page = _signed_in_page(browser, admin_ui_url, axe_script, width, height, roles=False)
+    page.get_by_role("heading", name="You do not have access to this").wait_for()
+    assert page.locator("main h1, main h2").count() == 1
+    assert page.get_by_text(re.compile("needs the Submissions.Read role")).count() == 1
+    assert page.locator("main").get_by_role("link").count() == 0
+    page.get_by_role("button", name=re.compile("another account")).wait_for()
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / f"admin-no-access-{width}.png"), full_page=True)
+    assert _axe(page) == []
     page.context.close()

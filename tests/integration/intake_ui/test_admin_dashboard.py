@@ -449,6 +449,56 @@ def test_a_staff_member_with_no_role_sees_the_403_on_the_list(
     assert page.status_code == 403 and "do not have access" in page.text
 
 
+def _headings_and_links(page: Any) -> tuple[list[str], list[str]]:
+    main = soup(page).find("main")
+    headings = [h.get_text(" ", strip=True) for h in main.find_all(["h1", "h2", "h3"])]
+    return headings, [a["href"] for a in main.find_all("a")]
+
+
+def test_the_no_access_page_names_the_role_and_does_not_loop_back(
+    admin_client: TestClient, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client, ("Submissions.Read",))
+    for path, role in ((f"/admin/submissions/{ids[0]}/audit", "Audit.Read"),
+                       ("/admin/submissions.csv", "Submissions.Export"),
+                       (f"/admin/submissions/{ids[0]}/erase", "Submissions.Erase")):  # fmt: skip
+        page = admin_client.get(path)
+        headings, links = _headings_and_links(page)
+        assert headings == ["You do not have access to this"], path
+        assert f"This needs the {role} role" in page.text, path
+        assert links == ["/admin"], path  # somewhere else to go, not the same page
+
+    # With no role at all the list itself fails: no link back to it, a way to sign out instead.
+    dev_sign_in(admin_client, ())
+    page = admin_client.get("/admin")
+    headings, links = _headings_and_links(page)
+    assert page.status_code == 403 and headings == ["You do not have access to this"]
+    assert "This needs the Submissions.Read role" in page.text
+    assert links == []
+    form = soup(page).find("main").find("form", action="/admin/sign-out")
+    assert form is not None and "another account" in form.get_text()
+
+
+def test_the_unavailable_page_offers_to_try_again_not_a_loop(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
+) -> None:
+    dev_sign_in(admin_client)
+    fake_admin_api.script(Scripted(503), Scripted(503))
+    page = admin_client.get("/admin", params={"q": "Acme"})
+    headings, links = _headings_and_links(page)
+    assert page.status_code == 503 and headings == ["The staff service is not available"]
+    try_again = soup(page).find("main").find("a", string="Try again")
+    assert try_again is not None and try_again["href"] == "/admin?q=Acme"
+    assert links == ["/admin?q=Acme"]
+    assert "tell the team that runs the platform" in page.text
+
+    fake_admin_api.script(Scripted(503), Scripted(503))
+    page = admin_client.get(f"/admin/submissions/{ids[0]}")
+    headings, links = _headings_and_links(page)
+    assert headings == ["The staff service is not available"]
+    assert links == [f"/admin/submissions/{ids[0]}", "/admin"]
+
+
 def test_a_rejected_token_signs_the_staff_member_out(
     admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
 ) -> None:

@@ -32,7 +32,7 @@ from intake_ui.admin_figures import DAYS, daily_chart, service_chart
 from intake_ui.admin_filters import read_query
 from intake_ui.security import csrf_token
 from intake_ui.settings import IntakeUiSettings
-from intake_ui.sign_in import NOTICE_KEY, sign_in_page
+from intake_ui.sign_in import NOTICE_KEY, ROLE_HINTS, sign_in_page
 from intake_ui.staff_session import SignInRequired, StaffCookies, StaffSession
 
 rt = fh.APIRouter(body_wrap=admin_views.staff_frame)
@@ -172,7 +172,7 @@ def _erase_page(req: Request, client_id: str, **kwargs: Any) -> Any:
 def confirm_erasure(req: Request, client_id: str, staff: StaffSession) -> Any:
     client_id = _client_id(client_id)
     if not staff.can("Submissions.Erase"):
-        raise MissingRole
+        raise MissingRole(role="Submissions.Erase")
     return _erase_page(req, client_id)
 
 
@@ -249,7 +249,8 @@ _PROBLEMS: dict[type[AdminApiError], tuple[str, str]] = {
     InvalidRequest: ("That request was not valid", "Go back to the list and try again."),
     AdminApiUnavailable: (
         "The staff service is not available",
-        "We could not reach it just now. Nothing was changed. Try again in a minute.",
+        "We could not reach it just now. Nothing was changed. Try again in a minute; "
+        "if it still fails after a few minutes, tell the team that runs the platform.",
     ),
 }
 
@@ -264,6 +265,35 @@ def sign_in_required(req: Request, _: Exception) -> Response:
     return _redirect(req, req.app.state.staff_links.dashboard)
 
 
+def _missing_role_message(error: MissingRole) -> str:
+    needed = (
+        f"This needs the {error.role} role (to {ROLE_HINTS[error.role]}), "
+        "and your account does not have it."
+        if error.role in ROLE_HINTS
+        else "Your account does not have the role this needs."
+    )
+    return (
+        f"{needed} If you should have it, ask whoever manages staff access to the onboarding "
+        "platform to give it to you, then sign out and sign in again."
+    )
+
+
+def _ways_on(req: Request, error: AdminApiError) -> list[Any]:
+    """Where the staff member can go from a failure: never just back to the page that failed."""
+    links: admin_views.StaffLinks = req.app.state.staff_links
+    here = req.url.path
+    ways: list[Any] = []
+    if isinstance(error, AdminApiUnavailable) and req.method == "GET":
+        ways.append(
+            fh.A("Try again", href=req.url.path + (f"?{req.url.query}" if req.url.query else ""))
+        )
+    if here != links.dashboard:
+        ways.append(fh.A("All submissions", href=links.dashboard))
+    if isinstance(error, MissingRole) and here == links.dashboard:
+        ways.append(admin_views.sign_out_form(req, "Sign out, to sign in with another account"))
+    return ways
+
+
 def api_problem(req: Request, error: Exception) -> Any:
     """Every refusal of admin-api as a page in the staff frame; 401 goes back to sign-in."""
     assert isinstance(error, AdminApiError)
@@ -275,10 +305,10 @@ def api_problem(req: Request, error: Exception) -> Any:
         cookies.clear(response, req.cookies.keys())
         return response
     title, message = _PROBLEMS.get(type(error), _PROBLEMS[AdminApiUnavailable])
+    if isinstance(error, MissingRole):
+        message = _missing_role_message(error)
     req.body_wrap = admin_views.staff_frame  # type: ignore[attr-defined]
-    content = fh.Section(
-        fh.H1(title), admin_views.problem(title, message, ("All submissions", links.dashboard))
-    )
+    content = admin_views.problem_page(title, message, _ways_on(req, error))
     headers: dict[str, str] = {}
     status = error.status
     if "hx-request" in req.headers:

@@ -11,6 +11,7 @@ breaker makes a dead admin-api fail fast.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from intake_core.auth import ROLES
 from intake_core.domain.models import (
     ErasedSubmission,
     Industry,
@@ -53,7 +55,13 @@ class SignInExpired(AdminApiError):
 
 
 class MissingRole(AdminApiError):
+    """403. ``role`` names the app role that was needed, when admin-api's answer says which."""
+
     status = 403
+
+    def __init__(self, detail: str = "", role: str | None = None) -> None:
+        super().__init__(detail)
+        self.role = role or _role_named_in(detail)
 
 
 class RecordNotFound(AdminApiError):
@@ -315,6 +323,12 @@ def _parse(read: Callable[[Any], T], response: httpx.Response) -> T:
         logger.error("admin-api sent an answer the dashboard cannot read: %s", error)
         raise AdminApiUnavailable("unreadable answer") from None
     return result
+
+
+def _role_named_in(detail: str) -> str | None:
+    """admin-api's 403 detail reads "This needs the <role> role."; only a known role is kept."""
+    match = re.search(r"\bthe ([A-Za-z]+\.[A-Za-z]+) role\b", detail)
+    return match.group(1) if match and match.group(1) in ROLES else None
 
 
 def _error(response: httpx.Response) -> AdminApiError:

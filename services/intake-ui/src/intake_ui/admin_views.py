@@ -72,6 +72,18 @@ class RecordLinks:
     subject_export: str
 
 
+def sign_out_form(req: Request, label: str = "Sign out") -> Any:
+    links: StaffLinks = req.app.state.staff_links
+    return fh.Form(
+        csrf_input(csrf_token(req)),
+        fh.Button(label, type="submit", cls="secondary outline"),
+        method="post",
+        action=links.sign_out,
+        cls="sign-out",
+        enctype="application/x-www-form-urlencoded",
+    )
+
+
 def staff_frame(content: Any, req: Request) -> Any:
     """``body_wrap`` of every ``/admin`` page: staff navigation instead of the public one."""
     links: StaffLinks = req.app.state.staff_links
@@ -82,16 +94,7 @@ def staff_frame(content: Any, req: Request) -> Any:
             fh.Li(fh.A("Submissions", href=links.dashboard)),
             fh.Li(fh.A("Figures", href=links.figures)),
             fh.Li(fh.A("Mailbox", href=links.mailbox)) if links.mailbox else None,
-            fh.Li(
-                fh.Form(
-                    csrf_input(csrf_token(req)),
-                    fh.Button("Sign out", type="submit", cls="secondary outline"),
-                    method="post",
-                    action=links.sign_out,
-                    cls="sign-out",
-                    enctype="application/x-www-form-urlencoded",
-                )
-            ),
+            fh.Li(sign_out_form(req)),
         ]
     return (
         fh.A("Skip to content", href="#main", cls="skip-link"),
@@ -157,6 +160,22 @@ def problem(title: str, message: str, *links: tuple[str, str]) -> Any:
         role="alert",
         tabindex="-1",
         data_focus="true",
+    )
+
+
+def problem_page(title: str, message: str, ways_on: list[Any]) -> Any:
+    """A page that is only a failure: the heading once, then what to do and where to go."""
+    return fh.Section(
+        fh.H1(title),
+        fh.Div(
+            fh.P(message),
+            fh.Div(*ways_on, cls="problem-ways") if ways_on else None,
+            cls="alert alert-error",
+            role="alert",
+            tabindex="-1",
+            data_focus="true",
+        ),
+        cls="problem-page",
     )
 
 
