@@ -391,5 +391,24 @@ def test_record_and_audit_headings_read_as_separate_words(
         expect(page.get_by_role("heading", level=1)).to_have_accessible_name(
             re.compile(rf"^Audit trail +of {target.client_id}$")
         )
+        details = page.locator("td.audit-details").first.inner_text()
+        assert "Browser:" in details and "sourceIpHash" not in details
+        page.screenshot(path=str(artifacts / f"admin-audit-details-{width}.png"), full_page=True)
         assert _axe(page) == []
         page.context.close()
+
+
+def test_the_phone_header_keeps_sign_out_on_one_line(
+    browser: Any, admin_ui_url: str, artifacts: Path, axe_script: Path
+) -> None:
+    page = _signed_in_page(browser, admin_ui_url, axe_script, 390, 844)
+    page.screenshot(path=str(artifacts / "admin-header-390.png"))
+    button = page.get_by_role("button", name="Sign out")
+    lines = button.evaluate(
+        "b => Math.round(b.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(b).lineHeight) - 0.4)"
+    )
+    assert lines == 1, "Sign out wraps"
+    _in_view_horizontally(page, button)
+    _no_sideways_scroll(page)
+    page.context.close()

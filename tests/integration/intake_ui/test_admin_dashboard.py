@@ -359,7 +359,7 @@ def test_the_audit_trail_lists_who_did_what(
     assert_safe_page(page)
     rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")]
             for tr in soup(page).select("tbody tr")]  # fmt: skip
-    assert rows[0][1:] == [HOSTILE, "Viewed the record", "requestId: <i>r1</i>"]
+    assert rows[0][1:] == [HOSTILE, "Viewed the record", "Request ID: <i>r1</i>"]
     assert rows[0][0] == "02 Jan 2026, 10:00 UTC"
     assert rows[1][2:] == ["custom.thing", "—"]
 
@@ -666,3 +666,51 @@ def test_hostile_input_anywhere_is_never_a_500(
         assert "Traceback" not in answer.text
     # Nothing hostile erased or changed the record, and the staff member is still signed in.
     assert ids[0] in admin_client.get("/admin").text
+
+
+def test_audit_details_have_readable_names_in_a_sensible_order(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    fake_admin_api.audit[ids[0]] = [
+        {"at": "2026-01-02T10:00:00Z", "action": "submission.created", "actor": "client",
+         "details": {"userAgent": "Mozilla/5.0", "sourceIpHash": "ab12"}},
+        {"at": "2026-01-02T11:00:00Z", "action": "submission.status_change",
+         "actor": "b@example.com",
+         "details": {"requestId": "r2", "to": "contacted", "from": "received", "extra": "x"}},
+    ]  # fmt: skip
+    dev_sign_in(admin_client)
+    page = soup(admin_client.get(f"/admin/submissions/{ids[0]}/audit"))
+    details = [[li.get_text(" ", strip=True) for li in td.find_all("li")]
+               for td in page.select("td.audit-details")]  # fmt: skip
+    assert details == [
+        ["Browser: Mozilla/5.0", "Source IP (hashed): ab12"],
+        ["From: Received", "To: Contacted", "extra: x", "Request ID: r2"],
+    ]
+
+
+def test_a_record_without_notes_says_so_rather_than_none(
+    admin_client: TestClient, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    page = soup(admin_client.get(f"/admin/submissions/{ids[0]}"))
+    notes = page.find("dt", string="Notes").find_next_sibling("dd")
+    assert notes.get_text(strip=True) == "No notes given"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": "Initech"}, "No submissions match \u201cInitech\u201d. The search looks in"),
+        (
+            {"q": "Initech", "status": "won"},
+            "No submissions match \u201cInitech\u201d with the filters chosen.",
+        ),
+        ({"industry": "healthcare"}, "No submissions match these filters."),
+    ],
+)
+def test_an_empty_search_says_what_was_searched(
+    admin_client: TestClient, ids: Any, params: dict[str, str], message: str
+) -> None:
+    dev_sign_in(admin_client)
+    page = admin_client.get("/admin", params=params)
+    assert message in soup(page).find(id="dashboard").get_text(" ", strip=True)

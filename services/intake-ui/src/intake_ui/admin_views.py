@@ -46,6 +46,38 @@ AUDIT_ACTIONS = {
     "submission.erase": "Erased the personal data",
     "audit.read": "Viewed the audit trail",
 }
+# Audit details by readable name, in the order a reader wants them: what changed, what was
+# asked, where from; then unknown keys, as stored; the request id (for the logs) always last.
+AUDIT_DETAILS = {
+    "from": "From",
+    "to": "To",
+    "reason": "Reason",
+    "retentionDays": "Kept for (days)",
+    "qClientId": "Searched for Client ID",
+    "qLength": "Search text length",
+    "industry": "Industry",
+    "serviceType": "Service type",
+    "status": "Status",
+    "submittedFrom": "Submitted from",
+    "submittedTo": "Submitted to",
+    "results": "Results",
+    "page": "Page",
+    "limit": "Page size",
+    "days": "Days",
+    "intact": "Intact",
+    "entries": "Entries",
+    "userAgent": "Browser",
+    "sourceIpHash": "Source IP (hashed)",
+    "requestId": "Request ID",
+}
+_DETAIL_VALUES: dict[str, Mapping[str, str]] = {
+    "from": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
+    "to": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
+    "status": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
+    "industry": {key.value: label for key, label in INDUSTRY_LABELS.items()},
+    "serviceType": {key.value: label for key, label in SERVICE_TYPE_LABELS.items()},
+    "reason": {"retention": "Retention period ended"},
+}
 NOTICES = {
     "status-changed": ("Status changed", "The new status is saved."),
     "erased": ("Personal data erased", "Only the tombstone below remains."),
@@ -333,9 +365,7 @@ def results(
             cls="records",
         )
         if rows
-        else fh.P(
-            "No submissions match these filters." if query.is_filtered else "No submissions yet."
-        )
+        else fh.P(nothing_found(query))
     )
     pager = [
         fh.A("Back to first page", href=page_url(query.filters))
@@ -365,6 +395,20 @@ def results(
         if any(pager)
         else None,
         aria_labelledby="results-title",
+    )
+
+
+def nothing_found(query: DashboardQuery) -> str:
+    """Says what was searched for, so a typo in it is easy to spot."""
+    text = query.filters.get("q")
+    if not query.is_filtered:
+        return "No submissions yet."
+    if text is None:
+        return "No submissions match these filters."
+    others = " with the filters chosen" if len(query.filters) > 1 else ""
+    return (
+        f"No submissions match \u201c{text}\u201d{others}. The search looks in company names, "
+        "contact names, contact emails and Client IDs."
     )
 
 
@@ -507,7 +551,9 @@ def record(
                 ("Scope", fh.Div(*_paragraphs(work.scope), cls="user-text")),
                 (
                     "Notes",
-                    fh.Div(*_paragraphs(work.notes), cls="user-text") if work.notes else "None",
+                    fh.Div(*_paragraphs(work.notes), cls="user-text")
+                    if work.notes
+                    else fh.Span("No notes given", cls="muted"),
                 ),
             ),
         ),
@@ -629,17 +675,31 @@ def erase_confirmation(
     )
 
 
+def audit_details(details: Mapping[str, str]) -> Any:
+    known = [key for key in AUDIT_DETAILS if key in details and key != "requestId"]
+    unknown = sorted(key for key in details if key not in AUDIT_DETAILS)
+    last = ["requestId"] if "requestId" in details else []
+    if not details:
+        return "—"
+    return fh.Ul(
+        *(
+            fh.Li(
+                fh.Span(f"{AUDIT_DETAILS.get(key, key)}: ", cls="muted"),
+                _DETAIL_VALUES.get(key, {}).get(details[key], details[key]),
+            )
+            for key in [*known, *unknown, *last]
+        ),
+        cls="detail-list",
+    )
+
+
 def audit_trail(client_id: str, entries: list[AuditRow], back: str) -> Any:
     rows = [
         fh.Tr(
             fh.Td(when(entry.at), data_label="When"),
             fh.Td(entry.actor, data_label="Who"),
             fh.Td(AUDIT_ACTIONS.get(entry.action, entry.action), data_label="What"),
-            fh.Td(
-                "; ".join(f"{key}: {value}" for key, value in sorted(entry.details.items())) or "—",
-                data_label="Details",
-                cls="audit-details",
-            ),
+            fh.Td(audit_details(entry.details), data_label="Details", cls="audit-details"),
         )
         for entry in entries
     ]
