@@ -246,7 +246,18 @@ def test_staff_manage_a_submission_end_to_end(
     page.get_by_role("button", name="Erase personal data").click()
     page.get_by_role("heading", name=re.compile("Erased submission")).wait_for()
     assert page.get_by_text(company).count() == 0
+    # Who erased it, as admin-api's audit trail records it (the tombstone keeps no reason).
+    page.get_by_text(re.compile("erased by margaret@example.com on")).wait_for()
     page.screenshot(path=str(artifacts / f"{name}-erased.png"), full_page=True)
+
+    # Searching its Client ID finds no record (admin-api leaves tombstones out), but says why.
+    page.get_by_role("link", name="All submissions").click()
+    page.get_by_label("Search", exact=True).fill(target.client_id)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=f"Open the tombstone of {target.client_id}").wait_for()
+    page.screenshot(path=str(artifacts / f"{name}-search-erased.png"), full_page=True)
+    if javascript:
+        assert _axe(page) == []
 
     # Figures: the last 30 days from admin-api, the erased record still counted.
     page.get_by_role("link", name="Figures").click()

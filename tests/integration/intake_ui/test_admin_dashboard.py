@@ -714,3 +714,58 @@ def test_an_empty_search_says_what_was_searched(
     dev_sign_in(admin_client)
     page = admin_client.get("/admin", params=params)
     assert message in soup(page).find(id="dashboard").get_text(" ", strip=True)
+
+
+def _erase_in_fake(fake: FakeAdminApi, client_id: str, actor: str, **details: str) -> None:
+    from datetime import UTC, datetime
+
+    record = fake.records[client_id]
+    assert not isinstance(record, ErasedSubmission)
+    fake.records[client_id] = ErasedSubmission.of(record, datetime(2026, 3, 4, 9, 30, tzinfo=UTC))
+    fake.audit[client_id].append({"at": "2026-03-04T09:30:00Z", "action": "submission.erase",
+                                  "actor": actor, "details": details})  # fmt: skip
+
+
+def test_the_tombstone_says_who_erased_it_as_the_trail_records(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    """The tombstone keeps no reason; it once claimed "at the subject's request" for all."""
+    _erase_in_fake(fake_admin_api, ids[0], "ops@example.com", requestId="r1")
+    _erase_in_fake(fake_admin_api, ids[1], "system:retention", reason="retention",
+                   retentionDays="730")  # fmt: skip
+    dev_sign_in(admin_client)
+    by_staff = soup(admin_client.get(f"/admin/submissions/{ids[0]}")).find(id="record")
+    text = by_staff.get_text(" ", strip=True)
+    assert "erased by ops@example.com on 04 Mar 2026, 09:30 UTC" in text
+    assert "subject's request" not in text
+    by_retention = soup(admin_client.get(f"/admin/submissions/{ids[1]}")).get_text(" ", strip=True)
+    assert "erased automatically on 04 Mar 2026, 09:30 UTC , when its retention period (730 days) ended" in by_retention  # fmt: skip
+
+    # Without Audit.Read the trail is not read: the tombstone says only when.
+    dev_sign_in(admin_client, ("Submissions.Read",))
+    calls = len(fake_admin_api.calls)
+    page = soup(admin_client.get(f"/admin/submissions/{ids[0]}")).get_text(" ", strip=True)
+    assert "was erased on 04 Mar 2026, 09:30 UTC" in page and "ops@example.com" not in page
+    assert [c.path for c in fake_admin_api.calls[calls:]] == [f"/v1/submissions/{ids[0]}"]
+
+
+def test_searching_an_erased_client_id_points_to_its_tombstone(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    from intake_core.domain.client_id import new_client_id
+
+    _erase_in_fake(fake_admin_api, ids[0], "ops@example.com")
+    dev_sign_in(admin_client)
+    page = soup(admin_client.get("/admin", params={"q": ids[0].lower()}))
+    note = page.find(id="dashboard").get_text(" ", strip=True)
+    assert f"{ids[0]} was erased on 04 Mar 2026, 09:30 UTC" in note
+    link = page.find("a", string=f"Open the tombstone of {ids[0]}")
+    assert link is not None and link["href"] == f"/admin/submissions/{ids[0]}"
+    assert "No submissions match" not in note
+
+    # An ID nobody has, or a plain text search: the usual message, and no record read.
+    unknown = soup(admin_client.get("/admin", params={"q": new_client_id()}))
+    assert "No submissions match" in unknown.find(id="dashboard").get_text()
+    calls = len(fake_admin_api.calls)
+    admin_client.get("/admin", params={"q": "nobody"})
+    assert [c.path for c in fake_admin_api.calls[calls:]] == ["/v1/submissions"]

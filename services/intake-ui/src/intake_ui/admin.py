@@ -14,13 +14,14 @@ from fasthtml import common as fh
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from intake_core.domain.client_id import InvalidClientId, normalise_client_id
-from intake_core.domain.models import Status
+from intake_core.domain.client_id import InvalidClientId, is_client_id, normalise_client_id
+from intake_core.domain.models import ErasedSubmission, Status
 from intake_ui import admin_views
 from intake_ui.admin_api import (
     AdminApiClient,
     AdminApiError,
     AdminApiUnavailable,
+    AuditRow,
     ChangedMeanwhile,
     InvalidRequest,
     MissingRole,
@@ -29,7 +30,7 @@ from intake_ui.admin_api import (
     SignInExpired,
 )
 from intake_ui.admin_figures import DAYS, daily_chart, service_chart
-from intake_ui.admin_filters import read_query
+from intake_ui.admin_filters import DashboardQuery, read_query
 from intake_ui.security import csrf_token
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.sign_in import NOTICE_KEY, ROLE_HINTS, sign_in_page
@@ -92,9 +93,41 @@ async def dashboard(req: Request, settings: IntakeUiSettings, api: AdminApiClien
                 record_url=lambda client_id: submission.to(client_id=client_id),
                 page_url=lambda params: dashboard.to(**params),
                 csv_url=export_csv.to(**query.filters) if staff.can("Submissions.Export") else None,
+                erased=await _erased_search(api, staff, query) if not found.items else None,
             )
     content = admin_views.dashboard(query, dashboard.to(), body, note=_notice(req))
     return _page("Submissions", content, status)
+
+
+async def _erased_search(
+    api: AdminApiClient, staff: StaffSession, query: DashboardQuery
+) -> ErasedSubmission | None:
+    """A search for exactly one Client ID found nothing: is that because it was erased?
+
+    The search leaves tombstones out; reading the record (audited as a read, like opening it)
+    tells. Anything but a tombstone, or any failure, leaves the plain "no match" message.
+    """
+    text = query.filters.get("q", "")
+    if query.continuation_token or not is_client_id(text):
+        return None
+    try:
+        found, _ = await api.record(staff.access_token, normalise_client_id(text))
+    except AdminApiError:
+        return None
+    return found if isinstance(found, ErasedSubmission) else None
+
+
+async def _erasure(api: AdminApiClient, staff: StaffSession, client_id: str) -> AuditRow | None:
+    """Who erased a record and why, as its audit trail records it (the tombstone keeps no
+    reason). Needs Audit.Read, and is itself audited as reading the trail; without it, or if
+    the trail cannot be read, the tombstone says only when."""
+    if not staff.can("Audit.Read"):
+        return None
+    try:
+        entries = await api.audit_trail(staff.access_token, client_id)
+    except AdminApiError:
+        return None
+    return admin_views.first_erasure(entries)
 
 
 @rt("/admin/submissions/{client_id}", methods=["get"])
@@ -102,7 +135,10 @@ async def submission(req: Request, client_id: str, staff: StaffSession, api: Adm
     client_id = _client_id(client_id)
     found, etag = await api.record(staff.access_token, client_id)
     links = _record_links(client_id)
-    content = admin_views.record(found, etag, staff, links, csrf_token(req), note=_notice(req))
+    erasure = await _erasure(api, staff, client_id) if isinstance(found, ErasedSubmission) else None
+    content = admin_views.record(
+        found, etag, staff, links, csrf_token(req), note=_notice(req), erasure=erasure
+    )
     return _page(client_id, content)
 
 

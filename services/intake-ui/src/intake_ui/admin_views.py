@@ -337,8 +337,10 @@ def results(
     record_url: Any,
     page_url: Any,
     csv_url: str | None,
+    erased: ErasedSubmission | None = None,
 ) -> Any:
-    """``record_url(client_id)`` and ``page_url(params)`` build the links."""
+    """``record_url(client_id)`` and ``page_url(params)`` build the links. ``erased``: the
+    tombstone of the Client ID searched for, when the search found nothing because of it."""
     rows = [
         fh.Tr(
             fh.Td(
@@ -365,6 +367,8 @@ def results(
             cls="records",
         )
         if rows
+        else erased_note(erased, record_url(erased.client_id))
+        if erased
         else fh.P(nothing_found(query))
     )
     pager = [
@@ -395,6 +399,15 @@ def results(
         if any(pager)
         else None,
         aria_labelledby="results-title",
+    )
+
+
+def erased_note(erased: ErasedSubmission, tombstone_url: str) -> Any:
+    return fh.P(
+        f"{erased.client_id} was erased on ",
+        when(erased.erased_at),
+        ": its personal data is gone, so the search cannot find it. ",
+        fh.A(f"Open the tombstone of {erased.client_id}", href=tombstone_url),
     )
 
 
@@ -492,9 +505,10 @@ def record(
     csrf: str,
     *,
     note: Any = None,
+    erasure: AuditRow | None = None,
 ) -> Any:
     if isinstance(found, ErasedSubmission):
-        return tombstone(found, staff, links, note=note)
+        return tombstone(found, staff, links, note=note, erasure=erasure)
     company, contact, work = found.company, found.company.contact, found.engagement
     address = [
         company.address.line1,
@@ -604,17 +618,56 @@ def _record_actions(staff: StaffSession, links: RecordLinks, *, erased: bool) ->
     return fh.Nav(*shown, cls="record-actions", aria_label="Record actions") if shown else None
 
 
+# How the retention job signs its erasures (``intake_core.retention``): same action, own actor.
+RETENTION_ACTOR = "system:retention"
+ERASE_ACTION = "submission.erase"
+
+
+def first_erasure(entries: list[AuditRow]) -> AuditRow | None:
+    """The audit entry of the erasure itself (erasing again later is audited too)."""
+    return next((entry for entry in entries if entry.action == ERASE_ACTION), None)
+
+
+def _why_erased(found: ErasedSubmission, erasure: AuditRow | None) -> Any:
+    """What the trail records, nothing more: the tombstone itself keeps no reason."""
+    if erasure is None:
+        return fh.P(
+            "The personal data of this submission was erased on ",
+            when(found.erased_at),
+            ". The audit trail records who erased it. Only this tombstone remains, "
+            "for the figures and the audit trail.",
+        )
+    if erasure.actor == RETENTION_ACTOR:
+        days = erasure.details.get("retentionDays", "")
+        kept = f" ({days} days)" if days.isdigit() else ""
+        return fh.P(
+            "The personal data of this submission was erased automatically on ",
+            when(erasure.at),
+            f", when its retention period{kept} ended. Only this tombstone remains, "
+            "for the figures and the audit trail.",
+        )
+    return fh.P(
+        "The personal data of this submission was erased by ",
+        fh.Strong(erasure.actor),
+        " on ",
+        when(erasure.at),
+        ". Only this tombstone remains, for the figures and the audit trail.",
+    )
+
+
 def tombstone(
-    found: ErasedSubmission, staff: StaffSession, links: RecordLinks, *, note: Any = None
+    found: ErasedSubmission,
+    staff: StaffSession,
+    links: RecordLinks,
+    *,
+    note: Any = None,
+    erasure: AuditRow | None = None,
 ) -> Any:
     return fh.Section(
         fh.P(fh.A("← All submissions", href=links.dashboard)),
         titled("Erased submission", " ", found.client_id),
         note,
-        fh.P(
-            "The personal data of this submission was erased at the subject's request. "
-            "Only this tombstone remains, for the figures and the audit trail."
-        ),
+        _why_erased(found, erasure),
         _facts(
             ("Client ID", found.client_id),
             ("Submitted", when(found.submitted_at)),
