@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 
@@ -112,6 +114,23 @@ async def test_the_statement_helper_returns_how_many_rows_changed(tmp_path: Path
     assert await db.write(execute("UPDATE items SET n = n + 1 WHERE n >= ?", (3,))) == 2
     assert await db.write(execute("DELETE FROM items WHERE name = 'none'")) == 0
     await db.close()
+
+
+async def test_the_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    # They hold personal data; a default umask (022) would leave them readable by every user.
+    previous = os.umask(0o022)
+    try:
+        db = SqliteDatabase(tmp_path / "data" / "t.db", SCHEMA)
+        await db.open()
+        await db.write(execute("INSERT INTO items VALUES ('x', 1)"))
+        files = sorted((tmp_path / "data").iterdir())
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files}
+        await db.close()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert {"t.db", "t.db-wal", "t.db-shm"} <= set(modes)
+    assert set(modes.values()) == {0o600}, modes
 
 
 async def test_writes_after_close_fail_as_unavailable(tmp_path: Path) -> None:

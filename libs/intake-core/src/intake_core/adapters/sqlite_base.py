@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import random
 import sqlite3
 import threading
@@ -116,7 +117,11 @@ class SqliteDatabase:
         self._closing = threading.Event()
 
     def _connect(self) -> sqlite3.Connection:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # The files hold personal data: readable by their owner only, whatever the umask. SQLite
+        # gives the -wal and -shm files the database file's mode. (A directory or file that
+        # already exists keeps its mode: on a mounted volume it is the platform's to set.)
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
         connection = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
