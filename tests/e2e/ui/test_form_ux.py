@@ -33,7 +33,7 @@ def _fill_step_two(page: Any, scope: str = "Move our build pipeline to AKS.") ->
     page.get_by_label("Service you need").select_option(label="Kubernetes")
     page.get_by_label("Scope").fill(scope)
     page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
-    page.get_by_label("Budget range").select_option(label="25k to 100k")
+    page.get_by_label("Budget range").select_option(label="US$25k to US$100k")
     page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
 
 
