@@ -121,7 +121,11 @@ class SqliteDatabase:
         # gives the -wal and -shm files the database file's mode. (A directory or file that
         # already exists keeps its mode: on a mounted volume it is the platform's to set.)
         self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
+        # Only a file that does not exist yet: closing any descriptor of a file drops every POSIX
+        # lock this process holds on it, SQLite's among them, so an open database is never
+        # opened here.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         connection = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
