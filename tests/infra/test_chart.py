@@ -438,3 +438,24 @@ def test_secret_scan_catches_a_secret() -> None:
     """The scan above is only worth something if it can fail."""
     assert secret_like({"a": {"sessionSecret": "x"}}) == [".a.sessionSecret"]
     assert secret_like({"c": "Endpoint=sb://x;SharedAccessKey=abc;"})
+
+
+BICEP = ROOT / "infra" / "bicep"
+
+
+def bicep_var(module: str, name: str) -> str:
+    """A string variable of an infra/bicep module: ``var <name> = '<value>'``."""
+    text = (BICEP / "modules" / module).read_text()
+    match = re.search(rf"^var {name} = '([^']*)'$", text, re.M)
+    assert match, f"{name} in {module}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_the_services_open_the_database_the_bicep_creates(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    """The data roles are scoped to /dbs/<that name>, and the adapter creates no database with
+    workload identity: any other name is a 403 on every store call."""
+    data = renderings[name].named("ConfigMap", "onboarding-config")["data"]
+    assert data["COSMOS_DATABASE"] == bicep_var("cosmos.bicep", "databaseName")
