@@ -1,0 +1,124 @@
+"""Each service's settings class accepts the environment each rendering gives its container.
+
+The ConfigMap, the container's own ``env`` and its secrets (Key Vault or the emulators, given
+placeholder values here) are read exactly as the service reads them at start: a pod whose
+settings refuse this environment crash-loops, and no manifest check would see it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from infra.toolbox import CHART, Rendering, run
+from pydantic import BaseModel
+
+from admin_api.settings import AdminApiSettings
+from intake_api.settings import IntakeApiSettings
+from intake_core.domain.models import ServiceType
+from intake_notify.settings import NotifySettings
+from intake_ui.settings import IntakeUiSettings
+
+pytestmark = pytest.mark.infra
+
+SETTINGS: dict[str, type[BaseModel]] = {
+    "intake-ui": IntakeUiSettings,
+    "intake-api": IntakeApiSettings,
+    "admin-api": AdminApiSettings,
+    "notify": NotifySettings,
+}
+ENVIRONMENTS = ["values-dev", "values-staging", "values-prod", "values-kind"]
+# What a secret from Key Vault or the emulators' Secret holds, as far as the settings can tell.
+SECRET_PLACEHOLDER = "placeholder-secret-value-of-forty-eight-characters"
+
+
+def container_env(r: Rendering, pod: dict[str, Any]) -> dict[str, str]:
+    """The environment of the first container of ``pod``, as the kubelet would build it."""
+    (container, *_) = pod["spec"]["containers"]
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env |= r.named("ConfigMap", source["configMapRef"]["name"])["data"]
+    for var in container.get("env", []):
+        env[var["name"]] = var.get("value", SECRET_PLACEHOLDER)
+    return env
+
+
+def settings_from(
+    monkeypatch: pytest.MonkeyPatch, cls: type[BaseModel], env: dict[str, str]
+) -> BaseModel:
+    monkeypatch.setattr(os, "environ", dict(env))
+    return cls()
+
+
+@pytest.mark.parametrize("component", sorted(SETTINGS))
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_each_service_starts_with_the_environment_it_is_given(
+    renderings: dict[str, Rendering],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    component: str,
+) -> None:
+    r = renderings[name]
+    env = container_env(r, r.deployment(component)["spec"]["template"])
+    settings_from(monkeypatch, SETTINGS[component], env)
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_notify_mails_the_sales_team_from_the_acs_sender(
+    renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Not the notifier's example defaults: ACS sends only from its own (Azure-managed) domain."""
+    r = renderings[name]
+    env = container_env(r, r.deployment("notify")["spec"]["template"])
+    settings = settings_from(monkeypatch, NotifySettings, env)
+    assert isinstance(settings, NotifySettings)
+    assert settings.mailer == "acs"
+    assert settings.acs_endpoint and settings.acs_endpoint.startswith("https://")
+    assert settings.mail_sender.endswith(".azurecomm.net")
+    assert settings.sales_team
+    assert settings.sales_team != NotifySettings.model_fields["sales_team"].default
+
+
+def test_routes_reach_the_notifier_as_json(
+    helm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routes = {"training": ["academy@example.com"], "kubernetes": ["k8s@example.com"]}
+    result = run(
+        [helm, "template", "onboarding", CHART,
+         "--set-json", f"config.mail.routes={json.dumps(routes)}",
+         "--set-json", 'config.mail.salesTeam=["a@example.com","b@example.com"]']
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    r = Rendering("routes", tmp_path / "routes.yaml", docs)
+    env = container_env(r, r.deployment("notify")["spec"]["template"])
+    settings = settings_from(monkeypatch, NotifySettings, env)
+    assert isinstance(settings, NotifySettings)
+    assert settings.recipients_for(ServiceType.TRAINING) == (
+        "a@example.com",
+        "b@example.com",
+        "academy@example.com",
+    )
+
+
+BAD_MAIL = {
+    "acs without an endpoint": ["--set", "config.mailer=acs", "--set", "config.mail.sender=a@b.net",
+                                "--set", "config.mail.salesTeam={s@example.com}"],
+    "acs without a sender": ["--set", "config.mailer=acs",
+                             "--set", "config.mail.acsEndpoint=https://x.unitedstates.communication.azure.com",
+                             "--set", "config.mail.salesTeam={s@example.com}"],
+    "acs without a sales team": ["--set", "config.mailer=acs", "--set", "config.mail.sender=a@b.net",
+                                 "--set", "config.mail.acsEndpoint=https://x.unitedstates.communication.azure.com"],
+    "a route to an unknown service type": ["--set-json", 'config.mail.routes={"yoga":["y@example.com"]}'],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MAIL))
+def test_the_schema_refuses_incomplete_mail_settings(helm: Path, case: str) -> None:
+    result = run([helm, "lint", "--strict", CHART, *BAD_MAIL[case]])
+    assert result.returncode != 0, f"{case} was accepted"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
