@@ -122,3 +122,33 @@ def test_the_schema_refuses_incomplete_mail_settings(helm: Path, case: str) -> N
     result = run([helm, "lint", "--strict", CHART, *BAD_MAIL[case]])
     assert result.returncode != 0, f"{case} was accepted"
     assert "[ERROR] values.yaml" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_staff_sign_in_with_entra_is_configured_in_azure(
+    renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Without it /admin only says that Entra ID sign-in is not configured here."""
+    r = renderings[name]
+    pod = r.deployment("intake-ui")["spec"]["template"]
+    env = container_env(r, pod)
+    settings = settings_from(monkeypatch, IntakeUiSettings, env)
+    assert isinstance(settings, IntakeUiSettings)
+    assert settings.staff_sign_in_configured
+    assert settings.admin_oidc_redirect_url == f"{env['PUBLIC_UI_URL']}/admin/signed-in"
+    from_key_vault = {
+        var["name"]: var["valueFrom"]["secretKeyRef"]
+        for var in pod["spec"]["containers"][0]["env"]
+        if "valueFrom" in var
+    }
+    assert from_key_vault["ADMIN_OIDC_CLIENT_SECRET"]["name"] == "onboarding-intake-ui-keyvault"
+
+
+@pytest.mark.parametrize("name", ["values-staging", "values-prod"])
+def test_the_schema_refuses_staging_or_prod_without_staff_sign_in(helm: Path, name: str) -> None:
+    values = CHART / f"{name}.yaml"
+    result = run(
+        [helm, "lint", "--strict", CHART, "-f", values, "--set", "config.staffSignIn.clientId="]
+    )
+    assert result.returncode != 0, "a site whose staff cannot sign in was accepted"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
