@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -151,4 +152,27 @@ def test_the_schema_refuses_staging_or_prod_without_staff_sign_in(helm: Path, na
         [helm, "lint", "--strict", CHART, "-f", values, "--set", "config.staffSignIn.clientId="]
     )
     assert result.returncode != 0, "a site whose staff cannot sign in was accepted"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
+
+
+GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_admin_api_expects_the_audience_entra_v2_tokens_carry(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    """A v2.0 access token's aud is the API's client id, never its App ID URI (api://…)."""
+    data = renderings[name].named("ConfigMap", "onboarding-config")["data"]
+    assert data["AUTH_ISSUER"].endswith("/v2.0")
+    assert re.fullmatch(GUID, data["AUTH_AUDIENCE"]), data["AUTH_AUDIENCE"]
+
+
+def test_the_schema_refuses_an_app_id_uri_audience_with_the_v2_issuer(helm: Path) -> None:
+    values = CHART / "values-prod.yaml"
+    result = run(
+        [helm, "lint", "--strict", CHART, "-f", values,
+         "--set", "config.auth.audience=api://intake-admin"]
+    )  # fmt: skip
+    assert result.returncode != 0, "every staff token would be a 401"
     assert "[ERROR] values.yaml" in result.stdout, result.stdout
