@@ -459,3 +459,30 @@ def test_the_services_open_the_database_the_bicep_creates(
     workload identity: any other name is a 403 on every store call."""
     data = renderings[name].named("ConfigMap", "onboarding-config")["data"]
     assert data["COSMOS_DATABASE"] == bicep_var("cosmos.bicep", "databaseName")
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_each_workload_has_its_own_identity(renderings: dict[str, Rendering], name: str) -> None:
+    """infra/bicep federates each identity with one service account only: a shared client id
+    would leave every other service account without a token."""
+    r = renderings[name]
+    ids = {
+        sa["metadata"]["name"]: sa["metadata"]["annotations"]["azure.workload.identity/client-id"]
+        for sa in r.of_kind("ServiceAccount")
+    }
+    assert set(ids) == {f"onboarding-{c}" for c in APP_COMPONENTS}
+    assert len(set(ids.values())) == len(ids), ids
+    for spc in r.of_kind("SecretProviderClass"):
+        assert spc["spec"]["parameters"]["clientID"] == ids[spc["metadata"]["name"]]
+    (auth,) = r.of_kind("TriggerAuthentication")
+    scaler = auth["spec"]["podIdentity"]["identityId"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", scaler) and scaler not in ids.values()
+
+
+def test_the_schema_refuses_workload_identity_without_client_ids(helm: Path) -> None:
+    result = run(
+        [helm, "lint", "--strict", CHART, "-f", CHART / "values-prod.yaml",
+         "--set", "services.adminApi.workloadIdentityClientId="]
+    )  # fmt: skip
+    assert result.returncode != 0, "admin-api would get no token"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
