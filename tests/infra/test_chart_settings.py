@@ -176,3 +176,22 @@ def test_the_schema_refuses_an_app_id_uri_audience_with_the_v2_issuer(helm: Path
     )  # fmt: skip
     assert result.returncode != 0, "every staff token would be a 401"
     assert "[ERROR] values.yaml" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_sites_in_azure_keep_the_guards_of_outside_dev(
+    renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """No dev sign-in form, dev mailbox or cookies without Secure on a site the internet reaches."""
+    r = renderings[name]
+    env = container_env(r, r.deployment("intake-ui")["spec"]["template"])
+    settings = settings_from(monkeypatch, IntakeUiSettings, env)
+    assert isinstance(settings, IntakeUiSettings)
+    assert not settings.is_dev and settings.secure_cookies
+
+
+def test_the_schema_refuses_dev_guards_in_azure(helm: Path) -> None:
+    values = CHART / "values-dev.yaml"
+    result = run([helm, "lint", "--strict", CHART, "-f", values, "--set", "environment=dev"])
+    assert result.returncode != 0, "ENVIRONMENT=dev was accepted with workload identity"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
