@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -241,9 +242,10 @@ def test_network_policies_allow_only_the_needed_flows(renderings: dict[str, Rend
     assert peers(policies["onboarding-intake-ui"], "egress") == {
         "intake-api",
         "admin-api",
-        "ip:10.20.8.0/24",
+        "ip:10.2.5.0/24",
+        "ip:0.0.0.0/0",
     }
-    assert peers(policies["onboarding-notify"], "egress") == {"ip:10.20.8.0/24"}
+    assert peers(policies["onboarding-notify"], "egress") == {"ip:10.2.5.0/24", "ip:0.0.0.0/0"}
 
 
 def test_kind_policies_reach_the_emulators_only(renderings: dict[str, Rendering]) -> None:
@@ -486,3 +488,47 @@ def test_the_schema_refuses_workload_identity_without_client_ids(helm: Path) -> 
     )  # fmt: skip
     assert result.returncode != 0, "admin-api would get no token"
     assert "[ERROR] values.yaml" in result.stdout, result.stdout
+
+
+def bicep_param(env: str, name: str) -> str:
+    text = (BICEP / "env" / f"{env}.bicepparam").read_text()
+    match = re.search(rf"^param {name} = '([^']*)'$", text, re.M)
+    assert match, f"{name} in {env}.bicepparam"
+    return match.group(1)
+
+
+def egress_to(policy: dict[str, Any], address: str, port: int) -> bool:
+    """Whether one of the policy's ipBlock egress rules lets ``address`` out on ``port``."""
+    ip = ipaddress.ip_address(address)
+    for rule in policy["spec"].get("egress") or []:
+        if {"protocol": "TCP", "port": port} not in rule.get("ports", []):
+            continue
+        for peer in rule.get("to", []):
+            block = peer.get("ipBlock")
+            if not block or ip not in ipaddress.ip_network(block["cidr"]):
+                continue
+            if not any(ip in ipaddress.ip_network(c) for c in block.get("except", [])):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_services_reach_the_private_endpoints_and_entra_id(
+    renderings: dict[str, Rendering], env: str
+) -> None:
+    """Cosmos DB and Key Vault answer on private endpoints only; Entra ID (every workload
+    identity token), ACS and App Insights are public. Pod and service ranges stay out."""
+    r = renderings[f"values-{env}"]
+    subnet = ipaddress.ip_network(bicep_param(env, "privateEndpointSubnetPrefix"))
+    private_endpoint = str(subnet.network_address + 4)
+    aks = (BICEP / "modules" / "aks.bicep").read_text()
+    cluster_ranges = re.findall(r"^\s+(?:podCidr|serviceCidr): '([^']+)'$", aks, re.M)
+    assert len(cluster_ranges) == 2
+    entra = "20.190.160.1"  # login.microsoftonline.com is in 20.190.128.0/18
+    for component in APP_COMPONENTS:
+        policy = r.named("NetworkPolicy", f"onboarding-{component}")
+        assert egress_to(policy, private_endpoint, 443), component
+        assert egress_to(policy, entra, 443), component
+        for cidr in cluster_ranges:
+            inside = str(ipaddress.ip_network(cidr).network_address + 10)
+            assert not egress_to(policy, inside, 443), (component, cidr)
