@@ -363,14 +363,26 @@ def test_environments_with_the_app_insights_secret_export_their_traces(
         assert exporter == "none", name
 
 
-def test_embedded_mode_shares_one_volume(renderings: dict[str, Rendering]) -> None:
-    r = renderings["values-kind-embedded"]
+@pytest.mark.parametrize("name", ["values", "values-kind", "values-kind-embedded"])
+def test_dev_setups_share_one_data_volume(renderings: dict[str, Rendering], name: str) -> None:
+    """The store and queue (sqlite/local), the dev issuer's key (the UI signs staff in with it,
+    admin-api checks its signature) and the emails the UI's dev mailbox lists all live in /data:
+    every service must see the same one."""
+    r = renderings[name]
     (pvc,) = r.of_kind("PersistentVolumeClaim")
-    for component in ("intake-api", "admin-api", "notify"):
+    for component in APP_COMPONENTS:
         volumes = r.deployment(component)["spec"]["template"]["spec"]["volumes"]
         data = next(v for v in volumes if v["name"] == "data")
-        assert data["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
-    assert not [d for d in r.of_kind("Deployment") if "emulator" in d["metadata"]["name"]]
+        assert data["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"], component
+    if name == "values-kind-embedded":
+        assert not [d for d in r.of_kind("Deployment") if "emulator" in d["metadata"]["name"]]
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_nothing_is_shared_through_a_disk_in_azure(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    assert not renderings[name].of_kind("PersistentVolumeClaim")
 
 
 BAD_VALUES = {
@@ -393,6 +405,26 @@ BAD_VALUES = {
     "no limits": ["--set", "services.notify.resources.limits=null"],
     "bad environment": ["--set", "environment=production"],
     "unknown trace exporter": ["--set", "config.otelExporter=jaeger"],
+    "sqlite without a shared volume": [
+        "-f",
+        str(CHART / "values-kind.yaml"),
+        "-f",
+        str(ROOT / "deploy" / "kind" / "values-embedded.yaml"),
+        "--set",
+        "embedded.persistence.enabled=false",
+    ],
+    "dev issuer and file mailer without a shared volume": [
+        "-f",
+        str(CHART / "values-kind.yaml"),
+        "--set",
+        "embedded.persistence.enabled=false",
+    ],
+    "a shared disk in azure": [
+        "-f",
+        str(CHART / "values-prod.yaml"),
+        "--set",
+        "embedded.persistence.enabled=true",
+    ],
 }
 
 

@@ -273,7 +273,7 @@ spec:
           emptyDir:
             sizeLimit: 64Mi
         - name: data
-          {{- if and $svc.usesStore $root.Values.embedded.persistence.enabled }}
+          {{- if $root.Values.embedded.persistence.enabled }}
           persistentVolumeClaim:
             claimName: {{ include "onboarding.fullname" $root }}-data
           {{- else }}
