@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -564,3 +565,24 @@ def test_the_services_reach_the_private_endpoints_and_entra_id(
         for cidr in cluster_ranges:
             inside = str(ipaddress.ip_network(cidr).network_address + 10)
             assert not egress_to(policy, inside, 443), (component, cidr)
+
+
+@pytest.mark.parametrize("name", ["values-kind", "values-prod"])
+def test_the_worker_counts_deliveries_as_the_queue_does(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    """Past the queue's max delivery count the broker dead-letters a message before the worker's
+    own dead-lettering (and its notify_messages_total{outcome="dead_lettered"}) sees it."""
+    r = renderings[name]
+    data = r.named("ConfigMap", "onboarding-config")["data"]
+    if name == "values-kind":
+        config = json.loads(
+            r.named("ConfigMap", "onboarding-servicebus-emulator")["data"]["Config.json"]
+        )
+        (namespace,) = config["UserConfig"]["Namespaces"]
+        (queue,) = namespace["Queues"]
+        expected = queue["Properties"]["MaxDeliveryCount"]
+    else:
+        bicep = (BICEP / "modules" / "servicebus.bicep").read_text()
+        expected = int(re.search(r"^\s+maxDeliveryCount: (\d+)$", bicep, re.M).group(1))
+    assert int(data["QUEUE_MAX_DELIVERIES"]) == expected
