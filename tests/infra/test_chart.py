@@ -586,3 +586,54 @@ def test_the_worker_counts_deliveries_as_the_queue_does(
         bicep = (BICEP / "modules" / "servicebus.bicep").read_text()
         expected = int(re.search(r"^\s+maxDeliveryCount: (\d+)$", bicep, re.M).group(1))
     assert int(data["QUEUE_MAX_DELIVERIES"]) == expected
+
+
+@pytest.mark.parametrize("name", ["values", "values-prod", "values-kind", "values-kind-embedded"])
+def test_retention_runs_as_a_cronjob_of_the_admin_api_image(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    """docs/privacy.md: records older than RETENTION_DAYS are erased by a CronJob, one run at a
+    time, as admin-api (its identity and data role) and hardened like every app pod."""
+    r = renderings[name]
+    (cron,) = r.of_kind("CronJob")
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert len(cron["spec"]["schedule"].split()) == 5
+    job = cron["spec"]["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+    admin = r.deployment("admin-api")["spec"]["template"]
+    (container,) = pod["containers"]
+    (admin_container,) = admin["spec"]["containers"]
+    assert container["command"] == ["python", "-m", "admin_api.retention"]
+    assert container["image"] == admin_container["image"]
+    assert pod["serviceAccountName"] == admin["spec"]["serviceAccountName"]
+    labels = job["template"]["metadata"]["labels"]
+    assert labels.get("azure.workload.identity/use") == admin["metadata"]["labels"].get(
+        "azure.workload.identity/use"
+    )
+    assert pod["securityContext"] == admin["spec"]["securityContext"]
+    assert container["securityContext"] == admin_container["securityContext"]
+    assert pod["automountServiceAccountToken"] is False and pod["restartPolicy"] == "Never"
+    assert container["envFrom"] == admin_container["envFrom"]
+    secrets = [e for e in admin_container["env"] if "valueFrom" in e]
+    assert all(e in container["env"] for e in secrets)
+    assert pod["volumes"] == admin["spec"]["volumes"]
+    assert container["volumeMounts"] == admin_container["volumeMounts"]
+    for kind in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(container["resources"][kind])
+
+
+def test_retention_has_its_own_network_policy(renderings: dict[str, Rendering]) -> None:
+    r = renderings["values-prod"]
+    policy = r.named("NetworkPolicy", "onboarding-retention")
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    assert selector["app.kubernetes.io/component"] == "retention"
+    assert policy["spec"]["ingress"] == []
+    assert egress_to(policy, "10.2.5.4", 443), "Cosmos DB's private endpoint"
+    assert egress_to(policy, "20.190.160.1", 443), "Entra ID, for the workload identity token"
+    kind = renderings["values-kind"]
+    emulator = kind.named("NetworkPolicy", "onboarding-cosmos-emulator")
+    admitted = {
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        for peer in emulator["spec"]["ingress"][0]["from"]
+    }
+    assert "retention" in admitted

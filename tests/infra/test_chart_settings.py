@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from admin_api.settings import AdminApiSettings
 from intake_api.settings import IntakeApiSettings
 from intake_core.domain.models import ServiceType
+from intake_core.retention import RetentionSettings
 from intake_notify.settings import NotifySettings
 from intake_ui.settings import IntakeUiSettings
 
@@ -66,6 +67,18 @@ def test_each_service_starts_with_the_environment_it_is_given(
     r = renderings[name]
     env = container_env(r, r.deployment(component)["spec"]["template"])
     settings_from(monkeypatch, SETTINGS[component], env)
+
+
+@pytest.mark.parametrize("name", [*ENVIRONMENTS, "values-kind-embedded"])
+def test_the_retention_job_starts_with_the_environment_it_is_given(
+    renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    r = renderings[name]
+    (cron,) = r.of_kind("CronJob")
+    env = container_env(r, cron["spec"]["jobTemplate"]["spec"]["template"])
+    settings = settings_from(monkeypatch, RetentionSettings, env)
+    assert isinstance(settings, RetentionSettings)
+    assert settings.retention_days == 730
 
 
 @pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])

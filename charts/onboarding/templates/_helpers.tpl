@@ -127,6 +127,77 @@ seccompProfile:
 {{- end -}}
 
 {{/*
+Environment variables from Secrets: the service's Key Vault secrets (synced by its
+SecretProviderClass) and the emulators' credentials. Takes (dict "root" $ "key" "x" "svc" $svc).
+*/}}
+{{- define "onboarding.secretEnv" -}}
+{{- $root := .root -}}
+{{- $name := include "onboarding.componentName" (dict "root" $root "component" .svc.component) -}}
+{{- range (include "onboarding.serviceSecrets" . | fromJsonArray) }}
+- name: {{ .envVar }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $name }}-keyvault
+      key: {{ .envVar }}
+{{- end }}
+{{- if $root.Values.serviceBusEmulator.enabled }}
+- name: SERVICEBUS_CONNECTION_STRING
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "onboarding.fullname" $root }}-emulators
+      key: SERVICEBUS_CONNECTION_STRING
+{{- end }}
+{{- if $root.Values.cosmosEmulator.enabled }}
+- name: COSMOS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "onboarding.fullname" $root }}-emulators
+      key: COSMOS_KEY
+{{- end }}
+{{- end -}}
+
+{{/*
+The volumes of a service's pod: /tmp, /data (the shared claim in dev setups) and its Key Vault
+secrets. Takes (dict "root" $ "key" "x" "svc" $svc).
+*/}}
+{{- define "onboarding.volumes" -}}
+{{- $root := .root -}}
+{{- $name := include "onboarding.componentName" (dict "root" $root "component" .svc.component) -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+- name: data
+  {{- if $root.Values.embedded.persistence.enabled }}
+  persistentVolumeClaim:
+    claimName: {{ include "onboarding.fullname" $root }}-data
+  {{- else }}
+  emptyDir:
+    sizeLimit: {{ $root.Values.embedded.emptyDirSizeLimit }}
+  {{- end }}
+{{- if (include "onboarding.serviceSecrets" . | fromJsonArray) }}
+- name: keyvault
+  csi:
+    driver: secrets-store.csi.k8s.io
+    readOnly: true
+    volumeAttributes:
+      secretProviderClass: {{ $name }}
+{{- end }}
+{{- end -}}
+
+{{/* The volume mounts that go with onboarding.volumes. */}}
+{{- define "onboarding.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+- name: data
+  mountPath: /data
+{{- if (include "onboarding.serviceSecrets" . | fromJsonArray) }}
+- name: keyvault
+  mountPath: /mnt/secrets-store
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/*
 The Deployment of one service. Takes (dict "root" $ "key" "intakeApi" "svc" .Values.services.intakeApi).
 */}}
 {{- define "onboarding.deployment" -}}
@@ -134,7 +205,6 @@ The Deployment of one service. Takes (dict "root" $ "key" "intakeApi" "svc" .Val
 {{- $svc := .svc -}}
 {{- $ctx := dict "root" $root "component" $svc.component -}}
 {{- $name := include "onboarding.componentName" $ctx -}}
-{{- $secrets := include "onboarding.serviceSecrets" . | fromJsonArray -}}
 {{- $wi := $root.Values.azure.workloadIdentity.enabled -}}
 apiVersion: apps/v1
 kind: Deployment
@@ -207,27 +277,7 @@ spec:
             - name: {{ $k }}
               value: {{ $v | quote }}
             {{- end }}
-            {{- range $secrets }}
-            - name: {{ .envVar }}
-              valueFrom:
-                secretKeyRef:
-                  name: {{ $name }}-keyvault
-                  key: {{ .envVar }}
-            {{- end }}
-            {{- if $root.Values.serviceBusEmulator.enabled }}
-            - name: SERVICEBUS_CONNECTION_STRING
-              valueFrom:
-                secretKeyRef:
-                  name: {{ include "onboarding.fullname" $root }}-emulators
-                  key: SERVICEBUS_CONNECTION_STRING
-            {{- end }}
-            {{- if $root.Values.cosmosEmulator.enabled }}
-            - name: COSMOS_KEY
-              valueFrom:
-                secretKeyRef:
-                  name: {{ include "onboarding.fullname" $root }}-emulators
-                  key: COSMOS_KEY
-            {{- end }}
+            {{- include "onboarding.secretEnv" . | nindent 12 }}
           startupProbe:
             httpGet:
               path: {{ $svc.probes.startup }}
@@ -259,35 +309,42 @@ spec:
           securityContext:
             {{- include "onboarding.containerSecurityContext" $root | nindent 12 }}
           volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-            - name: data
-              mountPath: /data
-            {{- if $secrets }}
-            - name: keyvault
-              mountPath: /mnt/secrets-store
-              readOnly: true
-            {{- end }}
+            {{- include "onboarding.volumeMounts" . | nindent 12 }}
       volumes:
-        - name: tmp
-          emptyDir:
-            sizeLimit: 64Mi
-        - name: data
-          {{- if $root.Values.embedded.persistence.enabled }}
-          persistentVolumeClaim:
-            claimName: {{ include "onboarding.fullname" $root }}-data
-          {{- else }}
-          emptyDir:
-            sizeLimit: {{ $root.Values.embedded.emptyDirSizeLimit }}
-          {{- end }}
-        {{- if $secrets }}
-        - name: keyvault
-          csi:
-            driver: secrets-store.csi.k8s.io
-            readOnly: true
-            volumeAttributes:
-              secretProviderClass: {{ $name }}
+        {{- include "onboarding.volumes" . | nindent 8 }}
+{{- end -}}
+
+{{/* Egress rules to Azure: the private endpoint subnet and the public endpoints. Takes $. */}}
+{{- define "onboarding.azureEgressRules" -}}
+{{- $e := .Values.networkPolicy.azureEgress -}}
+{{- with $e.privateEndpointCidrs }}
+# Private endpoints (Cosmos DB, Key Vault, Service Bus Premium): HTTPS and AMQPS.
+- to:
+    {{- range . }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  ports:
+    - protocol: TCP
+      port: 443
+    - protocol: TCP
+      port: 5671
+{{- end }}
+# Public Azure endpoints (Entra ID, Communication Services, Monitor, Service Bus Standard).
+- to:
+    {{- range $e.cidrs }}
+    - ipBlock:
+        cidr: {{ . }}
+        {{- with $e.except }}
+        except:
+          {{- toYaml . | nindent 10 }}
         {{- end }}
+    {{- end }}
+  ports:
+    - protocol: TCP
+      port: 443
+    - protocol: TCP
+      port: 5671
 {{- end -}}
 
 {{/* Emulators are third-party images that may need root and a writable filesystem. */}}
