@@ -365,3 +365,20 @@ def test_compose_runs_the_images_hardened() -> None:
         assert env["INTAKE_API_URL"] == "http://intake-api:8001"
         assert env["INTAKE_DATA_DIR"] == "/data"
         assert not svc["image"].endswith(":latest")
+
+
+def test_the_docs_name_the_port_variable_each_image_reads() -> None:
+    """run-service reads PORT for the web services and NOTIFY_METRICS_PORT for the worker."""
+    script = (ROOT / "docker" / "run-service.sh").read_text()
+    ports = dict(
+        re.findall(r"^\s+([\w-]+)\)\s+module=\S*\s+port=\"\$\{(\w+):-\d+\}\"", script, re.M)
+    )
+    assert ports == {
+        "intake-ui": "PORT",
+        "intake-api": "PORT",
+        "admin-api": "PORT",
+        "intake-notify": "NOTIFY_METRICS_PORT",
+    }
+    doc = " ".join((ROOT / "docs" / "deploy.md").read_text().split())
+    assert "`PORT` overrides the port of the three web services" in doc
+    assert "on `NOTIFY_METRICS_PORT` (default 8003) and ignores `PORT`" in doc
