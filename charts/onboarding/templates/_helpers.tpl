@@ -277,7 +277,9 @@ spec:
             - name: {{ $k }}
               value: {{ $v | quote }}
             {{- end }}
-            {{- include "onboarding.secretEnv" . | nindent 12 }}
+            {{- with include "onboarding.secretEnv" . }}
+            {{- . | trim | nindent 12 }}
+            {{- end }}
           startupProbe:
             httpGet:
               path: {{ $svc.probes.startup }}
@@ -309,9 +311,9 @@ spec:
           securityContext:
             {{- include "onboarding.containerSecurityContext" $root | nindent 12 }}
           volumeMounts:
-            {{- include "onboarding.volumeMounts" . | nindent 12 }}
+            {{- include "onboarding.volumeMounts" . | trim | nindent 12 }}
       volumes:
-        {{- include "onboarding.volumes" . | nindent 8 }}
+        {{- include "onboarding.volumes" . | trim | nindent 8 }}
 {{- end -}}
 
 {{/* Egress rules to Azure: the private endpoint subnet and the public endpoints. Takes $. */}}
