@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from infra.toolbox import CHART, Rendering, run
+from infra.toolbox import CHART, Rendering, helm_args, run
 from pydantic import BaseModel
 
 from admin_api.settings import AdminApiSettings
@@ -102,7 +102,7 @@ def test_routes_reach_the_notifier_as_json(
 ) -> None:
     routes = {"training": ["academy@example.com"], "kubernetes": ["k8s@example.com"]}
     result = run(
-        [helm, "template", "onboarding", CHART,
+        [helm, "template", "onboarding", CHART, *helm_args("values"),
          "--set-json", f"config.mail.routes={json.dumps(routes)}",
          "--set-json", 'config.mail.salesTeam=["a@example.com","b@example.com"]']
     )  # fmt: skip

@@ -139,6 +139,14 @@ def test_chart_ships_it_as_a_sidecar_configmap_only_when_enabled(
     result = run(["kubernetes-validate", "--strict", "--quiet", "-k", "1.33.0", manifest])
     assert result.returncode == 0, result.stdout + result.stderr
     lint = run(
-        [helm, "lint", "--strict", CHART, "--set", "monitoring.grafanaDashboard.enabled=true"]
+        [
+            helm,
+            "lint",
+            "--strict",
+            CHART,
+            *helm_args("values"),
+            "--set",
+            "monitoring.grafanaDashboard.enabled=true",
+        ]
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr

@@ -12,22 +12,25 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "onboarding"
 TOOLS = ROOT / ".tools" / "bin"
 APP_COMPONENTS = ("intake-ui", "intake-api", "admin-api", "notify")
+# The chart has no default image tag; kind-up.sh and CD set one (a commit SHA in Azure).
+TEST_TAG = "image.tag=kind-0123456789ab"
 
 # name -> (values files relative to the repo root, --set overrides)
 RENDERINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "values": ((), ()),
+    "values": ((), (TEST_TAG,)),
     "values-dev": (("charts/onboarding/values-dev.yaml",), ()),
     "values-staging": (("charts/onboarding/values-staging.yaml",), ()),
     "values-prod": (("charts/onboarding/values-prod.yaml",), ()),
-    "values-kind": (("charts/onboarding/values-kind.yaml",), ()),
+    "values-kind": (("charts/onboarding/values-kind.yaml",), (TEST_TAG,)),
     "values-kind-embedded": (
         ("charts/onboarding/values-kind.yaml", "deploy/kind/values-embedded.yaml"),
-        (),
+        (TEST_TAG,),
     ),
     # Every optional switch on at once, and every one off.
     "switches-on": (
         (),
         (
+            TEST_TAG,
             "ingress.enabled=true",
             "monitoring.serviceMonitor.enabled=true",
             "monitoring.prometheusRule.enabled=true",
@@ -42,6 +45,7 @@ RENDERINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "switches-off": (
         (),
         (
+            TEST_TAG,
             "networkPolicy.enabled=false",
             "services.intakeUi.podDisruptionBudget.enabled=false",
             "services.intakeApi.podDisruptionBudget.enabled=false",

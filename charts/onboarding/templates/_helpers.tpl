@@ -47,11 +47,18 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* Image reference: registry/repository@digest when CD sets the digest, else :tag (default appVersion). */}}
+{{/*
+Image reference: registry/repository@digest when CD sets the digest, else :tag. There is no
+default tag: CI tags images with the commit SHA only, so a release without one is refused
+rather than pointed at a tag nobody pushed.
+*/}}
 {{- define "onboarding.image" -}}
 {{- $root := .root -}}
 {{- $repo := .svc.image.repository -}}
-{{- $tag := default $root.Chart.AppVersion (default $root.Values.image.tag .svc.image.tag) -}}
+{{- $tag := default $root.Values.image.tag .svc.image.tag -}}
+{{- if not (or .svc.image.digest $tag) -}}
+{{- fail (printf "%s: set image.tag to the commit SHA images.yml pushed (or services.<name>.image.digest)" .svc.component) -}}
+{{- end -}}
 {{- $ref := ternary (printf "%s/%s" $root.Values.image.registry $repo) $repo (ne $root.Values.image.registry "") -}}
 {{- if .svc.image.digest -}}
 {{- printf "%s@%s" $ref .svc.image.digest -}}
