@@ -671,3 +671,44 @@ def test_emulator_images_are_pinned_to_a_release(
     for d in renderings[name].of_kind("Deployment"):
         for c in containers(d):
             assert not MOVING_TAGS.search(c["image"]), c["image"]
+
+
+# The managed NGINX of AKS application routing refuses an Ingress whose annotation values hold
+# any of these (its annotation-value-word-blocklist), dropping the whole Ingress.
+APP_ROUTING_BLOCKLIST = (
+    "load_module", "lua_package", "_by_lua", "location", "root", "proxy_pass",
+    "serviceaccount", "{", "}", "'",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_only_front_door_reaches_the_site(renderings: dict[str, Rendering], name: str) -> None:
+    """The origin is a public address: without this, anyone can go around Front Door's WAF."""
+    r = renderings[name]
+    values = yaml.safe_load((CHART / f"{name}.yaml").read_text())
+    front_door = values["ingress"]["frontDoor"]["id"]
+    for ingress in ("onboarding-intake-ui", "onboarding-intake-ui-admin"):
+        annotations = r.named("Ingress", ingress)["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/enable-modsecurity"] == "true"
+        rules = annotations["nginx.ingress.kubernetes.io/modsecurity-snippet"].splitlines()
+        assert rules[0] == "SecRuleEngine On"
+        assert re.fullmatch(
+            r'SecRule &REQUEST_HEADERS:X-Azure-FDID "@eq 0" "id:\d+,phase:1,deny,status:403,.*"',
+            rules[1],
+        )
+        assert re.fullmatch(
+            rf'SecRule REQUEST_HEADERS:X-Azure-FDID "!@streq {front_door}" "id:\d+,phase:1,deny,status:403,.*"',
+            rules[2],
+        )
+        for value in annotations.values():
+            assert not [w for w in APP_ROUTING_BLOCKLIST if w in value.lower()], (ingress, value)
+    assert "modsecurity" not in str(renderings["values-kind"].of_kind("Ingress"))
+
+
+def test_the_schema_refuses_an_azure_site_open_around_front_door(helm: Path) -> None:
+    result = run(
+        [helm, "lint", "--strict", CHART, "-f", CHART / "values-prod.yaml",
+         "--set", "ingress.frontDoor.id="]
+    )  # fmt: skip
+    assert result.returncode != 0, "an Ingress without the X-Azure-FDID check was accepted"
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
