@@ -712,3 +712,15 @@ def test_the_schema_refuses_an_azure_site_open_around_front_door(helm: Path) -> 
     )  # fmt: skip
     assert result.returncode != 0, "an Ingress without the X-Azure-FDID check was accepted"
     assert "[ERROR] values.yaml" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_aks_gets_no_prometheus_rule_object(renderings: dict[str, Rendering], name: str) -> None:
+    """Managed Prometheus evaluates Azure rule groups (alerts.bicep), not PrometheusRule objects,
+    and the cluster has no monitoring.coreos.com CRD for one: helm would fail to install it."""
+    r = renderings[name]
+    assert not r.of_kind("PrometheusRule")
+    monitors = {m["apiVersion"] for m in r.of_kind("ServiceMonitor")}
+    assert monitors == {"azmonitoring.coreos.com/v1"}
+    assert "prometheusRuleGroups@" in (BICEP / "modules" / "alerts.bicep").read_text()
+    assert renderings["switches-on"].of_kind("PrometheusRule"), "kept for self-managed Prometheus"

@@ -72,7 +72,7 @@ def test_dashboard_is_valid_grafana_json(dashboard: dict[str, Any]) -> None:
 def test_dashboard_reads_only_metrics_the_rules_or_the_services_define(
     dashboard: dict[str, Any], renderings: dict[str, Rendering]
 ) -> None:
-    (rule,) = renderings["values-prod"].of_kind("PrometheusRule")
+    (rule,) = renderings["values-prod-rules"].of_kind("PrometheusRule")
     known = exposed_metrics() | recorded_metrics(rule["spec"]["groups"])
     read: set[str] = set()
     for where, expr in queries(dashboard):

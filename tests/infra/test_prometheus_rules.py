@@ -20,7 +20,7 @@ from intake_notify.worker import WorkerMetrics
 
 pytestmark = pytest.mark.infra
 
-NS = "onboarding-values-prod"  # the namespace conftest renders values-prod.yaml into
+NS = "onboarding-values-prod-rules"  # the namespace conftest renders prod's rules into
 INTAKE = f'namespace="{NS}",service="onboarding-intake-api"'
 SUBMIT = f'{INTAKE},route="/v1/submissions",method="POST"'
 ALERTS = {
@@ -36,7 +36,7 @@ EVERY_BURN = {"fast", "medium", "slow"}
 
 @pytest.fixture(scope="module")
 def rules(renderings: dict[str, Rendering]) -> dict[str, Any]:
-    (rule,) = renderings["values-prod"].of_kind("PrometheusRule")
+    (rule,) = renderings["values-prod-rules"].of_kind("PrometheusRule")
     return {"groups": rule["spec"]["groups"]}
 
 

@@ -21,6 +21,12 @@ RENDERINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "values-dev": (("charts/onboarding/values-dev.yaml",), ()),
     "values-staging": (("charts/onboarding/values-staging.yaml",), ()),
     "values-prod": (("charts/onboarding/values-prod.yaml",), ()),
+    # prod's alert thresholds as a self-managed Prometheus would load them (AKS turns the
+    # PrometheusRule off: Managed Prometheus runs the same alerts from alerts.bicep).
+    "values-prod-rules": (
+        ("charts/onboarding/values-prod.yaml",),
+        ("monitoring.prometheusRule.enabled=true",),
+    ),
     "values-kind": (("charts/onboarding/values-kind.yaml",), (TEST_TAG,)),
     "values-kind-embedded": (
         ("charts/onboarding/values-kind.yaml", "deploy/kind/values-embedded.yaml"),
