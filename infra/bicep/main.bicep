@@ -292,6 +292,10 @@ param wafMode string
 @maxValue(10000)
 param wafPostRateLimitPerMinute int
 
+@description('Address ranges (CIDR) staff may open /admin from, checked by Front Door\'s WAF; empty: from anywhere (the Entra ID sign-in still applies).')
+@maxLength(50)
+param staffAllowedSourceRanges array
+
 @description('Where Communication Services keeps email data at rest.')
 @allowed([
   'United States'
@@ -814,6 +818,7 @@ module frontDoor 'modules/frontdoor.bicep' = {
     skuName: frontDoorSku
     wafMode: wafMode
     postRateLimitPerMinute: wafPostRateLimitPerMinute
+    staffAllowedSourceRanges: staffAllowedSourceRanges
     originHostName: '${names.ingressDnsLabel}.${location}.cloudapp.azure.com'
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }

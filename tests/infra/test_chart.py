@@ -273,8 +273,31 @@ def test_ingress_tls_and_stricter_admin(renderings: dict[str, Rendering]) -> Non
     assert public["spec"]["tls"] == admin["spec"]["tls"]
     assert public["spec"]["tls"][0]["hosts"] == ["onboarding.example.com"]
     assert admin["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/admin"
-    allow = admin["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
-    assert allow == "203.0.113.0/24,198.51.100.0/24"
+    # Behind Front Door the ingress sees Front Door's addresses: the staff allow-list is the
+    # WAF's (infra/bicep staffAllowedSourceRanges), and an ingress allow-list would shut staff out.
+    assert (
+        "nginx.ingress.kubernetes.io/whitelist-source-range" not in admin["metadata"]["annotations"]
+    )
+
+
+def test_an_ingress_allow_list_behind_front_door_is_refused(helm: Path) -> None:
+    result = run(
+        [helm, "template", "onboarding", CHART, "-f", str(CHART / "values-prod.yaml"),
+         "--set", "ingress.admin.allowedSourceRanges={203.0.113.0/24}"]
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "staffAllowedSourceRanges" in result.stderr
+
+
+def test_an_ingress_allow_list_without_front_door_is_kept(helm: Path) -> None:
+    result = run(
+        [helm, "template", "onboarding", CHART, "--set", "ingress.enabled=true",
+         "--set", "image.tag=0123456789abcdef0123456789abcdef01234567",
+         "--set", "ingress.host=onboarding.example.com",
+         "--set", "ingress.admin.allowedSourceRanges={203.0.113.0/24}"]
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert 'whitelist-source-range: "203.0.113.0/24"' in result.stdout
 
 
 def test_every_service_is_scraped_and_the_ui_metrics_never_leave_the_cluster(

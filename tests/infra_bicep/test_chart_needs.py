@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .templates import BICEP_DIR, MAIN, REPO, load
+from .templates import BICEP_DIR, MAIN, REPO, assigned_params, load
 
 pytestmark = pytest.mark.infra
 
@@ -159,6 +159,27 @@ def test_what_the_bicep_says_of_the_x_azure_fdid_check_is_what_the_chart_does() 
     claims = [line for line in frontdoor.splitlines() if "X-Azure-FDID" in line]
     assert claims
     assert not any(re.search(r"\bchecks\b", line) for line in claims)
-    if not chart_checks:
+    if chart_checks:
+        assert "ingress.frontDoor.id" in frontdoor and "not done yet" not in frontdoor
+        assert "nothing checks it yet" not in DEPLOY_AZURE_DOC.read_text()
+    else:
         assert "not done yet" in frontdoor
         assert "nothing checks it yet" in DEPLOY_AZURE_DOC.read_text()
+
+
+def test_the_staff_allow_list_is_front_doors_not_the_ingresss() -> None:
+    # Behind Front Door the ingress sees Front Door's addresses: an ingress allow-list would
+    # refuse every staff member. The WAF matches the address that connected to it (SocketAddr;
+    # RemoteAddr would trust a client's X-Forwarded-For).
+    frontdoor = (MODULES / "frontdoor.bicep").read_text()
+    assert "matchVariable: 'SocketAddr'" in frontdoor
+    assert "matchValue: staffAllowedSourceRanges" in frontdoor
+    assert "staffAllowedSourceRanges: staffAllowedSourceRanges" in main_module_block("frontdoor")
+    for env in ("staging", "prod"):
+        ranges = assigned_params(BICEP_DIR / "env" / f"{env}.bicepparam")[
+            "staffAllowedSourceRanges"
+        ]
+        assert re.fullmatch(r"\['\d[\d./]*'(, '\d[\d./]*')*\]", ranges), ranges
+        values = yaml.safe_load((CHART / f"values-{env}.yaml").read_text())
+        assert values["ingress"]["frontDoor"]["id"]
+        assert not values["ingress"].get("admin", {}).get("allowedSourceRanges")

@@ -63,6 +63,8 @@ param functionInstanceMemoryMB = 2048
 param frontDoorSku = 'Standard_AzureFrontDoor'
 param wafMode = 'Detection'
 param wafPostRateLimitPerMinute = 300
+// No staff allow-list in dev: /admin needs the Entra ID sign-in only.
+param staffAllowedSourceRanges = []
 param emailDataLocation = 'United States'
 
 param logRetentionDays = 30

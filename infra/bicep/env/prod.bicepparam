@@ -65,6 +65,9 @@ param functionInstanceMemoryMB = 2048
 param frontDoorSku = 'Premium_AzureFrontDoor'
 param wafMode = 'Prevention'
 param wafPostRateLimitPerMinute = 300
+// Staff reach /admin from the office and the VPN only (Front Door's WAF checks it; the ingress
+// cannot: it sees Front Door's addresses).
+param staffAllowedSourceRanges = ['203.0.113.0/24', '198.51.100.0/24']
 param emailDataLocation = 'United States'
 
 param logRetentionDays = 90

@@ -64,6 +64,8 @@ param functionInstanceMemoryMB = 2048
 param frontDoorSku = 'Premium_AzureFrontDoor'
 param wafMode = 'Prevention'
 param wafPostRateLimitPerMinute = 300
+// Staff reach /admin from the office only (Front Door's WAF checks it; the ingress cannot).
+param staffAllowedSourceRanges = ['203.0.113.0/24']
 param emailDataLocation = 'United States'
 
 param logRetentionDays = 30

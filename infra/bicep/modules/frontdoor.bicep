@@ -1,9 +1,9 @@
 // Azure Front Door (Premium) with a WAF policy in front of the public ingress of the cluster.
 // Static assets are cached at the edge; everything else goes to the origin uncached. The
 // origin is public, so the WAF holds only if the origin refuses what did not come through this
-// profile: its load balancer admitting only the AzureFrontDoor.Backend service tag, and the
-// ingress requiring this profile's X-Azure-FDID (output below). Both live in the cluster, not
-// here, and the header check is not done yet (docs/deploy-azure.md, "Cluster add-ons").
+// profile: its load balancer admitting only the AzureFrontDoor.Backend service tag
+// (docs/deploy-azure.md, "Cluster add-ons"), and the ingress requiring this profile's
+// X-Azure-FDID (output below; the chart's ingress.frontDoor.id, a ModSecurity rule).
 
 @description('Tags applied to every resource.')
 param tags object
@@ -42,6 +42,10 @@ param wafMode string
 @maxValue(10000)
 param postRateLimitPerMinute int
 
+@description('Address ranges (CIDR) staff may open /admin from, matched on the address that connects to Front Door; empty: from anywhere (the Entra ID sign-in still applies).')
+@maxLength(50)
+param staffAllowedSourceRanges array = []
+
 @description('Host name of the public ingress of the cluster (the origin).')
 @minLength(4)
 @maxLength(253)
@@ -67,7 +71,37 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2024-02-
       requestBodyCheck: 'Enabled'
     }
     customRules: {
-      rules: [
+      // The staff pages' allow-list lives here, not on the ingress: behind Front Door the
+      // ingress sees Front Door's addresses, never the staff member's. SocketAddr is the address
+      // that connected to Front Door (RemoteAddr would trust a client's X-Forwarded-For).
+      rules: concat(empty(staffAllowedSourceRanges) ? [] : [
+        {
+          name: 'StaffPagesFromAllowedRangesOnly'
+          priority: 90
+          enabledState: 'Enabled'
+          ruleType: 'MatchRule'
+          action: 'Block'
+          matchConditions: [
+            {
+              matchVariable: 'RequestUri'
+              operator: 'Contains'
+              negateCondition: false
+              matchValue: [
+                '/admin'
+              ]
+              transforms: [
+                'Lowercase'
+              ]
+            }
+            {
+              matchVariable: 'SocketAddr'
+              operator: 'IPMatch'
+              negateCondition: true
+              matchValue: staffAllowedSourceRanges
+            }
+          ]
+        }
+      ], [
         {
           name: 'LimitPostsPerClient'
           priority: 100
@@ -87,7 +121,7 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2024-02-
             }
           ]
         }
-      ]
+      ])
     }
     managedRules: {
       managedRuleSets: premium ? [
