@@ -77,6 +77,32 @@ def test_privacy_notice_is_versioned(client: TestClient) -> None:
     assert "Version 2026-01" in client.get("/privacy").text
 
 
+def test_privacy_notice_says_where_to_write_about_your_data(client: TestClient) -> None:
+    contact = BeautifulSoup(client.get("/privacy").text, "html.parser").find(id="privacy-contact")
+    assert contact["href"] == "mailto:privacy@consultancy.example"
+    assert contact.get_text(strip=True) == "privacy@consultancy.example"
+
+
+def test_the_privacy_contact_is_a_setting_checked_as_an_email_address() -> None:
+    settings = IntakeUiSettings(environment="test", PRIVACY_CONTACT_EMAIL="DPO@Example.COM")
+    app = create_app(settings, deps=IntakeApiClient(httpx.AsyncClient()))
+    with TestClient(app) as client:
+        contact = BeautifulSoup(client.get("/privacy").text, "html.parser").find(
+            id="privacy-contact"
+        )
+    assert contact["href"] == "mailto:DPO@example.com"
+    for wrong in ("privacy", "a@b@example.com", "dpo@example.com\nBcc: x@example.com"):
+        with pytest.raises(ValueError, match="not a valid email address"):
+            IntakeUiSettings(environment="test", PRIVACY_CONTACT_EMAIL=wrong)
+
+
+def test_the_confirmation_says_no_email_is_sent_so_keep_the_client_id(client: TestClient) -> None:
+    page = BeautifulSoup(client.get("/submitted/CL-0000-0000-0000").text, "html.parser")
+    keep = page.find(id="keep-client-id").get_text(" ", strip=True)
+    assert "We do not send you an email" in keep
+    assert "check the status" in keep and "Check a status" in keep
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_inline_validation_returns_just_the_field(client: TestClient, htmx: bool) -> None:
     csrf = start(client)

@@ -304,7 +304,8 @@ def submitted(client_id: str) -> Any:
 
 @rt("/privacy", methods=["get"])
 def privacy(settings: IntakeUiSettings) -> Any:
-    return (fh.Title("Privacy notice"), privacy_notice(settings.privacy_notice_version))
+    notice = privacy_notice(settings.privacy_notice_version, settings.privacy_contact_email)
+    return (fh.Title("Privacy notice"), notice)
 
 
 @rt("/healthz", methods=["get"])

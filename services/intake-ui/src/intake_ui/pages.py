@@ -24,7 +24,7 @@ STATUS_EMAIL = FieldSpec(
 STATUS_FIELDS = (STATUS_CLIENT_ID, STATUS_EMAIL)
 
 
-def privacy_notice(version: str) -> Any:
+def privacy_notice(version: str, contact_email: str) -> Any:
     return fh.Article(
         fh.H1("Privacy notice"),
         fh.P(fh.Strong(f"Version {version}"), id="notice-version"),
@@ -49,6 +49,12 @@ def privacy_notice(version: str) -> Any:
         fh.P(
             "You can ask us for a copy of your data, to correct it, or to erase it. "
             "Give us your Client ID so we can find your request quickly."
+        ),
+        fh.H2("How to contact us about your data"),
+        fh.P(
+            "Write to ",
+            fh.A(contact_email, href=f"mailto:{contact_email}", id="privacy-contact"),
+            ", with your Client ID if you have it.",
         ),
     )
 

@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from starlette.requests import HTTPConnection
 
+from intake_core.domain.models import Email
 from intake_core.settings import CommonSettings
 
 # A fixed secret for dev and test only, so every local replica signs sessions alike.
@@ -23,6 +24,9 @@ class IntakeUiSettings(CommonSettings):
     request_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     submit_attempts: int = Field(default=3, ge=1, le=10)
     privacy_notice_version: str = Field(default="2026-01", min_length=1, max_length=32)
+    # Where clients write about their data (copy, correction, erasure): shown in the notice.
+    # (intake_core's Email: checked with email-validator, stored normalised.)
+    privacy_contact_email: Email = "privacy@consultancy.example"
     max_body_bytes: int = Field(default=256 * 1024, ge=16 * 1024)
     # Staff sign-in with Microsoft Entra ID (OIDC authorization code + PKCE). The authority is
     # tenant specific: https://login.microsoftonline.com/<tenant id>. The client secret is

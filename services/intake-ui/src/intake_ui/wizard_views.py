@@ -214,7 +214,13 @@ def submitted(client_id: str, status_url: str) -> Any:
             fh.Span("", id="copy-status", role="status", cls="copy-status"),
             cls="client-id-box",
         ),
-        fh.P("Keep it: you need it, with your email address, to check the status of your request."),
+        fh.P(
+            fh.Strong("We do not send you an email with it."),
+            " Keep it (copy it or write it down): with it and your email address you can check "
+            "the status of your request at any time, under “Check a status” at the top of "
+            "every page.",
+            id="keep-client-id",
+        ),
         fh.H2("What happens next"),
         fh.Ol(
             fh.Li("Our sales team receives your request right away."),
