@@ -402,3 +402,17 @@ def test_an_empty_step_one_flags_every_missing_field(client: TestClient, blank: 
     assert error_of(page, "company.address.line1") == "Enter the first line of the address."
     assert error_of(page, "company.address.city") == "Enter the town or city."
     assert error_of(page, "company.contact.email") == "Enter the email address."
+
+
+def test_the_consent_label_is_plain_and_the_notice_version_is_still_recorded(
+    client: TestClient, fake_api: FakeIntakeApi
+) -> None:
+    csrf, page = step_two(client)
+    label = page.find("label", attrs={"for": "consent-accepted"}).get_text(" ", strip=True)
+    assert label == "I have read and accept the privacy notice"
+    inline = post(client, "/fields/consent.accepted", {"csrf_token": csrf}, htmx=True)
+    assert "version" not in soup(inline.text).find("label").get_text()
+    key = value_of(page, "idempotencyKey")
+    post(client, "/send", {**COMPANY, **ENGAGEMENT, "idempotencyKey": key, "csrf_token": csrf})
+    [arrival] = fake_api.submissions()
+    assert arrival.body["consent"]["privacyNoticeVersion"] == "2026-01"

@@ -100,7 +100,46 @@ def test_the_confirmation_says_no_email_is_sent_so_keep_the_client_id(client: Te
     page = BeautifulSoup(client.get("/submitted/CL-0000-0000-0000").text, "html.parser")
     keep = page.find(id="keep-client-id").get_text(" ", strip=True)
     assert "We do not send you an email" in keep
-    assert "check the status" in keep and "Check a status" in keep
+    assert "check the status" in keep and "Check your status" in keep
+
+
+def _title(client: TestClient, path: str) -> str:
+    return BeautifulSoup(client.get(path).text, "html.parser").title.get_text()
+
+
+@pytest.mark.parametrize(
+    ("path", "page"),
+    [
+        ("/", "Step 1 of 2: your company"),
+        ("/status", "Check your status"),
+        ("/privacy", "Privacy notice"),
+        ("/submitted/CL-0000-0000-0000", "Request sent"),
+        ("/nope", "Page not found"),
+    ],
+)
+def test_every_public_page_title_is_the_page_then_the_site(
+    client: TestClient, path: str, page: str
+) -> None:
+    assert _title(client, path) == f"{page} \N{EN DASH} Client onboarding"
+
+
+def test_the_status_link_the_heading_and_the_confirmation_use_the_same_words(
+    client: TestClient,
+) -> None:
+    status = BeautifulSoup(client.get("/status").text, "html.parser")
+    assert status.select_one("header a[href='/status']").get_text(strip=True) == "Check your status"
+    assert status.h1.get_text(strip=True) == "Check your status"
+    sent = BeautifulSoup(client.get("/submitted/CL-0000-0000-0000").text, "html.parser")
+    assert sent.select_one("main a[href='/status']").get_text(strip=True) == "Check your status"
+
+
+def test_the_intro_and_the_confirmation_count_the_same_two_steps(client: TestClient) -> None:
+    intro = BeautifulSoup(client.get("/").text, "html.parser")
+    assert "Two short steps" in intro.main.get_text()
+    sent = BeautifulSoup(client.get("/submitted/CL-0000-0000-0000").text, "html.parser")
+    steps = sent.select_one("ol.steps")
+    assert steps["aria-label"] == "Both steps done" and len(steps.find_all("li")) == 2
+    assert "3" not in steps.get_text() and "Sent" not in steps.get_text()
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -158,8 +197,22 @@ def test_status_lookup_validates_before_asking(client: TestClient, fake_api: Fak
     response = post(client, "/status", {"clientId": "CL-0000-0000-0001", "email": "x",
                                         "csrf_token": csrf})  # fmt: skip
     assert response.status_code == 422
-    assert "typo" in response.text and "email address like" in response.text
+    assert "email address like" in response.text
+    message = BeautifulSoup(response.text, "html.parser").find(id="clientId-error")
+    assert message.get_text(strip=True) == (
+        "This Client ID has a typo: a letter or digit in it is wrong. "
+        "Check it against the one shown when you sent your request."
+    )
+    assert "check symbol" not in response.text
     assert fake_api.arrivals == []
+
+
+def test_status_lookup_asks_for_the_shape_of_a_client_id(client: TestClient) -> None:
+    csrf = csrf_of(client.get("/status").text)
+    response = post(client, "/status", {"clientId": "12345", "email": "a@example.com",
+                                        "csrf_token": csrf})  # fmt: skip
+    message = BeautifulSoup(response.text, "html.parser").find(id="clientId-error")
+    assert message.get_text(strip=True) == "Enter a Client ID like CL-XXXX-XXXX-XXXX."
 
 
 def test_status_lookup_throttled(client: TestClient, fake_api: FakeIntakeApi) -> None:
@@ -249,3 +302,11 @@ def test_metrics_count_requests_by_route_and_show_the_breakers(client) -> None:
     assert 'route="unmatched",status="404"' in text
     assert "no-such-page" not in text  # raw paths never become series
     assert 'ui_dependency_breaker_open{dependency="intake-api"} 0.0' in text
+
+
+def test_staff_page_titles_are_the_page_then_the_staff_site(admin_client: TestClient) -> None:
+    from intake_ui_admin_testkit import dev_sign_in
+
+    assert _title(admin_client, "/admin") == "Staff sign-in \N{EN DASH} Client onboarding · Staff"
+    dev_sign_in(admin_client)
+    assert _title(admin_client, "/admin") == "Submissions \N{EN DASH} Client onboarding · Staff"

@@ -84,7 +84,17 @@ def test_step_indicator_marks_the_current_step() -> None:
     html = render(step_indicator(2))
     current = html.find("li", attrs={"aria-current": "step"})
     assert "Project" in current.get_text()
-    assert html.find("nav")["aria-label"] == "Step 2 of 2"
+    # A list named by where the form is, not a navigation landmark without links.
+    assert html.find("nav") is None
+    assert html.find("ol")["aria-label"] == "Step 2 of 2"
+    assert "Company (done)" in html.find("li", class_="done").get_text()
+
+
+def test_after_the_last_step_every_step_is_done_and_none_current() -> None:
+    html = render(step_indicator(3))
+    assert html.find("ol")["aria-label"] == "Both steps done"
+    assert len(html.find_all("li", class_="done")) == 2
+    assert html.find("li", attrs={"aria-current": True}) is None
 
 
 def test_the_honeypot_is_hidden_from_people_and_assistive_tech() -> None:

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from intake_core.domain.client_id import InvalidClientId, is_client_id, normalise_client_id
 from intake_core.domain.models import ErasedSubmission, Status
-from intake_ui import admin_views
+from intake_ui import admin_views, layout
 from intake_ui.admin_api import (
     AdminApiClient,
     AdminApiError,
@@ -40,7 +40,7 @@ rt = fh.APIRouter(body_wrap=admin_views.staff_frame)
 
 
 def _page(title: str, content: Any, status: int = 200) -> Any:
-    return fh.FtResponse((fh.Title(f"{title} · Staff"), content), status_code=status)
+    return fh.FtResponse((layout.title(title, layout.STAFF_SITE_NAME), content), status_code=status)
 
 
 def _client_id(value: str) -> str:
@@ -355,5 +355,5 @@ def api_problem(req: Request, error: Exception) -> Any:
     if status == 503:
         headers["Retry-After"] = "30"
     return fh.FtResponse(
-        (fh.Title(f"{title} · Staff"), content), status_code=status, headers=headers
+        (layout.title(title, layout.STAFF_SITE_NAME), content), status_code=status, headers=headers
     )

@@ -22,6 +22,7 @@ from intake_core.domain.models import (
     Status,
     Submission,
 )
+from intake_ui import layout
 from intake_ui.admin_api import AuditRow, SubmissionList
 from intake_ui.admin_filters import FILTER_NAMES, STAFF_STATUS_LABELS, DashboardQuery
 from intake_ui.components import alert, csrf_input
@@ -135,7 +136,7 @@ def staff_frame(content: Any, req: Request) -> Any:
                 fh.Ul(
                     fh.Li(
                         fh.A(
-                            fh.Strong("Client onboarding"),
+                            fh.Strong(layout.SITE_NAME),
                             "\u00a0· Staff",
                             href=links.dashboard,
                             cls="brand",

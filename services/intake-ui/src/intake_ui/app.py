@@ -106,7 +106,7 @@ def create_app(
     app = fh.FastHTML(
         default_hdrs=False,
         canonical=False,
-        title="Client onboarding",
+        title=layout.SITE_NAME,
         hdrs=layout.head(assets),
         htmlkw={"lang": "en"},
         body_wrap=layout.frame,
@@ -175,7 +175,9 @@ def _error_handlers(home: str, headers: dict[str, str]) -> dict[int | type[Excep
         def render(req: Request, exc: Exception) -> Any:
             title, message = _ERRORS[status_code]
             body = pages.error_page(status_code, title, message, home)
-            return fh.FtResponse((fh.Title(title), body), status_code=status_code, headers=headers)
+            return fh.FtResponse(
+                (layout.title(title), body), status_code=status_code, headers=headers
+            )
 
         return render
 

@@ -157,20 +157,25 @@ def alert(
 
 
 def step_indicator(current: int, steps: tuple[str, ...] = ("Company", "Project")) -> Any:
-    return fh.Nav(
-        fh.Ol(
-            *(
-                fh.Li(
-                    fh.Span(str(number), cls="step-number", aria_hidden="true"),
-                    fh.Span(name),
-                    fh.Span(" (current step)" if number == current else "", cls="visually-hidden"),
-                    aria_current="step" if number == current else None,
-                    cls="done" if number < current else None,
-                )
-                for number, name in enumerate(steps, start=1)
-            ),
-            cls="steps",
+    """Where the form is, as a named list (no links in it, so no navigation landmark).
+    ``current`` past the last step: every step done."""
+    done = current > len(steps)
+    return fh.Ol(
+        *(
+            fh.Li(
+                fh.Span(str(number), cls="step-number", aria_hidden="true"),
+                fh.Span(name),
+                fh.Span(_step_state(number, current), cls="visually-hidden"),
+                aria_current="step" if number == current else None,
+                cls="done" if number < current else None,
+            )
+            for number, name in enumerate(steps, start=1)
         ),
-        aria_label=f"Step {current} of {len(steps)}",
-        cls="progress",
-    )
+        aria_label="Both steps done" if done and len(steps) == 2
+        else "All steps done" if done else f"Step {current} of {len(steps)}",
+        cls="steps progress",
+    )  # fmt: skip
+
+
+def _step_state(number: int, current: int) -> str:
+    return " (done)" if number < current else " (current step)" if number == current else ""

@@ -14,7 +14,7 @@ from fasthtml import common as fh
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from intake_ui import admin_views
+from intake_ui import admin_views, layout
 from intake_ui.mail_folder import MailFolder, MailMessage, MailSummary
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.staff_session import StaffSession
@@ -30,7 +30,7 @@ def _dev_folder(req: Request, settings: IntakeUiSettings) -> MailFolder:
 
 
 def _page(title: str, content: Any, status: int = 200) -> Any:
-    return fh.FtResponse((fh.Title(f"{title} · Staff"), content), status_code=status)
+    return fh.FtResponse((layout.title(title, layout.STAFF_SITE_NAME), content), status_code=status)
 
 
 def mail_list(messages: list[MailSummary]) -> Any:

@@ -12,6 +12,15 @@ from starlette.requests import Request
 from intake_ui.assets import AssetManifest
 
 SITE_NAME = "Client onboarding"
+STAFF_SITE_NAME = f"{SITE_NAME} · Staff"
+STATUS_PAGE_NAME = "Check your status"
+
+
+def title(page: str, site: str = SITE_NAME) -> Any:
+    """Every page's <title>: the page first (what a tab or a screen reader shows first), then
+    the site."""
+    return fh.Title(f"{page} \N{EN DASH} {site}")
+
 
 # No inline script or style anywhere: the CSP forbids them. htmx reads its config from here.
 HTMX_CONFIG = {
@@ -64,7 +73,7 @@ def frame(content: Any, req: Request) -> Any:
         fh.Header(
             fh.Nav(
                 fh.Ul(fh.Li(fh.A(fh.Strong(SITE_NAME), href=links.home, cls="brand"))),
-                fh.Ul(fh.Li(fh.A("Check a status", href=links.status))),
+                fh.Ul(fh.Li(fh.A(STATUS_PAGE_NAME, href=links.status))),
             ),
             cls="container site-header",
         ),

@@ -59,7 +59,6 @@ from intake_ui.validation import (
 
 rt = fh.APIRouter(body_wrap=layout.frame)
 
-TITLE = "Start a project"
 # These routes check the CSRF token themselves: a refused form comes back with its answers.
 CHECKS_OWN_TOKEN = ("/project", "/company", "/send")
 # htmx swaps a 403 only when this header says the form came back with the answers in it.
@@ -108,9 +107,7 @@ def _page(
         # Without JavaScript a step is a POST answer; "no-store" would make browser Back ask
         # to send the form again. Kept in this browser only, revalidated on every other use.
         headers["cache-control"] = "private, no-cache"
-    return fh.FtResponse(
-        (fh.Title(f"{title} · {TITLE}"), section), status_code=status, headers=headers
-    )
+    return fh.FtResponse((layout.title(title), section), status_code=status, headers=headers)
 
 
 def _company(
@@ -118,15 +115,19 @@ def _company(
     restore: views.Restore = None,
 ) -> Any:  # fmt: skip
     section = views.company_step(state, _urls(), restore=restore)
-    return _page(req, section, "Step 1 of 2: company", status, step_url=index.to(), moved=moved)
+    return _page(
+        req, section, "Step 1 of 2: your company", status, step_url=index.to(), moved=moved
+    )
 
 
 def _project(
     req: Request, state: views.WizardState, settings: IntakeUiSettings, status: int = 200,
     *, moved: bool = False,
 ) -> Any:  # fmt: skip
-    section = views.project_step(state, _urls(), settings.privacy_notice_version)
-    return _page(req, section, "Step 2 of 2: project", status, step_url=project.to(), moved=moved)
+    section = views.project_step(state, _urls())
+    return _page(
+        req, section, "Step 2 of 2: your project", status, step_url=project.to(), moved=moved
+    )
 
 
 @rt("/", methods=["get"])
@@ -281,15 +282,8 @@ async def validate_field(req: Request, name: str, settings: IntakeUiSettings) ->
         _, errors = validate_consent(values, settings.privacy_notice_version)
     else:
         _, errors = validate_engagement(values)
-    label = None
-    if name.startswith("consent."):
-        label = (
-            f"I have read and accept the privacy notice (version {settings.privacy_notice_version})"
-        )
     validate_url = validate_field.to(name=name)
-    return field(
-        spec, values.get(name, ""), errors.get(name), validate_url=validate_url, label=label
-    )
+    return field(spec, values.get(name, ""), errors.get(name), validate_url=validate_url)
 
 
 @rt("/submitted/{client_id}", methods=["get"])
@@ -299,13 +293,13 @@ def submitted(client_id: str) -> Any:
     except InvalidClientId:
         raise HTTPException(404) from None
     section = views.submitted(canonical, status_url=status_form.to())
-    return (fh.Title(f"Request sent · {TITLE}"), section)
+    return (layout.title("Request sent"), section)
 
 
 @rt("/privacy", methods=["get"])
 def privacy(settings: IntakeUiSettings) -> Any:
     notice = privacy_notice(settings.privacy_notice_version, settings.privacy_contact_email)
-    return (fh.Title("Privacy notice"), notice)
+    return (layout.title("Privacy notice"), notice)
 
 
 @rt("/healthz", methods=["get"])

@@ -8,6 +8,7 @@ from fasthtml import common as fh
 
 from intake_ui.components import alert, csrf_input, field
 from intake_ui.fields import FieldSpec
+from intake_ui.layout import STATUS_PAGE_NAME
 from intake_ui.validation import FieldErrors, FormValues
 
 STATUS_CLIENT_ID = FieldSpec(
@@ -69,7 +70,7 @@ def status_page(
 ) -> Any:
     values, errors = values or {}, errors or {}
     return fh.Section(
-        fh.H1("Check the status of your request", id="status-title", tabindex="-1"),
+        fh.H1(STATUS_PAGE_NAME, id="status-title", tabindex="-1"),
         result,
         fh.Form(
             csrf_input(csrf),

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from intake_core.auth import ROLES, DevIssuer
 from intake_core.domain.models import Email
-from intake_ui import admin_views
+from intake_ui import admin_views, layout
 from intake_ui.components import alert, csrf_input
 from intake_ui.entra_sign_in import EntraSignIn, SignInAttempt, SignInFailed
 from intake_ui.security import csrf_token
@@ -76,7 +76,8 @@ def sign_in_page(
         _dev_form(req, values or {}, errors or {}) if settings.is_dev else None,
         cls="sign-in",
     )
-    return fh.FtResponse((fh.Title("Staff sign-in"), page), status_code=status)
+    title = layout.title("Staff sign-in", layout.STAFF_SITE_NAME)
+    return fh.FtResponse((title, page), status_code=status)
 
 
 def _dev_form(req: Request, values: dict[str, Any], errors: dict[str, str]) -> Any:

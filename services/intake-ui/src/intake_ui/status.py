@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fasthtml import common as fh
@@ -25,13 +26,14 @@ from intake_ui.validation import FieldErrors, FormValues, read_values
 
 rt = fh.APIRouter(body_wrap=layout.frame)
 
-TITLE = "Check a status"
 _EMAIL = TypeAdapter(Email)
+# The shape of a Client ID, however typed: one that fails its check has a typo in it.
+_SHAPED_LIKE_AN_ID = re.compile(r"\s*CL-?(?:[0-9A-Z]{4}-?){2}[0-9A-Z]{4}\s*", re.IGNORECASE)
 
 
 def _render(req: Request, status: int = 200, **kwargs: Any) -> Any:
     section = pages.status_page(action=check_status.to(), csrf=csrf_token(req), **kwargs)
-    return fh.FtResponse((fh.Title(TITLE), section), status_code=status)
+    return fh.FtResponse((layout.title(layout.STATUS_PAGE_NAME), section), status_code=status)
 
 
 @rt("/status", methods=["get"])
@@ -54,8 +56,13 @@ def _check(values: FormValues) -> tuple[str | None, str | None, FieldErrors]:
     client_id = email = None
     try:
         client_id = normalise_client_id(values.get("clientId", ""))
-    except InvalidClientId as error:
-        errors["clientId"] = f"{str(error)[:1].upper()}{str(error)[1:]}."
+    except InvalidClientId:
+        errors["clientId"] = (
+            "This Client ID has a typo: a letter or digit in it is wrong. Check it against the "
+            "one shown when you sent your request."
+            if _SHAPED_LIKE_AN_ID.fullmatch(values.get("clientId", ""))
+            else "Enter a Client ID like CL-XXXX-XXXX-XXXX."
+        )
     try:
         email = _EMAIL.validate_python(values.get("email", ""))
     except ValidationError:

@@ -109,7 +109,8 @@ def company_step(state: WizardState, urls: WizardUrls, *, restore: Restore = Non
         step_indicator(1),
         fh.H1("Tell us about your company", id="wizard-title", tabindex="-1"),
         fh.P(
-            "Two short steps. Fields marked optional can be left empty; everything else is needed."
+            "Two short steps, then you get your Client ID. Fields marked optional can be left "
+            "empty; everything else is needed."
         ),
         _problem(state),
         error_summary(state.errors, step_one_fields()),
@@ -143,18 +144,13 @@ def company_step(state: WizardState, urls: WizardUrls, *, restore: Restore = Non
     )
 
 
-def consent_label(notice_version: str) -> str:
-    return f"I have read and accept the privacy notice (version {notice_version})"
-
-
-def project_step(state: WizardState, urls: WizardUrls, notice_version: str) -> Any:
+def project_step(state: WizardState, urls: WizardUrls) -> Any:
     carried = [spec.name for spec in step_one_fields()]
     consent = form_field(
         CONSENT,
         state.values.get(CONSENT.name, ""),
         state.errors.get(CONSENT.name),
         validate_url=urls.validate(CONSENT.name),
-        label=consent_label(notice_version),
     )
     return fh.Section(
         step_indicator(2),
@@ -199,7 +195,7 @@ def project_step(state: WizardState, urls: WizardUrls, notice_version: str) -> A
 
 def submitted(client_id: str, status_url: str) -> Any:
     return fh.Section(
-        step_indicator(3, ("Company", "Project", "Sent")),
+        step_indicator(3),
         fh.H1("Thank you, your request is in"),
         fh.P("Your Client ID is:"),
         fh.Div(
@@ -217,7 +213,7 @@ def submitted(client_id: str, status_url: str) -> Any:
         fh.P(
             fh.Strong("We do not send you an email with it."),
             " Keep it (copy it or write it down): with it and your email address you can check "
-            "the status of your request at any time, under “Check a status” at the top of "
+            "the status of your request at any time, under “Check your status” at the top of "
             "every page.",
             id="keep-client-id",
         ),
@@ -227,11 +223,7 @@ def submitted(client_id: str, status_url: str) -> Any:
             fh.Li("Someone from the team contacts you, usually within two working days."),
             fh.Li("Together we agree the scope and the next steps."),
         ),
-        fh.P(
-            fh.A(
-                "Check the status of your request", href=status_url, role="button", cls="secondary"
-            )
-        ),
+        fh.P(fh.A("Check your status", href=status_url, role="button", cls="secondary")),
         id=WIZARD_ID,
         data_sent="true",
     )
