@@ -219,3 +219,17 @@ def test_the_folder_reader_refuses_paths_outright(tmp_path: Path, message_id: st
     folder = tmp_path / "mail"
     folder.mkdir()
     assert MailFolder(folder).read(message_id) is None
+
+
+def test_the_mailbox_needs_the_read_role_like_the_dashboard(
+    admin_client: TestClient, mail_dir: Path
+) -> None:
+    path = _send(mail_dir, 1, subject="Secret client")
+    dev_sign_in(admin_client, roles=("Submissions.Export", "Audit.Read"))
+    for url in ("/admin/mailbox", f"/admin/mailbox/{path.stem}"):
+        page = admin_client.get(url)
+        assert page.status_code == 403, url
+        assert "Secret client" not in page.text and "Plain text of message" not in page.text
+        assert "Submissions.Read" in soup(page).select_one("main").get_text()
+    nav = soup(admin_client.get("/admin/figures")).select("header nav a")
+    assert "/admin/mailbox" not in [a["href"] for a in nav]

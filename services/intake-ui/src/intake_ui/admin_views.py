@@ -117,6 +117,10 @@ def sign_out_form(req: Request, label: str = "Sign out") -> Any:
     )
 
 
+# The dev mailbox shows contact details, as the dashboard does: it needs the same role.
+MAILBOX_ROLE = "Submissions.Read"
+
+
 def staff_frame(content: Any, req: Request) -> Any:
     """``body_wrap`` of every ``/admin`` page: staff navigation instead of the public one."""
     links: StaffLinks = req.app.state.staff_links
@@ -126,7 +130,9 @@ def staff_frame(content: Any, req: Request) -> Any:
         menu = [
             fh.Li(fh.A("Submissions", href=links.dashboard)),
             fh.Li(fh.A("Figures", href=links.figures)),
-            fh.Li(fh.A("Mailbox", href=links.mailbox)) if links.mailbox else None,
+            fh.Li(fh.A("Mailbox", href=links.mailbox))
+            if links.mailbox and staff.can(MAILBOX_ROLE)
+            else None,
             fh.Li(sign_out_form(req)),
         ]
     return (

@@ -1,8 +1,9 @@
 """``/admin/mailbox``: the emails the dev mailer wrote to ``<data dir>/mail``, in dev only.
 
 Outside dev the pages do not exist (404, before any sign-in). In dev they need a staff sign-in
-like the rest of ``/admin``. An email's HTML part is shown as escaped source, never rendered:
-it is user content, and the page's CSP allows no frames to sandbox it in.
+with ``Submissions.Read``, like the dashboard: the emails hold every client's contact details.
+An email's HTML part is shown as escaped source, never rendered: it is user content, and the
+page's CSP allows no frames to sandbox it in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from intake_ui import admin_views, layout
+from intake_ui.admin_api import MissingRole
 from intake_ui.mail_folder import MailFolder, MailMessage, MailSummary
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.staff_session import StaffSession
@@ -25,7 +27,9 @@ rt = fh.APIRouter(body_wrap=admin_views.staff_frame)
 def _dev_folder(req: Request, settings: IntakeUiSettings) -> MailFolder:
     if not settings.is_dev:
         raise HTTPException(status_code=404)
-    StaffSession.__from_request__(req)  # no staff session → the sign-in page
+    staff = StaffSession.__from_request__(req)  # no staff session → the sign-in page
+    if not staff.can(admin_views.MAILBOX_ROLE):
+        raise MissingRole(role=admin_views.MAILBOX_ROLE)
     return MailFolder(settings.mail_dir)
 
 
