@@ -423,3 +423,30 @@ def test_the_phone_header_keeps_sign_out_on_one_line(
     _in_view_horizontally(page, button)
     _no_sideways_scroll(page)
     page.context.close()
+
+
+def test_an_export_link_on_another_site_starts_no_download(
+    browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path
+) -> None:
+    """Chromium says who started a navigation (Sec-Fetch-Site): a link to the CSV on another
+    site (here: the same server reached as localhost, another site than 127.0.0.1) is refused;
+    the page's own link downloads it."""
+    for width, height in ((1366, 768), (390, 844)):
+        page = _signed_in_page(browser, admin_ui_url, axe_script, width, height)
+        export = f"{admin_ui_url}/admin/submissions.csv?status=received"
+        elsewhere = admin_ui_url.replace("127.0.0.1", "localhost") + "/privacy"
+        page.goto(elsewhere)
+        page.evaluate(
+            "url => { const a = document.createElement('a'); a.href = url; a.id = 'planted';"
+            " a.textContent = 'Free prize'; document.body.prepend(a); }",
+            export,
+        )
+        page.click("#planted")
+        page.get_by_role("heading", name="The download was not started").wait_for()
+        assert page.url == export
+        page.screenshot(path=str(artifacts / f"admin-export-cross-site-{width}.png"))
+        assert _axe(page) == []
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="Download it").click()
+        assert download_info.value.suggested_filename.endswith(".csv")
+        page.context.close()

@@ -342,6 +342,34 @@ def test_the_subject_export_streams_through(
     assert answer.json()["company"]["name"] == "Globex"
 
 
+@pytest.mark.parametrize("export", ["csv", "subject"])
+def test_an_export_linked_from_another_site_is_not_started(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str],
+    export: str,
+) -> None:  # fmt: skip
+    dev_sign_in(admin_client)
+    path = (
+        "/admin/submissions.csv?status=contacted"
+        if export == "csv"
+        else f"/admin/submissions/{ids[1]}/subject-export"
+    )
+    before = len(fake_admin_api.calls)
+    answer = admin_client.get(path, headers={"Sec-Fetch-Site": "cross-site"})
+    assert answer.status_code == 403
+    assert "content-disposition" not in answer.headers
+    assert len(fake_admin_api.calls) == before  # nothing asked of admin-api, nothing audited
+    page = BeautifulSoup(answer.text, "html.parser")
+    assert page.h1.get_text(strip=True) == "The download was not started"
+    assert "another website" in page.main.get_text()
+    # Linked from this page, the same download works.
+    assert page.find("a", string="Download it")["href"] == path
+    for started_here in ("same-origin", "same-site", "none", None):
+        headers = {"Sec-Fetch-Site": started_here} if started_here else {}
+        answer = admin_client.get(path, headers=headers)
+        assert answer.status_code == 200, started_here
+        assert answer.headers["content-disposition"].startswith("attachment")
+
+
 def test_the_audit_trail_lists_who_did_what(
     admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
 ) -> None:

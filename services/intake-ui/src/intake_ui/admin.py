@@ -31,7 +31,7 @@ from intake_ui.admin_api import (
 )
 from intake_ui.admin_figures import DAYS, daily_chart, service_chart
 from intake_ui.admin_filters import DashboardQuery, read_query
-from intake_ui.security import csrf_token
+from intake_ui.security import csrf_token, started_on_another_site
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.sign_in import NOTICE_KEY, ROLE_HINTS, sign_in_page
 from intake_ui.staff_session import SignInRequired, StaffCookies, StaffSession
@@ -228,8 +228,24 @@ async def erase(req: Request, client_id: str, staff: StaffSession, api: AdminApi
     return RedirectResponse(submission.to(client_id=client_id), status_code=303)
 
 
+def _download_from_another_site(req: Request) -> Any:
+    """A link on another site must not start an export: each is audited in the staff member's
+    name. Linked from our own page, the same URL works, so the staff member can still choose to."""
+    here = req.url.path + (f"?{req.url.query}" if req.url.query else "")
+    content = admin_views.problem_page(
+        "The download was not started",
+        "This download link was opened from another website. Exports are recorded in the audit "
+        "trail under your name, so we only start them from this site. If you meant to "
+        "download it, use the link below.",
+        [fh.A("Download it", href=here), fh.A("All submissions", href=dashboard.to())],
+    )
+    return _page("The download was not started", content, 403)
+
+
 @rt("/admin/submissions.csv", methods=["get"])
 async def export_csv(req: Request, staff: StaffSession, api: AdminApiClient) -> Any:
+    if started_on_another_site(req):
+        return _download_from_another_site(req)
     query = read_query(req.query_params)
     if query.errors:
         return RedirectResponse(dashboard.to(**query.values), status_code=303)
@@ -238,7 +254,11 @@ async def export_csv(req: Request, staff: StaffSession, api: AdminApiClient) -> 
 
 
 @rt("/admin/submissions/{client_id}/subject-export", methods=["get"])
-async def subject_export(client_id: str, staff: StaffSession, api: AdminApiClient) -> Any:
+async def subject_export(
+    req: Request, client_id: str, staff: StaffSession, api: AdminApiClient
+) -> Any:
+    if started_on_another_site(req):
+        return _download_from_another_site(req)
     client_id = _client_id(client_id)
     download = await api.subject_export(staff.access_token, client_id)
     headers = {

@@ -55,6 +55,15 @@ def csrf_token_matches(conn: HTTPConnection, sent: object) -> bool:
     )
 
 
+def started_on_another_site(conn: HTTPConnection) -> bool:
+    """The browser says another site started this request (``Sec-Fetch-Site: cross-site``).
+
+    Same origin, same site, typed or bookmarked (``none``) pass, and so do browsers that do not
+    send the header (older ones): this guards GET links that act in the staff member's name.
+    """
+    return conn.headers.get("sec-fetch-site", "").strip().lower() == "cross-site"
+
+
 def session_cookie_sent(conn: HTTPConnection) -> bool:
     return SESSION_COOKIE in conn.cookies
 
