@@ -313,6 +313,42 @@ def test_posts_without_a_valid_csrf_token_are_refused(
     assert not [c for c in fake_admin_api.calls if c.method in {"PATCH", "POST"}]
 
 
+@pytest.mark.parametrize("suffix", ["status", "erase"])
+def test_a_session_and_token_from_an_anonymous_visit_do_not_carry_a_staff_action(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any, suffix: str
+) -> None:
+    """A session cookie planted in a staff browser (a sibling subdomain, plain http) comes with
+    a token its planter knows: the staff forms' token is bound to the staff sign-in instead."""
+    dev_sign_in(admin_client)
+    with TestClient(admin_client.app) as anonymous:
+        planted_token = csrf_in(anonymous.get("/").text)
+        planted_session = anonymous.cookies["intake_ui_session"]
+    admin_client.cookies.delete("intake_ui_session")
+    admin_client.cookies.set("intake_ui_session", planted_session)
+    data = {"status": "contacted", "confirm": ids[0], "etag": 'W/"1"', "csrf_token": planted_token}
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/{suffix}", data=data)
+    assert answer.status_code == 403
+    assert not [c for c in fake_admin_api.calls if c.method in {"PATCH", "POST"}]
+    # The token shown to the signed-in staff member is another one, and it works.
+    staff_token = csrf_in(admin_client.get(f"/admin/submissions/{ids[0]}").text)
+    assert staff_token != planted_token
+    data["csrf_token"] = staff_token
+    assert admin_client.post(f"/admin/submissions/{ids[0]}/status", data=data).status_code == 303
+
+
+def test_a_staff_form_sent_after_the_sign_in_ended_asks_to_sign_in_again(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
+) -> None:
+    dev_sign_in(admin_client)
+    token = csrf_in(admin_client.get(f"/admin/submissions/{ids[0]}").text)
+    for name in [n for n in admin_client.cookies if n.startswith("intake_ui_staff")]:
+        admin_client.cookies.delete(name)
+    data = {"status": "contacted", "etag": 'W/"1"', "csrf_token": token}
+    answer = admin_client.post(f"/admin/submissions/{ids[0]}/status", data=data)
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin"
+    assert not [c for c in fake_admin_api.calls if c.method in {"PATCH", "POST"}]
+
+
 def test_sign_out_needs_the_csrf_token(admin_client: TestClient) -> None:
     dev_sign_in(admin_client)
     assert admin_client.post("/admin/sign-out", data={}).status_code == 403

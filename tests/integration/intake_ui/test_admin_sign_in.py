@@ -128,7 +128,7 @@ def test_outside_dev_there_is_no_dev_sign_in(fake_api: FakeIntakeApi) -> None:
         form = client.get("/")
         csrf = csrf_in(form.text)
         # The session cookie is Secure outside dev; this client talks plain http.
-        client.cookies.set("intake_ui_session", form.cookies["intake_ui_session"])
+        client.cookies.set("__Host-intake_ui_session", form.cookies["__Host-intake_ui_session"])
         answer = client.post("/admin/dev-sign-in", data={"csrf_token": csrf,
                                                         "name": "x", "email": "x@example.com"})  # fmt: skip
         assert answer.status_code == 404

@@ -238,8 +238,11 @@ def test_admin_outside_dev_offers_no_dev_sign_in(fake_api: FakeIntakeApi) -> Non
         assert "Entra ID" in page.text and "Dev sign-in" not in page.text
         assert page.headers["strict-transport-security"].startswith("max-age=")
         form = client.get("/")
-        assert "; secure" in form.headers["set-cookie"].lower()
-        client.cookies.set("intake_ui_session", form.cookies["intake_ui_session"])
+        # __Host-: Secure, Path=/ and no Domain, so no sibling subdomain can plant it.
+        cookie = form.headers["set-cookie"].lower()
+        assert cookie.startswith("__host-intake_ui_session=")
+        assert "; secure" in cookie and "; path=/;" in cookie and "domain=" not in cookie
+        client.cookies.set("__Host-intake_ui_session", form.cookies["__Host-intake_ui_session"])
         refused = post(client, "/admin/dev-sign-in", {"csrf_token": csrf_of(form.text)})
         assert refused.status_code == 404
 

@@ -34,10 +34,10 @@ from intake_ui.entra_sign_in import EntraSignIn
 from intake_ui.intake_api import IntakeApiClient
 from intake_ui.metrics import UiMetrics
 from intake_ui.security import (
-    SESSION_COOKIE,
     BodySizeLimit,
     require_csrf_token,
     security_headers,
+    session_cookie_name,
 )
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.staff_session import SignInRequired, StaffCookies
@@ -111,7 +111,7 @@ def create_app(
         htmlkw={"lang": "en"},
         body_wrap=layout.frame,
         secret_key=settings.secret_key,
-        session_cookie=SESSION_COOKIE,
+        session_cookie=session_cookie_name(secure=settings.secure_cookies),
         max_age=SESSION_MAX_AGE_SECONDS,
         sess_https_only=settings.secure_cookies,
         same_site="lax",
@@ -128,6 +128,7 @@ def create_app(
         ],
     )
     app.state.settings = settings
+    app.state.session_cookie = session_cookie_name(secure=settings.secure_cookies)
     app.state.site_links = links
     app.state.staff_links = admin_views.StaffLinks(
         dashboard=admin.dashboard.to(),

@@ -6,7 +6,8 @@ with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived (HKDF) from ``UI_SES
 the browser cannot read or alter it, every replica can decrypt it, and changing the secret
 signs everybody out. The cookie is ``HttpOnly``, ``Secure`` outside dev, ``SameSite=Lax`` and
 scoped to ``/admin``; it expires with the token. Besides the token it holds only the staff
-member's own display name and roles (to hide controls; admin-api enforces them).
+member's own display name and roles (to hide controls; admin-api enforces them), and a random
+id of this sign-in, to which the CSRF token of staff forms is bound (see ``security``).
 
 A long Entra ID token can outgrow one cookie (4 KB): the value is split over a few cookies.
 """
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import time
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -43,6 +45,8 @@ class StaffSession:
     roles: frozenset[str]
     access_token: str
     expires_at: int
+    # New at every sign-in; never shown to the page, so a token bound to it cannot be guessed.
+    session_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
     def can(self, role: str) -> bool:
         return role in self.roles
@@ -89,6 +93,7 @@ class StaffCookies:
                 roles=frozenset(str(role) for role in payload["r"]),
                 access_token=str(payload["t"]),
                 expires_at=int(payload["e"]),
+                session_id=str(payload["s"]),
             )
         except (InvalidToken, ValueError, KeyError, TypeError, zlib.error):
             return None
@@ -100,6 +105,7 @@ class StaffCookies:
             "r": sorted(staff.roles),
             "t": staff.access_token,
             "e": staff.expires_at,
+            "s": staff.session_id,
         }
         compact = json.dumps(payload, separators=(",", ":")).encode()
         sealed = self._fernet.encrypt(zlib.compress(compact)).decode()
