@@ -97,6 +97,27 @@ def test_notify_mails_the_sales_team_from_the_acs_sender(
     assert settings.sales_team != NotifySettings.model_fields["sales_team"].default
 
 
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_the_privacy_notice_names_a_real_contact_in_azure(
+    renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    r = renderings[name]
+    env = container_env(r, r.deployment("intake-ui")["spec"]["template"])
+    settings = settings_from(monkeypatch, IntakeUiSettings, env)
+    assert isinstance(settings, IntakeUiSettings)
+    default = IntakeUiSettings.model_fields["privacy_contact_email"].default
+    assert settings.privacy_contact_email != default
+
+
+def test_the_schema_requires_a_privacy_contact_in_prod(helm: Path) -> None:
+    prod = str(CHART / "values-prod.yaml")
+    result = run(
+        [helm, "lint", "--strict", CHART, "-f", prod, "--set", "config.privacyContactEmail="]
+    )
+    assert result.returncode != 0
+    assert "[ERROR] values.yaml" in result.stdout, result.stdout
+
+
 def test_routes_reach_the_notifier_as_json(
     helm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
