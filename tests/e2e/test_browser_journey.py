@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from support.form_pages import fill_company_step, fill_engagement_step
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,23 +77,10 @@ def test_a_client_onboards_and_the_sales_team_is_told(
     if javascript:
         assert serious_accessibility_problems(page) == []
     company = f"Journey {shot} Ltd"
-    page.get_by_label("Company name").fill(company)
-    page.get_by_label("Industry").select_option(label="Manufacturing")
-    page.get_by_label("Number of employees").fill("120")
-    page.get_by_label("Address line 1").fill("1 High Street")
-    page.get_by_label("Town or city").fill("Leeds")
-    page.get_by_label("Postal code").fill("LS1 4AP")
-    page.get_by_label("Country").select_option(label="United Kingdom")
-    page.get_by_label("Contact name").fill("Grace Hopper")
-    page.get_by_label("Email address").fill("grace@example.com")
-    page.get_by_label("Phone number").fill("020 7946 0958")
+    fill_company_step(page, company=company, contact="Grace Hopper", email="grace@example.com")
     page.get_by_role("button", name=re.compile("continue|next", re.I)).click()
 
-    page.get_by_label("Service you need").select_option(label="Kubernetes")
-    page.get_by_label("Scope").fill("Move our build pipeline to AKS.")
-    page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
-    page.get_by_label("Budget range").select_option(label="US$25k to US$100k")
-    page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
+    fill_engagement_step(page)
     page.screenshot(path=ARTIFACTS / f"2-engagement-{shot}.png", full_page=True)
     page.get_by_role("button", name=re.compile("submit|send", re.I)).click()
 

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -26,6 +26,8 @@ from intake_notify.settings import NotifySettings
 from intake_ui.settings import IntakeUiSettings
 
 pytestmark = pytest.mark.infra
+
+S = TypeVar("S", bound=BaseModel)
 
 SETTINGS: dict[str, type[BaseModel]] = {
     "intake-ui": IntakeUiSettings,
@@ -49,11 +51,18 @@ def container_env(r: Rendering, pod: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def settings_from(
-    monkeypatch: pytest.MonkeyPatch, cls: type[BaseModel], env: dict[str, str]
-) -> BaseModel:
+def settings_from(monkeypatch: pytest.MonkeyPatch, cls: type[S], env: dict[str, str]) -> S:
     monkeypatch.setattr(os, "environ", dict(env))
     return cls()
+
+
+def deployed_settings(
+    monkeypatch: pytest.MonkeyPatch, r: Rendering, component: str, cls: type[S]
+) -> S:
+    """What ``component``'s settings class reads from the environment ``r`` gives its pod."""
+    return settings_from(
+        monkeypatch, cls, container_env(r, r.deployment(component)["spec"]["template"])
+    )
 
 
 @pytest.mark.parametrize("component", sorted(SETTINGS))
@@ -64,9 +73,7 @@ def test_each_service_starts_with_the_environment_it_is_given(
     name: str,
     component: str,
 ) -> None:
-    r = renderings[name]
-    env = container_env(r, r.deployment(component)["spec"]["template"])
-    settings_from(monkeypatch, SETTINGS[component], env)
+    deployed_settings(monkeypatch, renderings[name], component, SETTINGS[component])
 
 
 @pytest.mark.parametrize("name", [*ENVIRONMENTS, "values-kind-embedded"])
@@ -86,10 +93,7 @@ def test_notify_mails_the_sales_team_from_the_acs_sender(
     renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """Not the notifier's example defaults: ACS sends only from its own (Azure-managed) domain."""
-    r = renderings[name]
-    env = container_env(r, r.deployment("notify")["spec"]["template"])
-    settings = settings_from(monkeypatch, NotifySettings, env)
-    assert isinstance(settings, NotifySettings)
+    settings = deployed_settings(monkeypatch, renderings[name], "notify", NotifySettings)
     assert settings.mailer == "acs"
     assert settings.acs_endpoint and settings.acs_endpoint.startswith("https://")
     assert settings.mail_sender.endswith(".azurecomm.net")
@@ -101,10 +105,7 @@ def test_notify_mails_the_sales_team_from_the_acs_sender(
 def test_the_privacy_notice_names_a_real_contact_in_azure(
     renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    r = renderings[name]
-    env = container_env(r, r.deployment("intake-ui")["spec"]["template"])
-    settings = settings_from(monkeypatch, IntakeUiSettings, env)
-    assert isinstance(settings, IntakeUiSettings)
+    settings = deployed_settings(monkeypatch, renderings[name], "intake-ui", IntakeUiSettings)
     default = IntakeUiSettings.model_fields["privacy_contact_email"].default
     assert settings.privacy_contact_email != default
 
@@ -217,10 +218,7 @@ def test_sites_in_azure_keep_the_guards_of_outside_dev(
     renderings: dict[str, Rendering], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """No dev sign-in form, dev mailbox or cookies without Secure on a site the internet reaches."""
-    r = renderings[name]
-    env = container_env(r, r.deployment("intake-ui")["spec"]["template"])
-    settings = settings_from(monkeypatch, IntakeUiSettings, env)
-    assert isinstance(settings, IntakeUiSettings)
+    settings = deployed_settings(monkeypatch, renderings[name], "intake-ui", IntakeUiSettings)
     assert not settings.is_dev and settings.secure_cookies
 
 

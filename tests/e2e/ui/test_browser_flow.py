@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from support.form_pages import fill_company_step, fill_engagement_step
+
 pytestmark = pytest.mark.e2e
 
 CLIENT_ID = re.compile(r"CL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -51,27 +53,6 @@ class Watcher:
         assert self.other_errors == []
 
 
-def _fill_step_one(page: Any) -> None:
-    page.get_by_label("Company name").fill("Acme <b>Widgets</b> Ltd")
-    page.get_by_label("Industry").select_option(label="Manufacturing")
-    page.get_by_label("Number of employees").fill("120")
-    page.get_by_label("Address line 1").fill("1 High Street")
-    page.get_by_label("Town or city").fill("Leeds")
-    page.get_by_label("Postal code").fill("LS1 4AP")
-    page.get_by_label("Country").select_option(label="United Kingdom")
-    page.get_by_label("Contact name").fill("Ada Lovelace")
-    page.get_by_label("Email address").fill("ada@example.com")
-    page.get_by_label("Phone number").fill("020 7946 0958")
-
-
-def _fill_step_two(page: Any) -> None:
-    page.get_by_label("Service you need").select_option(label="Kubernetes")
-    page.get_by_label("Scope").fill("Move our build pipeline to AKS.")
-    page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
-    page.get_by_label("Budget range").select_option(label="US$25k to US$100k")
-    page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
-
-
 def _no_horizontal_scroll(page: Any) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px"
@@ -111,7 +92,7 @@ def test_a_client_gets_a_client_id(
         assert _axe(page) == []
 
     # A server-side check first: a bad email comes back next to its field, input kept.
-    _fill_step_one(page)
+    fill_company_step(page, company="Acme <b>Widgets</b> Ltd")
     # Valid for the browser's type=email check, refused by the server's email validation.
     page.get_by_label("Email address").fill("ada@localhost")
     page.get_by_role("button", name="Continue to project details").click()
@@ -128,7 +109,7 @@ def test_a_client_gets_a_client_id(
     page.get_by_label("Scope").wait_for()
     assert page.locator("li[aria-current=step]").inner_text().split()[:2] == ["2", "Project"]
     _no_horizontal_scroll(page)
-    _fill_step_two(page)
+    fill_engagement_step(page)
     page.screenshot(path=str(artifacts / f"{name}-3-project.png"), full_page=True)
     if javascript:
         assert _axe(page) == []
@@ -160,7 +141,7 @@ def test_inline_validation_and_back_keep_answers(
     page.get_by_label("Contact name").focus()
     page.locator("#company-contact-phone-error").wait_for()
     assert page.get_by_label("Phone number").get_attribute("aria-invalid") == "true"
-    _fill_step_one(page)
+    fill_company_step(page, company="Acme <b>Widgets</b> Ltd")
     page.get_by_label("Contact name").focus()
     # A locator wait, not wait_for_function: its polling evaluates a string, which the CSP
     # forbids whenever the condition is not already true at the first check.

@@ -10,31 +10,12 @@ from typing import Any
 import pytest
 from intake_ui_testkit import Scripted
 
+from support.form_pages import fill_company_step, fill_engagement_step
+
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}
-
-
-def _fill_step_one(page: Any) -> None:
-    page.get_by_label("Company name").fill("Acme Widgets Ltd")
-    page.get_by_label("Industry").select_option(label="Manufacturing")
-    page.get_by_label("Number of employees").fill("120")
-    page.get_by_label("Address line 1").fill("1 High Street")
-    page.get_by_label("Town or city").fill("Leeds")
-    page.get_by_label("Postal code").fill("LS1 4AP")
-    page.get_by_label("Country").select_option(label="United Kingdom")
-    page.get_by_label("Contact name").fill("Ada Lovelace")
-    page.get_by_label("Email address").fill("ada@example.com")
-    page.get_by_label("Phone number").fill("020 7946 0958")
-
-
-def _fill_step_two(page: Any, scope: str = "Move our build pipeline to AKS.") -> None:
-    page.get_by_label("Service you need").select_option(label="Kubernetes")
-    page.get_by_label("Scope").fill(scope)
-    page.get_by_label("Timeline").select_option(label="In 1 to 3 months")
-    page.get_by_label("Budget range").select_option(label="US$25k to US$100k")
-    page.get_by_label(re.compile("I have read and accept the privacy notice")).check()
 
 
 def _wait_until(page: Any, expression: str, timeout: float = 5.0) -> None:
@@ -62,7 +43,7 @@ def phone(browser: Any, ui_url: str) -> Any:
 
 
 def test_a_new_step_opens_at_its_heading_with_focus_there(phone: Any, artifacts: Path) -> None:
-    _fill_step_one(phone)
+    fill_company_step(phone)
     phone.get_by_role("button", name="Continue to project details").click()
     phone.get_by_label("Scope").wait_for()
     _wait_until(phone, "document.activeElement.id === 'wizard-title'")
@@ -74,9 +55,9 @@ def test_a_new_step_opens_at_its_heading_with_focus_there(phone: Any, artifacts:
 def test_a_failed_send_shows_the_alert_in_view_with_focus(
     phone: Any, fake_api: Any, artifacts: Path
 ) -> None:
-    _fill_step_one(phone)
+    fill_company_step(phone)
     phone.get_by_role("button", name="Continue to project details").click()
-    _fill_step_two(phone)
+    fill_engagement_step(phone)
     fake_api.script(*[Scripted(503)] * 3)
     phone.get_by_role("button", name="Send request").click()
     phone.locator("[role=alert][data-focus]").wait_for()
@@ -93,9 +74,9 @@ def test_enter_on_step_two_sends_and_send_comes_first(
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.goto(ui_url + "/")
-    _fill_step_one(page)
+    fill_company_step(page)
     page.get_by_role("button", name="Continue to project details").click()
-    _fill_step_two(page)
+    fill_engagement_step(page)
     send = page.get_by_role("button", name="Send request").bounding_box()
     back = page.get_by_role("button", name="Back").bounding_box()
     # Visual order is the Tab order: Send above Back (phone) or to its left (desktop).
@@ -119,7 +100,7 @@ def test_browser_back_forward_and_reload_follow_the_steps_and_keep_the_answers(
     page = context.new_page()
     page.goto(ui_url + "/privacy")
     page.goto(ui_url + "/")
-    _fill_step_one(page)
+    fill_company_step(page)
     page.get_by_role("button", name="Continue to project details").click()
     page.wait_for_url(ui_url + "/project")
     page.get_by_label("Scope").fill("Typed on step 2")
@@ -143,7 +124,7 @@ def test_browser_back_forward_and_reload_follow_the_steps_and_keep_the_answers(
     assert _key(page) == key, "a resend after reload reuses the idempotency key"
     assert "Acme" not in page.url and "ada" not in page.url
 
-    _fill_step_two(page, scope="Typed on step 2")
+    fill_engagement_step(page, scope="Typed on step 2")
     before = len(fake_api.submissions())
     page.get_by_role("button", name="Send request").click()
     page.wait_for_url(re.compile(r"/submitted/CL-"))
@@ -171,7 +152,7 @@ def test_without_javascript_browser_back_shows_the_previous_step(
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     page.goto(ui_url + "/")
-    _fill_step_one(page)
+    fill_company_step(page)
     page.get_by_role("button", name="Continue to project details").click()
     page.get_by_label("Scope").fill("Typed on step 2")
     page.get_by_role("button", name="Back").click()
@@ -191,9 +172,9 @@ def test_a_lost_session_cookie_keeps_the_answers(
     context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
     page = context.new_page()
     page.goto(ui_url + "/")
-    _fill_step_one(page)
+    fill_company_step(page)
     page.get_by_role("button", name="Continue to project details").click()
-    _fill_step_two(page)
+    fill_engagement_step(page)
     context.clear_cookies()
     page.get_by_role("button", name="Send request").click()
     page.get_by_text("Your answers are kept").wait_for()
@@ -258,9 +239,9 @@ def test_between_576_and_767_px_the_content_keeps_off_the_edges(
 def test_a_slow_send_says_sending_and_leaves_back_alone(
     phone: Any, fake_api: Any, artifacts: Path
 ) -> None:
-    _fill_step_one(phone)
+    fill_company_step(phone)
     phone.get_by_role("button", name="Continue to project details").click()
-    _fill_step_two(phone)
+    fill_engagement_step(phone)
     fake_api.script(Scripted(0, delay_seconds=2))
     phone.get_by_role("button", name="Send request").click()
     status = phone.locator(".request-status[role=status]")
