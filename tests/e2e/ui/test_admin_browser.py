@@ -326,6 +326,40 @@ def test_a_long_unbroken_company_name_keeps_every_column_in_reach(
     page.context.close()
 
 
+def test_an_ordinary_email_stays_on_one_line_at_desktop_width(
+    browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path
+) -> None:
+    """Wrapping anywhere must not squeeze the column below what an ordinary address needs
+    (a newcomer's screenshot showed "grace@example.c" / "om" with room to spare)."""
+    email = "hank.scorpio@globex.example"
+    target = _submission("Globex Corporation", "Hank Scorpio", email, 0, "kubernetes")
+    _seed(data_dir, [target])
+    page = _signed_in_page(browser, admin_ui_url, axe_script, 1366, 768)
+    page.get_by_label("Search", exact=True).fill("Globex")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=target.client_id).wait_for()
+    lines = page.evaluate(
+        """(email) => {
+            const cells = document.querySelectorAll("table.records tbody td");
+            for (const cell of cells) {
+                const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    if (node.textContent.trim() === email) {
+                        const range = document.createRange();
+                        range.selectNodeContents(node);
+                        return new Set([...range.getClientRects()].map((r) => r.top)).size;
+                    }
+                }
+            }
+            return 0;
+        }""",
+        email,
+    )
+    page.screenshot(path=str(artifacts / "admin-ordinary-email-1366.png"), full_page=True)
+    assert lines == 1, f"the address is broken over {lines} lines"
+    page.context.close()
+
+
 def test_dev_mailbox_fits_a_phone_and_its_parts_can_be_scrolled_by_keyboard(
     browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path
 ) -> None:

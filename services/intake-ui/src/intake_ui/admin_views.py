@@ -371,7 +371,7 @@ def results(
             fh.Caption("Newest first", cls="visually-hidden"),
             fh.Thead(fh.Tr(*(fh.Th(text, scope="col") for text in headings))),
             fh.Tbody(*rows),
-            cls="records",
+            cls="records submissions",
         )
         if rows
         else erased_note(erased, record_url(erased.client_id))
