@@ -146,25 +146,6 @@ def test_step_two_address_without_answers_starts_at_step_one(browser: Any, ui_ur
     context.close()
 
 
-def test_without_javascript_browser_back_shows_the_previous_step(
-    browser: Any, ui_url: str, artifacts: Path
-) -> None:
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    page = context.new_page()
-    page.goto(ui_url + "/")
-    fill_company_step(page)
-    page.get_by_role("button", name="Continue to project details").click()
-    page.get_by_label("Scope").fill("Typed on step 2")
-    page.get_by_role("button", name="Back").click()
-    page.get_by_role("button", name="Continue to project details").click()
-    page.get_by_label("Scope").wait_for()
-    page.go_back()  # to the answer of the in-form Back, a POST
-    page.get_by_label("Company name").wait_for()
-    assert page.get_by_label("Company name").input_value() == "Acme Widgets Ltd"
-    page.screenshot(path=str(artifacts / "ux-phone-nojs-browser-back.png"))
-    context.close()
-
-
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 def test_a_lost_session_cookie_keeps_the_answers(
     browser: Any, ui_url: str, fake_api: Any, artifacts: Path, javascript: bool

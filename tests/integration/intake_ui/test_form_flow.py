@@ -382,11 +382,11 @@ def test_each_step_has_an_address_without_answers_in_it(client: TestClient) -> N
     assert page.headers["cache-control"] == "no-store"
 
 
-def test_without_javascript_a_step_stays_in_the_browsers_history(client: TestClient) -> None:
+def test_without_javascript_a_step_holding_answers_is_never_stored(client: TestClient) -> None:
     csrf = start(client)
     page = post(client, "/project", {**COMPANY, "csrf_token": csrf})
-    # Not "no-store", so browser Back redisplays it instead of asking to send the form again.
-    assert page.headers["cache-control"] == "private, no-cache"
+    # The step shows what was typed: not kept in the browser's cache once the tab is closed.
+    assert page.headers["cache-control"] == "no-store"
     assert "hx-push-url" not in page.headers
 
 

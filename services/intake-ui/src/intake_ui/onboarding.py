@@ -103,10 +103,9 @@ def _page(
     if "hx-request" in req.headers:
         here = urlsplit(req.headers.get("hx-current-url", "")).path
         headers["HX-Push-Url" if moved and here != step_url else "HX-Replace-Url"] = step_url
-    elif req.method == "POST":
-        # Without JavaScript a step is a POST answer; "no-store" would make browser Back ask
-        # to send the form again. Kept in this browser only, revalidated on every other use.
-        headers["cache-control"] = "private, no-cache"
+    # Without JavaScript a step is a POST answer, and it stays "no-store" like every page that
+    # shows personal data: browser Back then asks to send the form again, rather than the
+    # answers staying in the browser's disk cache after the tab is closed (a shared computer).
     return fh.FtResponse((layout.title(title), section), status_code=status, headers=headers)
 
 
