@@ -228,16 +228,20 @@ async def erase(req: Request, client_id: str, staff: StaffSession, api: AdminApi
     return RedirectResponse(submission.to(client_id=client_id), status_code=303)
 
 
+def _this_page(req: Request) -> str:
+    """The path and query of the request, to offer the same page again."""
+    return req.url.path + (f"?{req.url.query}" if req.url.query else "")
+
+
 def _download_from_another_site(req: Request) -> Any:
     """A link on another site must not start an export: each is audited in the staff member's
     name. Linked from our own page, the same URL works, so the staff member can still choose to."""
-    here = req.url.path + (f"?{req.url.query}" if req.url.query else "")
     content = admin_views.problem_page(
         "The download was not started",
         "This download link was opened from another website. Exports are recorded in the audit "
         "trail under your name, so we only start them from this site. If you meant to "
         "download it, use the link below.",
-        [fh.A("Download it", href=here), fh.A("All submissions", href=dashboard.to())],
+        [fh.A("Download it", href=_this_page(req)), fh.A("All submissions", href=dashboard.to())],
     )
     return _page("The download was not started", content, 403)
 
@@ -340,9 +344,7 @@ def _ways_on(req: Request, error: AdminApiError) -> list[Any]:
     here = req.url.path
     ways: list[Any] = []
     if isinstance(error, AdminApiUnavailable) and req.method == "GET":
-        ways.append(
-            fh.A("Try again", href=req.url.path + (f"?{req.url.query}" if req.url.query else ""))
-        )
+        ways.append(fh.A("Try again", href=_this_page(req)))
     if here != links.dashboard:
         ways.append(fh.A("All submissions", href=links.dashboard))
     if isinstance(error, MissingRole) and here == links.dashboard:

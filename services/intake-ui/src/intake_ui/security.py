@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake_ui.staff_session import SignInRequired, StaffCookies, StaffSession
+from intake_ui.staff_session import SignInRequired, signed_in_staff
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -71,16 +71,11 @@ def _bound_to_staff(conn: HTTPConnection, token: str) -> str:
     from an anonymous visit must not carry a staff action. The sign-in id lives only in the
     encrypted staff cookie, so a token for it cannot be made without that sign-in.
     """
-    staff = staff_signed_in(conn)
+    staff = signed_in_staff(conn)
     if staff is None:
         return token
     digest = hmac.new(token.encode(), b"staff:" + staff.session_id.encode(), hashlib.sha256)
     return digest.hexdigest()
-
-
-def staff_signed_in(conn: HTTPConnection) -> StaffSession | None:
-    cookies: StaffCookies | None = getattr(conn.app.state, "staff_cookies", None)
-    return cookies.read(conn.cookies) if cookies is not None else None
 
 
 def started_on_another_site(conn: HTTPConnection) -> bool:
@@ -107,7 +102,7 @@ async def require_csrf_token(req: Request) -> None:
         return
     path = req.url.path
     needs_staff = path.startswith("/admin/") and path not in STAFF_ACTIONS_WITHOUT_SIGN_IN
-    if needs_staff and staff_signed_in(req) is None:
+    if needs_staff and signed_in_staff(req) is None:
         # The staff session ended since the form was shown (its token was bound to it): sign
         # in again, as any staff page would ask, instead of "the form has expired".
         raise SignInRequired

@@ -58,12 +58,21 @@ class StaffSession:
     @classmethod
     def __from_request__(cls, req: HTTPConnection) -> StaffSession:
         """Lets FastHTML routes declare ``staff: StaffSession``; no session → sign-in page."""
-        cookies: StaffCookies = req.app.state.staff_cookies
-        staff = cookies.read(req.cookies)
+        staff = signed_in_staff(req)
         if staff is None:
             raise SignInRequired
-        req.scope.setdefault("state", {})["staff"] = staff
         return staff
+
+
+def signed_in_staff(conn: HTTPConnection) -> StaffSession | None:
+    """The staff member this request's cookies sign in, if any: decrypted once per request and
+    kept in its state, where the CSRF check, the route and the page frame all find it."""
+    state = conn.scope.setdefault("state", {})
+    if "staff" not in state:
+        cookies: StaffCookies | None = getattr(conn.app.state, "staff_cookies", None)
+        state["staff"] = cookies.read(conn.cookies) if cookies is not None else None
+    staff: StaffSession | None = state["staff"]
+    return staff
 
 
 def display_name(value: object) -> str:
