@@ -8,7 +8,7 @@ Each step has a URL (``/`` and ``/project``) that htmx puts in the address bar, 
 Back, Forward and reload follow the steps. Those GETs carry no answers (never any in a URL):
 ``app.js`` keeps the tab's answers in its sessionStorage, puts them back, and on ``/project``
 posts them again so the server checks step 1 before it shows step 2. Without JavaScript the
-steps are POST answers, which the browser may keep privately so that Back redisplays them.
+steps are POST answers, never stored by the browser (``no-store``, like every page here).
 """
 
 from __future__ import annotations
@@ -120,9 +120,8 @@ def _company(
 
 
 def _project(
-    req: Request, state: views.WizardState, settings: IntakeUiSettings, status: int = 200,
-    *, moved: bool = False,
-) -> Any:  # fmt: skip
+    req: Request, state: views.WizardState, status: int = 200, *, moved: bool = False
+) -> Any:
     section = views.project_step(state, _urls())
     return _page(
         req, section, "Step 2 of 2: your project", status, step_url=project.to(), moved=moved
@@ -143,7 +142,7 @@ def project(req: Request) -> Any:
 
 
 @rt("/project", methods=["post"])
-async def to_project(req: Request, settings: IntakeUiSettings) -> Any:
+async def to_project(req: Request) -> Any:
     values, key, _ = await _posted(req)
     if refused := await _refused_token(req, values, key, "Continue to project details"):
         return refused
@@ -153,7 +152,7 @@ async def to_project(req: Request, settings: IntakeUiSettings) -> Any:
         return _company(req, state, status=422)
     # The key is made once, when step 2 is first shown, and then travels with the form.
     key = key or str(uuid.uuid4())
-    return _project(req, views.WizardState(values, csrf_token(req), key), settings, moved=True)
+    return _project(req, views.WizardState(values, csrf_token(req), key), moved=True)
 
 
 @rt("/company", methods=["post"])
@@ -167,7 +166,7 @@ async def back_to_company(req: Request) -> Any:
 @rt("/send", methods=["post"])
 async def send_request(req: Request, api: IntakeApiClient, settings: IntakeUiSettings) -> Any:
     values, key, caught = await _posted(req)
-    if refused := await _refused_token(req, values, key, "Send request", settings):
+    if refused := await _refused_token(req, values, key, "Send request", on_project=True):
         return refused
     if caught:
         # A bot filled the invisible field: let it believe it succeeded, send nothing.
@@ -175,16 +174,15 @@ async def send_request(req: Request, api: IntakeApiClient, settings: IntakeUiSet
     key = key or str(uuid.uuid4())
     submission, errors = validate_submission(values, settings.privacy_notice_version)
     if submission is None:
-        return _show_errors(req, values, key, errors, settings)
+        return _show_errors(req, values, key, errors)
     body = submission.model_dump(mode="json", by_alias=True, exclude_none=True)
     outcome = await api.submit(body, key, req.client.host if req.client else None)
-    return _after_send(req, outcome, values, key, settings)
+    return _after_send(req, outcome, values, key)
 
 
 async def _refused_token(
-    req: Request, values: FormValues, key: str, button: str,
-    settings: IntakeUiSettings | None = None,
-) -> Any | None:  # fmt: skip
+    req: Request, values: FormValues, key: str, button: str, *, on_project: bool = False
+) -> Any | None:
     """The form back with its answers, a fresh token and why, when the token did not match.
 
     Nothing is sent on. A browser that did not send the session cookie gets a marker in the
@@ -212,24 +210,21 @@ async def _refused_token(
         values, csrf_token(req), key, problem=message, problem_title=title,
         cookie_check=not cookie_sent,
     )  # fmt: skip
-    if settings is not None:
-        return _project(req, state, settings, status=403)
+    if on_project:
+        return _project(req, state, status=403)
     return _company(req, state, status=403)
 
 
 def _show_errors(
-    req: Request, values: FormValues, key: str, errors: FieldErrors, settings: IntakeUiSettings,
-    problem: str | None = None,
-) -> Any:  # fmt: skip
+    req: Request, values: FormValues, key: str, errors: FieldErrors, problem: str | None = None
+) -> Any:
     state = views.WizardState(values, csrf_token(req), key, errors, problem)
     if errors_for(errors, step_one_fields()):
         return _company(req, state, status=422)
-    return _project(req, state, settings, status=422)
+    return _project(req, state, status=422)
 
 
-def _after_send(
-    req: Request, outcome: SubmitOutcome, values: FormValues, key: str, settings: IntakeUiSettings
-) -> Any:
+def _after_send(req: Request, outcome: SubmitOutcome, values: FormValues, key: str) -> Any:
     csrf = csrf_token(req)
     match outcome:
         case Submitted(client_id):
@@ -237,7 +232,7 @@ def _after_send(
         case Invalid(problems):
             known = {p.path: p.message for p in problems if field_by_name(p.path)}
             problem = None if known else "Some answers were not accepted. Check them and try again."
-            return _show_errors(req, values, key, known, settings, problem)
+            return _show_errors(req, values, key, known, problem)
         case Throttled(seconds):
             message = (
                 f"There have been too many attempts. Please wait {seconds} seconds, then press "
@@ -245,27 +240,27 @@ def _after_send(
             )
             state = views.WizardState(values, csrf, key, problem=message,
                                       problem_title="Too many attempts")  # fmt: skip
-            return _project(req, state, settings, status=429)
+            return _project(req, state, status=429)
         case KeyReused():
             message = (
                 "Your answers changed after an earlier attempt that may have reached us. "
                 "Press “Send request” again to send them as a new request."
             )
             state = views.WizardState(values, csrf, str(uuid.uuid4()), problem=message)
-            return _project(req, state, settings, status=409)
+            return _project(req, state, status=409)
         case Unavailable():
             message = (
                 "Our service is not responding right now. Your answers are kept: press "
                 "“Send request” again in a moment. Your request will never be registered twice."
             )
             state = views.WizardState(values, csrf, key, problem=message)
-            return _project(req, state, settings, status=503)
+            return _project(req, state, status=503)
         case Refused(status):
             message = (
                 "Your request could not be accepted as sent. Check your answers and try again."
             )
             state = views.WizardState(values, csrf, key, problem=message)
-            return _project(req, state, settings, status=422 if status < 500 else 503)
+            return _project(req, state, status=422 if status < 500 else 503)
 
 
 @rt("/fields/{name}", methods=["post"])
