@@ -116,16 +116,17 @@ FREE_TEXT: dict[tuple[str, ...], TextRule] = {
     ("company", "address", "line2"): TextRule(0, 200),
     ("company", "address", "city"): TextRule(1, 100),
     ("company", "address", "region"): TextRule(0, 200),
-    ("company", "address", "postalCode"): TextRule(1, 20),
     ("company", "contact", "name"): SHORT,
     ("engagement", "scope"): TextRule(1, 5000, multiline=True),
     ("engagement", "notes"): TextRule(0, 5000, multiline=True),
     ("consent", "privacyNoticeVersion"): TextRule(1, 32),
 }
 # Checked against a format or a list: a hostile value may pass (an email address may start
-# with "="), but when refused it is a 422 for that very field.
+# with "=", a country without postal codes takes any code), but when refused it is a 422 for
+# that very field.
 FORMATTED: set[tuple[str, ...]] = {
     ("company", "address", "country"),
+    ("company", "address", "postalCode"),
     ("company", "contact", "email"),
     ("company", "contact", "phone"),
 }

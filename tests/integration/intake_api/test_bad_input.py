@@ -58,6 +58,7 @@ async def test_records_stay_untouched_by_refused_requests(client, valid_body, al
         ("company.address.country", "GBR"),
         ("company.address.country", "ZZ"),
         ("company.address.postalCode", "x" * 10_000),
+        ("company.address.postalCode", "90210"),  # a US ZIP code in a British address
         ("company.contact.email", "ada@"),
         ("company.contact.email", "ada@example.com\r\nBcc: x@example.com"),
         ("company.contact.phone", "call me"),

@@ -50,6 +50,7 @@ def test_a_complete_company_validates() -> None:
         ("company.size", "many", "Enter a whole number, such as 25."),
         ("company.size", "0", "Enter a number of at least 1."),
         ("company.address.country", "XX", "Choose one of the options in the list."),
+        ("company.address.postalCode", "1234A", "It must be in the country's ZIP code format, such as 95014."),
         ("company.contact.email", "jo@", "Enter an email address like name@example.com."),
         ("company.contact.phone", "12", "This is not a valid phone number: check the digits and the country code."),
     ],

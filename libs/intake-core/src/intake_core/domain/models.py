@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from intake_core.domain.postal_codes import checked_postal_code
 from intake_core.domain.stored import is_stored, unless_stored
 from intake_core.domain.text import (
     LongText,
@@ -166,8 +167,17 @@ class Address(CamelModel):
     line2: OptionalShortText | None = None
     city: Annotated[ShortText, Field(max_length=100)]
     region: OptionalShortText | None = None
-    postal_code: PostalCode
+    # Before the postal code, which is checked against its format (fields validate in order).
     country: CountryCode
+    postal_code: PostalCode
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal_code_of_country(cls, value: str, info: ValidationInfo) -> str:
+        country = info.data.get("country")
+        if is_stored(info) or country is None:
+            return value  # stored codes were checked on the way in; a bad country says so
+        return checked_postal_code(value, country)
 
 
 class Contact(CamelModel):
