@@ -18,10 +18,14 @@ from intake_ui.settings import IntakeUiSettings
 pytestmark = pytest.mark.infra
 
 VALUES_FILES = sorted(p.name for p in CHART.glob("values*.yaml"))
+# Readiness never waits on a dependency every replica shares (the store, the bus): when it
+# fails, all replicas would leave the Service together, and clients would get refused
+# connections instead of 503 + Retry-After. /readyz reports the dependencies to people and
+# monitors (and to the deploy's smoke test).
 PROBES = {
     "intake-ui": ("/healthz", "/healthz", "/healthz"),
-    "intake-api": ("/healthz", "/healthz", "/readyz"),
-    "admin-api": ("/healthz", "/healthz", "/readyz"),
+    "intake-api": ("/healthz", "/healthz", "/healthz"),
+    "admin-api": ("/healthz", "/healthz", "/healthz"),
     "notify": ("/healthz", "/healthz", "/healthz"),
 }
 
