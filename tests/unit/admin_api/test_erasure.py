@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 ERASE = ("Submissions.Erase",)
 PII = (
     "Contoso",
@@ -218,3 +220,134 @@ def _harness_verifier(harness):
     from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 
     return TokenVerifier(DEV_ISSUER, ADMIN_AUDIENCE, dev_issuer=harness.issuer)
+
+
+def _erase_because(harness, client_id, body, sub="dpo@example.com"):
+    return harness.client.post(
+        f"/v1/submissions/{client_id}/erase", json=body, headers=harness.auth(*ERASE, sub=sub)
+    )
+
+
+def _erasure_entry(harness, client_id):
+    trail = harness.client.get(
+        f"/v1/submissions/{client_id}/audit", headers=harness.auth("Audit.Read")
+    ).json()
+    [entry] = [entry for entry in trail if entry["action"] == "submission.erase"]
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("body", "recorded"),
+    [
+        ({"reason": "subject-request"}, {"reason": "subject-request"}),
+        ({"reason": "consent-withdrawn", "note": None}, {"reason": "consent-withdrawn"}),
+        ({"reason": "not-needed", "note": "  "}, {"reason": "not-needed"}),
+        (
+            {"reason": "not-needed", "note": "Sent twice; the later one is kept."},
+            {"reason": "not-needed", "note": "Sent twice; the later one is kept."},
+        ),
+        (
+            {"reason": "other", "note": "  Ticket 4711:\nasked by the DPO.  "},
+            {"reason": "other", "note": "Ticket 4711:\nasked by the DPO."},
+        ),
+    ],
+)
+def test_the_reason_and_note_go_into_the_erasures_audit_entry(harness, body, recorded):
+    client_id = harness.seed().client_id
+    response = _erase_because(harness, client_id, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["erasedAt"] and "company" not in response.json()
+    entry = _erasure_entry(harness, client_id)
+    assert entry["actor"] == "dpo@example.com"
+    assert {key: value for key, value in entry["details"].items() if key != "requestId"} == recorded
+    assert entry["details"]["requestId"]
+    # Written through the chain like every entry: the trail still verifies.
+    check = harness.client.get("/v1/audit/verify", headers=harness.auth("Audit.Read")).json()
+    assert check["intact"] is True
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(None, None), (b"", "application/json"), (b"", "application/x-www-form-urlencoded")],
+)
+def test_without_a_body_the_erasure_works_as_before_and_the_reason_is_unstated(
+    harness, content, content_type
+):
+    client_id = harness.seed().client_id
+    headers = harness.auth(*ERASE, sub="dpo@example.com")
+    if content_type:
+        headers["content-type"] = content_type
+    response = harness.client.post(
+        f"/v1/submissions/{client_id}/erase", content=content, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["clientId"] == client_id and response.json()["erasedAt"]
+    assert _erasure_entry(harness, client_id)["details"]["reason"] == "unstated"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"reason": "because"}, "reason"),
+        ({"reason": "retention"}, "reason"),  # the retention job's own, not staff's to claim
+        ({"reason": "unstated"}, "reason"),
+        ({"reason": "SUBJECT-REQUEST"}, "reason"),
+        ({"note": "no reason"}, "reason"),
+        ({}, "reason"),
+        ({"reason": "other"}, "note"),
+        ({"reason": "other", "note": " \n "}, "note"),
+        ({"reason": "not-needed", "note": "x" * 501}, "note"),
+        ({"reason": "not-needed", "note": 42}, "note"),
+        ({"reason": "not-needed", "note": "tab\tand newline\n are fine, NUL\x00 is not"}, "note"),
+        ({"reason": "not-needed", "note": "zero\u200bwidth"}, "note"),
+        ({"reason": "not-needed", "note": "text \u202edirection"}, "note"),
+        ({"reason": "not-needed", "note": "line\u2028separator"}, "note"),
+        ({"reason": "not-needed", "comment": "x"}, "comment"),
+    ],
+)
+def test_a_bad_reason_or_note_is_422_naming_the_field_and_nothing_is_erased(harness, body, field):
+    client_id = harness.seed().client_id
+    response = _erase_because(harness, client_id, body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]]
+    record = harness.client.get(
+        f"/v1/submissions/{client_id}", headers=harness.auth("Submissions.Read")
+    ).json()
+    assert "company" in record and record.get("erasedAt") is None
+
+
+def test_a_note_of_500_characters_is_kept_whole(harness):
+    client_id = harness.seed().client_id
+    note = "n" * 500
+    assert _erase_because(harness, client_id, {"reason": "other", "note": note}).status_code == 200
+    assert _erasure_entry(harness, client_id)["details"]["note"] == note
+
+
+def test_erasing_again_with_a_reason_records_that_reason_too(harness):
+    client_id = harness.seed().client_id
+    assert _erase(harness, client_id).status_code == 200
+    again = _erase_because(harness, client_id, {"reason": "subject-request"})
+    assert again.status_code == 200
+    trail = harness.client.get(
+        f"/v1/submissions/{client_id}/audit", headers=harness.auth("Audit.Read")
+    ).json()
+    reasons = [e["details"]["reason"] for e in trail if e["action"] == "submission.erase"]
+    assert reasons == ["unstated", "subject-request"]
+
+
+def test_the_reasons_are_an_enum_in_the_openapi_document(harness):
+    document = harness.client.get("/openapi.json").json()
+    erase = document["paths"]["/v1/submissions/{clientId}/erase"]["post"]
+    assert not erase["requestBody"].get("required", False)
+    schemas = document["components"]["schemas"]
+    assert schemas["ErasureReason"]["enum"] == [
+        "subject-request",
+        "consent-withdrawn",
+        "not-needed",
+        "other",
+    ]
+    assert schemas["ErasureRequest"]["required"] == ["reason"]
+    assert schemas["ErasureRequest"]["properties"]["note"]["anyOf"][0]["maxLength"] == 500
+    for status in ("400", "413", "422"):
+        assert list(erase["responses"][status]["content"]) == ["application/problem+json"]

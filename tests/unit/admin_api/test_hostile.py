@@ -125,3 +125,78 @@ def test_a_chunked_oversized_body_is_refused(harness):
     )
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_hostile_erasure_reasons_and_notes_never_500(harness, value):
+    client_id = harness.seed().client_id
+    headers = harness.auth(*ROLES)
+    for body in ({"reason": value}, {"reason": [value]}, {"reason": "other", "note": value}):
+        response = harness.client.post(
+            f"/v1/submissions/{client_id}/erase", json=body, headers=headers
+        )
+        assert response.status_code in {200, 422}, (body, response.status_code)
+        if "note" not in body:  # no hostile value is a reason
+            assert response.status_code == 422, body
+        if response.status_code == 422:
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b'{"reason": ', "application/json", 422),
+        (b'{"reason": "\xff\xfe"}', "application/json", 400),
+        (b"[]", "application/json", 422),
+        (b'"subject-request"', "application/json", 422),
+        (b"true", "application/json", 422),
+        (b"[" * 5000 + b"]" * 5000, "application/json", 400),  # too deep to parse
+        (b'{"reason": "subject-request"}', "text/plain", 422),
+        (b"reason=subject-request", "application/x-www-form-urlencoded", 422),
+        (b'{"reason": "subject-request"}', "application/xml", 422),
+        (b"\x00\x01\x02", "application/octet-stream", 422),
+        (b'{"reason": "other", "note": "' + b"x" * 20_000 + b'"}', "application/json", 413),
+    ],
+)
+def test_unreadable_erasure_bodies_are_problems_and_erase_nothing(
+    harness, content, content_type, status
+):
+    client_id = harness.seed().client_id
+    response = harness.client.post(
+        f"/v1/submissions/{client_id}/erase",
+        content=content,
+        headers={**harness.auth(*ROLES), "Content-Type": content_type},
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    record = harness.client.get(f"/v1/submissions/{client_id}", headers=harness.auth(*ROLES))
+    assert "company" in record.json()
+
+
+def test_a_chunked_oversized_erasure_body_is_refused(harness):
+    client_id = harness.seed().client_id
+
+    def body():
+        yield b'{"reason": "other", "note": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = harness.client.post(
+        f"/v1/submissions/{client_id}/erase",
+        content=body(),
+        headers={**harness.auth(*ROLES), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_role_is_checked_before_the_erasure_body_is_judged(harness):
+    client_id = harness.seed().client_id
+    response = harness.client.post(
+        f"/v1/submissions/{client_id}/erase",
+        json={"reason": "not a reason", "note": "\x00"},
+        headers=harness.auth("Submissions.Read"),
+    )
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"

@@ -17,6 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pydantic import Field
 
 from intake_core.bootstrap import open_cache, open_queue, open_store
+from intake_core.domain.erasure import (
+    ERASE_ACTION,
+    RETENTION_ACTOR,
+    RETENTION_ENDED,
+    erasure_details,
+)
 from intake_core.ports import (
     CACHED_FIGURES_GENERATION_KEY,
     AuditEntry,
@@ -26,10 +32,6 @@ from intake_core.ports import (
     cached_record_keys,
 )
 from intake_core.settings import ReadCacheSettings
-
-RETENTION_ACTOR = "system:retention"
-# The same action a staff erasure records: the trail reads alike, only the actor differs.
-ERASE_ACTION = "submission.erase"
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ async def apply_retention(
     erased = purged = 0
     while batch := await store.expired_records(cutoff, batch_size):
         for client_id in batch:
-            details = {"reason": "retention", "retentionDays": str(days)}
+            # The same action and details a staff erasure records: only actor and reason differ.
+            details = {**erasure_details(RETENTION_ENDED), "retentionDays": str(days)}
             await store.erase(
                 client_id, AuditEntry(ERASE_ACTION, RETENTION_ACTOR, clock(), client_id, details)
             )

@@ -1,11 +1,13 @@
 """The audit trail's words: who (the token's ``sub``) did what, to which record, when, and in
-which request. Details never carry personal data."""
+which request. Details never carry personal data from the record; an erasure's note is staff's
+own words, which they are asked to keep free of it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from intake_core.domain.erasure import ERASE_ACTION
 from intake_core.ports import AuditEntry
 
 SEARCH = "submission.search"
@@ -15,7 +17,7 @@ EXPORT = "submission.export"
 # (and its subject's copy of it) names everyone who took it out in a CSV file.
 EXPORTED = "submission.exported"
 STATUS_CHANGE = "submission.status_change"
-ERASE = "submission.erase"
+ERASE = ERASE_ACTION
 SUBJECT_EXPORT = "submission.subject_export"
 AUDIT_READ = "audit.read"
 AUDIT_VERIFY = "audit.verify"

@@ -29,13 +29,17 @@ STAFF_PROBLEMS: dict[int | str, dict[str, Any]] = {
 RECORD_PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: _problem("No submission has this Client ID"),
 }
-CHANGE_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    **RECORD_PROBLEMS,
+BODY_PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: _problem("The body could not be read (not UTF-8 JSON)"),
-    409: _problem("The record's status does not allow this change"),
-    412: _problem("If-Match names a version the record no longer has"),
     413: _problem("The body is larger than the configured limit"),
 }
+CHANGE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **RECORD_PROBLEMS,
+    **BODY_PROBLEMS,
+    409: _problem("The record's status does not allow this change"),
+    412: _problem("If-Match names a version the record no longer has"),
+}
+ERASE_PROBLEMS: dict[int | str, dict[str, Any]] = {**RECORD_PROBLEMS, **BODY_PROBLEMS}
 READINESS_PROBLEMS: dict[int | str, dict[str, Any]] = {
     503: _problem("A dependency is not reachable; retry after Retry-After"),
 }

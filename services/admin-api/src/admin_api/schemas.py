@@ -1,14 +1,15 @@
-"""What admin-api sends and accepts, split by purpose (list item, page, status change, audit,
-figures)."""
+"""What admin-api sends and accepts, split by purpose (list item, page, status change, erasure,
+audit, figures)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from intake_core.domain.erasure import ErasureReason, erasure_details
 from intake_core.domain.models import (
     ErasedSubmission,
     Industry,
@@ -16,6 +17,7 @@ from intake_core.domain.models import (
     Status,
     Submission,
 )
+from intake_core.domain.text import StaffNote
 from intake_core.ports import AuditChainReport, AuditEntry, SearchHit, SubmissionFigures
 
 
@@ -58,6 +60,32 @@ class StatusChange(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status
+
+
+class ErasureRequest(ApiModel):
+    """Why the record is erased: the optional body of ``POST …/erase``, kept in the erasure's
+    audit entry. That entry outlives the record, so the note must hold no personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ErasureReason
+    note: StaffNote | None = Field(
+        default=None,
+        # Validated when left out too, so a missing note is refused where ``other`` needs one.
+        validate_default=True,
+        description="Staff's own words, kept in the audit trail after the erasure: no personal "
+        "data. Required when the reason is `other`.",
+    )
+
+    @field_validator("note")
+    @classmethod
+    def _other_says_why(cls, note: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("reason") is ErasureReason.OTHER and not note:
+            raise ValueError("must say why when the reason is 'other'")
+        return note or None
+
+    def audit_details(self) -> dict[str, str]:
+        return erasure_details(self.reason.value, self.note)
 
 
 class AuditRecord(ApiModel):

@@ -93,3 +93,11 @@ OptionalLongText = Annotated[
     StringConstraints(strip_whitespace=True, max_length=5000),
     AfterValidator(_multi_line),
 ]
+# What staff write about their own action (why they erased a record): short, because it stays
+# in the audit trail after the record is gone.
+MAX_STAFF_NOTE = 500
+StaffNote = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_STAFF_NOTE),
+    AfterValidator(_multi_line),
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from admin_api import erasure, export, reading, subject_access, workflow
@@ -20,8 +20,14 @@ from admin_api.deps import (
     StoreDep,
 )
 from admin_api.filters import PageRequest, SubmissionFilters
-from admin_api.openapi import CHANGE_PROBLEMS, RECORD_PROBLEMS, STAFF_PROBLEMS
-from admin_api.schemas import AuditRecord, StatusChange, SubjectExport, SubmissionPage
+from admin_api.openapi import CHANGE_PROBLEMS, ERASE_PROBLEMS, RECORD_PROBLEMS, STAFF_PROBLEMS
+from admin_api.schemas import (
+    AuditRecord,
+    ErasureRequest,
+    StatusChange,
+    SubjectExport,
+    SubmissionPage,
+)
 from admin_api.staff import AuditReader, Eraser, Exporter, Manager, Reader
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.ports import StoredRecord
@@ -30,6 +36,11 @@ router = APIRouter(tags=["submissions"], responses=STAFF_PROBLEMS)
 
 Record = Submission | ErasedSubmission
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1024)]
+# Optional: an erasure sent without a body (as before there was one) is recorded as unstated.
+ErasureGrounds = Annotated[
+    ErasureRequest | None,
+    Body(description="Why the record is erased; optional (without it: recorded as unstated)"),
+]
 
 
 def _with_etag(stored: StoredRecord, response: Response) -> Record:
@@ -141,7 +152,7 @@ async def subject_export(
 
 
 @router.post(
-    "/v1/submissions/{clientId}/erase", response_model=ErasedSubmission, responses=RECORD_PROBLEMS
+    "/v1/submissions/{clientId}/erase", response_model=ErasedSubmission, responses=ERASE_PROBLEMS
 )
 async def erase_submission(
     staff: Eraser,
@@ -152,9 +163,14 @@ async def erase_submission(
     queue: QueueDep,
     request_id: RequestId,
     response: Response,
+    grounds: ErasureGrounds = None,
 ) -> Record:
-    """Removes the personal data everywhere the system keeps it; answers the tombstone."""
+    """Removes the personal data everywhere the system keeps it; answers the tombstone.
+
+    The optional body says why (``reason``, and a ``note`` that ``other`` requires); both go
+    into the erasure's audit entry, which stays after the record is gone: no personal data in
+    the note. Without a body the reason is recorded as ``unstated``."""
     stored = await erasure.erase_submission(
-        store, records, figures, queue, client_id, StaffRequest(staff.subject, request_id)
+        store, records, figures, queue, client_id, StaffRequest(staff.subject, request_id), grounds
     )
     return _with_etag(stored, response)
