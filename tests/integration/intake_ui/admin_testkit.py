@@ -5,8 +5,9 @@ Loaded as the module ``intake_ui_admin_testkit`` (see conftest.py).
 ``FakeAdminApi`` follows the pinned admin-api contract closely enough for the dashboard:
 bearer tokens checked by a real ``TokenVerifier`` (roles → 403), search with filters and
 continuation tokens, ETag / If-Match (412), allowed transitions (409), unknown status (422),
-CSV with Content-Disposition, audit trail, erasure to a tombstone, subject export, figures per
-UTC day and service type (erased records counted). Tests can script the next answers and read
+CSV with Content-Disposition, audit trail, erasure to a tombstone (its reason and note in the
+trail; an unknown reason 422), subject export, figures per UTC day and service type (erased
+records counted). Tests can script the next answers and read
 what arrived.
 
 ``FakeEntraId`` is an OIDC provider on a real socket: discovery under
@@ -38,6 +39,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from intake_core.auth import InvalidToken, Staff, TokenVerifier
+from intake_core.domain.erasure import ErasureReason
 from intake_core.domain.models import (
     ALLOWED_TRANSITIONS,
     ErasedSubmission,
@@ -47,6 +49,7 @@ from intake_core.domain.models import (
 )
 
 HOSTILE = '<script>alert("x")</script>'
+REASONS = {reason.value for reason in ErasureReason}
 
 
 def sample(
@@ -288,11 +291,16 @@ class FakeAdminApi:
         record = self._record(request)
         if record is None:
             return _problem(404)
+        body = self.calls[-1].body
+        if body is not None and (not isinstance(body, dict) or body.get("reason") not in REASONS):
+            return _problem(422, {"detail": "Some fields are not valid.", "errors": [
+                {"in": "body", "field": "reason", "message": "Input should be …"}]})  # fmt: skip
+        why = {key: str(body[key]) for key in ("reason", "note") if body.get(key)} if body else {}
         if isinstance(record, Submission):
             record = ErasedSubmission.of(record, datetime.now(UTC))
             self.records[record.client_id] = record
             self.versions[record.client_id] += 1
-            self._log(record.client_id, "submission.erase", staff)
+        self._log(record.client_id, "submission.erase", staff, **(why or {"reason": "unstated"}))
         return self._with_etag(record)
 
     async def _subject(self, request: Request) -> Response:

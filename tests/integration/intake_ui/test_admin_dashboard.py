@@ -441,18 +441,26 @@ def test_erasure_needs_the_client_id_typed_then_shows_the_tombstone(
     assert ids[0] in label.get_text()
     csrf = csrf_in(confirm.text)
 
-    wrong = admin_client.post(form["action"], data={"csrf_token": csrf, "confirm": ids[1]})
+    why = {"reason": "subject-request"}
+    wrong = admin_client.post(form["action"], data={"csrf_token": csrf, "confirm": ids[1], **why})
     assert wrong.status_code == 422
     assert soup(wrong).find(id="confirm")["value"] == ids[1]
     assert soup(wrong).find(id="confirm-error").get_text(strip=True)
     assert not [c for c in fake_admin_api.calls if c.path.endswith("/erase")]
 
     typed = ids[0].lower().replace("-", " ")  # case and separators do not matter
-    done = admin_client.post(form["action"], data={"csrf_token": csrf, "confirm": typed})
+    done = admin_client.post(form["action"], data={"csrf_token": csrf, "confirm": typed, **why})
     assert done.status_code == 303
+    [sent] = [c for c in fake_admin_api.calls if c.path.endswith("/erase")]
+    assert sent.body == {"reason": "subject-request"}
     tombstone = admin_client.get(done.headers["location"])
     text = soup(tombstone).get_text()
     assert "Personal data erased" in text and "Erased submission" in text
+    sentence = soup(tombstone).select_one("p.erasure-reason").get_text(" ", strip=True)
+    assert sentence.startswith(
+        "The personal data of this submission was erased by dev-staff@example.com on "
+    )
+    assert "UTC \u2014 the person asked for erasure." in sentence
     assert "Acme" not in text and "Ada" not in text
     assert soup(tombstone).find("a", string="Erase personal data") is None
     assert soup(tombstone).find("a", string="Audit trail") is not None
@@ -675,7 +683,8 @@ def test_an_erased_submission_still_counts_in_the_figures(
     dev_sign_in(admin_client)
     csrf = csrf_in(admin_client.get("/admin").text)
     erased = admin_client.post(f"/admin/submissions/{ids[1]}/erase",
-                               data={"csrf_token": csrf, "confirm": ids[1]})  # fmt: skip
+                               data={"csrf_token": csrf, "confirm": ids[1],
+                                     "reason": "not-needed"})  # fmt: skip
     assert erased.status_code == 303
     assert isinstance(fake_admin_api.records[ids[1]], ErasedSubmission)
     document = soup(admin_client.get("/admin/figures"))
@@ -721,6 +730,10 @@ def test_hostile_input_anywhere_is_never_a_500(
         admin_client.post(f"{record}/status", data={"csrf_token": csrf, "status": text,
                                                    "etag": text}),
         admin_client.post(f"{record}/erase", data={"csrf_token": csrf, "confirm": text}),
+        admin_client.post(f"{record}/erase", data={"csrf_token": csrf, "confirm": ids[0],
+                                                   "reason": text, "note": text}),
+        admin_client.post(f"{record}/erase", data={"csrf_token": csrf, "confirm": text,
+                                                   "reason": "other", "note": text}),
         admin_client.get("/admin/signed-in", params={"code": text, "state": text}),
         admin_client.post("/admin/dev-sign-in", data={"csrf_token": csrf, "name": text,
                                                      "email": text, "roles": text}),
@@ -793,17 +806,18 @@ def _erase_in_fake(fake: FakeAdminApi, client_id: str, actor: str, **details: st
 def test_the_tombstone_says_who_erased_it_as_the_trail_records(
     admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
 ) -> None:
-    """The tombstone keeps no reason; it once claimed "at the subject's request" for all."""
+    """The tombstone keeps no reason; it once claimed "at the subject's request" for all. An
+    erasure from before reasons were recorded gave none, and the page says so."""
     _erase_in_fake(fake_admin_api, ids[0], "ops@example.com", requestId="r1")
     _erase_in_fake(fake_admin_api, ids[1], "system:retention", reason="retention",
                    retentionDays="730")  # fmt: skip
     dev_sign_in(admin_client)
     by_staff = soup(admin_client.get(f"/admin/submissions/{ids[0]}")).find(id="record")
     text = by_staff.get_text(" ", strip=True)
-    assert "erased by ops@example.com on 04 Mar 2026, 09:30 UTC" in text
+    assert "erased by ops@example.com on 04 Mar 2026, 09:30 UTC \u2014 no reason was given." in text
     assert "subject's request" not in text
     by_retention = soup(admin_client.get(f"/admin/submissions/{ids[1]}")).get_text(" ", strip=True)
-    assert "erased automatically on 04 Mar 2026, 09:30 UTC , when its retention period (730 days) ended" in by_retention  # fmt: skip
+    assert "erased automatically on 04 Mar 2026, 09:30 UTC \u2014 the retention period (730 days) ended." in by_retention  # fmt: skip
 
     # Without Audit.Read the trail is not read: the tombstone says only when.
     dev_sign_in(admin_client, ("Submissions.Read",))
@@ -833,3 +847,158 @@ def test_searching_an_erased_client_id_points_to_its_tombstone(
     calls = len(fake_admin_api.calls)
     admin_client.get("/admin", params={"q": "nobody"})
     assert [c.path for c in fake_admin_api.calls[calls:]] == ["/v1/submissions"]
+
+
+def _erase_form(client: TestClient, client_id: str) -> tuple[str, str]:
+    """The erase page's form action and CSRF token, as a staff member's browser gets them."""
+    page = client.get(f"/admin/submissions/{client_id}/erase")
+    assert page.status_code == 200
+    return soup(page).select_one("#erase form")["action"], csrf_in(page.text)
+
+
+def test_the_erase_form_asks_why_with_labelled_choices_and_a_note_without_personal_data(
+    admin_client: TestClient, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    page = admin_client.get(f"/admin/submissions/{ids[0]}/erase")
+    assert_safe_page(page)
+    document = soup(page)
+    group = document.select_one("#erase form fieldset")
+    assert group.find("legend").get_text(strip=True) == "Why are you erasing it?"
+    radios = group.find_all("input", attrs={"type": "radio"})
+    assert [r["value"] for r in radios] == [
+        "subject-request", "consent-withdrawn", "not-needed", "other"
+    ]  # fmt: skip
+    assert all(r["name"] == "reason" and r.has_attr("required") for r in radios)
+    assert not any(r.has_attr("checked") for r in radios)  # a choice to make, not a default
+    labels = [document.find("label", attrs={"for": r["id"]}).get_text(strip=True) for r in radios]
+    assert labels[0] == "The person asked us to erase their data"
+    assert all(labels)
+    note = document.find("textarea", attrs={"name": "note"})
+    assert note["maxlength"] == "500" and not note.has_attr("required")
+    assert (
+        document.find("label", attrs={"for": note["id"]}).get_text(strip=True) == "Note (optional)"
+    )
+    hint = document.find(id=note["aria-describedby"]).get_text(" ", strip=True)
+    assert "stays in the audit trail" in hint and "no personal data" in hint
+    # Reason and note come before the typed confirmation and the button.
+    names = [c["name"] for c in document.select("#erase form [name]")]
+    assert names.index("reason") < names.index("note") < names.index("confirm")
+
+
+@pytest.mark.parametrize(
+    ("answers", "errors"),
+    [
+        ({}, {"reason"}),
+        ({"reason": "retention"}, {"reason"}),
+        ({"reason": "<script>"}, {"reason"}),
+        ({"reason": "other"}, {"note"}),
+        ({"reason": "other", "note": "   \n  "}, {"note"}),
+        ({"reason": "not-needed", "note": "x" * 501}, {"note"}),
+        ({"reason": "not-needed", "note": "a\x07bell"}, {"note"}),
+        ({"reason": "not-needed", "note": "zero\u200bwidth"}, {"note"}),
+        ({"reason": "other", "confirm": "CL-0000-0000-0000"}, {"note", "confirm"}),
+    ],
+)
+def test_a_bad_erase_form_is_explained_next_to_each_field_keeping_the_answers(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str],
+    answers: dict[str, str], errors: set[str],
+) -> None:  # fmt: skip
+    dev_sign_in(admin_client)
+    action, csrf = _erase_form(admin_client, ids[0])
+    sent = {"confirm": ids[0], **answers}
+    page = admin_client.post(action, data={"csrf_token": csrf, **sent})
+    assert page.status_code == 422
+    assert_safe_page(page)
+    document = soup(page)
+    for name in ("reason", "note", "confirm"):
+        error = document.find(id=f"{name}-error")
+        assert (error is not None) == (name in errors), name
+        if error is not None:
+            assert error.get_text(strip=True)
+            described = document.find(attrs={"aria-describedby": re.compile(f"{name}-error")})
+            assert described is not None, name
+    summary = document.select_one("#erase .alert-error[role=alert]")
+    assert {a["href"] for a in summary.find_all("a")} == {f"#{name}" for name in errors}
+    # What was typed or chosen is still there.
+    checked = document.select("input[name=reason][checked]")
+    valid_reason = answers.get("reason") in {"other", "not-needed"}
+    assert [r["value"] for r in checked] == ([answers["reason"]] if valid_reason else [])
+    assert document.find("textarea", attrs={"name": "note"}).get_text() == answers.get("note", "")
+    assert document.find(id="confirm")["value"] == sent["confirm"]
+    assert not [c for c in fake_admin_api.calls if c.path.endswith("/erase")]
+    assert not isinstance(fake_admin_api.records[ids[0]], ErasedSubmission)
+
+
+def test_an_erasure_for_another_reason_sends_the_note_and_shows_it_with_the_reason(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    action, csrf = _erase_form(admin_client, ids[0])
+    note = "  Ticket 4711: <b>legal</b> hold ended.\nAgreed with the DPO.  "
+    done = admin_client.post(action, data={"csrf_token": csrf, "confirm": ids[0],
+                                           "reason": "other", "note": note})  # fmt: skip
+    assert done.status_code == 303
+    [sent] = [c for c in fake_admin_api.calls if c.path.endswith("/erase")]
+    assert sent.body == {"reason": "other", "note": note.strip()}
+
+    tombstone = admin_client.get(done.headers["location"])
+    assert_safe_page(tombstone)
+    record = soup(tombstone).find(id="record")
+    sentence = record.select_one("p.erasure-reason").get_text(" ", strip=True)
+    assert "\u2014 another reason (see the note)." in sentence
+    shown = record.select_one(".erasure-note").get_text()
+    assert "Ticket 4711: <b>legal</b> hold ended.\nAgreed with the DPO." in shown
+    assert record.find("b") is None  # the note is text, never markup
+
+    trail = soup(admin_client.get(f"/admin/submissions/{ids[0]}/audit"))
+    [erase_row] = [tr for tr in trail.select("tbody tr") if "Erased" in tr.get_text()]
+    details = [li.get_text(" ", strip=True) for li in erase_row.select("td.audit-details li")]
+    assert details == ["Reason: Another reason (see the note)",
+                       "Note: Ticket 4711: <b>legal</b> hold ended.\nAgreed with the DPO."]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("details", "words"),
+    [
+        ({"reason": "subject-request"}, "The person asked for erasure"),
+        ({"reason": "consent-withdrawn"}, "The person withdrew their consent"),
+        ({"reason": "not-needed"}, "The data was no longer needed"),
+        ({"reason": "retention", "retentionDays": "730"}, "The retention period ended"),
+        ({"reason": "unstated"}, "No reason was given"),
+        ({"reason": "some-future-code"}, "some-future-code"),
+    ],
+)
+def test_the_trail_and_the_tombstone_say_each_reason_in_the_same_words(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str],
+    details: dict[str, str], words: str,
+) -> None:  # fmt: skip
+    actor = "system:retention" if details["reason"] == "retention" else "ops@example.com"
+    _erase_in_fake(fake_admin_api, ids[0], actor, **details)
+    dev_sign_in(admin_client)
+    trail = soup(admin_client.get(f"/admin/submissions/{ids[0]}/audit"))
+    cell = trail.select_one("td.audit-details li").get_text(" ", strip=True)
+    assert cell == f"Reason: {words}"
+    tombstone = soup(admin_client.get(f"/admin/submissions/{ids[0]}"))
+    sentence = tombstone.select_one("p.erasure-reason").get_text(" ", strip=True)
+    if details["reason"] == "retention":
+        words = "the retention period (730 days) ended"
+    assert f"on 04 Mar 2026, 09:30 UTC \u2014 {words[:1].lower() + words[1:]}." in sentence
+
+
+def test_an_erasure_admin_api_refuses_shows_the_form_again_with_the_answers(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    """admin-api checks the same rules; if it still refuses the note, say so by the note."""
+    dev_sign_in(admin_client)
+    action, csrf = _erase_form(admin_client, ids[0])
+    fake_admin_api.script(Scripted(422, {"detail": "Some fields are not valid.", "errors": [
+        {"in": "body", "field": "note", "message": "Value error, …"}]}))  # fmt: skip
+    answer = admin_client.post(action, data={"csrf_token": csrf, "confirm": ids[0],
+                                             "reason": "not-needed", "note": "Sent twice"})  # fmt: skip
+    assert answer.status_code == 422
+    document = soup(answer)
+    assert document.find(id="note-error").get_text(strip=True)
+    assert document.find("textarea", attrs={"name": "note"}).get_text() == "Sent twice"
+    assert document.select_one("input[name=reason][checked]")["value"] == "not-needed"
+    assert not isinstance(fake_admin_api.records[ids[0]], ErasedSubmission)

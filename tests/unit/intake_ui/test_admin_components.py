@@ -220,6 +220,40 @@ def test_results_link_each_row_and_page() -> None:
     assert cells == ["Client ID", "Company", "Contact", "Service", "Status", "Submitted"]
 
 
+def test_every_erasure_reason_has_a_choice_and_words() -> None:
+    from intake_core.domain.erasure import NOT_STATED, RETENTION_ENDED, ErasureReason
+    from intake_ui.admin_erasure import REASON_CHOICES, REASON_WORDS, reason_words
+
+    assert list(REASON_CHOICES) == list(ErasureReason)
+    assert set(REASON_WORDS) == {*ErasureReason, RETENTION_ENDED, NOT_STATED}
+    assert reason_words(None) == reason_words(NOT_STATED) == "no reason was given"
+    assert reason_words("from-a-later-version") == "from-a-later-version"
+
+
+@pytest.mark.parametrize(
+    ("form", "reason", "note", "errors"),
+    [
+        ({"reason": "subject-request", "confirm": "cl 0000 0000 0000"}, "subject-request", None, {}),
+        ({"reason": "not-needed", "note": "  dup\r\nof X  ", "confirm": "CL-0000-0000-0000"},
+         "not-needed", "dup\nof X", {}),
+        ({"reason": "other", "note": "n" * 500, "confirm": "CL-0000-0000-0000"}, "other",
+         "n" * 500, {}),
+        ({"reason": "other", "confirm": "CL-0000-0000-0000"}, "other", None, {"note"}),
+        ({"reason": "Other", "note": "x", "confirm": "CL-0000-0000-0000"}, "", "x", {"reason"}),
+        ({"note": "\u202eevil", "confirm": "nope"}, "", None, {"reason", "note", "confirm"}),
+    ],
+)  # fmt: skip
+def test_the_erase_form_is_read_with_the_domain_rules(
+    form: dict[str, str], reason: str, note: str | None, errors: set[str]
+) -> None:
+    from intake_ui.admin_erasure import read_erasure
+
+    answers = read_erasure(form, "CL-0000-0000-0000")
+    assert set(answers.errors) == set(errors)
+    assert answers.reason == reason and answers.note == note
+    assert answers.values["confirm"] == form["confirm"]  # shown back as typed
+
+
 def test_notices_are_fixed_texts_only() -> None:
     assert admin_views.notice("erased") is not None
     assert admin_views.notice("<script>") is None and admin_views.notice(None) is None

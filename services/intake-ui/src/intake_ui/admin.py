@@ -29,6 +29,7 @@ from intake_ui.admin_api import (
     RecordNotFound,
     SignInExpired,
 )
+from intake_ui.admin_erasure import ErasureAnswers, read_erasure
 from intake_ui.admin_figures import DAYS, daily_chart, service_chart
 from intake_ui.admin_filters import DashboardQuery, read_query
 from intake_ui.security import csrf_token, started_on_another_site
@@ -193,15 +194,15 @@ async def audit_trail(client_id: str, staff: StaffSession, api: AdminApiClient) 
     return _page(f"Audit trail of {client_id}", admin_views.audit_trail(client_id, entries, back))
 
 
-def _erase_page(req: Request, client_id: str, **kwargs: Any) -> Any:
+def _erase_page(req: Request, client_id: str, answers: ErasureAnswers | None = None) -> Any:
     content = admin_views.erase_confirmation(
         client_id,
         erase.to(client_id=client_id),
         submission.to(client_id=client_id),
         csrf_token(req),
-        **kwargs,
+        answers,
     )
-    return _page(f"Erase {client_id}", content, 422 if kwargs.get("error") else 200)
+    return _page(f"Erase {client_id}", content, 422 if answers and answers.errors else 200)
 
 
 @rt("/admin/submissions/{client_id}/erase", methods=["get"])
@@ -215,15 +216,16 @@ def confirm_erasure(req: Request, client_id: str, staff: StaffSession) -> Any:
 @rt("/admin/submissions/{client_id}/erase", methods=["post"])
 async def erase(req: Request, client_id: str, staff: StaffSession, api: AdminApiClient) -> Any:
     client_id = _client_id(client_id)
-    typed = str((await req.form()).get("confirm") or "")[:64]
+    answers = read_erasure(await req.form(), client_id)
+    if answers.errors:
+        return _erase_page(req, client_id, answers)
     try:
-        confirmed = normalise_client_id(typed) == client_id
-    except InvalidClientId:
-        confirmed = False
-    if not confirmed:
-        error = f"Type {client_id} exactly to confirm the erasure."
-        return _erase_page(req, client_id, typed=typed, error=error)
-    await api.erase(staff.access_token, client_id)
+        await api.erase(staff.access_token, client_id, answers.reason, answers.note)
+    except InvalidRequest as error:
+        refused = answers.refused(error.fields)
+        if refused is None:
+            raise
+        return _erase_page(req, client_id, refused)
     req.session[NOTICE_KEY] = "erased"
     return RedirectResponse(submission.to(client_id=client_id), status_code=303)
 

@@ -246,8 +246,12 @@ class AdminApiClient:
         response = await self._send(token, "GET", f"/v1/submissions/{client_id}/audit")
         return _parse(_AUDIT.validate_python, response)
 
-    async def erase(self, token: str, client_id: str) -> None:
-        await self._send(token, "POST", f"/v1/submissions/{client_id}/erase", retry=False)
+    async def erase(self, token: str, client_id: str, reason: str, note: str | None) -> None:
+        """Why goes with it: admin-api keeps the reason and note in the erasure's audit entry."""
+        body = {"reason": reason, "note": note} if note else {"reason": reason}
+        await self._send(
+            token, "POST", f"/v1/submissions/{client_id}/erase", json=body, retry=False
+        )
 
     async def export_csv(self, token: str, filters: Mapping[str, str]) -> Download:
         return await self._download(token, "/v1/submissions.csv", filters)

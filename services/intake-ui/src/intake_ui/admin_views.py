@@ -14,6 +14,7 @@ from typing import Any
 from fasthtml import common as fh
 from starlette.requests import Request
 
+from intake_core.domain.erasure import ERASE_ACTION, RETENTION_ACTOR
 from intake_core.domain.models import (
     ALLOWED_TRANSITIONS,
     ErasedSubmission,
@@ -24,8 +25,17 @@ from intake_core.domain.models import (
 )
 from intake_ui import layout
 from intake_ui.admin_api import AuditRow, SubmissionList
+from intake_ui.admin_erasure import (
+    CONFIRM,
+    NOTE,
+    REASON,
+    REASON_CHOICES,
+    REASON_WORDS,
+    ErasureAnswers,
+    reason_words,
+)
 from intake_ui.admin_filters import FILTER_NAMES, STAFF_STATUS_LABELS, DashboardQuery
-from intake_ui.components import alert, csrf_input
+from intake_ui.components import alert, csrf_input, error_summary, field
 from intake_ui.fields import (
     BUDGET_RANGE_LABELS,
     INDUSTRY_LABELS,
@@ -53,6 +63,7 @@ AUDIT_DETAILS = {
     "from": "From",
     "to": "To",
     "reason": "Reason",
+    "note": "Note",
     "retentionDays": "Kept for (days)",
     "qClientId": "Searched for Client ID",
     "qLength": "Search text length",
@@ -77,7 +88,7 @@ _DETAIL_VALUES: dict[str, Mapping[str, str]] = {
     "status": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
     "industry": {key.value: label for key, label in INDUSTRY_LABELS.items()},
     "serviceType": {key.value: label for key, label in SERVICE_TYPE_LABELS.items()},
-    "reason": {"retention": "Retention period ended"},
+    "reason": {code: words[:1].upper() + words[1:] for code, words in REASON_WORDS.items()},
 }
 NOTICES = {
     "status-changed": ("Status changed", "The new status is saved."),
@@ -625,14 +636,12 @@ def _record_actions(staff: StaffSession, links: RecordLinks, *, erased: bool) ->
     return fh.Nav(*shown, cls="record-actions", aria_label="Record actions") if shown else None
 
 
-# How the retention job signs its erasures (``intake_core.retention``): same action, own actor.
-RETENTION_ACTOR = "system:retention"
-ERASE_ACTION = "submission.erase"
-
-
 def first_erasure(entries: list[AuditRow]) -> AuditRow | None:
     """The audit entry of the erasure itself (erasing again later is audited too)."""
     return next((entry for entry in entries if entry.action == ERASE_ACTION), None)
+
+
+_REMAINS = "Only this tombstone remains, for the figures and the audit trail."
 
 
 def _why_erased(found: ErasedSubmission, erasure: AuditRow | None) -> Any:
@@ -641,24 +650,27 @@ def _why_erased(found: ErasedSubmission, erasure: AuditRow | None) -> Any:
         return fh.P(
             "The personal data of this submission was erased on ",
             when(found.erased_at),
-            ". The audit trail records who erased it. Only this tombstone remains, "
-            "for the figures and the audit trail.",
+            f". The audit trail records who erased it and why. {_REMAINS}",
         )
+    why = reason_words(erasure.details.get("reason"))
+    who: tuple[Any, ...] = ("by ", fh.Strong(erasure.actor))
     if erasure.actor == RETENTION_ACTOR:
-        days = erasure.details.get("retentionDays", "")
-        kept = f" ({days} days)" if days.isdigit() else ""
-        return fh.P(
-            "The personal data of this submission was erased automatically on ",
+        who = ("automatically",)
+        if (days := erasure.details.get("retentionDays", "")).isdigit():
+            why = f"the retention period ({days} days) ended"
+    note = erasure.details.get("note")
+    return (
+        fh.P(
+            "The personal data of this submission was erased ",
+            *who,
+            " on ",
             when(erasure.at),
-            f", when its retention period{kept} ended. Only this tombstone remains, "
-            "for the figures and the audit trail.",
-        )
-    return fh.P(
-        "The personal data of this submission was erased by ",
-        fh.Strong(erasure.actor),
-        " on ",
-        when(erasure.at),
-        ". Only this tombstone remains, for the figures and the audit trail.",
+            f" \u2014 {why}. {_REMAINS}",
+            cls="erasure-reason",
+        ),
+        fh.Div(fh.P(fh.Strong("Note with the erasure: "), note), cls="user-text erasure-note")
+        if note
+        else None,
     )
 
 
@@ -689,37 +701,73 @@ def tombstone(
     )
 
 
+def _reason_choices(chosen: str, error: str | None) -> Any:
+    """A required radio group; its error sits under the legend, where it is read first."""
+    return fh.Fieldset(
+        fh.Legend("Why are you erasing it?"),
+        fh.Small(error, id=f"{REASON.id}-error", cls="field-error") if error else None,
+        *(
+            fh.Label(
+                fh.Input(
+                    type="radio",
+                    name=REASON.name,
+                    value=reason.value,
+                    id=f"{REASON.id}-{reason.value}",
+                    required=True,
+                    checked=reason.value == chosen,
+                    aria_invalid="true" if error else None,
+                ),
+                words,
+                fr=f"{REASON.id}-{reason.value}",
+            )
+            for reason, words in REASON_CHOICES.items()
+        ),
+        id=REASON.id,
+        aria_describedby=f"{REASON.id}-error" if error else None,
+        cls="erase-reasons",
+    )
+
+
 def erase_confirmation(
-    client_id: str, action: str, back: str, csrf: str, *, typed: str = "", error: str | None = None
+    client_id: str, action: str, back: str, csrf: str, answers: ErasureAnswers | None = None
 ) -> Any:
+    answers = answers or ErasureAnswers()
+    values, errors = answers.values, answers.errors
+    confirm_error = errors.get(CONFIRM.name)
     return fh.Section(
         fh.H1("Erase personal data"),
+        error_summary(errors, (REASON, NOTE, CONFIRM)),
         fh.Div(
             fh.H2("This cannot be undone"),
             fh.P(
                 f"Erasing {client_id} removes the company, contact and engagement details "
                 "everywhere the platform keeps them. A tombstone (Client ID, dates, status, "
-                "industry, service type) and the audit trail remain."
+                "industry, service type) and the audit trail remain: the audit trail records "
+                "who erased it, when and why."
             ),
             cls="alert alert-info",
         ),
         fh.Form(
             csrf_input(csrf),
+            _reason_choices(values.get(REASON.name, ""), errors.get(REASON.name)),
+            field(NOTE, values.get(NOTE.name, ""), errors.get(NOTE.name)),
             fh.Div(
-                fh.Label(f"Type the Client ID {client_id} to confirm", fr="confirm"),
+                fh.Label(f"Type the Client ID {client_id} to confirm", fr=CONFIRM.id),
                 fh.Input(
                     type="text",
-                    id="confirm",
-                    name="confirm",
-                    value=typed,
+                    id=CONFIRM.id,
+                    name=CONFIRM.name,
+                    value=values.get(CONFIRM.name, ""),
                     required=True,
                     maxlength=32,
                     autocomplete="off",
                     spellcheck="false",
-                    aria_invalid="true" if error else None,
-                    aria_describedby="confirm-error" if error else None,
+                    aria_invalid="true" if confirm_error else None,
+                    aria_describedby=f"{CONFIRM.id}-error" if confirm_error else None,
                 ),
-                fh.Small(error, id="confirm-error", cls="field-error") if error else None,
+                fh.Small(confirm_error, id=f"{CONFIRM.id}-error", cls="field-error")
+                if confirm_error
+                else None,
                 cls="field",
             ),
             fh.Div(
