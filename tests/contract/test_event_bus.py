@@ -9,11 +9,18 @@ in process, a round trip or two for the emulator.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.service_bus import ServiceBusQueue
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.events import CloudEvent, submission_created
-from support import make_submission
+from intake_core.ports import OutgoingEmail
+from intake_notify.settings import NotifySettings
+from intake_notify.worker import NotifyWorker
+from support import make_submission, stored_event
+
+from .conftest import MAX_DELIVERY_COUNT
 
 
 def an_event() -> CloudEvent:
@@ -109,6 +116,60 @@ async def test_too_many_deliveries_move_the_message_to_the_dead_letter_queue(
     assert await bus.receive(10, 0) == []
     [dead] = await bus.dead_letters()
     assert dead.reason == "MaxDeliveryCountExceeded"
+
+
+async def test_each_delivery_says_which_one_it_is_counting_from_one(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
+    """Service Bus's AMQP header counts the earlier deliveries (0 the first time); the port
+    counts this one too, as the local queue does."""
+    await bus.publish(an_event())
+    counts = []
+    for _ in range(MAX_DELIVERY_COUNT):
+        [delivery] = await bus.receive(10, arrival_seconds)
+        counts.append(delivery.delivery_count)
+        await bus.abandon(delivery)
+    assert counts == list(range(1, MAX_DELIVERY_COUNT + 1))
+
+
+class DownMailer:
+    """Every send fails, as while the mail server is down."""
+
+    async def send(self, email: OutgoingEmail) -> None:
+        raise ConnectionError("mail server unavailable")
+
+
+async def test_the_worker_dead_letters_the_last_allowed_delivery_itself_and_counts_it(
+    bus: LocalQueue | ServiceBusQueue, sqlite_store: SqliteSubmissionStore, tmp_path: Path
+) -> None:
+    """The worker tells the last delivery the queue allows by its count: had the count been one
+    short, the queue would dead-letter the message after it and the worker never count it."""
+    settings = NotifySettings(
+        INTAKE_DATA_DIR=tmp_path, worker_concurrency=1, queue_max_deliveries=MAX_DELIVERY_COUNT
+    )
+    worker = NotifyWorker(bus, sqlite_store, DownMailer(), settings)
+    await bus.publish(await stored_event(sqlite_store))
+    running = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(30):
+            while not (letters := await bus.dead_letters()):
+                await asyncio.sleep(0.1)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, timeout=10)
+    [letter] = letters
+    assert (letter.reason, letter.description) == (
+        "MaxDeliveryCountExceeded",
+        "last error: ConnectionError",  # the worker's words; the queue's would name no error
+    )
+    outcomes = {
+        sample.labels["outcome"]: sample.value
+        for metric in worker.metrics.registry.collect()
+        for sample in metric.samples
+        if sample.name == "notify_messages_total"
+    }
+    assert outcomes["retried"] == MAX_DELIVERY_COUNT - 1
+    assert outcomes["dead_lettered"] == 1
 
 
 async def test_receive_waits_for_a_message(bus: LocalQueue | ServiceBusQueue) -> None:

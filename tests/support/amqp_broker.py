@@ -9,6 +9,9 @@ tested over real AMQP against this one, on ``python-qpid-proton``, in its own th
   recognised by its data sections all holding encoded AMQP sections);
 - peek-lock receiving: the delivery tag is the lock token (UUID, little-endian bytes as the SDK
   reads it), ``x-opt-locked-until`` is set and a lock expires after ``lock_seconds``;
+- the header's ``delivery-count`` as AMQP 1.0 and Service Bus define it: the number of earlier
+  delivery attempts, 0 on a first delivery (``_Stored.delivery_count`` counts deliveries made,
+  this one included, as ``max_delivery_count`` does);
 - settlement, echoed so the SDK's awaited outcome matches: accepted = complete, modified =
   abandon (next delivery counts one more), rejected with ``com.microsoft:dead-letter`` =
   dead-letter into ``<queue>/$deadletterqueue``, released = back without counting;
@@ -225,7 +228,9 @@ class _BrokerHandler(Handler):
         stored.delivery_count += 1
         locked_until = time.time() + self._broker.lock_seconds
         message = stored.message
-        message.delivery_count = stored.delivery_count
+        # AMQP 1.0's header counts the earlier attempts, so a first delivery carries 0, as
+        # Service Bus sends it; the SDK passes the header on unchanged.
+        message.delivery_count = stored.delivery_count - 1
         message.annotations = {
             symbol("x-opt-sequence-number"): stored.sequence_number,
             symbol("x-opt-enqueued-time"): timestamp(int(stored.enqueued_at * 1000)),

@@ -407,7 +407,12 @@ class StaffSubmissionStore(SubmissionStore, Protocol):
 
 @dataclass(frozen=True)
 class Delivery:
-    """One delivery of a message; ``lock_token`` settles it."""
+    """One delivery of a message; ``lock_token`` settles it.
+
+    ``delivery_count`` says which delivery this is, counting from 1: 1 the first time, and one
+    more after each abandon or expired lock. Compared with the queue's max delivery count, it
+    tells the consumer when a delivery is the last one the queue allows.
+    """
 
     message_id: str
     body: str

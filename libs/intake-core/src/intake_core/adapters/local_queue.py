@@ -49,6 +49,9 @@ def _properties(event: CloudEvent) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class DeadLetter:
+    """A message in the dead-letter queue; ``delivery_count`` is how many times it was
+    delivered before it was listed."""
+
     message_id: str
     body: str
     reason: str

@@ -7,14 +7,20 @@ peek-lock receiver are each guarded by a lock; settling goes through the receive
 the message, so a settlement waits behind a receive in progress (at most ``wait_seconds``, far
 below the queue's lock duration).
 
+Delivery counts: the SDK passes on the AMQP header's ``delivery-count``, which counts the
+earlier deliveries (0 the first time); :class:`Delivery` counts this one too, from 1, so a
+received message's count is the header's plus one.
+
 Dead letters: ``dead_letters()`` lists by receiving from the dead-letter sub-queue and abandoning
-what it got (peek is a ``$management`` operation the local test broker does not speak); it
-counts one more delivery on each dead-lettered copy, which has no effect there. Replay sends a
-copy to the queue, then completes the dead-lettered one. The copy gets a new Service Bus
-message id, derived from the dead-letter's sequence number: with duplicate detection on, the
-original id would be dropped as a duplicate inside the detection window (and then lost, since
-the dead-lettered copy is completed). The original id travels in the ``original-message-id``
-application property and is what :class:`Delivery` reports, so consumers still see the event id.
+what it got (peek is a ``$management`` operation the local test broker does not speak). It
+reports the header as it came, the deliveries counted before the listing's own receive, which is
+no delivery to a consumer; a broker that counts that receive shows one more in the next listing,
+which has no other effect there. Replay sends a copy to the queue, then completes the
+dead-lettered one. The copy gets a new Service Bus message id, derived from the dead-letter's
+sequence number: with duplicate detection on, the original id would be dropped as a duplicate
+inside the detection window (and then lost, since the dead-lettered copy is completed). The
+original id travels in the ``original-message-id`` application property and is what
+:class:`Delivery` reports, so consumers still see the event id.
 """
 
 from __future__ import annotations
@@ -74,6 +80,19 @@ def _message(event: CloudEvent) -> ServiceBusMessage:
         subject=event.type,
         application_properties=properties,  # type: ignore[arg-type]
     )
+
+
+def _earlier_deliveries(message: ServiceBusReceivedMessage) -> int:
+    """The AMQP header's ``delivery-count``, which the SDK passes on as it came: how many times
+    the message was delivered before this delivery (0 the first time, as AMQP 1.0 defines it;
+    the SDK says None when the header is left out, which means its default, 0)."""
+    return message.delivery_count or 0
+
+
+def _delivery_number(message: ServiceBusReceivedMessage) -> int:
+    """Which delivery this is, counting from 1, as :class:`Delivery` has it (the .NET and Go SDKs
+    add the same one to the header)."""
+    return _earlier_deliveries(message) + 1
 
 
 def _original_id(message: ServiceBusReceivedMessage) -> str:
@@ -175,7 +194,7 @@ class ServiceBusQueue:
                 Delivery(
                     message_id=_original_id(message),
                     body=_body(message),
-                    delivery_count=message.delivery_count or 1,
+                    delivery_count=_delivery_number(message),
                     lock_token=token,
                     properties=properties,
                 )
@@ -233,7 +252,8 @@ class ServiceBusQueue:
                 body=_body(message),
                 reason=message.dead_letter_reason or "",
                 description=message.dead_letter_error_description or "",
-                delivery_count=message.delivery_count or 0,
+                # Its deliveries before this listing's receive, which is not one to a consumer.
+                delivery_count=_earlier_deliveries(message),
             )
             for message in held.values()
         ]
