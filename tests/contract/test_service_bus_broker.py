@@ -65,6 +65,27 @@ async def test_a_published_event_carries_its_id_type_and_trace_context_on_the_wi
         await receiver.complete_message(message)
 
 
+async def test_the_wire_counts_earlier_deliveries_as_amqp_does(
+    service_bus: ServiceBusTarget,
+) -> None:
+    """The header's delivery-count, which the SDK hands over unchanged, is 0 on a first
+    delivery: what Service Bus sends and the SDK's own live tests expect, and what the adapter
+    adds one to. A header left out (proton leaves out one that holds only defaults; the SDK
+    then says None) has AMQP's default, 0."""
+    async with (
+        ServiceBusClient.from_connection_string(service_bus.connection_string) as client,
+        client.get_queue_sender(service_bus.queue) as sender,
+        client.get_queue_receiver(service_bus.queue) as receiver,
+    ):
+        await sender.send_messages(ServiceBusMessage("body", message_id="counted"))
+        counts = []
+        for _ in range(2):
+            [message] = await receiver.receive_messages(max_message_count=5, max_wait_time=2)
+            counts.append(message.delivery_count or 0)
+            await receiver.abandon_message(message)
+        assert counts == [0, 1]
+
+
 async def test_concurrent_publishes_share_one_sender_and_all_arrive(
     service_bus: ServiceBusTarget,
 ) -> None:
