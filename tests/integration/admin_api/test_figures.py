@@ -197,7 +197,7 @@ def test_a_window_outside_one_to_366_days_is_422(api: Api, days: str) -> None:
     answer = api.figures(days)
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json()["errors"][0]["field"] == "days"
+    assert answer.json()["errors"][0]["path"] == "days"
     assert api.store.figure_reads == 0
 
 

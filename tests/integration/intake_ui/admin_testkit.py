@@ -294,7 +294,7 @@ class FakeAdminApi:
         body = self.calls[-1].body
         if body is not None and (not isinstance(body, dict) or body.get("reason") not in REASONS):
             return _problem(422, {"detail": "Some fields are not valid.", "errors": [
-                {"in": "body", "field": "reason", "message": "Input should be …"}]})  # fmt: skip
+                {"path": "reason", "in": "body", "message": "Input should be …"}]})  # fmt: skip
         why = {key: str(body[key]) for key in ("reason", "note") if body.get(key)} if body else {}
         if isinstance(record, Submission):
             record = ErasedSubmission.of(record, datetime.now(UTC))
@@ -324,7 +324,7 @@ class FakeAdminApi:
         days = request.query_params.get("days", "30")
         if not days.isdigit() or not 1 <= int(days) <= 366:
             return _problem(422, {"detail": "Some fields are not valid.",
-                                  "errors": [{"in": "query", "field": "days", "message": "1-366"}]})  # fmt: skip
+                                  "errors": [{"path": "days", "in": "query", "message": "1-366"}]})  # fmt: skip
         last = datetime.now(UTC).date()
         window = [last - timedelta(days=ago) for ago in range(int(days) - 1, -1, -1)]
         counts: dict[date, dict[str, int]] = {

@@ -993,7 +993,7 @@ def test_an_erasure_admin_api_refuses_shows_the_form_again_with_the_answers(
     dev_sign_in(admin_client)
     action, csrf = _erase_form(admin_client, ids[0])
     fake_admin_api.script(Scripted(422, {"detail": "Some fields are not valid.", "errors": [
-        {"in": "body", "field": "note", "message": "Value error, …"}]}))  # fmt: skip
+        {"path": "note", "in": "body", "message": "Value error, …"}]}))  # fmt: skip
     answer = admin_client.post(action, data={"csrf_token": csrf, "confirm": ids[0],
                                              "reason": "not-needed", "note": "Sent twice"})  # fmt: skip
     assert answer.status_code == 422

@@ -41,7 +41,7 @@ def test_malformed_json_is_422_naming_the_body(harness):
     )
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"in": "body", "field": "body", "message": "JSON decode error"}
+        {"path": "body", "in": "body", "message": "JSON decode error"}
     ]
 
 
@@ -69,7 +69,7 @@ def test_dates_are_iso_8601_never_a_bare_number(harness, name, value):
     for path in ("/v1/submissions", "/v1/submissions.csv"):
         response = harness.client.get(path, params={name: value}, headers=harness.all_roles())
         assert response.status_code == 422, response.text
-        assert [error["field"] for error in response.json()["errors"]] == [name]
+        assert [error["path"] for error in response.json()["errors"]] == [name]
 
 
 @pytest.mark.parametrize("value", ["2026-03-01", "2026-03-01T12:00:00Z", "2026-03-01T12:00"])

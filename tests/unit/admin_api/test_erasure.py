@@ -311,7 +311,7 @@ def test_a_bad_reason_or_note_is_422_naming_the_field_and_nothing_is_erased(harn
     response = _erase_because(harness, client_id, body)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert field in [error["field"] for error in response.json()["errors"]]
+    assert field in [error["path"] for error in response.json()["errors"]]
     record = harness.client.get(
         f"/v1/submissions/{client_id}", headers=harness.auth("Submissions.Read")
     ).json()

@@ -164,7 +164,7 @@ def test_limit_outside_1_to_100_is_422(harness, limit):
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] == "limit"
+    assert response.json()["errors"][0]["path"] == "limit"
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,7 @@ def test_bad_filter_values_are_422_naming_the_field(harness, name, value):
     )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] == name
+    assert response.json()["errors"][0]["path"] == name
     assert value not in response.text  # the problem never echoes input
 
 
@@ -223,7 +223,7 @@ def test_a_tampered_continuation_token_is_422(harness, seed_many):
             "/v1/submissions", params={"continuationToken": bad}, headers=harness.auth(*READ)
         )
         assert response.status_code == 422, bad
-        assert response.json()["errors"][0]["field"] == "continuationToken"
+        assert response.json()["errors"][0]["path"] == "continuationToken"
 
 
 def test_a_forged_token_for_an_arbitrary_position_is_refused(harness, seed_many):

@@ -66,7 +66,7 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
         if error.get("type") == "json_invalid":
             path = []  # its location is a character offset: the body as a whole is bad
         listed.append(
-            {"in": where, "field": ".".join(path) or where, "message": str(error.get("msg", ""))}
+            {"path": ".".join(path) or where, "in": where, "message": str(error.get("msg", ""))}
         )
     return listed
 
@@ -98,7 +98,7 @@ def install(app: FastAPI) -> None:
 
     async def invalid_input(_: Request, error: Exception) -> Response:
         assert isinstance(error, InvalidInput)
-        errors = [{"in": error.location, "field": error.field, "message": error.message}]
+        errors = [{"path": error.field, "in": error.location, "message": error.message}]
         return problem(422, "Invalid request", error.message, errors=errors)
 
     async def unauthenticated(_: Request, error: Exception) -> Response:

@@ -190,12 +190,13 @@ class Problem(BaseModel):
 
 
 class FieldProblem(BaseModel):
-    """One bad field: where it was sent (query, path, header, body) and its name or JSON path."""
+    """One bad field: its JSON path in the body or its parameter's name (``path``, as in
+    intake-api's problems), and where it was sent (``in``: query, path, header, body)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
+    path: str
     in_: str = Field(alias="in")
-    field: str
     message: str
 
 

@@ -347,9 +347,9 @@ def _error(response: httpx.Response) -> AdminApiError:
     if kind is InvalidRequest:
         errors = body.get("errors")
         fields = tuple(
-            str(error.get("field"))
+            str(error.get("path"))
             for error in (errors if isinstance(errors, list) else [])
-            if isinstance(error, dict) and error.get("field")
+            if isinstance(error, dict) and error.get("path")
         )
         return InvalidRequest(detail, fields)
     if kind is None:
