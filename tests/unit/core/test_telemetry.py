@@ -1,4 +1,4 @@
-"""Without an exporter spans are not recorded, yet trace context still flows."""
+"""Without an exporter spans are not recorded, yet trace context still flows; the role name."""
 
 from __future__ import annotations
 
@@ -54,3 +54,14 @@ def test_the_azure_monitor_exporter_signs_in_with_entra_id(
         for policy in policies
     )
     exporter.shutdown()
+
+
+@pytest.mark.parametrize("service", ["intake-api", "admin-api", "intake-ui", "notify-worker"])
+def test_cloud_role_name_is_the_role_the_exporter_files_telemetry_under(service: str) -> None:
+    """Application Insights' AppRoleName: queries on it (the deploy's SLO gate) use this."""
+    from azure.monitor.opentelemetry.exporter._utils import _get_cloud_role
+
+    from intake_core.telemetry import cloud_role_name
+
+    assert cloud_role_name(service) == _get_cloud_role(tracer_provider(service).resource)
+    assert cloud_role_name(service) == f"onboarding.{service}"

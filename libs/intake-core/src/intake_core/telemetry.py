@@ -30,6 +30,16 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 # Probes and scrapes would drown the traces that matter.
 UNTRACED_PATHS = ("healthz", "readyz", "metrics", "static")
 EXCLUDED_URLS = ",".join(UNTRACED_PATHS)  # for OpenTelemetry's ASGI middleware (the UI)
+SERVICE_NAMESPACE = "onboarding"
+
+
+def cloud_role_name(service: str) -> str:
+    """The role name Application Insights files ``service``'s telemetry under (``AppRoleName``).
+
+    The Azure Monitor exporter joins the resource's ``service.namespace`` and ``service.name``
+    with a dot: a query on ``AppRoleName`` must match this, not the bare service name.
+    """
+    return f"{SERVICE_NAMESPACE}.{service}"
 
 
 def _exporter(kind: Exporter, connection_string: str | None) -> SpanExporter | None:
@@ -66,7 +76,7 @@ def tracer_provider(
     """
     span_exporter = _exporter(exporter, connection_string)
     provider = TracerProvider(
-        resource=Resource.create({"service.name": service, "service.namespace": "onboarding"}),
+        resource=Resource.create({"service.name": service, "service.namespace": SERVICE_NAMESPACE}),
         sampler=None if span_exporter is not None else ALWAYS_OFF,
     )
     if span_exporter is not None:
