@@ -135,6 +135,21 @@ async def test_metrics(client, valid_body) -> None:
     assert "/no-such-page" not in text
 
 
+async def test_refused_bodies_count_as_invalid_submissions(client, valid_body) -> None:
+    """A body that is not a submission (422) or not JSON (400) is an ``invalid`` outcome, as
+    the runbooks read it, as an unknown privacy notice version already was."""
+    assert (await client.post("/v1/submissions", json={})).status_code == 422
+    not_json = await client.post(
+        "/v1/submissions", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    assert (await client.post("/v1/submissions", json=valid_body)).status_code == 201
+
+    text = (await client.get("/metrics")).text
+
+    assert 'intake_submissions_total{outcome="invalid"} 2.0' in text
+
+
 async def test_metrics_count_what_the_fast_path_publishes(client, valid_body) -> None:
     """Without these the dashboard's publishes per path, and the runbook's "published flat"
     symptom, would show nothing while the fast path carries every event."""

@@ -71,8 +71,12 @@ class SubmissionRoute(APIRoute):
             except ValidationError:
                 try:
                     content = _validated_as_fastapi_would(body)
-                except Refused as refused:
-                    return refused.response
+                except (Refused, RequestValidationError) as refused:
+                    # Counted here: the problem handlers answer for every route alike.
+                    intake.runtime.metrics.submissions.labels("invalid").inc()
+                    if isinstance(refused, Refused):
+                        return refused.response
+                    raise
             # The endpoint sets its status code here, as on FastAPI's own sub-response.
             response = Response(status_code=201)
             accepted: BaseModel = await endpoint(
