@@ -433,3 +433,83 @@ async def test_a_ledger_purge_that_fails_is_tried_again_the_next_round(
     await asyncio.wait_for(running, timeout=5)
     assert not await store.was_handled("old", "mailer")
     await store.close()
+
+
+class ReceiveHangsWhenTold(LocalQueue):
+    """The real queue, whose receive can be made to hang as a dead connection's would."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+
+    async def receive(self, max_messages: int, wait_seconds: float):  # type: ignore[no-untyped-def]
+        await self.flowing.wait()
+        return await super().receive(max_messages, wait_seconds)
+
+
+async def healthz_status(client, expected: int) -> None:  # type: ignore[no-untyped-def]
+    async def answers() -> bool:
+        return (await client.get("/healthz")).status_code == expected
+
+    await wait_until(answers, within=5)
+
+
+async def test_healthz_fails_while_the_receive_loop_hangs_so_the_worker_is_restarted(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore
+) -> None:
+    import httpx
+
+    from intake_notify.worker import health_app
+
+    queue = ReceiveHangsWhenTold(tmp_path / "hanging-queue.db")
+    await queue.open()
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_stall_seconds=1.0)
+    worker = NotifyWorker(queue, sqlite_store, FileMailer(settings.mail_dir), settings)
+    await queue.publish(await stored_event(sqlite_store))
+    running = asyncio.create_task(worker.run())
+    transport = httpx.ASGITransport(app=health_app(worker.metrics, worker=worker))
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
+
+        async def sent() -> bool:
+            return len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+        await wait_until(sent)
+        await asyncio.sleep(1.5)  # longer than the bound: an empty queue is not a stall
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+        queue.flowing.clear()  # the next receive hangs
+        await healthz_status(client, 503)
+        stalled = (await client.get("/healthz")).json()
+        assert stalled["status"] == "stalled" and stalled["idle_seconds"] >= 1
+
+        queue.flowing.set()  # it returns after all: the loop comes round again
+        await healthz_status(client, 200)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    await queue.close()
+
+
+async def test_healthz_fails_while_every_handler_hangs(
+    tmp_path: Path, sqlite_store: SqliteSubmissionStore, local_queue: LocalQueue
+) -> None:
+    """A handler that never returns holds its slot: with every slot held, nothing is received."""
+    import httpx
+
+    from intake_notify.worker import health_app
+
+    settings = NotifySettings(
+        INTAKE_DATA_DIR=tmp_path, worker_concurrency=1, worker_stall_seconds=1.0
+    )
+    mailer = GatedMailer(settings.mail_dir)  # every send waits at the gate
+    worker = NotifyWorker(local_queue, sqlite_store, mailer, settings)
+    await local_queue.publish(await stored_event(sqlite_store))
+    running = asyncio.create_task(worker.run())
+    transport = httpx.ASGITransport(app=health_app(worker.metrics, worker=worker))
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
+        await healthz_status(client, 503)
+        mailer.gate.set()
+        await healthz_status(client, 200)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    assert len(list(settings.mail_dir.glob("*.eml"))) == 1

@@ -1,4 +1,5 @@
-"""How many messages the notifier handles at once, by mailer, unless configured."""
+"""How many messages the notifier handles at once, by mailer, unless configured; how long its
+receive loop may stand still before /healthz fails."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from intake_notify.settings import NotifySettings
+from intake_notify.worker import RECEIVE_BACKOFF_MAX_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,16 @@ def test_nonsense_worker_concurrency_is_refused(
     monkeypatch.setenv("WORKER_CONCURRENCY", value)
     with pytest.raises(ValidationError, match="worker_concurrency"):
         NotifySettings(INTAKE_DATA_DIR=tmp_path)
+
+
+def test_the_stall_bound_leaves_room_for_the_loops_own_longest_waits(tmp_path: Path) -> None:
+    """A bound below them would have kubelet restart a worker that is only backing off from a
+    bus outage, or waiting for a slow mail server's retries."""
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
+    one_message = settings.mail_attempts * settings.mail_timeout_seconds
+    assert settings.worker_stall_seconds >= 3 * max(RECEIVE_BACKOFF_MAX_SECONDS, one_message)
+
+
+def test_a_stall_bound_of_zero_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_stall_seconds=0)

@@ -25,6 +25,11 @@ class NotifySettings(CommonSettings):
     notify_metrics_port: int = 8003
     worker_concurrency: int | None = Field(default=None, ge=1, le=64)  # see handled_at_once
     shutdown_grace_seconds: float = 20.0
+    # /healthz (the liveness probe) fails once the receive loop has not come round for this
+    # long: a hung receive or handler, which kubelet then restarts. The loop's own longest
+    # waits are its 30 s back-off after a failed receive and one message's mail retries (about
+    # 35 s with the defaults), so the default leaves room for both.
+    worker_stall_seconds: float = Field(default=120.0, gt=0)
 
     # MAILER=smtp
     smtp_host: str | None = None

@@ -5,6 +5,10 @@ host is not available. ``python -m intake_notify.worker``.
 
 Beside its receive loop it purges the ledger of entries over 30 days old, as Cosmos DB's TTL
 does (a no-op there): a minute after start, then hourly.
+
+``/healthz``, the liveness probe, fails once the receive loop has not come round for
+``WORKER_STALL_SECONDS``: a receive or a handler that hangs would otherwise keep a worker that
+answers its probes and sends nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import functools
 import logging
 import random
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 
@@ -102,6 +107,8 @@ class WorkerMetrics:
 OUTCOMES = ("sent", "duplicate", "erased", "retried", "dead_lettered")
 # A scrape waits this long for the queue's counts, then shows the last ones it had.
 SCRAPE_READ_TIMEOUT_SECONDS = 2.0
+# The longest the receive loop backs off after failed receives (WORKER_STALL_SECONDS exceeds it).
+RECEIVE_BACKOFF_MAX_SECONDS = 30.0
 LEDGER_PURGE_INTERVAL_SECONDS = 3600.0
 # A purge soon after start too, so a worker restarted more often than hourly still purges.
 FIRST_LEDGER_PURGE_AFTER_SECONDS = 60.0
@@ -140,6 +147,17 @@ class NotifyWorker:
         self._at_once = settings.handled_at_once
         self._slots = asyncio.Semaphore(self._at_once)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._came_round = time.monotonic()
+
+    @property
+    def idle_seconds(self) -> float:
+        """Seconds since the receive loop last came round."""
+        return time.monotonic() - self._came_round
+
+    @property
+    def stalled(self) -> bool:
+        """The receive loop has not come round for ``WORKER_STALL_SECONDS``: it hangs."""
+        return self.idle_seconds > self._settings.worker_stall_seconds
 
     def stop(self) -> None:
         self._stopping.set()
@@ -176,6 +194,7 @@ class NotifyWorker:
     async def _receive_until_stopped(self) -> None:
         failures = 0
         while not self._stopping.is_set():
+            self._came_round = time.monotonic()
             await self._slots.acquire()
             self._slots.release()
             # While the mailer's breaker is open, messages stay queued instead of failing.
@@ -190,7 +209,7 @@ class NotifyWorker:
                 failures += 1
                 self.metrics.bus_errors.inc()
                 log.warning("receiving failed (%s); backing off", type(error).__name__)
-                backoff = min(30.0, 0.5 * 2 ** min(failures, 6))
+                backoff = min(RECEIVE_BACKOFF_MAX_SECONDS, 0.5 * 2 ** min(failures, 6))
                 await self._pause(backoff * random.uniform(0.5, 1))  # noqa: S311 - jitter
                 continue
             failures = 0
@@ -260,11 +279,18 @@ class NotifyWorker:
 
 
 def health_app(
-    metrics: WorkerMetrics, before_scrape: Callable[[], Awaitable[None]] | None = None
+    metrics: WorkerMetrics,
+    before_scrape: Callable[[], Awaitable[None]] | None = None,
+    worker: NotifyWorker | None = None,
 ) -> Starlette:
-    """``/healthz`` and ``/metrics``; ``before_scrape`` reads what is measured at scrape time."""
+    """``/healthz`` and ``/metrics``; ``before_scrape`` reads what is measured at scrape time.
+    With ``worker``, ``/healthz`` answers 503 while its receive loop is stalled."""
 
     async def healthz(_: object) -> JSONResponse:
+        if worker is not None and worker.stalled:
+            idle = round(worker.idle_seconds)
+            log.error("receive loop stalled for %d s; failing /healthz so it is restarted", idle)
+            return JSONResponse({"status": "stalled", "idle_seconds": idle}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     async def exposition(_: object) -> Response:
@@ -314,7 +340,7 @@ async def serve(settings: NotifySettings) -> None:
     )
     server = _HealthServer(
         uvicorn.Config(
-            health_app(worker.metrics, count_queue),
+            health_app(worker.metrics, count_queue, worker),
             host=settings.notify_metrics_host,
             port=settings.notify_metrics_port,
             log_level="warning",
