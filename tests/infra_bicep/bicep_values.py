@@ -4,8 +4,8 @@ No Bicep compiler runs here (``az bicep build`` runs in GitHub Actions), so a te
 what a template *builds* (the alert expressions of alerts.bicep, compared with the chart's) asks
 this small interpreter. It knows the part of the language those templates use: strings with
 interpolation, numbers, booleans, objects, arrays, variables and parameters, member and index
-access, ``[for …]`` expressions, integer arithmetic and a few functions (no lambdas: checkov's
-Bicep parser cannot read them either). Anything else raises :class:`Unsupported`, so a template
+access, ``[for …]`` expressions, integer arithmetic and comparisons, ``?:`` and a few functions
+(no lambdas: checkov's Bicep parser cannot read them either). Anything else raises :class:`Unsupported`, so a template
 that outgrows it fails loudly instead of being misread.
 """
 
@@ -72,6 +72,12 @@ _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "-": lambda left, right: left - right,
     "/": lambda left, right: left // right,  # integers only, as in Bicep
     "%": lambda left, right: left % right,
+    ">": lambda left, right: left > right,
+    ">=": lambda left, right: left >= right,
+    "<": lambda left, right: left < right,
+    "<=": lambda left, right: left <= right,
+    "==": lambda left, right: left == right,
+    "!=": lambda left, right: left != right,
 }
 
 
@@ -82,10 +88,13 @@ class TemplateValues:
         self._source = template.source.encode()
         self._params = dict(params)
         self._variables: dict[str, tree_sitter.Node] = {}
+        self._resources: list[tree_sitter.Node] = []
         for node in template.tree.root_node.named_children:
             if node.type == "variable_declaration":
                 name, value = node.named_children[0], node.named_children[-1]
                 self._variables[text(name)] = value
+            elif node.type == "resource_declaration":
+                self._resources.append(node)
         declared = {p.name for p in template.params}
         missing = declared - self._params.keys()
         if missing:
@@ -93,6 +102,16 @@ class TemplateValues:
 
     def variable(self, name: str) -> Any:
         return self._evaluate(self._variables[name], {})
+
+    def resource(self, symbol: str) -> Any:
+        """The body of the resource declared as ``symbol`` (one, unconditional)."""
+        for node in self._resources:
+            if text(node.named_children[0]) == symbol:
+                body = node.named_children[-1]
+                if body.type != "object":
+                    raise Unsupported(f"resource {symbol}: {body.type}")
+                return self._evaluate(body, {})
+        raise KeyError(symbol)
 
     def _evaluate(self, node: tree_sitter.Node, scope: dict[str, Any]) -> Any:
         match node.type:
@@ -128,6 +147,10 @@ class TemplateValues:
                 )
             case "for_statement":
                 return self._for(node, scope)
+            case "ternary_expression":
+                condition, then, otherwise = _code(node)
+                chosen = then if self._evaluate(condition, scope) else otherwise
+                return self._evaluate(chosen, scope)
         raise Unsupported(f"{node.type}: {text(node)[:60]}")
 
     def _name(self, name: str, scope: dict[str, Any]) -> Any:

@@ -183,6 +183,8 @@ var names = ['a', 'b']
 var escaped = 'it\\'s ${base * 2} ${names[1]}'
 var pairs = [for i in range(0, length(names) * 2): '${names[i / 2]}${names[i % 2]}']
 var merged = [for n in names: union({ name: n }, { 'for': 'PT1M' })]
+var chosen = base > 20 ? 'big ${names[0]}' : 'small'
+var none = base <= 20 ? ['x'] : []
 """
         ),
         {"base": 21},
@@ -190,5 +192,6 @@ var merged = [for n in names: union({ name: n }, { 'for': 'PT1M' })]
     assert values.variable("escaped") == "it's 42 b"
     assert values.variable("pairs") == ["aa", "ab", "ba", "bb"]
     assert values.variable("merged") == [{"name": "a", "for": "PT1M"}, {"name": "b", "for": "PT1M"}]
+    assert (values.variable("chosen"), values.variable("none")) == ("big a", [])
     with pytest.raises(Unsupported):
         TemplateValues(snippet("var x = toLower('A')"), {}).variable("x")
