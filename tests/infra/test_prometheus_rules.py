@@ -90,7 +90,7 @@ def counter(series: str, per_minute: float, minutes: int) -> dict[str, str]:
     return {"series": series, "values": f"0+{per_minute}x{minutes}"}
 
 
-def requests(ok: int, failed: int, minutes: int) -> list[dict[str, str]]:
+def requests(ok: float, failed: float, minutes: int) -> list[dict[str, str]]:
     """``ok`` 201s and ``failed`` 503s a minute on POST /v1/submissions."""
     return [
         counter(f'http_requests_total{{{SUBMIT},status="201"}}', ok, minutes),
@@ -98,7 +98,7 @@ def requests(ok: int, failed: int, minutes: int) -> list[dict[str, str]]:
     ]
 
 
-def durations(fast: int, total: int, minutes: int) -> list[dict[str, str]]:
+def durations(fast: float, total: float, minutes: int) -> list[dict[str, str]]:
     """``total`` requests a minute, ``fast`` of them within 0.1 s, the rest over 0.5 s."""
     bucket = "http_request_duration_seconds_bucket"
     return [
@@ -114,7 +114,7 @@ def notify(outcome: str, values: str) -> dict[str, str]:
     }
 
 
-def emails(on_time: int, total: int, minutes: int) -> list[dict[str, str]]:
+def emails(on_time: float, total: float, minutes: int) -> list[dict[str, str]]:
     """``total`` emails a minute, ``on_time`` of them within 5 minutes of their submission."""
     bucket = f'notify_submission_to_email_seconds_bucket{{namespace="{NS}"'
     return [
@@ -369,6 +369,46 @@ def test_freshness_is_silent_while_no_email_is_sent(
         "alert_rule_test": [expect(rules, "SubmissionFreshnessBurnRate", "180m", False)],
     }
     promtool_test(promtool, tmp_path, rules, [idle])
+
+
+def test_one_bad_request_at_low_traffic_pages_nothing(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    """One 5xx among 60 requests an hour is 1.6 %, over 14.4 times a 99.9 % budget in both of
+    the fast windows: the fast burn also needs more than minEvents requests in its hour."""
+    quiet = {
+        "interval": "1m",
+        "input_series": [
+            counter(f'http_requests_total{{{SUBMIT},status="201"}}', 1, 180),
+            {"series": f'http_requests_total{{{SUBMIT},status="503"}}', "values": "0x169 1x10"},
+        ],
+        "alert_rule_test": [
+            expect(rules, "IntakeApiAvailabilityBurnRate", f"{at}m", False) for at in (173, 176)
+        ],
+    }
+    promtool_test(promtool, tmp_path, rules, [quiet])
+
+
+def test_at_low_traffic_only_the_fast_burn_waits_for_enough_events(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    """30 events an hour, every one bad: under the fast burn's minimum, yet the medium and slow
+    burns still see a real outage at that traffic."""
+    per_minute = 0.5
+    cases = {
+        "IntakeApiAvailabilityBurnRate": requests(ok=0, failed=per_minute, minutes=180),
+        "IntakeApiLatencyBurnRate": durations(fast=0, total=per_minute, minutes=180),
+        "SubmissionFreshnessBurnRate": emails(on_time=0, total=per_minute, minutes=180),
+    }
+    tests = [
+        {
+            "interval": "1m",
+            "input_series": series,
+            "alert_rule_test": [expect(rules, alert, "180m", {"medium", "slow"})],
+        }
+        for alert, series in cases.items()
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
 
 
 # -- the asynchronous path --------------------------------------------------------------------------

@@ -66,7 +66,8 @@ var azureSeverity = {
   ticket: 2
 }
 
-// Multi-window, multi-burn-rate alerts (docs/slo.md).
+// Multi-window, multi-burn-rate alerts (docs/slo.md). A burn with minEvents also needs more than
+// that many of the SLI's events in its long window: at low traffic one bad event could page alone.
 var burnRates = [
   {
     burn: 'fast'
@@ -75,6 +76,7 @@ var burnRates = [
     factor: '14.4'
     forDuration: 'PT2M'
     severity: 'page'
+    minEvents: 100
   }
   {
     burn: 'medium'
@@ -83,6 +85,7 @@ var burnRates = [
     factor: '6'
     forDuration: 'PT15M'
     severity: 'page'
+    minEvents: 0
   }
   {
     burn: 'slow'
@@ -91,16 +94,19 @@ var burnRates = [
     factor: '3'
     forDuration: 'PT1H'
     severity: 'ticket'
+    minEvents: 0
   }
 ]
 
-// Each SLO's share of bad events over WINDOW, as the chart's onboarding:*:ratio_rate<W> rules.
+// Each SLO's share of bad events over WINDOW, as the chart's onboarding:*:ratio_rate<W> rules,
+// and the events it counts.
 var slos = [
   {
     alert: 'IntakeApiAvailabilityBurnRate'
     slo: 'intake-api-availability'
     objective: availabilitySlo
     ratio: 'sum(rate(http_requests_total{${intakeApi},status=~"5.."}[WINDOW])) / sum(rate(http_requests_total{${intakeApi}}[WINDOW]))'
+    events: 'http_requests_total{${intakeApi}}'
     summary: 'intake-api is burning its availability error budget'
   }
   {
@@ -108,6 +114,7 @@ var slos = [
     slo: 'intake-api-latency'
     objective: latencyObjective
     ratio: '1 - (sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="${latencyThresholdSeconds}"}[WINDOW])) / sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}[WINDOW])))'
+    events: 'http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}'
     summary: 'intake-api is burning its latency error budget'
   }
   {
@@ -115,6 +122,7 @@ var slos = [
     slo: 'submission-freshness'
     objective: freshnessObjective
     ratio: '1 - (sum(rate(notify_submission_to_email_seconds_bucket{le="${freshnessThresholdSeconds}"}[WINDOW])) / sum(rate(notify_submission_to_email_seconds_bucket{le="+Inf"}[WINDOW])))'
+    events: 'notify_submission_to_email_seconds_bucket{le="+Inf"}'
     summary: 'Sales-team emails are falling behind submissions'
   }
 ]
@@ -131,7 +139,7 @@ var sloBurnRates = [
 var burnRateRules = [
   for pair in sloBurnRates: {
     alert: pair.slo.alert
-    expression: '(${replace(pair.slo.ratio, 'WINDOW', pair.burnRate.long)}) > (${pair.burnRate.factor} * (1 - ${pair.slo.objective})) and (${replace(pair.slo.ratio, 'WINDOW', pair.burnRate.short)}) > (${pair.burnRate.factor} * (1 - ${pair.slo.objective}))'
+    expression: '(${replace(pair.slo.ratio, 'WINDOW', pair.burnRate.long)}) > (${pair.burnRate.factor} * (1 - ${pair.slo.objective})) and (${replace(pair.slo.ratio, 'WINDOW', pair.burnRate.short)}) > (${pair.burnRate.factor} * (1 - ${pair.slo.objective}))${pair.burnRate.minEvents > 0 ? ' and on() sum(increase(${pair.slo.events}[${pair.burnRate.long}])) > ${pair.burnRate.minEvents}' : ''}'
     'for': pair.burnRate.forDuration
     severity: azureSeverity[pair.burnRate.severity]
     labels: {
