@@ -338,6 +338,16 @@ param availabilitySlo string
 @maxValue(120)
 param outboxMaxAgeMinutes int
 
+@description('Fewest replicas of the notify worker: the chart\'s services.notify.keda.minReplicaCount in values-<env>.yaml. The NotifyDown alert is deployed only when it is 1 or more.')
+@minValue(0)
+@maxValue(50)
+param notifyMinReplicas int
+
+@description('Active messages in the Service Bus queue above which, held for 15 minutes, the backlog alert fires.')
+@minValue(1)
+@maxValue(100000)
+param queueBacklogThreshold int
+
 @description('Monthly budget of the resource group.')
 @minValue(10)
 @maxValue(1000000)
@@ -842,6 +852,8 @@ module alerts 'modules/alerts.bicep' = {
     queueName: serviceBus.outputs.queueName
     availabilitySlo: availabilitySlo
     outboxMaxAgeMinutes: outboxMaxAgeMinutes
+    notifyMinReplicas: notifyMinReplicas
+    queueBacklogThreshold: queueBacklogThreshold
   }
 }
 

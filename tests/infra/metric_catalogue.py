@@ -1,8 +1,8 @@
 """Which metrics exist, and which metrics a PromQL expression reads.
 
 The metrics that exist are those the services' own registries expose (instantiated, not parsed
-from source) plus the chart's recording rules, so a renamed metric breaks the rules and the
-dashboard in a test rather than in production.
+from source), the chart's recording rules and Prometheus's own ``up``, so a renamed metric breaks
+the rules and the dashboard in a test rather than in production.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from intake_api.metrics import ApiMetrics
 from intake_notify.worker import WorkerMetrics
 from intake_ui.metrics import UiMetrics
 
+# What Prometheus itself writes for every target it scrapes: 1 when the scrape worked, else 0.
+SCRAPE_SERIES = frozenset({"up"})
 # The series names a metric family is exposed as, by its type.
 _SUFFIXES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum")}
 

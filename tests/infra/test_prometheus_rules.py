@@ -12,8 +12,13 @@ from typing import Any
 
 import pytest
 import yaml
-from infra.metric_catalogue import exposed_metrics, recorded_metrics, referenced_metrics
-from infra.toolbox import CHART, ROOT, TOOLS, Rendering, run
+from infra.metric_catalogue import (
+    SCRAPE_SERIES,
+    exposed_metrics,
+    recorded_metrics,
+    referenced_metrics,
+)
+from infra.toolbox import CHART, ROOT, TEST_TAG, TOOLS, Rendering, run
 
 from intake_api.metrics import ApiMetrics
 from intake_notify.worker import WorkerMetrics
@@ -29,8 +34,13 @@ ALERTS = {
     "SubmissionFreshnessBurnRate",
     "OutboxStale",
     "NotifyNotSending",
+    "NotifyNotReceiving",
+    "NotifyDown",
     "NotifyDeadLetters",
 }
+# Runbooks of alerts.bicep's Azure Monitor metric alerts on the queue, which no chart rule has
+# (tests/infra_bicep/test_alert_parity.py checks that each such alert links its own).
+METRIC_ALERT_RUNBOOKS = {"NotifyQueueBacklog"}
 EVERY_BURN = {"fast", "medium", "slow"}
 
 
@@ -147,7 +157,8 @@ def test_every_alert_links_its_own_runbook(rules: dict[str, Any]) -> None:
         text = (runbooks / f"{alert}.md").read_text()
         assert text.startswith(f"# {alert}\n"), alert
         assert "../runbooks.md#" in text, f"{alert}.md should link its failure modes"
-    assert {p.stem for p in runbooks.glob("*.md")} == set(alerts_of(rules)), "runbook of no alert"
+    written = {p.stem for p in runbooks.glob("*.md")}
+    assert written == set(alerts_of(rules)) | METRIC_ALERT_RUNBOOKS, "runbook of no alert"
 
 
 def test_the_metric_name_parser_finds_what_an_expression_reads() -> None:
@@ -197,7 +208,7 @@ def test_slo_thresholds_are_bucket_bounds_as_the_services_expose_them(
 
 
 def test_rules_read_only_metrics_the_services_expose(rules: dict[str, Any]) -> None:
-    known = exposed_metrics() | recorded_metrics(rules["groups"])
+    known = exposed_metrics() | recorded_metrics(rules["groups"]) | SCRAPE_SERIES
     for rule in all_rules(rules):
         unknown = referenced_metrics(rule["expr"]) - known
         assert not unknown, f"{rule.get('record') or rule.get('alert')} reads {unknown}"
@@ -467,6 +478,101 @@ def test_not_sending_alert_fires_while_the_notifier_only_retries(
         case("0+3x10 30x30", "7x10 7+5x30", False),  # recovered 20 minutes ago
     ]
     promtool_test(promtool, tmp_path, rules, tests)
+
+
+def bus_errors(values: str) -> dict[str, str]:
+    return {
+        "series": f'notify_bus_errors_total{{namespace="{NS}",pod="notify-a"}}',
+        "values": values,
+    }
+
+
+def test_not_receiving_alert_fires_while_calls_to_the_bus_keep_failing(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    def case(errors: str, sent: str, at: int, firing: bool) -> dict[str, Any]:
+        return {
+            "interval": "1m",
+            "input_series": [bus_errors(errors), notify("sent", sent)],
+            "alert_rule_test": [expect(rules, "NotifyNotReceiving", f"{at}m", firing)],
+        }
+
+    one_failed_call = "0x10 1x30"  # a blip in a quiet hour, never repeated
+    tests = [
+        case("0+2x40", "7x40", 30, True),  # no receive works (role, network): nothing is sent
+        case("0+2x40", "7x40", 4, False),  # not yet for long enough
+        case("0+2x40", "0+5x40", 30, False),  # some settles fail, emails still go out
+        *(case(one_failed_call, "7x40", at, False) for at in range(10, 18)),
+        case("0+2x10 20x30", "7x10 7+5x30", 30, False),  # recovered 20 minutes ago
+        case("0x40", "7x40", 30, False),  # an idle queue
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
+
+
+def up(
+    values: str, pod: str = "notify-a", namespace: str = NS, job: str = "onboarding-notify"
+) -> dict[str, str]:
+    return {
+        "series": f'up{{namespace="{namespace}",job="{job}",pod="{pod}"}}',
+        "values": values,
+    }
+
+
+def test_notify_down_alert_fires_while_no_worker_answers_its_scrapes(
+    promtool: Path, rules: dict[str, Any], tmp_path: Path
+) -> None:
+    def case(series: list[dict[str, str]], at: int, firing: bool) -> dict[str, Any]:
+        return {
+            "interval": "1m",
+            "input_series": series,
+            "alert_rule_test": [expect(rules, "NotifyDown", f"{at}m", firing)],
+        }
+
+    tests = [
+        case([up("1x30")], 20, False),
+        case([up("0x30")], 20, True),  # crash loop: the target is there, its scrapes fail
+        case([up("0x30", pod="notify-a"), up("1x30", pod="notify-b")], 20, False),  # one is up
+        case([up("0x3 1x27")], 20, False),  # a restart, back within minutes
+        case([up("1x10 _x30")], 25, True),  # the pod is gone and no other took its place
+        # No notify target in this namespace at all: another release's or service's does not count.
+        case(
+            [up("1x30", namespace="elsewhere"), up("1x30", job="onboarding-intake-api")], 20, True
+        ),
+    ]
+    promtool_test(promtool, tmp_path, rules, tests)
+
+
+def rendered_alerts(helm: Path, *args: str) -> set[str]:
+    result = run(
+        [helm, "template", "onboarding", CHART, "-n", "onboarding", "--set", TEST_TAG,
+         "--set", "monitoring.prometheusRule.enabled=true", *args]
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (rule,) = [d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "PrometheusRule"]
+    return set(alerts_of({"groups": rule["spec"]["groups"]}))
+
+
+@pytest.mark.parametrize(
+    ("args", "rendered"),
+    [
+        ((), True),  # one replica
+        (("-f", f"{CHART}/values-dev.yaml"), False),  # KEDA scales an empty queue's worker to 0
+        (
+            ("-f", f"{CHART}/values-dev.yaml", "--set", "services.notify.keda.minReplicaCount=1"),
+            True,
+        ),
+        (("-f", f"{CHART}/values-staging.yaml"), True),
+        (("-f", f"{CHART}/values-prod.yaml"), True),
+        (("--set", "services.notify.replicas=0"), False),
+        (("--set", "services.notify.enabled=false"), False),
+    ],
+)
+def test_notify_down_is_rendered_only_where_a_worker_always_runs(
+    helm: Path, args: tuple[str, ...], rendered: bool
+) -> None:
+    alerts = rendered_alerts(helm, *args)
+    assert ("NotifyDown" in alerts) is rendered
+    assert "NotifyNotReceiving" in alerts  # no worker, no series: it stays quiet by itself
 
 
 def test_dead_letter_alert(promtool: Path, rules: dict[str, Any], tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ PrometheusRule objects). For each environment the chart is rendered with values-
 alert's recorded series is replaced by the expression that records it, and the namespace
 matchers are dropped (an Azure rule group is scoped to the environment's cluster); alerts.bicep
 is evaluated with <env>.bicepparam. Names, expressions, ``for``, labels and runbooks must agree.
+The module's metric alerts on the Service Bus queue, which the chart has no rule for, are checked
+here too: each one links its runbook.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ pytestmark = pytest.mark.infra
 
 ALERTS = BICEP_DIR / "modules" / "alerts.bicep"
 # alerts.bicep's parameters that main.bicep passes straight from the parameter file.
-FROM_PARAMETER_FILE = ("availabilitySlo", "outboxMaxAgeMinutes")
+FROM_PARAMETER_FILE = (
+    "availabilitySlo",
+    "outboxMaxAgeMinutes",
+    "notifyMinReplicas",
+    "queueBacklogThreshold",
+)
 AZURE_SEVERITY = {"page": 1, "ticket": 2}
 RECORDED = re.compile(r"(onboarding:\w+:\w+)\{namespace=\"([^\"]+)\"\}")
 
@@ -77,17 +84,23 @@ def inlined(expr: str, records: dict[str, str], namespace: str) -> str:
     return expr
 
 
-def chart_alerts(helm: Path, env: str) -> dict[Key, dict[str, Any]]:
-    """The chart's alerts as ``env`` renders them, inlined and unscoped."""
+def rendered(helm: Path, env: str) -> list[dict[str, Any]]:
+    """The chart as ``env`` deploys it, with the PrometheusRule the AKS env files leave to
+    alerts.bicep rendered too, to compare them."""
     namespace = f"onboarding-{env}"  # the namespace of infra/bicep/env/<env>.bicepparam
     values = CHART / f"values-{env}.yaml"
-    # The AKS env files leave the PrometheusRule to alerts.bicep; render it to compare them.
     result = run(
         [helm, "template", "onboarding", CHART, "-n", namespace, "-f", values,
          "--set", "monitoring.prometheusRule.enabled=true"]
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    (rule,) = [d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "PrometheusRule"]
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def chart_alerts(helm: Path, env: str) -> dict[Key, dict[str, Any]]:
+    """The chart's alerts as ``env`` renders them, inlined and unscoped."""
+    namespace = f"onboarding-{env}"
+    (rule,) = [d for d in rendered(helm, env) if d["kind"] == "PrometheusRule"]
     rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
     records = {r["record"]: r["expr"] for r in rules if "record" in r}
     return {
@@ -102,15 +115,20 @@ def chart_alerts(helm: Path, env: str) -> dict[Key, dict[str, Any]]:
     }
 
 
-def azure_rules(env: str, source: str | None = None) -> list[dict[str, Any]]:
-    """The rules alerts.bicep (or ``source`` in its place) deploys for ``env``."""
+def alerts_module(env: str, source: str | None = None) -> TemplateValues:
+    """alerts.bicep (or ``source`` in its place) with the parameters ``env`` gives it."""
     declared = load(ALERTS)
     source = declared.source if source is None else source
     template = Template(ALERTS, source, parse(source), declared.params, [], [], [])
     params: dict[str, Any] = {p.name: f"<{p.name}>" for p in declared.params}
     parameter_file = BICEP_DIR / "env" / f"{env}.bicepparam"
     params.update({name: literal(parameter_file, name) for name in FROM_PARAMETER_FILE})
-    rules: list[dict[str, Any]] = TemplateValues(template, params).variable("prometheusAlerts")
+    return TemplateValues(template, params)
+
+
+def azure_rules(env: str, source: str | None = None) -> list[dict[str, Any]]:
+    """The rules alerts.bicep (or ``source`` in its place) deploys for ``env``."""
+    rules: list[dict[str, Any]] = alerts_module(env, source).variable("prometheusAlerts")
     return rules
 
 
@@ -169,6 +187,65 @@ def test_the_comparison_sees_a_changed_threshold(helm: Path) -> None:
     drifted = source.replace("'300.0'", "'300'")
     assert drifted != source
     assert bicep_alerts("prod", drifted)[key] != chart_alerts(helm, "prod")[key]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_notify_min_replicas_is_the_fewest_workers_the_chart_runs(helm: Path, env: str) -> None:
+    """NotifyDown is deployed where a worker always runs: the parameter file must say so where
+    the chart does (the comparison above sees only whether it is 0)."""
+    docs = rendered(helm, env)
+    scaled = [d for d in docs if d["kind"] == "ScaledObject"]
+    if scaled:
+        fewest = scaled[0]["spec"]["minReplicaCount"]
+    else:
+        (worker,) = [
+            d
+            for d in docs
+            if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-notify")
+        ]
+        fewest = worker["spec"]["replicas"]
+    parameter_file = BICEP_DIR / "env" / f"{env}.bicepparam"
+    assert literal(parameter_file, "notifyMinReplicas") == fewest
+
+
+def metric_alerts() -> list[str]:
+    """The symbols of alerts.bicep's metric alerts."""
+    return [
+        r.symbol
+        for r in load(ALERTS).resources
+        if r.type.startswith("Microsoft.Insights/metricAlerts@")
+    ]
+
+
+def test_every_metric_alert_links_its_runbook() -> None:
+    """Azure Monitor sends a metric alert's description: on-call's only way to its runbook."""
+    module = alerts_module("prod")
+    assert sorted(metric_alerts()) == ["deadLetters", "queueBacklog"]
+    prefix = "https://github.com/example/onboarding/blob/main/docs/runbooks/"
+    for symbol in metric_alerts():
+        description = module.resource(symbol)["properties"]["description"]
+        link = re.search(r"Runbook: (\S+)$", description)
+        assert link and link.group(1).startswith(prefix), f"{symbol}: {description}"
+        runbook = ROOT / "docs" / "runbooks" / link.group(1).removeprefix(prefix)
+        assert runbook.read_text().startswith(f"# {runbook.stem}\n"), runbook
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_backlog_alert_fires_on_active_messages_above_the_threshold_for_15_minutes(
+    env: str,
+) -> None:
+    properties = alerts_module(env).resource("queueBacklog")["properties"]
+    (criterion,) = properties["criteria"]["allOf"]
+    assert properties["windowSize"] == "PT15M"
+    assert properties["severity"] == AZURE_SEVERITY["page"]
+    assert criterion["metricName"] == "ActiveMessages"
+    assert criterion["dimensions"] == [
+        {"name": "EntityName", "operator": "Include", "values": ["<queueName>"]}
+    ]
+    # The window's least count over the threshold: above it at every minute, not at one peak.
+    assert (criterion["timeAggregation"], criterion["operator"]) == ("Minimum", "GreaterThan")
+    threshold = literal(BICEP_DIR / "env" / f"{env}.bicepparam", "queueBacklogThreshold")
+    assert criterion["threshold"] == threshold
 
 
 def snippet(source: str) -> Template:

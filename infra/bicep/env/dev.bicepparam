@@ -73,6 +73,9 @@ param alertEmailAddress = readEnvironmentVariable('ALERT_EMAIL')
 param pagerDutyWebhookUrl = readEnvironmentVariable('PAGERDUTY_WEBHOOK_URL', '')
 param availabilitySlo = '0.99'
 param outboxMaxAgeMinutes = 30
+// KEDA scales an idle worker to zero (values-dev.yaml): no NotifyDown.
+param notifyMinReplicas = 0
+param queueBacklogThreshold = 10
 param monthlyBudget = 400
 param budgetStartDate = '2025-12-01'
 param enableChaosExperiment = false

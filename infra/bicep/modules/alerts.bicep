@@ -4,7 +4,8 @@
 // rule. tests/infra_bicep/test_alert_parity.py renders the chart with values-<env>.yaml and
 // compares every alert with this module under <env>.bicepparam. Each cluster holds one
 // environment, so the rules are scoped by cluster rather than by namespace.
-// Plus a metric alert on the Service Bus dead-letter queue, which no Prometheus metric shows.
+// Plus metric alerts on the Service Bus queue, which no Prometheus metric shows: its dead letters,
+// and a backlog that stays (the notifier down or not receiving, whatever its own metrics say).
 
 @description('Azure region of the Prometheus rule groups (the Azure Monitor workspace region).')
 @allowed([
@@ -52,11 +53,22 @@ param availabilitySlo string
 @maxValue(120)
 param outboxMaxAgeMinutes int
 
+@description('Fewest replicas of the notify worker (the chart: services.notify.keda.minReplicaCount, or its replicas without KEDA). NotifyDown is deployed only when it is 1 or more: where KEDA may scale an idle worker to zero, no worker is the normal state.')
+@minValue(0)
+@maxValue(50)
+param notifyMinReplicas int
+
+@description('Active messages in the queue above which, at every minute of 15, the backlog alert fires.')
+@minValue(1)
+@maxValue(100000)
+param queueBacklogThreshold int
+
 var clusterName = last(split(clusterId, '/'))
 
 // The chart's defaults (charts/onboarding/values.yaml, monitoring.prometheusRule).
 var runbookUrl = 'https://github.com/example/onboarding/blob/main/docs/runbooks/{alert}.md'
 var intakeApi = 'service=~"(.*-)?intake-api",route=~"/v1/.+"'
+var notifyTargets = 'job=~"(.*-)?notify"'
 var latencyObjective = '0.95'
 var latencyThresholdSeconds = '0.5'
 var freshnessObjective = '0.99'
@@ -185,6 +197,19 @@ var asyncPathRules = [
     }
   }
   {
+    alert: 'NotifyNotReceiving'
+    expression: 'sum by (namespace) (increase(notify_bus_errors_total[3m])) > 0 unless sum by (namespace) (increase(notify_messages_total{outcome="sent"}[3m])) > 0'
+    'for': 'PT5M'
+    severity: azureSeverity.page
+    labels: {
+      severity: 'page'
+    }
+    annotations: {
+      summary: 'The notifier\'s calls to the queue fail and it sends no email'
+      runbook_url: replace(runbookUrl, '{alert}', 'NotifyNotReceiving')
+    }
+  }
+  {
     alert: 'NotifyDeadLetters'
     expression: 'sum by (namespace) (increase(${deadLettered}[15m])) > 0 or sum by (namespace) (${deadLettered} unless ${deadLettered} offset 15m) > 0'
     severity: azureSeverity.ticket
@@ -198,8 +223,25 @@ var asyncPathRules = [
   }
 ]
 
+// A worker that crash-loops or never starts exposes no metric; Prometheus's own up series shows
+// it. Not where KEDA may scale the worker to zero (dev): no target is then the normal state.
+var notifyDown = {
+  alert: 'NotifyDown'
+  expression: 'sum by (namespace) (up{${notifyTargets}}) == 0 or absent(up{${notifyTargets}})'
+  'for': 'PT5M'
+  severity: azureSeverity.page
+  labels: {
+    severity: 'page'
+  }
+  annotations: {
+    summary: 'No notify worker is up'
+    runbook_url: replace(runbookUrl, '{alert}', 'NotifyDown')
+  }
+}
+var notifyDownRules = notifyMinReplicas > 0 ? [notifyDown] : []
+
 var prometheusAlerts = [
-  for rule in concat(burnRateRules, asyncPathRules): union(rule, {
+  for rule in concat(burnRateRules, asyncPathRules, notifyDownRules): union(rule, {
     enabled: true
     actions: [
       {
@@ -235,7 +277,7 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'Messages in the dead-letter queue of ${queueName}: emails not sent, replay after fixing.'
+    description: 'Messages in the dead-letter queue of ${queueName}: emails not sent, replay after fixing. Runbook: ${replace(runbookUrl, '{alert}', 'NotifyDeadLetters')}'
     severity: 2
     enabled: true
     scopes: [
@@ -264,6 +306,52 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
           operator: 'GreaterThan'
           threshold: 0
           timeAggregation: 'Maximum'
+        }
+      ]
+    }
+    actions: [
+      {
+        actionGroupId: actionGroupId
+      }
+    ]
+  }
+}
+
+resource queueBacklog 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'alert-${nameStem}-queue-backlog'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'More than ${queueBacklogThreshold} messages have waited in ${queueName} for 15 minutes: the notifier is down, cannot receive or cannot keep up, and emails are late. Runbook: ${replace(runbookUrl, '{alert}', 'NotifyQueueBacklog')}'
+    severity: azureSeverity.page
+    enabled: true
+    scopes: [
+      serviceBusNamespaceId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    autoMitigate: true
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'backlog'
+          metricNamespace: 'Microsoft.ServiceBus/namespaces'
+          metricName: 'ActiveMessages'
+          dimensions: [
+            {
+              name: 'EntityName'
+              operator: 'Include'
+              values: [
+                queueName
+              ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: queueBacklogThreshold
+          // The fewest of the window's minutes: above the threshold all along, not at one peak.
+          timeAggregation: 'Minimum'
         }
       ]
     }
