@@ -194,16 +194,21 @@ def test_notify_min_replicas_is_the_fewest_workers_the_chart_runs(helm: Path, en
     """NotifyDown is deployed where a worker always runs: the parameter file must say so where
     the chart does (the comparison above sees only whether it is 0)."""
     docs = rendered(helm, env)
-    scaled = [d for d in docs if d["kind"] == "ScaledObject"]
-    if scaled:
-        fewest = scaled[0]["spec"]["minReplicaCount"]
+    workers = [
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-notify")
+    ]
+    scalers = [  # KEDA's ScaledObject or an HPA: the Deployment then has no replicas of its own
+        d["spec"]
+        for d in docs
+        if d["kind"] in ("ScaledObject", "HorizontalPodAutoscaler")
+        and d["spec"]["scaleTargetRef"]["name"].endswith("-notify")
+    ]
+    if not workers:  # no worker on AKS (the Function consumes the queue)
+        fewest = 0
+    elif scalers:
+        fewest = scalers[0].get("minReplicaCount", scalers[0].get("minReplicas"))
     else:
-        (worker,) = [
-            d
-            for d in docs
-            if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-notify")
-        ]
-        fewest = worker["spec"]["replicas"]
+        fewest = workers[0]["spec"]["replicas"]
     parameter_file = BICEP_DIR / "env" / f"{env}.bicepparam"
     assert literal(parameter_file, "notifyMinReplicas") == fewest
 
