@@ -513,3 +513,32 @@ async def test_healthz_fails_while_every_handler_hangs(
     worker.stop()
     await asyncio.wait_for(running, timeout=5)
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+
+async def test_a_dead_letters_log_line_names_its_message_and_trace(
+    tmp_path: Path, local_queue: LocalQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Settling happens after the handler's span has closed, so the line carries the message id
+    (the event id) and the trace id from the message's traceparent itself: on-call can go from
+    a dead letter in the logs to its event and its trace."""
+    caplog.set_level("INFO", logger="intake_notify.worker")
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    await local_queue.send(
+        "poison-7", "{not json", {"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    )
+    settings = NotifySettings(INTAKE_DATA_DIR=tmp_path)
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    worker = NotifyWorker(local_queue, store, FileMailer(settings.mail_dir), settings)
+    running = asyncio.create_task(worker.run())
+
+    async def dead_lettered() -> bool:
+        return len(await local_queue.dead_letters()) == 1
+
+    await wait_until(dead_lettered)
+    worker.stop()
+    await asyncio.wait_for(running, timeout=5)
+    await store.close()
+
+    [line] = [r for r in caplog.records if r.getMessage().startswith("dead-lettering message")]
+    assert (line.message_id, line.trace_id) == ("poison-7", trace_id)  # type: ignore[attr-defined]

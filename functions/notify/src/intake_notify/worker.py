@@ -240,10 +240,18 @@ class NotifyWorker:
         except Exception as error:
             if delivery.delivery_count >= self._settings.queue_max_deliveries:
                 # The last allowed delivery: dead-letter it ourselves, so it is counted.
-                log.error("giving up after %d deliveries", delivery.delivery_count)
+                log.error(
+                    "giving up after %d deliveries",
+                    delivery.delivery_count,
+                    extra=identifying(delivery),
+                )
                 outcome = Poison("MaxDeliveryCountExceeded", f"last error: {type(error).__name__}")
             else:
-                log.warning("handling failed (%s); it will be redelivered", type(error).__name__)
+                log.warning(
+                    "handling failed (%s); it will be redelivered",
+                    type(error).__name__,
+                    extra=identifying(delivery),
+                )
                 self.metrics.outcomes.labels("retried").inc()
                 await self._settle_safely(self._consumer.abandon(delivery))
                 return
@@ -264,7 +272,7 @@ class NotifyWorker:
                     self.metrics.submit_to_email.observe(max(0.0, age))
                 await self._settle_safely(self._consumer.complete(delivery))
             case Poison(reason=reason, description=description):
-                log.error("dead-lettering message: %s", reason)
+                log.error("dead-lettering message: %s", reason, extra=identifying(delivery))
                 self.metrics.outcomes.labels("dead_lettered").inc()
                 await self._settle_safely(self._consumer.dead_letter(delivery, reason, description))
 
@@ -276,6 +284,16 @@ class NotifyWorker:
         except Exception as error:
             self.metrics.bus_errors.inc()
             log.warning("settling a message failed (%s)", type(error).__name__)
+
+
+def identifying(delivery: Delivery) -> dict[str, str]:
+    """What ties a log line about a delivery to its event (the message id is the event id) and
+    to its trace: the handler's span has closed by the time the delivery is settled."""
+    found = {"message_id": delivery.message_id}
+    version, trace_id, *_ = [*delivery.properties.get("traceparent", "").split("-"), "", ""]
+    if version == "00" and len(trace_id) == 32:
+        found["trace_id"] = trace_id
+    return found
 
 
 def health_app(
