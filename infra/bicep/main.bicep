@@ -697,6 +697,26 @@ module telemetryAccess 'modules/telemetry-access.bicep' = {
   }
 }
 
+// ================================================================ on-call operator
+// `intake dlq list|replay` in Azure: on-call runs it as a Job in the cluster
+// (.github/scripts/cluster_jobs.py dlq), which alone reaches the queue where it is private. The
+// Job's service account (the chart's operator.enabled) is federated with an identity of its
+// own, the only one with both Data Receiver and Data Sender, on the queue only.
+module operator 'modules/operator.bicep' = {
+  name: 'operator-${environmentName}'
+  scope: resourceGroup(names.resourceGroup)
+  params: {
+    location: location
+    tags: tags
+    nameStem: stem
+    oidcIssuerUrl: aks.outputs.oidcIssuerUrl
+    namespace: kubernetesNamespace
+    serviceAccount: 'onboarding-operator'
+    serviceBusNamespaceName: names.serviceBus
+    queueName: serviceBus.outputs.queueName
+  }
+}
+
 // ================================================================ notify function
 module functionApp 'modules/functions.bicep' = {
   name: 'functions-${environmentName}'
@@ -912,6 +932,9 @@ output workloadIdentityClientIds object = {
 
 @description('Client id KEDA reads the queue with (services.notify.keda.identityId in the chart).')
 output kedaScalerClientId string = identities.outputs.scaler.clientId
+
+@description('Client id of on-call\'s operator identity (operator.workloadIdentityClientId in the chart).')
+output operatorClientId string = operator.outputs.clientId
 
 @description('Entra tenant id for the workload identity annotations.')
 output tenantId string = tenant().tenantId

@@ -49,6 +49,7 @@ REVIEWED_ROLES = {
     # Only on the queue, only for KEDA's scaler identity: see test_chart_needs.py.
     "090c5cfd-751d-490a-894a-3ce6f1109419": "Azure Service Bus Data Owner (KEDA scaler, queue)",
 }
+REVIEWED_ROLES_BY_NAME = {name: guid for guid, name in REVIEWED_ROLES.items()}
 FORBIDDEN_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "b24988ac-6180-42e0-ab88-20f7382dd24c": "Contributor",
@@ -364,6 +365,75 @@ def test_each_workload_identity_trusts_only_its_service_account() -> None:
     main = MAIN.read_text()
     for account in ("intake-ui", "intake-api", "admin-api", "notify"):
         assert f"serviceAccount: 'onboarding-{account}'" in main
+
+
+def operator_module_block() -> str:
+    """What main.bicep passes to operator.bicep."""
+    block = MAIN.read_text().split("module operator 'modules/operator.bicep' = {", 1)[1]
+    return block.split("\n}\n", 1)[0]
+
+
+def test_the_operator_identity_trusts_only_its_service_account() -> None:
+    """Federated as the workload identities are; test_chart_needs.py holds the subject to the
+    account the chart renders in each environment."""
+    operator = load(BICEP_DIR / "modules" / "operator.bicep")
+    (credential,) = [
+        r
+        for r in operator.resources
+        if r.type.startswith(
+            "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@"
+        )
+    ]
+    assert value_of(credential.body, "parent") == "operator"
+    assert value_of(credential.body, "issuer") == "oidcIssuerUrl"
+    assert value_of(credential.body, "subject") == "federatedSubject"
+    assert "'api://AzureADTokenExchange'" in credential.body
+    assert (
+        "var federatedSubject = 'system:serviceaccount:${namespace}:${serviceAccount}'"
+        in operator.source
+    )
+    block = operator_module_block()
+    assert value_of(block, "oidcIssuerUrl") == "aks.outputs.oidcIssuerUrl"
+    assert value_of(block, "namespace") == "kubernetesNamespace"
+    assert value_of(block, "serviceAccount") == "'onboarding-operator'"
+
+
+def test_only_the_operator_identity_may_both_receive_and_send_and_only_on_the_queue() -> None:
+    """`intake dlq replay` receives from the dead-letter queue and sends to the queue. The one
+    identity with both roles is on-call's operator (operator.bicep), scoped to the queue itself:
+    the namespace would also open every other queue or topic added to it later."""
+    sender = REVIEWED_ROLES_BY_NAME["Azure Service Bus Data Sender"]
+    receiver = REVIEWED_ROLES_BY_NAME["Azure Service Bus Data Receiver"]
+    operator = load(BICEP_DIR / "modules" / "operator.bicep")
+    assignments = [
+        r
+        for r in operator.resources
+        if r.type.startswith("Microsoft.Authorization/roleAssignments@")
+    ]
+    assert len(assignments) == 2
+    roles = {value_of(r.body, "roleDefinitionId") for r in assignments}
+    variables = {
+        name: guid
+        for name, guid in re.findall(r"(?m)^var (\w+) = '([0-9a-f-]{36})'$", operator.source)
+    }
+    granted = {variables[re.search(r"roleDefinitions', (\w+)\)", role)[1]] for role in roles}
+    assert granted == {sender, receiver}
+    for assignment in assignments:
+        assert value_of(assignment.body, "scope") == "queue", assignment.symbol
+        assert value_of(assignment.body, "principalId") == "operator.properties.principalId"
+    (queue,) = [r for r in operator.resources if r.symbol == "queue"]
+    assert queue.type.startswith("Microsoft.ServiceBus/namespaces/queues@")
+    assert " existing = {" in queue.body.splitlines()[0]  # the queue servicebus.bicep creates
+    assert value_of(queue.body, "name") == "queueName"
+    block = operator_module_block()
+    assert value_of(block, "serviceBusNamespaceName") == "names.serviceBus"
+    assert value_of(block, "queueName") == "serviceBus.outputs.queueName"
+    # No other template grants either role to anyone but intake-api (Sender) and notify
+    # (Receiver): servicebus.bicep, with the principals main.bicep lists.
+    for template in templates():
+        if template.path.name in ("operator.bicep", "servicebus.bicep"):
+            continue
+        assert sender not in template.source and receiver not in template.source, template.path
 
 
 # ---------------------------------------------------------------- platform features
