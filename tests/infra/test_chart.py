@@ -455,6 +455,12 @@ BAD_VALUES = {
         "--set",
         "embedded.persistence.enabled=true",
     ],
+    "an operator account without its identity": [
+        "-f",
+        str(CHART / "values-prod.yaml"),
+        "--set",
+        "operator.workloadIdentityClientId=",
+    ],
 }
 
 
@@ -541,7 +547,8 @@ def test_each_workload_has_its_own_identity(renderings: dict[str, Rendering], na
         sa["metadata"]["name"]: sa["metadata"]["annotations"]["azure.workload.identity/client-id"]
         for sa in r.of_kind("ServiceAccount")
     }
-    assert set(ids) == {f"onboarding-{c}" for c in APP_COMPONENTS}
+    # On-call's operator account too: its identity may receive and send, which no workload's may.
+    assert set(ids) == {f"onboarding-{c}" for c in (*APP_COMPONENTS, "operator")}
     assert len(set(ids.values())) == len(ids), ids
     for spc in r.of_kind("SecretProviderClass"):
         assert spc["spec"]["parameters"]["clientID"] == ids[spc["metadata"]["name"]]
@@ -673,6 +680,56 @@ def test_retention_has_its_own_network_policy(renderings: dict[str, Rendering]) 
         for peer in emulator["spec"]["ingress"][0]["from"]
     }
     assert "retention" in admitted
+
+
+def pod_specs(r: Rendering) -> list[dict[str, Any]]:
+    """The pod spec of every Deployment and CronJob the chart renders."""
+    specs = [d["spec"]["template"]["spec"] for d in r.of_kind("Deployment")]
+    specs += [c["spec"]["jobTemplate"]["spec"]["template"]["spec"] for c in r.of_kind("CronJob")]
+    return specs
+
+
+@pytest.mark.parametrize("name", ["values-dev", "values-staging", "values-prod"])
+def test_the_operator_account_is_for_on_calls_jobs_alone(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    """The account on-call's dead-letter Jobs run as (cluster_jobs.py dlq): its identity holds
+    Service Bus Data Receiver and Sender, so nothing the chart runs uses it, and its pods may
+    reach Azure (the private endpoints, Entra ID) and nothing else; nothing may call them."""
+    r = renderings[name]
+    account = r.named("ServiceAccount", "onboarding-operator")
+    assert account["automountServiceAccountToken"] is False
+    annotations = account["metadata"]["annotations"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", annotations["azure.workload.identity/client-id"])
+    assert annotations["azure.workload.identity/tenant-id"]
+    assert all(spec["serviceAccountName"] != "onboarding-operator" for spec in pod_specs(r))
+
+    policy = r.named("NetworkPolicy", "onboarding-operator")
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    assert selector["app.kubernetes.io/component"] == "operator"
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["spec"]["ingress"] == []
+    env = name.removeprefix("values-")
+    subnet = ipaddress.ip_network(bicep_param(env, "privateEndpointSubnetPrefix"))
+    assert egress_to(policy, str(subnet.network_address + 4), 5671), "Service Bus Premium's PE"
+    assert egress_to(policy, "20.190.160.1", 443), "Entra ID, for the workload identity token"
+    assert not egress_to(policy, "192.168.0.10", 443), "the pod range"
+    # No Service, and no other policy, takes the operator's pods for one of the app's.
+    for doc in r.of_kind("Service"):
+        assert not doc["spec"]["selector"].items() <= selector.items(), doc["metadata"]["name"]
+    for other in r.of_kind("NetworkPolicy"):
+        chosen = other["spec"]["podSelector"].get("matchLabels")
+        if other is not policy and chosen:
+            assert not chosen.items() <= selector.items(), other["metadata"]["name"]
+
+
+@pytest.mark.parametrize("name", ["values", "values-kind", "switches-off"])
+def test_the_operator_account_is_off_unless_enabled(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    r = renderings[name]
+    names = {doc["metadata"]["name"] for doc in r.docs}
+    assert "onboarding-operator" not in names and not any(n.endswith("-operator") for n in names)
 
 
 def test_the_chart_has_no_default_image_tag(helm: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from .bicep_values import TemplateValues
 from .templates import BICEP_DIR, MAIN, REPO, assigned_params, load
 
 pytestmark = pytest.mark.infra
@@ -142,6 +143,29 @@ def test_only_the_scaler_identity_holds_data_owner_and_only_on_the_queue() -> No
     block = main_module_block("servicebus")
     assert listed(block, "queueScalerPrincipalIds") == ["identities.outputs.scaler.principalId"]
     assert listed(block, "receiverPrincipalIds") == ["notify.principalId"]
+
+
+# ---------------------------------------------------------------- on-call's operator (SRE review B2)
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_operator_identity_trusts_the_account_the_chart_renders(env: str) -> None:
+    """On-call's dead-letter Jobs run as the chart's <fullname>-operator in the environment's
+    namespace; a federated subject naming any other account leaves them without a token."""
+    values = yaml.safe_load((CHART / f"values-{env}.yaml").read_text())
+    assert values["operator"]["enabled"] is True
+    assert values["operator"]["workloadIdentityClientId"]
+    account = f"{values['fullnameOverride']}-operator"
+    block = main_module_block("operator")
+    operator = load(MODULES / "operator.bicep")
+    params = {p.name: f"<{p.name}>" for p in operator.params}
+    params["namespace"] = assigned_params(BICEP_DIR / "env" / f"{env}.bicepparam")[
+        "kubernetesNamespace"
+    ].strip("'")
+    params["serviceAccount"] = re.search(r"(?m)^    serviceAccount: '([^']+)'$", block)[1]
+    subject = TemplateValues(operator, params).variable("federatedSubject")
+    assert subject == f"system:serviceaccount:onboarding-{env}:{account}"
+    assert re.search(
+        r"(?m)^output operatorClientId string = operator\.outputs\.clientId$", MAIN.read_text()
+    )
 
 
 # ---------------------------------------------------------------- Front Door's origin (finding 17)
