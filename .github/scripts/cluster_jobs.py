@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Bundles that run a check as a Kubernetes Job next to intake-api, for `aks_run.py` (stdlib only).
+"""Bundles that run a Kubernetes Job in the app's namespace, for `aks_run.py` (stdlib only).
 
 intake-api has no public route (the Ingress publishes the UI only) and its NetworkPolicy admits
 only intake-ui, so the smoke test and the load test run inside the namespace instead of on the
@@ -11,11 +11,18 @@ runner. Each bundle is a folder for `aks_run.py --bundle`:
   token, bounded resources and run time);
 - `run-job.sh`: applies it, waits for the Job, prints its log and removes everything again.
 
+`dlq list|replay` is on-call's: `intake dlq …` as a Job that runs as the chart's operator account
+(`operator.enabled`; workload identity with Service Bus Data Receiver and Sender on the queue),
+with the chart's ConfigMap, in the image the notify Deployment runs (`image-from`, resolved by
+`run-job.sh` in the cluster) unless `--image` names one. The chart's operator NetworkPolicy lets
+those pods reach Azure; the bundle adds none.
+
     python3 .github/scripts/cluster_jobs.py smoke --out bundle --namespace onboarding-dev \
         --image acr.azurecr.io/onboarding/intake-api@sha256:... --run-id 123-dev
     python3 .github/scripts/cluster_jobs.py load-test --out bundle --namespace onboarding-staging \
         --image docker.io/locustio/locust:2.47.0@sha256:... --users 100 --run-time 5m
     python3 .github/scripts/cluster_jobs.py stats --logs job.log --out load-results/locust_stats.csv
+    python3 .github/scripts/cluster_jobs.py dlq list --out dlq --namespace onboarding-prod
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import json
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +45,11 @@ STATS_BEGIN = "--- locust_stats.csv ---"
 STATS_END = "--- end of locust_stats.csv ---"
 # RFC 2544's benchmarking range: never a real client, so no real client's rate-limit bucket.
 LOAD_TEST_SOURCE_RANGE = "198.18.0.0/15"
+# The chart's name and the component of its operator account and NetworkPolicy.
+CHART = "onboarding"
+OPERATOR = "operator"
+# Components whose image has the `intake` CLI; the chart's ConfigMap gives either the bus.
+DLQ_IMAGE_FROM = ("notify", "admin-api")
 
 
 def dns_name(*parts: str) -> str:
@@ -50,6 +63,16 @@ def probe_labels(release: str, kind: str) -> dict[str, str]:
         "app.kubernetes.io/instance": release,
         "app.kubernetes.io/component": PROBE,
         "onboarding.example/check": kind,
+    }
+
+
+def operator_labels(release: str, action: str) -> dict[str, str]:
+    """The chart's selector labels of its operator component (its NetworkPolicy picks these)."""
+    return {
+        "app.kubernetes.io/name": CHART,
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": OPERATOR,
+        "onboarding.example/operation": f"dlq-{action}",
     }
 
 
@@ -96,16 +119,18 @@ def job(
     resources: dict[str, dict[str, str]],
     deadline_seconds: int,
     env: dict[str, str] | None = None,
+    *,
+    labels: dict[str, str] | None = None,
+    service_account: str | None = None,
+    env_from: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The ConfigMap holding `files` (key -> path under /work) and the Job that runs `command`."""
+    """The ConfigMap holding `files` (key -> path under /work), if any, and the Job that runs
+    `command`. With `service_account` the pod runs as it with workload identity (the webhook
+    projects its own token; the Kubernetes API token stays out); `env_from` names a ConfigMap
+    whose entries become environment variables."""
+    labels = labels or probe_labels(release, kind)
     keys = {path: dns_name(path.replace("/", "-").replace(".", "-")) for path in files}
-    config = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "labels": probe_labels(release, kind)},
-        "data": {keys[path]: content for path, content in files.items()},
-    }
-    container = {
+    container: dict[str, Any] = {
         "name": kind,
         "image": image,
         "imagePullPolicy": "IfNotPresent",
@@ -117,48 +142,55 @@ def job(
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "volumeMounts": [
-            {"name": "work", "mountPath": "/work", "readOnly": True},
-            {"name": "tmp", "mountPath": TMP},
-        ],
+        "volumeMounts": [{"name": "tmp", "mountPath": TMP}],
     }
-    pod = {
-        "metadata": {"labels": probe_labels(release, kind)},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": 10001,
-                "runAsGroup": 10001,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "containers": [container],
-            "volumes": [
-                {
-                    "name": "work",
-                    "configMap": {
-                        "name": name,
-                        "items": [{"key": keys[path], "path": path} for path in files],
-                    },
-                },
-                {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-            ],
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
+    config: list[dict[str, Any]] = []
+    if files:
+        config.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": name, "labels": labels},
+                "data": {keys[path]: content for path, content in files.items()},
+            }
+        )
+        container["volumeMounts"].insert(
+            0, {"name": "work", "mountPath": "/work", "readOnly": True}
+        )
+        items = [{"key": keys[path], "path": path} for path in files]
+        volumes.insert(0, {"name": "work", "configMap": {"name": name, "items": items}})
+    if env_from is not None:
+        container["envFrom"] = [{"configMapRef": {"name": env_from}}]
+    pod_labels = dict(labels)
+    spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
         },
+        "containers": [container],
+        "volumes": volumes,
     }
+    if service_account is not None:
+        spec["serviceAccountName"] = service_account
+        pod_labels["azure.workload.identity/use"] = "true"
     batch = {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": name, "labels": probe_labels(release, kind)},
+        "metadata": {"name": name, "labels": labels},
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": deadline_seconds,
             "ttlSecondsAfterFinished": 3600,
-            "template": pod,
+            "template": {"metadata": {"labels": pod_labels}, "spec": spec},
         },
     }
-    return [config, batch]
+    return [*config, batch]
 
 
 def smoke(arguments: argparse.Namespace) -> tuple[str, list[dict[str, Any]]]:
@@ -211,16 +243,50 @@ def load_test(arguments: argparse.Namespace) -> tuple[str, list[dict[str, Any]]]
     return name, manifests
 
 
+def dead_letters(arguments: argparse.Namespace) -> tuple[str, list[dict[str, Any]]]:
+    """On-call's `intake dlq list|replay`, as the operator account, in the image given or the
+    one a Deployment of the release runs (a placeholder until run-job.sh reads it)."""
+    run = arguments.run_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    name = dns_name(arguments.release, OPERATOR, "dlq", arguments.action, run)
+    image = arguments.image or f"<the image of deployment/{image_source(arguments)}>"
+    # The ConfigMap is the services' own (BUS, SERVICEBUS_NAMESPACE, SERVICEBUS_QUEUE); the
+    # CLI exports no traces, and the App Insights connection string is no secret of this pod.
+    env = {"OTEL_EXPORTER": "none", "PYTHONDONTWRITEBYTECODE": "1"}
+    resources = {
+        "requests": {"cpu": "50m", "memory": "128Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    }
+    manifests = job(
+        name, arguments.release, f"dlq-{arguments.action}", image,
+        ["intake", "dlq", arguments.action], {}, resources, arguments.deadline, env,
+        labels=operator_labels(arguments.release, arguments.action),
+        service_account=f"{arguments.release}-{OPERATOR}",
+        env_from=f"{arguments.release}-config",
+    )  # fmt: skip
+    return name, manifests
+
+
+def image_source(arguments: argparse.Namespace) -> str:
+    """The Deployment whose image a dlq Job runs when no --image is given."""
+    return f"{arguments.release}-{arguments.image_from}"
+
+
 def write_bundle(arguments: argparse.Namespace, name: str, items: list[dict[str, Any]]) -> None:
     out: Path = arguments.out
     out.mkdir(parents=True, exist_ok=True)
-    objects = network_policies(arguments.release, arguments.check, arguments.api_port) + items
+    objects = list(items)
+    if arguments.check != "dlq":
+        objects = network_policies(arguments.release, arguments.check, arguments.api_port) + items
     for item in objects:
         item["metadata"]["namespace"] = arguments.namespace
     manifests = {"apiVersion": "v1", "kind": "List", "items": objects}
     (out / "manifests.json").write_text(json.dumps(manifests, indent=1) + "\n")
     shutil.copy(SCRIPTS / "cluster" / "run-job.sh", out / "run-job.sh")
     (out / "job-name").write_text(name + "\n")
+    image_from = out / "image-from"
+    image_from.unlink(missing_ok=True)
+    if arguments.check == "dlq" and arguments.image is None:
+        image_from.write_text(image_source(arguments) + "\n")
 
 
 def stats(arguments: argparse.Namespace) -> int:
@@ -255,12 +321,25 @@ def main(argv: list[str] | None = None) -> int:
     extract = commands.add_parser("stats")
     extract.add_argument("--logs", type=Path, required=True)
     extract.add_argument("--out", type=Path, required=True)
+    dlq = commands.add_parser("dlq", help="on-call: intake dlq list|replay as the operator")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    dlq.add_argument("--namespace", required=True)
+    dlq.add_argument("--release", default="onboarding")
+    dlq.add_argument("--image", help="image reference, pinned by digest (default: --image-from)")
+    dlq.add_argument(
+        "--image-from", choices=DLQ_IMAGE_FROM, default="notify",
+        help="run the image this component's Deployment runs (default notify)",
+    )  # fmt: skip
+    dlq.add_argument("--deadline", type=int, default=300, help="seconds before the Job is killed")
+    dlq.add_argument("--run-id", help="ends the Job's name (default: the UTC time)")
     arguments = parser.parse_args(argv)
     if arguments.check == "stats":
         return stats(arguments)
-    if "@sha256:" not in arguments.image:
+    if arguments.image is not None and "@sha256:" not in arguments.image:
         parser.error(f"--image must be pinned by digest, got {arguments.image}")
-    name, items = (smoke if arguments.check == "smoke" else load_test)(arguments)
+    checks = {"smoke": smoke, "load-test": load_test, "dlq": dead_letters}
+    name, items = checks[arguments.check](arguments)
     write_bundle(arguments, name, items)
     print(f"{arguments.check} bundle for job {name} in {arguments.out}")
     return 0

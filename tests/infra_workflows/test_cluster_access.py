@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ import pytest
 import yaml
 from infra_workflows import policy
 from infra_workflows.helpers import SCRIPTS, fake_cli, run_script
+from pydantic import ValidationError
+
+from intake_core.settings import CommonSettings
 
 pytestmark = pytest.mark.infra
 
@@ -235,9 +239,24 @@ def test_the_probe_policies_open_intake_api_to_the_job_only(
     )
 
 
+def dlq_bundle(tmp_path: Path, action: str, *extra: str) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path / f"dlq-{action}"
+    result = run_script(
+        "cluster_jobs.py", "dlq", action, "--out", str(out), "--namespace", "onboarding-staging",
+        *extra,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    by_kind: dict[str, Any] = {}
+    for item in json.loads((out / "manifests.json").read_text())["items"]:
+        by_kind.setdefault(item["kind"], []).append(item)
+        assert item["metadata"]["namespace"] == "onboarding-staging"
+    return out, by_kind
+
+
 def test_the_job_pods_are_locked_down(tmp_path: Path) -> None:
-    for check, extra in (("smoke", ("--run-id", "1")), ("load-test", ())):
-        _, manifests = bundle(tmp_path, check, *extra)
+    bundles = [bundle(tmp_path, "smoke", "--run-id", "1"), bundle(tmp_path, "load-test")]
+    bundles += [dlq_bundle(tmp_path, "list"), dlq_bundle(tmp_path, "replay")]
+    for out, manifests in bundles:
         job = manifests["Job"][0]["spec"]
         pod = job["template"]["spec"]
         container = pod["containers"][0]
@@ -247,7 +266,8 @@ def test_the_job_pods_are_locked_down(tmp_path: Path) -> None:
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
         assert container["resources"]["limits"]
-        assert "@sha256:" in container["image"]
+        # Pinned by digest, or the image a Deployment of the release runs (resolved in-cluster).
+        assert "@sha256:" in container["image"] or (out / "image-from").is_file()
 
 
 def test_unpinned_images_are_refused(tmp_path: Path) -> None:
@@ -256,6 +276,215 @@ def test_unpinned_images_are_refused(tmp_path: Path) -> None:
         "--image", "acr.azurecr.io/onboarding/intake-api:latest", "--run-id", "1",
     )  # fmt: skip
     assert result.returncode == 2 and "pinned by digest" in result.stderr
+
+
+# -- on-call's dead-letter Jobs: intake dlq list|replay as the chart's operator account ---------
+
+
+def test_the_dlq_job_runs_intake_as_the_operator_with_the_charts_settings(
+    tmp_path: Path, rendered_staging: list[dict[str, Any]]
+) -> None:
+    out, manifests = dlq_bundle(tmp_path, "replay", "--run-id", "inc-42")
+    # Nothing but the Job: the chart's operator NetworkPolicy already lets its pods reach Azure.
+    assert set(manifests) == {"Job"}
+    (job,) = manifests["Job"]
+    assert job["metadata"]["name"] == "onboarding-operator-dlq-replay-inc-42"
+    pod = job["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == ["intake", "dlq", "replay"]
+
+    def rendered(kind: str, name: str) -> dict[str, Any]:
+        (doc,) = [
+            d for d in rendered_staging if d["kind"] == kind and d["metadata"]["name"] == name
+        ]
+        return doc
+
+    # Its account is the one the operator identity is federated with, and workload identity
+    # acts on its pod; no Kubernetes API token is mounted.
+    account = rendered("ServiceAccount", pod["spec"]["serviceAccountName"])
+    assert account["metadata"]["labels"]["app.kubernetes.io/component"] == "operator"
+    assert account["metadata"]["annotations"]["azure.workload.identity/client-id"]
+    assert pod["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    # The chart's operator policy picks its pods, and nothing else of the chart does.
+    operator_policy = rendered("NetworkPolicy", "onboarding-operator")
+    labels = pod["metadata"]["labels"]
+    assert operator_policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    for doc in rendered_staging:
+        selector = (doc.get("spec") or {}).get("selector") or {}
+        if doc["kind"] == "Service":
+            assert not selector.items() <= labels.items(), doc["metadata"]["name"]
+        chosen = (doc.get("spec") or {}).get("podSelector", {}).get("matchLabels")
+        if doc["kind"] == "NetworkPolicy" and chosen and doc is not operator_policy:
+            assert not chosen.items() <= labels.items(), doc["metadata"]["name"]
+    # The image is the notify worker's, as deployed; it has the intake CLI.
+    assert (out / "image-from").read_text().strip() == "onboarding-notify"
+    notify = rendered("Deployment", "onboarding-notify")
+    assert notify["spec"]["template"]["spec"]["containers"][0]["image"]
+    core = (policy.ROOT / "libs" / "intake-core" / "pyproject.toml").read_text()
+    assert 'intake = "intake_core.cli:main"' in core
+    assert '"intake-core"' in (policy.ROOT / "functions" / "notify" / "pyproject.toml").read_text()
+
+
+def test_the_dlq_job_settings_start_where_the_services_ones_do(
+    tmp_path: Path, rendered_staging: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Job reads the services' ConfigMap (BUS, SERVICEBUS_NAMESPACE, SERVICEBUS_QUEUE) as
+    `intake` reads it: OTEL_EXPORTER=azuremonitor there needs the App Insights connection
+    string, a Key Vault secret the Job does not mount, so the Job turns the exporter off."""
+    _, manifests = dlq_bundle(tmp_path, "list")
+    (container,) = manifests["Job"][0]["spec"]["template"]["spec"]["containers"]
+    (source,) = container["envFrom"]
+    (config,) = [
+        d
+        for d in rendered_staging
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"] == source["configMapRef"]["name"]
+    ]
+    env = {**config["data"], **{e["name"]: e["value"] for e in container["env"]}}
+    monkeypatch.setattr(os, "environ", env)
+    settings = CommonSettings()
+    assert settings.bus == "servicebus" and settings.servicebus_namespace
+    assert settings.servicebus_queue == "submissions"
+    monkeypatch.setattr(os, "environ", dict(config["data"]))
+    with pytest.raises(ValidationError, match="APPLICATIONINSIGHTS_CONNECTION_STRING"):
+        CommonSettings()
+
+
+def test_the_dlq_job_command_runs_the_intake_cli(tmp_path: Path) -> None:
+    """The Job's command, run here against the embedded queue (BUS=local) of an empty data dir."""
+    _, manifests = dlq_bundle(tmp_path, "list")
+    (container,) = manifests["Job"][0]["spec"]["template"]["spec"]["containers"]
+    command = container["command"]
+    intake = Path(sys.executable).parent / command[0]
+    env = {**os.environ, "BUS": "local", "INTAKE_DATA_DIR": str(tmp_path / "data")}
+    env |= {e["name"]: e["value"] for e in container["env"] if e["name"] != "HOME"}
+    result = subprocess.run(
+        [str(intake), *command[1:]], capture_output=True, text=True, timeout=60, env=env,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 dead-lettered message(s) on the local queue" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--image", "acr.azurecr.io/onboarding/intake-notify:latest"), "pinned by digest"),
+        (("--image-from", "intake-ui"), "invalid choice"),
+    ],
+)
+def test_the_dlq_job_refuses_an_unpinned_image_or_one_without_the_cli(
+    tmp_path: Path, extra: tuple[str, ...], message: str
+) -> None:
+    result = run_script(
+        "cluster_jobs.py", "dlq", "list", "--out", str(tmp_path), "--namespace", "x", *extra
+    )
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_a_dlq_bundle_with_an_image_runs_that_image(tmp_path: Path) -> None:
+    image = "acr.azurecr.io/onboarding/admin-api@sha256:" + "b" * 64
+    out, manifests = dlq_bundle(tmp_path, "list", "--image", image)
+    assert manifests["Job"][0]["spec"]["template"]["spec"]["containers"][0]["image"] == image
+    assert not (out / "image-from").exists()
+
+
+# -- run-job.sh, with a kubectl that answers as the API server would ----------------------------
+
+FAKE_KUBECTL = """
+import json, os, sys
+from pathlib import Path
+state = Path(os.environ["FAKE_STATE"])
+args = sys.argv[1:]
+with (state / "kubectl.jsonl").open("a") as calls:
+    calls.write(json.dumps(args) + "\\n")
+if args[:2] == ["get", "serviceaccount"]:
+    sys.exit(0 if args[2] in os.environ.get("FAKE_ACCOUNTS", "").split(",") else 1)
+if args[:2] == ["get", "deployment"]:
+    images = json.loads(os.environ.get("FAKE_IMAGES", "{}"))
+    if args[2] not in images:
+        print(f'Error from server (NotFound): deployments.apps "{args[2]}" not found', file=sys.stderr)
+        sys.exit(1)
+    print(images[args[2]], end="")
+    sys.exit(0)
+if args[0] == "apply":
+    source = args[args.index("--filename") + 1]
+    text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    (state / "applied.json").write_text(text)
+    sys.exit(0)
+if args[:2] == ["get", "job"]:
+    print(json.dumps({"status": {"succeeded": 1}}))
+    sys.exit(0)
+if args[0] == "logs":
+    print("replayed 3 message(s) to servicebus queue")
+sys.exit(0)
+"""
+
+
+def run_job(
+    tmp_path: Path, out: Path, **fake: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """run-job.sh in the bundle folder, as the aks-command pod runs it."""
+    jq = shutil.which("jq")
+    if jq is None:
+        pytest.skip("run-job.sh needs jq, which the aks-command pod has: apt-get install jq")
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake_cli(bin_dir, "kubectl", FAKE_KUBECTL)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env |= {"FAKE_STATE": str(state), **fake}
+    result = subprocess.run(
+        ["bash", "run-job.sh", "onboarding-staging", "30"], cwd=out, capture_output=True,
+        text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    return result, state
+
+
+def test_run_job_runs_the_image_the_deployment_runs(tmp_path: Path) -> None:
+    out, _ = dlq_bundle(tmp_path, "replay")
+    deployed = "acr.azurecr.io/onboarding/intake-notify@sha256:" + "c" * 64
+    result, state = run_job(
+        tmp_path, out, FAKE_ACCOUNTS="onboarding-operator",
+        FAKE_IMAGES=json.dumps({"onboarding-notify": deployed}),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"image of deployment/onboarding-notify: {deployed}" in result.stdout
+    assert "replayed 3 message(s)" in result.stdout
+    (applied,) = json.loads((state / "applied.json").read_text())["items"]
+    assert applied["spec"]["template"]["spec"]["containers"][0]["image"] == deployed
+    calls = [json.loads(line) for line in (state / "kubectl.jsonl").read_text().splitlines()]
+    assert calls[-1][:2] == ["delete", "--namespace"], "removed again when it ends"
+
+
+@pytest.mark.parametrize(
+    ("fake", "message"),
+    [
+        ({"FAKE_IMAGES": "{}"}, "service account onboarding-operator not found"),
+        (
+            {"FAKE_ACCOUNTS": "onboarding-operator"},
+            'deployments.apps "onboarding-notify" not found',
+        ),
+    ],
+)
+def test_run_job_stops_at_once_without_the_account_or_the_deployment(
+    tmp_path: Path, fake: dict[str, str], message: str
+) -> None:
+    out, _ = dlq_bundle(tmp_path, "list")
+    result, state = run_job(tmp_path, out, **fake)
+    assert result.returncode == 1
+    assert message in result.stdout + result.stderr
+    assert not (state / "applied.json").exists()
+
+
+def test_run_job_applies_a_check_bundle_as_it_is(tmp_path: Path) -> None:
+    out, _ = bundle(tmp_path, "smoke", "--run-id", "7")
+    result, state = run_job(tmp_path, out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads((state / "applied.json").read_text()) == json.loads(
+        (out / "manifests.json").read_text()
+    )
 
 
 def lay_out_config_map(manifests: dict[str, Any], work: Path) -> None:

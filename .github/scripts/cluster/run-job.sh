@@ -2,6 +2,7 @@
 # Runs inside the aks-command pod (kubectl, bash, jq): apply manifests.json (NetworkPolicies,
 # ConfigMap, Job), wait for the Job, print its log, remove it all again. Exit 0 only when the
 # Job succeeded. The pod's output is capped at 512 kB: the log is tailed.
+# With a file image-from (on-call's dlq Jobs), the Job runs the image of that Deployment.
 #   bash run-job.sh <namespace> [timeout-seconds]
 set -uo pipefail
 namespace="$1"
@@ -14,10 +15,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A Job that runs as a service account gets no pod while the account is missing (the operator's
+# is rendered by the chart with operator.enabled): say so now rather than wait for nothing.
+account="$(jq -r '[.items[] | select(.kind == "Job") | .spec.template.spec.serviceAccountName // empty][0] // empty' manifests.json)"
+if [ -n "$account" ] && ! kubectl get serviceaccount "$account" --namespace "$namespace" > /dev/null; then
+  echo "job ${job}: service account ${account} not found in ${namespace}"
+  exit 1
+fi
+
 # A Job left over from a cancelled run has the same name: start from a clean slate.
 cleanup
 kubectl wait --namespace "$namespace" --for=delete "job/${job}" --timeout=60s > /dev/null 2>&1 || true
-kubectl apply --namespace "$namespace" --filename manifests.json || exit 1
+if [ -f image-from ]; then
+  # The code that is deployed, whatever its digest: the image the Deployment's pods run.
+  deployment="$(tr -d '[:space:]' < image-from)"
+  image="$(kubectl get deployment "$deployment" --namespace "$namespace" \
+    --output 'jsonpath={.spec.template.spec.containers[0].image}')" || exit 1
+  if [ -z "$image" ]; then
+    echo "job ${job}: deployment/${deployment} names no image"
+    exit 1
+  fi
+  echo "job ${job}: image of deployment/${deployment}: ${image}"
+  jq --arg image "$image" \
+    '(.items[] | select(.kind == "Job") | .spec.template.spec.containers[].image) = $image' \
+    manifests.json | kubectl apply --namespace "$namespace" --filename - || exit 1
+else
+  kubectl apply --namespace "$namespace" --filename manifests.json || exit 1
+fi
 
 status=timeout
 deadline=$((SECONDS + timeout))
