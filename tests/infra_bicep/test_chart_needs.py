@@ -168,6 +168,29 @@ def test_the_operator_identity_trusts_the_account_the_chart_renders(env: str) ->
     )
 
 
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_runbooks_name_each_environments_cluster_as_the_bicep_does(env: str) -> None:
+    """On-call copies the namespace, resource group and cluster of the dead-letter commands from
+    the runbooks: they are main.bicep's names (rg-<lzStem>, aks-<stem>) for that environment."""
+    source = MAIN.read_text()
+    assert "resourceGroup: useLandingZone ? 'rg-${lzStem}' : 'rg-${stem}'" in source
+    assert "aks: 'aks-${stem}'" in source
+    main = load(MAIN)
+    params = {p.name: f"<{p.name}>" for p in main.params}
+    assigned = assigned_params(BICEP_DIR / "env" / f"{env}.bicepparam")
+    for name in ("namePrefix", "environmentName", "location", "landingZoneOrg"):
+        params[name] = assigned[name].strip("'")
+    params["landingZoneEnvironment"] = assigned["landingZoneEnvironment"].strip("'")
+    assert assigned["useLandingZone"] == "true"
+    values = TemplateValues(main, params)
+    namespace = assigned["kubernetesNamespace"].strip("'")
+    group, cluster = f"rg-{values.variable('lzStem')}", f"aks-{values.variable('stem')}"
+    runbooks = (REPO / "docs" / "runbooks.md").read_text()
+    assigned_line = f"NS={namespace} RG={group} AKS={cluster}"
+    named = f"{env}: {namespace}, {group}, {cluster}"
+    assert assigned_line in runbooks or named in runbooks, (assigned_line, named)
+
+
 # ---------------------------------------------------------------- Front Door's origin (finding 17)
 def test_what_the_bicep_says_of_the_x_azure_fdid_check_is_what_the_chart_does() -> None:
     """The origin is public: Front Door's WAF holds only if the ingress refuses requests without

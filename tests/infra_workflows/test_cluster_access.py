@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -387,6 +388,52 @@ def test_a_dlq_bundle_with_an_image_runs_that_image(tmp_path: Path) -> None:
     out, manifests = dlq_bundle(tmp_path, "list", "--image", image)
     assert manifests["Job"][0]["spec"]["template"]["spec"]["containers"][0]["image"] == image
     assert not (out / "image-from").exists()
+
+
+DLQ_RUNBOOKS = ("docs/runbooks.md", "docs/runbooks/NotifyDeadLetters.md")
+
+
+def dlq_commands(doc: str) -> str:
+    """The shell blocks of ``doc`` that start the dead-letter Jobs, in order, as one script."""
+    text = (policy.ROOT / doc).read_text()
+    blocks = re.findall(r"(?ms)^( *)```bash\n(.*?)^\1```", text)
+    found = [textwrap.dedent(body) for _, body in blocks if "cluster_jobs.py dlq" in body]
+    assert found, f"{doc} gives no command for the dead-letter Jobs"
+    return "\n".join(found)
+
+
+@pytest.mark.parametrize("doc", DLQ_RUNBOOKS)
+def test_the_runbook_commands_start_the_dlq_jobs(tmp_path: Path, doc: str) -> None:
+    """What on-call copies from the runbook, run as it is (a fake az stands in for Azure): a
+    list bundle, then a replay bundle, each handed to command invoke with run-job.sh."""
+    work = tmp_path / "checkout"
+    work.mkdir()
+    (work / ".github").symlink_to(policy.ROOT / ".github")
+    state = tmp_path / "state"
+    state.mkdir()
+    az = fake_cli(tmp_path, "az", FAKE_AZ)
+    env = {**os.environ, "AZ": str(az), "FAKE_STATE": str(state), "FAKE_POLLS": "1"}
+    script = "set -euo pipefail\n" + dlq_commands(doc)
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=work, capture_output=True, text=True, timeout=120, env=env,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = [json.loads(line) for line in (state / "calls.jsonl").read_text().splitlines()]
+    invoked = [call for call in calls if call["args"][:3] == ["aks", "command", "invoke"]]
+    assert [Path(call["cwd"]).name for call in invoked] == ["dlq-list", "dlq-replay"]
+    for call in invoked:
+        args = call["args"]
+        assert args[args.index("--command") + 1] == "bash run-job.sh onboarding-prod 420"
+        assert args[args.index("--resource-group") + 1] == "rg-a10corp-sales-prod"
+        assert args[args.index("--name") + 1] == "aks-intake-prod-eus"
+        assert set(call["files"]) == {"image-from", "job-name", "manifests.json", "run-job.sh"}
+        (item,) = json.loads((Path(call["cwd"]) / "manifests.json").read_text())["items"]
+        assert item["metadata"]["namespace"] == "onboarding-prod"
+        action = Path(call["cwd"]).name.removeprefix("dlq-")
+        container = item["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"] == ["intake", "dlq", action]
+    assert (work / "dlq-replay.log").read_text()
 
 
 # -- run-job.sh, with a kubectl that answers as the API server would ----------------------------
