@@ -870,6 +870,7 @@ module alerts 'modules/alerts.bicep' = {
     clusterId: aks.outputs.clusterId
     serviceBusNamespaceId: serviceBus.outputs.namespaceId
     queueName: serviceBus.outputs.queueName
+    kubernetesNamespace: kubernetesNamespace
     availabilitySlo: availabilitySlo
     outboxMaxAgeMinutes: outboxMaxAgeMinutes
     notifyMinReplicas: notifyMinReplicas

@@ -4,7 +4,7 @@ No Bicep compiler runs here (``az bicep build`` runs in GitHub Actions), so a te
 what a template *builds* (the alert expressions of alerts.bicep, compared with the chart's) asks
 this small interpreter. It knows the part of the language those templates use: strings with
 interpolation, numbers, booleans, objects, arrays, variables and parameters, member and index
-access, ``[for …]`` expressions, integer arithmetic and comparisons, ``?:`` and a few functions
+access, ``[for …]`` expressions and resources, integer arithmetic and comparisons, ``?:`` and a few functions
 (no lambdas: checkov's Bicep parser cannot read them either). Anything else raises :class:`Unsupported`, so a template
 that outgrows it fails loudly instead of being misread.
 """
@@ -51,18 +51,27 @@ def _code(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     return [child for child in node.named_children if child.type != "comment"]
 
 
-def _union(*objects: dict[str, Any]) -> dict[str, Any]:
+def _union(*values: Any) -> Any:
+    """Objects merged (the last one wins), or arrays joined with each value once."""
+    if all(isinstance(value, list) for value in values):
+        joined: list[Any] = []
+        for item in (item for value in values for item in value):
+            if item not in joined:
+                joined.append(item)
+        return joined
     merged: dict[str, Any] = {}
-    for each in objects:
+    for each in values:
         merged.update(each)
     return merged
 
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": lambda *arrays: [item for array in arrays for item in array],
+    "last": lambda array: array[-1],
     "length": len,
     "range": lambda start, count: list(range(start, start + count)),
     "replace": lambda original, old, new: original.replace(old, new),
+    "split": lambda original, delimiter: original.split(delimiter),
     "union": _union,
 }
 
@@ -104,11 +113,12 @@ class TemplateValues:
         return self._evaluate(self._variables[name], {})
 
     def resource(self, symbol: str) -> Any:
-        """The body of the resource declared as ``symbol`` (one, unconditional)."""
+        """The body of the resource declared as ``symbol`` (unconditional), or the list of
+        bodies of a ``[for …]`` resource."""
         for node in self._resources:
             if text(node.named_children[0]) == symbol:
                 body = node.named_children[-1]
-                if body.type != "object":
+                if body.type not in ("object", "for_statement"):
                     raise Unsupported(f"resource {symbol}: {body.type}")
                 return self._evaluate(body, {})
         raise KeyError(symbol)

@@ -1,10 +1,12 @@
-"""Azure Managed Prometheus alerts the same way as the chart's PrometheusRule.
+"""Azure Managed Prometheus records and alerts the same way as the chart's PrometheusRule.
 
-alerts.bicep writes the chart's alerts a second time (Azure evaluates rule groups, not
-PrometheusRule objects). For each environment the chart is rendered with values-<env>.yaml, each
-alert's recorded series is replaced by the expression that records it, and the namespace
-matchers are dropped (an Azure rule group is scoped to the environment's cluster); alerts.bicep
-is evaluated with <env>.bicepparam. Names, expressions, ``for``, labels and runbooks must agree.
+alerts.bicep writes the chart's rules a second time (Azure evaluates rule groups, not
+PrometheusRule objects), and alerts.bicep is evaluated with <env>.bicepparam against the chart
+rendered with values-<env>.yaml. Recording rules, which the dashboard and the error-budget policy
+read, must be the chart's exactly: the same groups, names, expressions, labels and evaluation
+interval. For the alerts, each recorded series the chart's alert reads is replaced by the
+expression that records it, and the namespace matchers are dropped (an Azure alert rule group is
+scoped to the environment's cluster); names, expressions, ``for``, labels and runbooks must agree.
 The module's metric alerts on the Service Bus queue, which the chart has no rule for, are checked
 here too: each one links its runbook.
 """
@@ -27,12 +29,17 @@ pytestmark = pytest.mark.infra
 ALERTS = BICEP_DIR / "modules" / "alerts.bicep"
 # alerts.bicep's parameters that main.bicep passes straight from the parameter file.
 FROM_PARAMETER_FILE = (
+    "kubernetesNamespace",
     "availabilitySlo",
     "outboxMaxAgeMinutes",
     "notifyMinReplicas",
     "queueBacklogThreshold",
 )
 AZURE_SEVERITY = {"page": 1, "ticket": 2}
+# A group without an interval is evaluated at Prometheus's evaluation_interval (1m unless set);
+# Azure's default, and its shortest, is one minute.
+AZURE_INTERVAL = "PT1M"
+AZURE_MAX_RULES_PER_GROUP = 20
 RECORDED = re.compile(r"(onboarding:\w+:\w+)\{namespace=\"([^\"]+)\"\}")
 
 Key = tuple[str, str | None]  # alert name, burn
@@ -97,11 +104,32 @@ def rendered(helm: Path, env: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(result.stdout) if d]
 
 
+def chart_groups(helm: Path, env: str) -> list[dict[str, Any]]:
+    """The rule groups of the chart's PrometheusRule as ``env`` renders them."""
+    (rule,) = [d for d in rendered(helm, env) if d["kind"] == "PrometheusRule"]
+    groups: list[dict[str, Any]] = rule["spec"]["groups"]
+    return groups
+
+
+def chart_records(helm: Path, env: str) -> dict[str, dict[str, Any]]:
+    """The chart's groups that record, by name: interval (ISO 8601) and rules by record."""
+    return {
+        group["name"]: {
+            "interval": iso_duration(group.get("interval")) or AZURE_INTERVAL,
+            "rules": {
+                r["record"]: {"expression": compact(r["expr"]), "labels": r.get("labels")}
+                for r in group["rules"]
+            },
+        }
+        for group in chart_groups(helm, env)
+        if any("record" in r for r in group["rules"])
+    }
+
+
 def chart_alerts(helm: Path, env: str) -> dict[Key, dict[str, Any]]:
     """The chart's alerts as ``env`` renders them, inlined and unscoped."""
     namespace = f"onboarding-{env}"
-    (rule,) = [d for d in rendered(helm, env) if d["kind"] == "PrometheusRule"]
-    rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    rules = [r for group in chart_groups(helm, env) for r in group["rules"]]
     records = {r["record"]: r["expr"] for r in rules if "record" in r}
     return {
         (r["alert"], r["labels"].get("burn")): {
@@ -127,9 +155,32 @@ def alerts_module(env: str, source: str | None = None) -> TemplateValues:
 
 
 def azure_rules(env: str, source: str | None = None) -> list[dict[str, Any]]:
-    """The rules alerts.bicep (or ``source`` in its place) deploys for ``env``."""
-    rules: list[dict[str, Any]] = alerts_module(env, source).variable("prometheusAlerts")
+    """The alert rules alerts.bicep (or ``source`` in its place) deploys for ``env``."""
+    rules: list[dict[str, Any]] = alerts_module(env, source).resource("sloRules")["properties"][
+        "rules"
+    ]
     return rules
+
+
+def azure_recording_groups(env: str, source: str | None = None) -> list[dict[str, Any]]:
+    """The recording rule groups alerts.bicep (or ``source`` in its place) deploys for ``env``."""
+    groups: list[dict[str, Any]] = alerts_module(env, source).resource("recordingRules")
+    return groups
+
+
+def bicep_records(env: str, source: str | None = None) -> dict[str, dict[str, Any]]:
+    """The same, keyed and shaped like :func:`chart_records`."""
+    found: dict[str, dict[str, Any]] = {}
+    for group in azure_recording_groups(env, source):
+        name = group["name"].removeprefix("prg-<nameStem>-")
+        properties = group["properties"]
+        rules: dict[str, Any] = {}
+        for r in properties["rules"]:
+            assert r["record"] not in rules, f"{r['record']} twice in {name}"
+            assert r["enabled"] is True, r["record"]
+            rules[r["record"]] = {"expression": compact(r["expression"]), "labels": r["labels"]}
+        found[name] = {"interval": properties["interval"], "rules": rules}
+    return found
 
 
 def bicep_alerts(env: str, source: str | None = None) -> dict[Key, dict[str, Any]]:
@@ -156,10 +207,37 @@ def test_main_passes_the_parameter_file_values_to_alerts() -> None:
         assert re.search(rf"(?m)^\s+{name}: {name}$", module), name
 
 
-def test_the_rule_group_deploys_the_compared_alerts() -> None:
-    source = ALERTS.read_text()
-    assert "rules: prometheusAlerts" in source
-    assert source.count("prometheusRuleGroups@") == 1
+def test_every_rule_group_is_compared() -> None:
+    """The comparisons below read these two resources: no rule group may escape them."""
+    groups = [
+        r.symbol
+        for r in load(ALERTS).resources
+        if r.type.startswith("Microsoft.AlertsManagement/prometheusRuleGroups@")
+    ]
+    assert sorted(groups) == ["recordingRules", "sloRules"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_azure_recording_rules_match_the_chart(helm: Path, env: str) -> None:
+    """The dashboard's SLO panels and the error-budget policy read these series in Azure too."""
+    chart, azure = chart_records(helm, env), bicep_records(env)
+    assert list(azure) == list(chart), "not the same recording groups"
+    for name, expected in chart.items():
+        assert sorted(azure[name]["rules"]) == sorted(expected["rules"]), name
+        for record, rule in expected["rules"].items():
+            assert azure[name]["rules"][record] == rule, record
+        assert azure[name]["interval"] == expected["interval"], name
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_recording_groups_are_scoped_and_sized_as_azure_takes_them(env: str) -> None:
+    alerts = alerts_module(env).resource("sloRules")["properties"]
+    groups = [group["properties"] for group in azure_recording_groups(env)]
+    for properties in [alerts, *groups]:
+        assert properties["scopes"] == ["<prometheusWorkspaceId>", "<clusterId>"]
+        assert properties["clusterName"] == alerts["clusterName"]
+        assert properties["enabled"] is True
+        assert len(properties["rules"]) <= AZURE_MAX_RULES_PER_GROUP
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -174,8 +252,15 @@ def test_azure_alerts_match_the_chart(helm: Path, env: str) -> None:
 def test_azure_expressions_are_valid_promql(promtool: Path, tmp_path: Path, env: str) -> None:
     """No Bicep compiler here, and Azure checks PromQL only at deployment: promtool does now."""
     alerts = [{"alert": r["alert"], "expr": r["expression"]} for r in azure_rules(env)]
+    groups = [{"name": "azure", "rules": alerts}]
+    for group in azure_recording_groups(env):
+        records = [
+            {"record": r["record"], "expr": r["expression"], "labels": r["labels"]}
+            for r in group["properties"]["rules"]
+        ]
+        groups.append({"name": group["name"], "rules": records})
     rules = tmp_path / "azure-rules.yaml"
-    rules.write_text(yaml.safe_dump({"groups": [{"name": "azure", "rules": alerts}]}))
+    rules.write_text(yaml.safe_dump({"groups": groups}))
     result = run([promtool, "check", "rules", rules])
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -187,6 +272,16 @@ def test_the_comparison_sees_a_changed_threshold(helm: Path) -> None:
     drifted = source.replace("'300.0'", "'300'")
     assert drifted != source
     assert bicep_alerts("prod", drifted)[key] != chart_alerts(helm, "prod")[key]
+
+
+def test_the_comparison_sees_a_changed_recording_rule(helm: Path) -> None:
+    """A budget over 28 days where the chart's period is 30."""
+    group, record = "onboarding-slo-budget", "onboarding:intake_api_errors:ratio_period"
+    source = ALERTS.read_text()
+    drifted = source.replace("var sloPeriod = '30d'", "var sloPeriod = '28d'")
+    assert drifted != source
+    expected = chart_records(helm, "prod")[group]["rules"][record]
+    assert bicep_records("prod", drifted)[group]["rules"][record] != expected
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -267,6 +362,9 @@ var pairs = [for i in range(0, length(names) * 2): '${names[i / 2]}${names[i % 2
 var merged = [for n in names: union({ name: n }, { 'for': 'PT1M' })]
 var chosen = base > 20 ? 'big ${names[0]}' : 'small'
 var none = base <= 20 ? ['x'] : []
+var once = union(names, ['b', 'c'])
+var leaf = last(split('/a/b/c', '/'))
+resource each 'T@1' = [for n in names: { name: n }]
 """
         ),
         {"base": 21},
@@ -275,5 +373,7 @@ var none = base <= 20 ? ['x'] : []
     assert values.variable("pairs") == ["aa", "ab", "ba", "bb"]
     assert values.variable("merged") == [{"name": "a", "for": "PT1M"}, {"name": "b", "for": "PT1M"}]
     assert (values.variable("chosen"), values.variable("none")) == ("big a", [])
+    assert (values.variable("once"), values.variable("leaf")) == (["a", "b", "c"], "c")
+    assert values.resource("each") == [{"name": "a"}, {"name": "b"}]
     with pytest.raises(Unsupported):
         TemplateValues(snippet("var x = toLower('A')"), {}).variable("x")

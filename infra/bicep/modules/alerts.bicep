@@ -1,9 +1,12 @@
-// Alert rules, all routed to the action group. Azure Managed Prometheus evaluates rule groups, not
-// the chart's PrometheusRule, so the chart's alerts are written here a second time: the same names,
-// labels, windows and thresholds, each windowed SLI inlined where the chart reads its recording
-// rule. tests/infra_bicep/test_alert_parity.py renders the chart with values-<env>.yaml and
-// compares every alert with this module under <env>.bicepparam. Each cluster holds one
-// environment, so the rules are scoped by cluster rather than by namespace.
+// Alert and recording rules, all alerts routed to the action group. Azure Managed Prometheus
+// evaluates rule groups, not the chart's PrometheusRule, so the chart's rules are written here a
+// second time. Its recording rules, which the dashboard and the error-budget policy read, are
+// recorded as the chart records them: the same groups, names, expressions and namespace label.
+// Its alerts have the same names, labels, windows and thresholds, each windowed SLI inlined where
+// the chart reads its recording rule, so that no alert waits on a recording rule's evaluation.
+// tests/infra_bicep/test_alert_parity.py renders the chart with values-<env>.yaml and compares
+// every rule with this module under <env>.bicepparam. Each cluster holds one environment, so the
+// alerts are scoped by cluster rather than by namespace.
 // Plus metric alerts on the Service Bus queue, which no Prometheus metric shows: its dead letters,
 // and a backlog that stays (the notifier down or not receiving, whatever its own metrics say).
 
@@ -43,6 +46,11 @@ param serviceBusNamespaceId string
 @maxLength(260)
 param queueName string
 
+@description('Kubernetes namespace the chart installs into: the recording rules select and label their series with it, as the chart\'s do (the dashboard picks the namespace).')
+@minLength(1)
+@maxLength(63)
+param kubernetesNamespace string
+
 @description('Availability SLO of intake-api, e.g. 0.999 (the chart: slo.availability.objective).')
 @minLength(4)
 @maxLength(7)
@@ -73,6 +81,7 @@ var latencyObjective = '0.95'
 var latencyThresholdSeconds = '0.5'
 var freshnessObjective = '0.99'
 var freshnessThresholdSeconds = '300.0'
+var sloPeriod = '30d'
 var azureSeverity = {
   page: 1
   ticket: 2
@@ -110,31 +119,43 @@ var burnRates = [
   }
 ]
 
-// Each SLO's share of bad events over WINDOW, as the chart's onboarding:*:ratio_rate<W> rules,
-// and the events it counts.
+// Each SLO's share of bad events over WINDOW (recorded as onboarding:<bad>:ratio_rate<W>), the
+// events it counts (onboarding:<all>:rate5m) and the bad ones' rate (onboarding:<bad>:rate5m).
 var slos = [
   {
     alert: 'IntakeApiAvailabilityBurnRate'
     slo: 'intake-api-availability'
+    sli: 'intake_api_availability'
+    bad: 'intake_api_errors'
+    all: 'intake_api_requests'
     objective: availabilitySlo
     ratio: 'sum(rate(http_requests_total{${intakeApi},status=~"5.."}[WINDOW])) / sum(rate(http_requests_total{${intakeApi}}[WINDOW]))'
     events: 'http_requests_total{${intakeApi}}'
+    badRate: 'sum(rate(http_requests_total{${intakeApi},status=~"5.."}[5m]))'
     summary: 'intake-api is burning its availability error budget'
   }
   {
     alert: 'IntakeApiLatencyBurnRate'
     slo: 'intake-api-latency'
+    sli: 'intake_api_latency'
+    bad: 'intake_api_slow'
+    all: 'intake_api_durations'
     objective: latencyObjective
     ratio: '1 - (sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="${latencyThresholdSeconds}"}[WINDOW])) / sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}[WINDOW])))'
     events: 'http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}'
+    badRate: 'sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}[5m])) - sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="${latencyThresholdSeconds}"}[5m]))'
     summary: 'intake-api is burning its latency error budget'
   }
   {
     alert: 'SubmissionFreshnessBurnRate'
     slo: 'submission-freshness'
+    sli: 'submission_freshness'
+    bad: 'submission_late'
+    all: 'submission_emails'
     objective: freshnessObjective
     ratio: '1 - (sum(rate(notify_submission_to_email_seconds_bucket{le="${freshnessThresholdSeconds}"}[WINDOW])) / sum(rate(notify_submission_to_email_seconds_bucket{le="+Inf"}[WINDOW])))'
     events: 'notify_submission_to_email_seconds_bucket{le="+Inf"}'
+    badRate: 'sum(rate(notify_submission_to_email_seconds_bucket{le="+Inf"}[5m])) - sum(rate(notify_submission_to_email_seconds_bucket{le="${freshnessThresholdSeconds}"}[5m]))'
     summary: 'Sales-team emails are falling behind submissions'
   }
 ]
@@ -145,6 +166,99 @@ var sloBurnRates = [
   for i in range(0, length(slos) * burnRateCount): {
     slo: slos[i / burnRateCount]
     burnRate: burnRates[i % burnRateCount]
+  }
+]
+
+// The chart's recording rules, in its three groups. Unlike the alerts, they select and label the
+// release's namespace, as the chart's do: every selector above has matchers, so scoping one is
+// putting the namespace's matcher first. No [for …] is a function's argument: checkov's Bicep
+// parser cannot read one there.
+var namespaceMatcher = 'namespace="${kubernetesNamespace}"'
+var recordedLabels = {
+  namespace: kubernetesNamespace
+}
+// Every window of a burn rate, once (union() keeps one of each value, as the chart's uniq).
+var longWindows = [
+  for burnRate in burnRates: burnRate.long
+]
+var shortWindows = [
+  for burnRate in burnRates: burnRate.short
+]
+var windows = union(longWindows, shortWindows)
+var sliCount = length(slos)
+
+var eventRates = [
+  for slo in slos: {
+    record: 'onboarding:${slo.all}:rate5m'
+    expression: replace('sum(rate(${slo.events}[5m]))', '{', '{${namespaceMatcher},')
+  }
+]
+var badRates = [
+  for slo in slos: {
+    record: 'onboarding:${slo.bad}:rate5m'
+    expression: replace(slo.badRate, '{', '{${namespaceMatcher},')
+  }
+]
+var latencyP95 = {
+  record: 'onboarding:intake_api_request_duration_seconds:p95_rate5m'
+  expression: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${namespaceMatcher},${intakeApi}}[5m])))'
+}
+
+var windowRecords = [
+  for i in range(0, length(windows) * sliCount): {
+    record: 'onboarding:${slos[i % sliCount].bad}:ratio_rate${windows[i / sliCount]}'
+    expression: replace(replace(slos[i % sliCount].ratio, '{', '{${namespaceMatcher},'), 'WINDOW', windows[i / sliCount])
+  }
+]
+
+var periodRatios = [
+  for slo in slos: {
+    record: 'onboarding:${slo.bad}:ratio_period'
+    expression: 'sum_over_time(onboarding:${slo.bad}:rate5m{${namespaceMatcher}}[${sloPeriod}]) / sum_over_time(onboarding:${slo.all}:rate5m{${namespaceMatcher}}[${sloPeriod}])'
+  }
+]
+var objectives = [
+  for slo in slos: {
+    record: 'onboarding:${slo.sli}:objective'
+    expression: 'vector(${slo.objective})'
+  }
+]
+var budgetsRemaining = [
+  for slo in slos: {
+    record: 'onboarding:${slo.sli}:error_budget_remaining'
+    expression: '1 - onboarding:${slo.bad}:ratio_period{${namespaceMatcher}} / (1 - ${slo.objective})'
+  }
+]
+
+// At most 20 rules in an Azure rule group: one group each, as the chart has them.
+var recordingGroups = [
+  {
+    name: 'onboarding-sli-rates'
+    description: 'per-second rates over 5m of intake-api\'s requests and the sales-team emails, which the error-budget period sums.'
+    rules: concat(eventRates, badRates, [latencyP95])
+  }
+  {
+    name: 'onboarding-sli-windows'
+    description: 'each SLI\'s share of bad events over each burn-rate window.'
+    rules: windowRecords
+  }
+  {
+    name: 'onboarding-slo-budget'
+    description: 'each SLI over the SLO period, its objective and the error budget remaining (docs/slo.md).'
+    rules: concat(periodRatios, objectives, budgetsRemaining)
+  }
+]
+
+var recordingRuleGroups = [
+  for group in recordingGroups: {
+    name: group.name
+    description: group.description
+    rules: [
+      for rule in group.rules: union(rule, {
+        enabled: true
+        labels: recordedLabels
+      })
+    ]
   }
 ]
 
@@ -271,6 +385,25 @@ resource sloRules 'Microsoft.AlertsManagement/prometheusRuleGroups@2023-03-01' =
     rules: prometheusAlerts
   }
 }
+
+resource recordingRules 'Microsoft.AlertsManagement/prometheusRuleGroups@2023-03-01' = [
+  for group in recordingRuleGroups: {
+    name: 'prg-${nameStem}-${group.name}'
+    location: location
+    tags: tags
+    properties: {
+      description: 'The chart\'s ${group.name} recording rules: ${group.description}'
+      scopes: [
+        prometheusWorkspaceId
+        clusterId
+      ]
+      clusterName: clusterName
+      enabled: true
+      interval: 'PT1M'
+      rules: group.rules
+    }
+  }
+]
 
 resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   name: 'alert-${nameStem}-dead-letters'
