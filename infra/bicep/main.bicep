@@ -865,7 +865,8 @@ module alerts 'modules/alerts.bicep' = {
     location: location
     tags: tags
     nameStem: stem
-    actionGroupId: monitoring.outputs.actionGroupId
+    pageActionGroupId: monitoring.outputs.pageActionGroupId
+    ticketActionGroupId: monitoring.outputs.ticketActionGroupId
     prometheusWorkspaceId: monitoring.outputs.prometheusWorkspaceId
     clusterId: aks.outputs.clusterId
     serviceBusNamespaceId: serviceBus.outputs.namespaceId
@@ -888,7 +889,7 @@ module budget 'modules/budget.bicep' = {
     contactEmails: [
       alertEmailAddress
     ]
-    actionGroupId: monitoring.outputs.actionGroupId
+    actionGroupId: monitoring.outputs.pageActionGroupId
   }
 }
 

@@ -67,11 +67,13 @@ def _union(*values: Any) -> Any:
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": lambda *arrays: [item for array in arrays for item in array],
+    "empty": lambda value: len(value) == 0,
     "last": lambda array: array[-1],
     "length": len,
     "range": lambda start, count: list(range(start, start + count)),
     "replace": lambda original, old, new: original.replace(old, new),
     "split": lambda original, delimiter: original.split(delimiter),
+    "take": lambda original, count: original[:count],
     "union": _union,
 }
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from infra.toolbox import CHART, ROOT, TOOLS, run
+from infra.toolbox import CHART, ROOT, run
 
 from .bicep_values import TemplateValues, Unsupported
 from .templates import BICEP_DIR, ENVIRONMENTS, MAIN, Template, literal, load, parse
@@ -43,23 +43,6 @@ AZURE_MAX_RULES_PER_GROUP = 20
 RECORDED = re.compile(r"(onboarding:\w+:\w+)\{namespace=\"([^\"]+)\"\}")
 
 Key = tuple[str, str | None]  # alert name, burn
-
-
-@pytest.fixture(scope="module")
-def helm() -> Path:
-    binary = TOOLS / "helm"
-    if not binary.exists():
-        result = run(["bash", ROOT / "scripts" / "install-infra-tools.sh"])
-        assert result.returncode == 0 and binary.exists(), result.stdout + result.stderr
-    return binary
-
-
-@pytest.fixture(scope="module")
-def promtool(helm: Path) -> Path:
-    """Installed next to helm by scripts/install-infra-tools.sh."""
-    binary = TOOLS / "promtool"
-    assert binary.exists(), f"promtool missing from {TOOLS}"
-    return binary
 
 
 def compact(expr: str) -> str:

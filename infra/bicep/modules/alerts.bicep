@@ -1,4 +1,4 @@
-// Alert and recording rules, all alerts routed to the action group. Azure Managed Prometheus
+// Alert and recording rules, each alert routed by its severity label. Azure Managed Prometheus
 // evaluates rule groups, not the chart's PrometheusRule, so the chart's rules are written here a
 // second time. Its recording rules, which the dashboard and the error-budget policy read, are
 // recorded as the chart records them: the same groups, names, expressions and namespace label.
@@ -25,9 +25,13 @@ param tags object
 @maxLength(40)
 param nameStem string
 
-@description('Resource id of the action group.')
+@description('Resource id of the action group of the alerts labelled severity=page (email and PagerDuty).')
 @minLength(10)
-param actionGroupId string
+param pageActionGroupId string
+
+@description('Resource id of the action group of the alerts labelled severity=ticket (email only: they never page).')
+@minLength(10)
+param ticketActionGroupId string
 
 @description('Resource id of the Azure Monitor workspace (managed Prometheus).')
 @minLength(10)
@@ -85,6 +89,12 @@ var sloPeriod = '30d'
 var azureSeverity = {
   page: 1
   ticket: 2
+}
+// Each alert goes to the action group of its severity label: Azure Monitor has no Alertmanager to
+// route or inhibit, so a ticket must not share the group that pages.
+var actionGroupIds = {
+  page: pageActionGroupId
+  ticket: ticketActionGroupId
 }
 
 // Multi-window, multi-burn-rate alerts (docs/slo.md). A burn with minEvents also needs more than
@@ -359,7 +369,7 @@ var prometheusAlerts = [
     enabled: true
     actions: [
       {
-        actionGroupId: actionGroupId
+        actionGroupId: actionGroupIds[rule.labels.severity]
       }
     ]
     resolveConfiguration: {
@@ -411,7 +421,7 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   tags: tags
   properties: {
     description: 'Messages in the dead-letter queue of ${queueName}: emails not sent, replay after fixing. Runbook: ${replace(runbookUrl, '{alert}', 'NotifyDeadLetters')}'
-    severity: 2
+    severity: azureSeverity.ticket
     enabled: true
     scopes: [
       serviceBusNamespaceId
@@ -444,7 +454,7 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     }
     actions: [
       {
-        actionGroupId: actionGroupId
+        actionGroupId: actionGroupIds.ticket
       }
     ]
   }
@@ -490,7 +500,7 @@ resource queueBacklog 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     }
     actions: [
       {
-        actionGroupId: actionGroupId
+        actionGroupId: actionGroupIds.page
       }
     ]
   }

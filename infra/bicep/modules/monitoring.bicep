@@ -1,6 +1,8 @@
 // Observability: Log Analytics (unless the landing zone's central workspace is reused),
 // workspace-based Application Insights with local auth off, an Azure Monitor workspace for
-// managed Prometheus, Managed Grafana wired to it, and the action group every alert uses.
+// managed Prometheus, Managed Grafana wired to it, and the two action groups alerts go to by
+// severity: page (email and PagerDuty) and ticket (email only). Azure Monitor has no
+// Alertmanager routing, so each alert names its group.
 
 @description('Azure region of the monitoring resources.')
 @allowed([
@@ -157,20 +159,23 @@ resource grafanaAdmins 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
-resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+var onCallEmail = [
+  {
+    name: 'on-call-email'
+    emailAddress: alertEmailAddress
+    useCommonAlertSchema: true
+  }
+]
+
+// severity=page: someone acts now, day or night.
+resource pageActionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: 'ag-${nameStem}'
   location: 'global'
   tags: tags
   properties: {
     groupShortName: take('intake-oncall', 12)
     enabled: true
-    emailReceivers: [
-      {
-        name: 'on-call-email'
-        emailAddress: alertEmailAddress
-        useCommonAlertSchema: true
-      }
-    ]
+    emailReceivers: onCallEmail
     webhookReceivers: empty(pagerDutyWebhookUrl) ? [] : [
       {
         name: 'pagerduty'
@@ -178,6 +183,18 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
         useCommonAlertSchema: true
       }
     ]
+  }
+}
+
+// severity=ticket: looked at in working hours (a slow burn, a dead letter); it never pages.
+resource ticketActionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: 'ag-${nameStem}-ticket'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: take('intake-ticket', 12)
+    enabled: true
+    emailReceivers: onCallEmail
   }
 }
 
@@ -196,5 +213,8 @@ output prometheusWorkspaceId string = prometheusWorkspace.id
 @description('Endpoint of Managed Grafana.')
 output grafanaEndpoint string = grafana.properties.endpoint
 
-@description('Resource id of the action group.')
-output actionGroupId string = actionGroup.id
+@description('Resource id of the action group of alerts that page (email and PagerDuty).')
+output pageActionGroupId string = pageActionGroup.id
+
+@description('Resource id of the action group of alerts that open a ticket (email only).')
+output ticketActionGroupId string = ticketActionGroup.id
