@@ -348,6 +348,11 @@ param notifyMinReplicas int
 @maxValue(100000)
 param queueBacklogThreshold int
 
+@description('Address of each alert\'s runbook, {alert} standing for the alert\'s name (the chart: monitoring.prometheusRule.runbookUrl): the alerts\' runbook_url and the metric alerts\' descriptions. Read from RUNBOOK_URL, which infra.yml sets to this repository\'s docs/runbooks.')
+@minLength(20)
+@maxLength(300)
+param runbookUrl string
+
 @description('Monthly budget of the resource group.')
 @minValue(10)
 @maxValue(1000000)
@@ -876,6 +881,7 @@ module alerts 'modules/alerts.bicep' = {
     outboxMaxAgeMinutes: outboxMaxAgeMinutes
     notifyMinReplicas: notifyMinReplicas
     queueBacklogThreshold: queueBacklogThreshold
+    runbookUrl: runbookUrl
   }
 }
 

@@ -111,6 +111,10 @@ class TemplateValues:
         if missing:
             raise ValueError(f"no value for the parameters {sorted(missing)}")
 
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._params)
+
     def variable(self, name: str) -> Any:
         return self._evaluate(self._variables[name], {})
 

@@ -171,3 +171,13 @@ def literal(path: Path, name: str) -> str | bool | int:
     if raw in ("true", "false"):
         return raw == "true"
     return int(raw)
+
+
+_READ_WITH_FALLBACK = re.compile(r"readEnvironmentVariable\('(\w+)',\s*'([^']*)'\)")
+
+
+def environment_fallback(path: Path, name: str) -> tuple[str, str]:
+    """(variable, fallback) of a param set to ``readEnvironmentVariable('VARIABLE', 'fallback')``."""
+    match = _READ_WITH_FALLBACK.fullmatch(assigned_params(path)[name])
+    assert match, f"{path.name}: {name} does not read an environment variable with a fallback"
+    return match.group(1), match.group(2)

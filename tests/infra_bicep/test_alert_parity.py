@@ -22,7 +22,16 @@ import yaml
 from infra.toolbox import CHART, ROOT, run
 
 from .bicep_values import TemplateValues, Unsupported
-from .templates import BICEP_DIR, ENVIRONMENTS, MAIN, Template, literal, load, parse
+from .templates import (
+    BICEP_DIR,
+    ENVIRONMENTS,
+    MAIN,
+    Template,
+    environment_fallback,
+    literal,
+    load,
+    parse,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -35,6 +44,9 @@ FROM_PARAMETER_FILE = (
     "notifyMinReplicas",
     "queueBacklogThreshold",
 )
+# And the one it reads from the environment (infra.yml sets it): compared at its fallback, the
+# chart's default.
+FROM_ENVIRONMENT = ("runbookUrl",)
 AZURE_SEVERITY = {"page": 1, "ticket": 2}
 # A group without an interval is evaluated at Prometheus's evaluation_interval (1m unless set);
 # Azure's default, and its shortest, is one minute.
@@ -134,6 +146,9 @@ def alerts_module(env: str, source: str | None = None) -> TemplateValues:
     params: dict[str, Any] = {p.name: f"<{p.name}>" for p in declared.params}
     parameter_file = BICEP_DIR / "env" / f"{env}.bicepparam"
     params.update({name: literal(parameter_file, name) for name in FROM_PARAMETER_FILE})
+    params.update(
+        {name: environment_fallback(parameter_file, name)[1] for name in FROM_ENVIRONMENT}
+    )
     return TemplateValues(template, params)
 
 
@@ -186,7 +201,7 @@ def test_main_passes_the_parameter_file_values_to_alerts() -> None:
     main = MAIN.read_text()
     module = main[main.index("module alerts 'modules/alerts.bicep'") :]
     module = module[: module.index("\n}\n")]
-    for name in FROM_PARAMETER_FILE:
+    for name in FROM_PARAMETER_FILE + FROM_ENVIRONMENT:
         assert re.search(rf"(?m)^\s+{name}: {name}$", module), name
 
 
@@ -302,14 +317,14 @@ def metric_alerts() -> list[str]:
 
 def test_every_metric_alert_links_its_runbook() -> None:
     """Azure Monitor sends a metric alert's description: on-call's only way to its runbook."""
-    module = alerts_module("prod")
+    params = {"runbookUrl": "https://runbooks.example/{alert}.md"}
+    module = TemplateValues(load(ALERTS), {**alerts_module("prod").parameters, **params})
     assert sorted(metric_alerts()) == ["deadLetters", "queueBacklog"]
-    prefix = "https://github.com/example/onboarding/blob/main/docs/runbooks/"
     for symbol in metric_alerts():
         description = module.resource(symbol)["properties"]["description"]
-        link = re.search(r"Runbook: (\S+)$", description)
-        assert link and link.group(1).startswith(prefix), f"{symbol}: {description}"
-        runbook = ROOT / "docs" / "runbooks" / link.group(1).removeprefix(prefix)
+        link = re.fullmatch(r".* Runbook: https://runbooks\.example/(\w+)\.md", description)
+        assert link, f"{symbol}: {description}"
+        runbook = ROOT / "docs" / "runbooks" / f"{link.group(1)}.md"
         assert runbook.read_text().startswith(f"# {runbook.stem}\n"), runbook
 
 

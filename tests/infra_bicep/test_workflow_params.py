@@ -51,6 +51,7 @@ def test_the_parameter_files_read_what_the_test_expects() -> None:
         "AKS_ADMIN_GROUP_IDS",
         "A10_SHARED_SUBSCRIPTION_ID",
         "PAGERDUTY_WEBHOOK_URL",
+        "RUNBOOK_URL",
     }
 
 

@@ -78,6 +78,9 @@ param availabilitySlo = '0.999'
 param outboxMaxAgeMinutes = 10
 param notifyMinReplicas = 3
 param queueBacklogThreshold = 50
+// Where alerts link their runbooks ({alert}: the alert's name): infra.yml passes this
+// repository's docs/runbooks; elsewhere the chart's default, unless RUNBOOK_URL is set.
+param runbookUrl = readEnvironmentVariable('RUNBOOK_URL', 'https://github.com/example/onboarding/blob/main/docs/runbooks/{alert}.md')
 param monthlyBudget = 6000
 param budgetStartDate = '2025-12-01'
 param enableChaosExperiment = false

@@ -76,6 +76,9 @@ param availabilitySlo = '0.995'
 param outboxMaxAgeMinutes = 15
 param notifyMinReplicas = 1
 param queueBacklogThreshold = 10
+// Where alerts link their runbooks ({alert}: the alert's name): infra.yml passes this
+// repository's docs/runbooks; elsewhere the chart's default, unless RUNBOOK_URL is set.
+param runbookUrl = readEnvironmentVariable('RUNBOOK_URL', 'https://github.com/example/onboarding/blob/main/docs/runbooks/{alert}.md')
 param monthlyBudget = 1500
 param budgetStartDate = '2025-12-01'
 param enableChaosExperiment = true

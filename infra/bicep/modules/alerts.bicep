@@ -75,10 +75,14 @@ param notifyMinReplicas int
 @maxValue(100000)
 param queueBacklogThreshold int
 
+@description('Address of each alert\'s runbook, {alert} standing for the alert\'s name (the chart: monitoring.prometheusRule.runbookUrl).')
+@minLength(20)
+@maxLength(300)
+param runbookUrl string
+
 var clusterName = last(split(clusterId, '/'))
 
 // The chart's defaults (charts/onboarding/values.yaml, monitoring.prometheusRule).
-var runbookUrl = 'https://github.com/example/onboarding/blob/main/docs/runbooks/{alert}.md'
 var intakeApi = 'service=~"(.*-)?intake-api",route=~"/v1/.+"'
 var notifyTargets = 'job=~"(.*-)?notify"'
 var latencyObjective = '0.95'
