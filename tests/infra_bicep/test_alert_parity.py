@@ -6,7 +6,8 @@ rendered with values-<env>.yaml. Recording rules, which the dashboard and the er
 read, must be the chart's exactly: the same groups, names, expressions, labels and evaluation
 interval. For the alerts, each recorded series the chart's alert reads is replaced by the
 expression that records it, and the namespace matchers are dropped (an Azure alert rule group is
-scoped to the environment's cluster); names, expressions, ``for``, labels and runbooks must agree.
+scoped to the environment's cluster); names, expressions, ``for``, labels and annotations (what
+Azure Monitor's notification says: summary, description, runbook) must agree.
 The module's metric alerts on the Service Bus queue, which the chart has no rule for, are checked
 here too: each one links its runbook.
 """
@@ -131,7 +132,7 @@ def chart_alerts(helm: Path, env: str) -> dict[Key, dict[str, Any]]:
             "expression": compact(inlined(r["expr"], records, namespace)),
             "for": iso_duration(r.get("for")),
             "labels": r["labels"],
-            "runbook_url": r["annotations"]["runbook_url"],
+            "annotations": r["annotations"],
         }
         for r in rules
         if "alert" in r
@@ -192,7 +193,7 @@ def bicep_alerts(env: str, source: str | None = None) -> dict[Key, dict[str, Any
             "expression": compact(r["expression"]),
             "for": r.get("for"),
             "labels": r["labels"],
-            "runbook_url": r["annotations"]["runbook_url"],
+            "annotations": r["annotations"],
         }
     return found
 

@@ -2,8 +2,8 @@
 // evaluates rule groups, not the chart's PrometheusRule, so the chart's rules are written here a
 // second time. Its recording rules, which the dashboard and the error-budget policy read, are
 // recorded as the chart records them: the same groups, names, expressions and namespace label.
-// Its alerts have the same names, labels, windows and thresholds, each windowed SLI inlined where
-// the chart reads its recording rule, so that no alert waits on a recording rule's evaluation.
+// Its alerts have the same names, labels, annotations, windows and thresholds, each windowed SLI
+// inlined where the chart reads its recording rule, so that no alert waits on a recording rule.
 // tests/infra_bicep/test_alert_parity.py renders the chart with values-<env>.yaml and compares
 // every rule with this module under <env>.bicepparam. Each cluster holds one environment, so the
 // alerts are scoped by cluster rather than by namespace.
@@ -147,6 +147,8 @@ var slos = [
     events: 'http_requests_total{${intakeApi}}'
     badRate: 'sum(rate(http_requests_total{${intakeApi},status=~"5.."}[5m]))'
     summary: 'intake-api is burning its availability error budget'
+    description: 'of intake-api requests answered 5xx'
+    eventName: 'requests'
   }
   {
     alert: 'IntakeApiLatencyBurnRate'
@@ -159,6 +161,8 @@ var slos = [
     events: 'http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}'
     badRate: 'sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="+Inf"}[5m])) - sum(rate(http_request_duration_seconds_bucket{${intakeApi},le="${latencyThresholdSeconds}"}[5m]))'
     summary: 'intake-api is burning its latency error budget'
+    description: 'of intake-api requests slower than ${latencyThresholdSeconds}s'
+    eventName: 'requests'
   }
   {
     alert: 'SubmissionFreshnessBurnRate'
@@ -171,6 +175,8 @@ var slos = [
     events: 'notify_submission_to_email_seconds_bucket{le="+Inf"}'
     badRate: 'sum(rate(notify_submission_to_email_seconds_bucket{le="+Inf"}[5m])) - sum(rate(notify_submission_to_email_seconds_bucket{le="${freshnessThresholdSeconds}"}[5m]))'
     summary: 'Sales-team emails are falling behind submissions'
+    description: 'of emails sent more than ${freshnessThresholdSeconds}s after their submission'
+    eventName: 'emails'
   }
 ]
 
@@ -289,6 +295,7 @@ var burnRateRules = [
     }
     annotations: {
       summary: '${pair.slo.summary} ${pair.burnRate.factor}x too fast'
+      description: 'Over ${pair.burnRate.long} and ${pair.burnRate.short}, the share ${pair.slo.description} is above ${pair.burnRate.factor} times the error budget of a ${pair.slo.objective} objective${pair.burnRate.minEvents > 0 ? ', among more than ${pair.burnRate.minEvents} ${pair.slo.eventName} over ${pair.burnRate.long}' : ''}.'
       runbook_url: replace(runbookUrl, '{alert}', pair.slo.alert)
     }
   }
@@ -307,7 +314,8 @@ var asyncPathRules = [
       severity: 'page'
     }
     annotations: {
-      summary: 'An outbox event has waited more than ${outboxMaxAgeMinutes} minutes to be published: is Service Bus reachable?'
+      summary: 'An outbox event has waited more than ${outboxMaxAgeMinutes * 60}s to be published'
+      description: 'For 10m, the oldest unpublished outbox event has been older than ${outboxMaxAgeMinutes * 60}s: the relay is not publishing (bus down, relay stuck). Submissions are safe, but the sales team\'s emails are delayed.'
       runbook_url: replace(runbookUrl, '{alert}', 'OutboxStale')
     }
   }
@@ -321,6 +329,7 @@ var asyncPathRules = [
     }
     annotations: {
       summary: 'The notifier retries messages and sends no email'
+      description: 'Over 10m, the notifier retried messages and sent none (mail service or store failing, or the mailer\'s breaker open): emails wait in the queue.'
       runbook_url: replace(runbookUrl, '{alert}', 'NotifyNotSending')
     }
   }
@@ -334,6 +343,7 @@ var asyncPathRules = [
     }
     annotations: {
       summary: 'The notifier\'s calls to the queue fail and it sends no email'
+      description: 'For 5m, the notifier\'s calls to the bus (receive, settle) failed in every 3m window and it sent no email (its Service Bus role, its network path, the namespace): submissions wait in the queue.'
       runbook_url: replace(runbookUrl, '{alert}', 'NotifyNotReceiving')
     }
   }
@@ -346,6 +356,7 @@ var asyncPathRules = [
     }
     annotations: {
       summary: 'Notification messages went to the dead-letter queue'
+      description: 'At least one SubmissionCreated event could not be turned into an email and was dead-lettered in the last 15m; inspect and replay it.'
       runbook_url: replace(runbookUrl, '{alert}', 'NotifyDeadLetters')
     }
   }
@@ -363,6 +374,7 @@ var notifyDown = {
   }
   annotations: {
     summary: 'No notify worker is up'
+    description: 'For 5m, Prometheus has scraped no notify worker that answers (crash loop, image or scheduling failure, or no longer scraped): no email is sent and submissions wait in the queue.'
     runbook_url: replace(runbookUrl, '{alert}', 'NotifyDown')
   }
 }
