@@ -895,7 +895,8 @@ module budget 'modules/budget.bicep' = {
     contactEmails: [
       alertEmailAddress
     ]
-    actionGroupId: monitoring.outputs.pageActionGroupId
+    // Spending is a working-hours matter: the ticket group emails, it never pages.
+    actionGroupId: monitoring.outputs.ticketActionGroupId
   }
 }
 

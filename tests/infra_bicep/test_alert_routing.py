@@ -93,3 +93,11 @@ def test_main_gives_alerts_both_groups() -> None:
     for kind in ("page", "ticket"):
         output = f"{kind}ActionGroupId"
         assert re.search(rf"(?m)^\s+{output}: monitoring\.outputs\.{output}$", module), kind
+
+
+def test_the_budget_emails_and_never_pages() -> None:
+    """A budget crossing its threshold is for working hours: the ticket group, not PagerDuty."""
+    main = MAIN.read_text()
+    module = main[main.index("module budget 'modules/budget.bicep'") :]
+    module = module[: module.index("\n}\n")]
+    assert re.search(r"(?m)^\s+actionGroupId: monitoring\.outputs\.ticketActionGroupId$", module)
