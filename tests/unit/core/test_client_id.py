@@ -1,3 +1,4 @@
+import itertools
 import re
 
 import pytest
@@ -35,6 +36,16 @@ def test_new_ids_have_the_pinned_shape_and_a_valid_check_symbol() -> None:
         assert luhn_mod_32_sum(client_id[3:].replace("-", "")) == 0
 
 
+def test_every_random_symbol_is_drawn_whole_and_on_its_own() -> None:
+    # 11 symbols of 5 random bits each (55 bits): any two of the 11 positions take every one of
+    # the 32 * 32 pairs, which they could not if a position lost a bit or shared one with
+    # another. (30,000 draws leave each pair out with odds of about 1 in 10^8.)
+    payloads = [new_client_id()[3:].replace("-", "")[:11] for _ in range(30_000)]
+    for first, second in itertools.combinations(range(11), 2):
+        pairs = {(payload[first], payload[second]) for payload in payloads}
+        assert len(pairs) == 32 * 32, (first, second)
+
+
 def test_new_ids_do_not_repeat_and_are_not_sequential() -> None:
     ids = [new_client_id() for _ in range(10_000)]
     assert len(set(ids)) == len(ids)
@@ -61,6 +72,13 @@ def test_normalisation_accepts_case_hyphens_spaces_and_confusables(typed: str) -
     assert normalise_client_id(typed) == "CL-0000-0000-001Y"
 
 
+def test_an_id_typed_without_prefix_may_begin_with_a_c_and_an_l_read_as_one() -> None:
+    # "CL" opens a typed ID's 12 symbols only when the prefix is missing: payload "C1000000000"
+    # typed with L for its 1 is that ID, not a prefix followed by ten symbols.
+    assert normalise_client_id("CL00-0000-0007") == "CL-C100-0000-0007"
+    assert normalise_client_id("CL-CL00-0000-0007") == "CL-C100-0000-0007"
+
+
 @pytest.mark.parametrize(
     "typed", ["", "CL-", "CL-0000-0000-001", "CL-0000-0000-001Y1", "CL-0000-0000-001U", "💥"]
 )
@@ -72,6 +90,7 @@ def test_malformed_ids_are_rejected(typed: str) -> None:
 def test_every_single_symbol_typo_is_caught() -> None:
     client_id = new_client_id()
     symbols = client_id[3:].replace("-", "")
+    assert is_client_id(symbols)
     for position in range(12):
         for replacement in ALPHABET:
             if replacement == symbols[position]:
@@ -83,6 +102,7 @@ def test_every_single_symbol_typo_is_caught() -> None:
 def test_adjacent_transpositions_are_mostly_caught() -> None:
     client_id = new_client_id()
     symbols = client_id[3:].replace("-", "")
+    assert is_client_id(symbols)
     for position in range(11):
         a, b = symbols[position], symbols[position + 1]
         if a == b:
