@@ -70,6 +70,53 @@ def test_bad_fields_are_reported_at_their_path(
     assert any(loc[: len(path)] == path for loc in errors), errors
 
 
+# Each free-text field's shortest and longest value, as the OpenAPI document publishes them.
+TEXT_LIMITS = [
+    (("company", "name"), 1, 200),
+    (("company", "address", "line1"), 1, 200),
+    (("company", "address", "line2"), 0, 200),
+    (("company", "address", "city"), 1, 100),
+    (("company", "address", "region"), 0, 200),
+    (("company", "address", "postalCode"), 1, 20),
+    (("company", "contact", "name"), 1, 200),
+    (("engagement", "scope"), 1, 5000),
+    (("engagement", "notes"), 0, 5000),
+    (("consent", "privacyNoticeVersion"), 1, 32),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "shortest", "longest"), TEXT_LIMITS, ids=[".".join(path) for path, *_ in TEXT_LIMITS]
+)
+def test_free_text_is_trimmed_then_held_to_its_length_limits(
+    submission_body: dict[str, Any], path: tuple[str, ...], shortest: int, longest: int
+) -> None:
+    def given(value: str) -> dict[str, Any]:
+        target = submission_body
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return submission_body
+
+    def parsed(value: str) -> str:
+        document = SubmissionCreate.model_validate(given(value)).model_dump(by_alias=True)
+        for key in path:
+            document = document[key]
+        return document
+
+    def refused(value: str) -> bool:
+        return any(loc[: len(path)] == path for loc in errors_for(given(value)))
+
+    # Surrounding whitespace is not kept, and does not count towards the limit.
+    assert parsed(" \t" + "x" * longest + "\n ") == "x" * longest
+    assert refused("x" * (longest + 1))
+    assert parsed("x") == "x"
+    if shortest:
+        assert refused("   ")
+    else:
+        assert parsed("   ") == ""
+
+
 def test_html_and_formulas_are_accepted_as_text(submission_body: dict[str, Any]) -> None:
     submission_body["company"]["name"] = "<script>alert(1)</script>"
     submission_body["engagement"]["scope"] = '=HYPERLINK("http://evil")\nline two'
