@@ -14,6 +14,11 @@ from intake_core.logs import JsonFormatter, configure_logging, mask_pii, request
     ("raw", "masked"),
     [
         ("contact ada.lovelace@example.com signed", "contact a***@example.com signed"),
+        # The form accepts internationalised addresses, so the mask reads every script.
+        ("contact zoë@example.com", "contact z***@example.com"),
+        ("josé.garcía@correo.es", "j***@correo.es"),
+        ("ada@exämple.com", "a***@exämple.com"),
+        ("山田@例え.jp", "山***@例え.jp"),
         ("call +44 20 7946 0958 now", "call +44********58 now"),
         ("call 020-7946-0958", "call 02*******58"),
         ("(555) 123-4567", "55******67"),

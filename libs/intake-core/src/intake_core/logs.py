@@ -17,8 +17,9 @@ from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-# Also percent-encoded (``%40``), as in a URL's query string.
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*?(?:@|%40)([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Also percent-encoded (``%40``), as in a URL's query string. Letters and digits of any script
+# (``\w``), since the form accepts internationalised addresses such as ``zoë@exämple.com``.
+_EMAIL = re.compile(r"([\w.%+-])[\w.%+-]*?(?:@|%40)([\w.-]+\.[^\W\d_]{2,})")
 # Seven or more digits, possibly grouped with spaces, dots, dashes or brackets, maybe with a +.
 _PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w-])")
 # Client libraries that log each request's URL at INFO. A URL's query string can hold what staff
