@@ -1,11 +1,13 @@
 import json
 import logging
+import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from opentelemetry import trace
 
 from intake_core.logs import JsonFormatter, configure_logging, mask_pii, request_id
 
@@ -37,6 +39,47 @@ def test_emails_and_phone_numbers_are_masked(raw: str, masked: str) -> None:
 )
 def test_ids_dates_and_small_numbers_are_kept(kept: str) -> None:
     assert mask_pii(kept) == kept
+
+
+def _line(record: logging.LogRecord) -> dict:
+    return json.loads(JsonFormatter("intake-api").format(record))
+
+
+def _record(message: str, *args: object, exc_info: object = None) -> logging.LogRecord:
+    return logging.LogRecord("intake", logging.INFO, __file__, 1, message, args, exc_info)
+
+
+def test_extras_in_lists_and_tuples_are_masked_too() -> None:
+    record = _record("resent")
+    record.recipients = ["bob@corp.io", ("+1 415 555 2671", 3)]
+    assert _line(record)["recipients"] == ["b***@corp.io", ["+14*******71", 3]]
+
+
+def test_an_exceptions_text_is_masked() -> None:
+    try:
+        raise ValueError("no mailbox for bob@corp.io")
+    except ValueError:
+        record = _record("sending failed", exc_info=sys.exc_info())
+    line = _line(record)
+    assert "no mailbox for b***@corp.io" in line["exception"]
+    assert "bob@corp.io" not in json.dumps(line)
+
+
+def test_a_line_holds_our_fields_and_the_callers_extras_only() -> None:
+    # Nothing of the LogRecord's own bookkeeping (args, pathname, thread, …) rides along.
+    record = _record("sent to %s", "bob@corp.io")
+    record.event_id = "e-1"
+    record._private = "kept out"
+    assert set(_line(record)) == {"time", "level", "service", "logger", "message", "event_id"}
+
+
+def test_a_line_names_the_current_trace_and_span() -> None:
+    with trace.get_tracer("test").start_as_current_span("request") as span:
+        line = _line(_record("inside"))
+    context = span.get_span_context()
+    assert line["trace_id"] == f"{context.trace_id:032x}"
+    assert line["span_id"] == f"{context.span_id:016x}"
+    assert "trace_id" not in _line(_record("outside"))
 
 
 def test_json_lines_carry_service_request_id_and_masked_extras() -> None:
@@ -114,3 +157,10 @@ def test_outgoing_request_urls_are_not_logged(capsys: pytest.CaptureFixture[str]
     written = capsys.readouterr().out
     assert "a line of our own" in written
     assert "Quentin" not in written and "v1/submissions" not in written
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_plain_text_lines_are_masked_as_json_lines_are(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("intake-api", "INFO", fmt="text")
+    logging.getLogger("intake_api").info("sent to %s at %s", "bob@corp.io", "+1 415 555 2671")
+    assert capsys.readouterr().out == "INFO    intake_api: sent to b***@corp.io at +14*******71\n"

@@ -1,14 +1,17 @@
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from intake_core.domain.models import (
+    ErasedSubmission,
     Status,
     SubmissionCreate,
     can_transition,
 )
 from intake_core.domain.stored import STORED
+from support import make_submission
 
 
 def errors_for(body: dict[str, Any]) -> dict[tuple[str | int, ...], str]:
@@ -40,10 +43,13 @@ def test_national_phone_number_is_read_in_the_address_country(
         (("company", "contact", "email"), "not-an-email"),
         (("company", "contact", "phone"), "12"),
         (("company", "contact", "phone"), "+1 555 0000 0000 0000"),
+        (("company", "contact", "phone"), "call me"),
+        (("company", "contact", "phone"), 442079460958),
         (("company", "address", "country"), "XX"),
         (("company", "address", "country"), "GBR"),
         (("company", "industry"), "farming"),
         (("company", "size"), 0),
+        (("company", "size"), 10_000_001),
         (("company", "size"), "many"),
         (("company", "size"), True),
         (("company", "size"), False),
@@ -117,6 +123,21 @@ def test_free_text_is_trimmed_then_held_to_its_length_limits(
         assert parsed("   ") == ""
 
 
+def test_the_edges_of_the_size_and_email_rules_are_accepted(
+    submission_body: dict[str, Any],
+) -> None:
+    submission_body["company"]["size"] = 1
+    assert SubmissionCreate.model_validate(submission_body).company.size == 1
+    submission_body["company"]["size"] = 10_000_000
+    assert SubmissionCreate.model_validate(submission_body).company.size == 10_000_000
+    # The longest address the standard allows: 254 characters, a 64-character local part.
+    longest = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"
+    submission_body["company"]["contact"]["email"] = longest
+    assert SubmissionCreate.model_validate(submission_body).company.contact.email == longest
+    submission_body["company"]["contact"]["email"] = "e" + longest
+    assert ("company", "contact", "email") in errors_for(submission_body)
+
+
 def test_html_and_formulas_are_accepted_as_text(submission_body: dict[str, Any]) -> None:
     submission_body["company"]["name"] = "<script>alert(1)</script>"
     submission_body["engagement"]["scope"] = '=HYPERLINK("http://evil")\nline two'
@@ -138,11 +159,16 @@ def test_fingerprint_is_stable_and_content_sensitive(submission_body: dict[str, 
 
 
 def test_status_workflow() -> None:
-    assert can_transition(Status.RECEIVED, Status.CONTACTED)
-    assert can_transition(Status.QUALIFIED, Status.WON)
-    assert can_transition(Status.QUALIFIED, Status.LOST)
-    assert not can_transition(Status.RECEIVED, Status.WON)
-    assert not can_transition(Status.WON, Status.LOST)
+    # received → contacted → qualified → won | lost, one step at a time, never back.
+    allowed = {
+        (Status.RECEIVED, Status.CONTACTED),
+        (Status.CONTACTED, Status.QUALIFIED),
+        (Status.QUALIFIED, Status.WON),
+        (Status.QUALIFIED, Status.LOST),
+    }
+    for current in Status:
+        for new in Status:
+            assert can_transition(current, new) == ((current, new) in allowed), (current, new)
 
 
 def test_stored_documents_keep_their_shape_checks_but_skip_the_input_checks(
@@ -191,3 +217,35 @@ def test_the_refused_character_classes_are_exactly_the_unicode_categories() -> N
         assert bool(text._MULTI_LINE_REFUSED.match(char)) == (refused and char not in "\n\t"), hex(
             code
         )
+
+
+def test_the_record_is_made_from_python_names_and_its_time_must_carry_a_zone() -> None:
+    submitted_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert make_submission(submitted_at=submitted_at).submitted_at == submitted_at
+    with pytest.raises(ValidationError) as caught:
+        make_submission(submitted_at=datetime(2026, 3, 1, 12, 0))
+    assert [error["loc"] for error in caught.value.errors()] == [("submitted_at",)]
+
+
+def test_a_validated_record_cannot_be_changed_behind_its_checks(
+    submission_body: dict[str, Any],
+) -> None:
+    created = SubmissionCreate.model_validate(submission_body)
+    with pytest.raises(ValidationError):
+        created.company.contact.name = "Evil\r\nBcc: all@example.com"
+    with pytest.raises(ValidationError):
+        make_submission().status = Status.WON
+
+
+def test_an_erased_record_keeps_no_personal_data() -> None:
+    submission = make_submission(status=Status.QUALIFIED)
+    erased_at = datetime(2026, 4, 1, tzinfo=UTC)
+    tombstone = ErasedSubmission.of(submission, erased_at)
+    assert tombstone.model_dump() == {
+        "client_id": submission.client_id,
+        "submitted_at": submission.submitted_at,
+        "status": Status.QUALIFIED,
+        "industry": submission.company.industry,
+        "service_type": submission.engagement.service_type,
+        "erased_at": erased_at,
+    }
