@@ -6,6 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from fasthtml import common as fh
 
+from intake_core.domain.models import SubmissionCreate
 from intake_ui.components import error_summary, field, honeypot, step_indicator
 from intake_ui.fields import CONSENT, field_by_name, step_one_fields, step_two_fields
 
@@ -34,6 +35,35 @@ def test_browser_checks_come_from_html_attributes() -> None:
     assert size["type"] == "number" and size["min"] == "1"
     scope = render(field(field_by_name("engagement.scope"))).find("textarea")
     assert scope["maxlength"] == "5000"
+
+
+def _published_rule(path: str) -> tuple[dict, bool]:
+    """A body field's rule in intake-api's published JSON Schema, and whether it is required."""
+    schema = SubmissionCreate.model_json_schema(by_alias=True)
+
+    def resolved(node: dict) -> dict:
+        if "$ref" in node:
+            return schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        if "anyOf" in node:  # an optional field: the rule beside null
+            return resolved(next(option for option in node["anyOf"] if option != {"type": "null"}))
+        return node
+
+    node, required = schema, True
+    for key in path.split("."):
+        parent = resolved(node)
+        node, required = parent["properties"][key], key in parent.get("required", ())
+    return resolved(node), required
+
+
+@pytest.mark.parametrize("spec", [*step_one_fields(), *step_two_fields()], ids=lambda s: s.name)
+def test_the_browser_checks_are_the_apis_published_rules(spec: object) -> None:
+    # What the browser lets through is not refused for its length or size, nor the other way
+    # round, and both are what the OpenAPI document tells other clients.
+    rule, required = _published_rule(spec.name)
+    assert spec.required == required
+    if spec.kind != "select":
+        assert spec.maxlength == rule.get("maxLength")
+    assert (spec.min, spec.max) == (rule.get("minimum"), rule.get("maximum"))
 
 
 def test_an_error_sits_next_to_its_field_and_is_announced() -> None:

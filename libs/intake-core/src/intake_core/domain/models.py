@@ -47,10 +47,12 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
+# The bounds before the validator: after it, pydantic cannot fold them into the integer's schema
+# and publishes them as "ge"/"le", which are not JSON Schema, instead of minimum/maximum.
 EmployeeCount = Annotated[
     int,
-    BeforeValidator(_not_a_boolean),
     Field(ge=1, le=MAX_COMPANY_SIZE, description="Number of employees"),
+    BeforeValidator(_not_a_boolean),
 ]
 
 
