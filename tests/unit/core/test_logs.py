@@ -66,10 +66,12 @@ def test_an_exceptions_text_is_masked() -> None:
 
 
 def test_a_line_holds_our_fields_and_the_callers_extras_only() -> None:
-    # Nothing of the LogRecord's own bookkeeping (args, pathname, thread, …) rides along.
+    # Nothing of the LogRecord's own bookkeeping (args, pathname, thread, …) rides along, nor
+    # what another handler's formatter left on it (message, asctime).
     record = _record("sent to %s", "bob@corp.io")
     record.event_id = "e-1"
     record._private = "kept out"
+    logging.Formatter("%(asctime)s %(message)s").format(record)
     assert set(_line(record)) == {"time", "level", "service", "logger", "message", "event_id"}
 
 
@@ -160,7 +162,14 @@ def test_outgoing_request_urls_are_not_logged(capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.usefixtures("restored_logging")
-def test_plain_text_lines_are_masked_as_json_lines_are(capsys: pytest.CaptureFixture[str]) -> None:
+def test_lines_are_json_unless_text_is_asked_for_and_masked_either_way(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("intake-api", "INFO")
+    logging.getLogger("intake_api").info("sent to %s at %s", "bob@corp.io", "+1 415 555 2671")
+    line = json.loads(capsys.readouterr().out)
+    assert line["message"] == "sent to b***@corp.io at +14*******71"
+
     configure_logging("intake-api", "INFO", fmt="text")
     logging.getLogger("intake_api").info("sent to %s at %s", "bob@corp.io", "+1 415 555 2671")
     assert capsys.readouterr().out == "INFO    intake_api: sent to b***@corp.io at +14*******71\n"
