@@ -196,3 +196,35 @@ def test_with_if_match_a_lost_race_is_412(harness, monkeypatch):
     _race_with_a_colleague(harness, monkeypatch, Status.CONTACTED)
     response = _patch(harness, client_id, {"status": "contacted"}, **{"If-Match": '"1"'})
     assert response.status_code == 412
+
+
+def test_a_lost_race_that_leaves_the_change_allowed_is_applied_on_the_fresh_record(
+    harness, monkeypatch
+):
+    from intake_core.domain.models import Status
+
+    client_id = harness.seed().client_id
+    # A colleague's write lands between our read and ours but leaves the record received.
+    _race_with_a_colleague(harness, monkeypatch, Status.RECEIVED)
+    response = _patch(harness, client_id, {"status": "contacted"})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "contacted"
+    assert response.headers["etag"] == '"3"'
+
+
+def test_a_record_that_changes_under_every_try_is_409_not_a_loop(harness, monkeypatch):
+    from intake_core.domain.models import Status
+
+    client_id = harness.seed().client_id
+    original = harness.store.update_status
+
+    async def always_beaten(client_id, new_status, expected_version, audit):
+        await original(client_id, Status.RECEIVED, expected_version, audit)
+        return await original(client_id, new_status, expected_version, audit)
+
+    monkeypatch.setattr(harness.store, "update_status", always_beaten)
+    response = _patch(harness, client_id, {"status": "contacted"})
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    current = harness.client.get(f"/v1/submissions/{client_id}", headers=harness.auth(*READ))
+    assert current.json()["status"] == "received"
