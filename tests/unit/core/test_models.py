@@ -97,6 +97,10 @@ TEXT_LIMITS = [
 def test_free_text_is_trimmed_then_held_to_its_length_limits(
     submission_body: dict[str, Any], path: tuple[str, ...], shortest: int, longest: int
 ) -> None:
+    if path[-1] == "postalCode":
+        # A country without postal codes, so only the length rules judge the text.
+        submission_body["company"]["address"]["country"] = "HK"
+
     def given(value: str) -> dict[str, Any]:
         target = submission_body
         for key in path[:-1]:
