@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake_api.json_guard import Refused, is_json_media_type, parse_json_object
+from intake_api.json_guard import JsonBodyGuard, Refused, is_json_media_type, parse_json_object
 
 
 @pytest.mark.parametrize(
@@ -52,9 +52,103 @@ def test_accepts_an_object_with_unicode_escapes() -> None:
         ("application/x-www-form-urlencoded", False),
         ("multipart/form-data; boundary=x", False),
         ("text/json", False),
+        ("application/javascript", False),
+        ("*/json", False),
         ("", False),
         (None, False),
     ],
 )
 def test_json_media_types(content_type: str | None, expected: bool) -> None:
     assert is_json_media_type(content_type) is expected
+
+
+class _Exchange:
+    """One request through the guard to an app that reads what it is given and answers 201."""
+
+    def __init__(self, *messages: dict) -> None:
+        self.client_messages = list(messages)
+        self.app_received: list[dict] = []
+        self.sent: list[dict] = []
+
+    async def app(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            self.app_received.append(await receive())
+            self.app_received.append(await receive())
+            await send({"type": "http.response.start", "status": 201, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            self.app_received.append({"scope": scope["type"]})
+
+    async def receive(self) -> dict:
+        return self.client_messages.pop(0)
+
+    async def send(self, message: dict) -> None:
+        self.sent.append(message)
+
+    async def run(self, scope: dict) -> None:
+        guard = JsonBodyGuard(self.app, paths={"/v1/submissions"}, max_body_bytes=100)
+        await guard(scope, self.receive, self.send)
+
+    @property
+    def status(self) -> int:
+        return self.sent[0]["status"]
+
+
+def _post(headers: dict[str, str] | None = None) -> dict:
+    headers = {"content-type": "application/json", **(headers or {})}
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/submissions",
+        "headers": [(name.encode(), value.encode()) for name, value in headers.items()],
+    }
+
+
+def _chunk(body: bytes, more: bool = False) -> dict:
+    return {"type": "http.request", "body": body, "more_body": more}
+
+
+async def test_the_app_gets_the_body_then_whatever_the_client_sends_next() -> None:
+    # After the replayed body, the app's next read is the client's own, so it learns of a
+    # disconnect (a streaming answer stops) instead of being handed the body again.
+    exchange = _Exchange(_chunk(b'{"a":', more=True), _chunk(b"1}"), {"type": "http.disconnect"})
+    await exchange.run(_post())
+    assert exchange.status == 201
+    assert exchange.app_received == [_chunk(b'{"a":1}'), {"type": "http.disconnect"}]
+
+
+async def test_a_body_message_that_does_not_say_more_is_the_last() -> None:
+    # ASGI: "more_body" defaults to false.
+    exchange = _Exchange({"type": "http.request", "body": b"{}"}, {"type": "http.disconnect"})
+    await exchange.run(_post())
+    assert exchange.status == 201
+    assert exchange.app_received[0]["body"] == b"{}"
+
+
+async def test_a_client_gone_before_its_body_ended_is_400_and_the_app_never_runs() -> None:
+    # Even when what did arrive parses: the client said more was coming.
+    exchange = _Exchange(_chunk(b'{"a":1}', more=True), {"type": "http.disconnect"})
+    await exchange.run(_post())
+    assert exchange.status == 400
+    assert exchange.app_received == []
+
+
+async def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_413() -> None:
+    body = b'{"a":"' + b"x" * 92 + b'"}'
+    assert len(body) == 100
+    exchange = _Exchange(
+        _chunk(body[:50], more=True), _chunk(body[50:]), {"type": "http.disconnect"}
+    )
+    await exchange.run(_post())
+    assert exchange.status == 201
+    exchange = _Exchange(_chunk(body[:50], more=True), _chunk(body[50:] + b" "))
+    await exchange.run(_post())
+    assert exchange.status == 413
+    assert exchange.app_received == []
+
+
+@pytest.mark.parametrize("scope_type", ["lifespan", "websocket"])
+async def test_scopes_other_than_http_go_straight_to_the_app(scope_type: str) -> None:
+    exchange = _Exchange()
+    await exchange.run({"type": scope_type})
+    assert exchange.app_received == [{"scope": scope_type}]
