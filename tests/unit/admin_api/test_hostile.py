@@ -151,10 +151,10 @@ def test_hostile_erasure_reasons_and_notes_never_500(harness, value):
         (b'"subject-request"', "application/json", 422),
         (b"true", "application/json", 422),
         (b"[" * 5000 + b"]" * 5000, "application/json", 400),  # too deep to parse
-        (b'{"reason": "subject-request"}', "text/plain", 422),
-        (b"reason=subject-request", "application/x-www-form-urlencoded", 422),
-        (b'{"reason": "subject-request"}', "application/xml", 422),
-        (b"\x00\x01\x02", "application/octet-stream", 422),
+        (b'{"reason": "subject-request"}', "text/plain", 415),
+        (b"reason=subject-request", "application/x-www-form-urlencoded", 415),
+        (b'{"reason": "subject-request"}', "application/xml", 415),
+        (b"\x00\x01\x02", "application/octet-stream", 415),
         (b'{"reason": "other", "note": "' + b"x" * 20_000 + b'"}', "application/json", 413),
     ],
 )
@@ -189,6 +189,52 @@ def test_a_chunked_oversized_erasure_body_is_refused(harness):
     )
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/javascript", "json"])
+def test_a_status_change_not_sent_as_json_is_415_and_changes_nothing(harness, content_type):
+    client_id = harness.seed().client_id
+    headers = harness.auth(*ROLES) | ({"Content-Type": content_type} if content_type else {})
+    response = harness.client.patch(
+        f"/v1/submissions/{client_id}", content=b'{"status": "contacted"}', headers=headers
+    )
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "Send the body as application/json."
+    record = harness.client.get(f"/v1/submissions/{client_id}", headers=harness.auth(*ROLES))
+    assert record.json()["status"] == "received"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "application/merge-patch+json"]
+)
+def test_json_media_types_with_parameters_or_suffixes_are_read(harness, content_type):
+    client_id = harness.seed().client_id
+    response = harness.client.patch(
+        f"/v1/submissions/{client_id}",
+        content=b'{"status": "contacted"}',
+        headers={**harness.auth(*ROLES), "Content-Type": content_type},
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_an_erasure_without_a_body_needs_no_content_type(harness):
+    client_id = harness.seed().client_id
+    response = harness.client.post(
+        f"/v1/submissions/{client_id}/erase", headers=harness.auth(*ROLES)
+    )
+    assert response.status_code == 200, response.text
+    assert "company" not in response.json()
+
+
+def test_the_role_is_checked_before_the_body_type_is_judged(harness):
+    client_id = harness.seed().client_id
+    response = harness.client.post(
+        f"/v1/submissions/{client_id}/erase",
+        content=b"reason=subject-request",
+        headers={**harness.auth("Submissions.Read"), "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 403, response.text
 
 
 def test_the_role_is_checked_before_the_erasure_body_is_judged(harness):

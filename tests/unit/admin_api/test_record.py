@@ -107,14 +107,14 @@ def test_an_unknown_status_or_bad_body_is_422(harness, body):
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_a_body_that_is_not_json_is_422(harness):
+def test_a_body_that_is_not_json_is_415(harness):
     client_id = harness.seed().client_id
     response = harness.client.patch(
         f"/v1/submissions/{client_id}",
         content=b"status=contacted",
         headers={**harness.auth(*MANAGE), "Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 415, response.text
 
 
 def test_a_stale_if_match_is_412_and_the_current_one_succeeds(harness):

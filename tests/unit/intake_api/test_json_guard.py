@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intake_api.json_guard import JsonBodyGuard, Refused, is_json_media_type, parse_json_object
+from intake_api.json_guard import JsonBodyGuard, Refused, parse_json_object
+from intake_core.web import is_json_media_type
 
 
 @pytest.mark.parametrize(

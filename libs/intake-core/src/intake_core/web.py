@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from email.message import Message as MimeHeader
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -32,6 +34,21 @@ def problem(
         body["detail"] = detail
     body.update(extensions)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """``application/json`` or any ``application/*+json``, parameters allowed (as FastAPI reads)."""
+    return bool(content_type) and _is_json_media_type(content_type)
+
+
+@functools.lru_cache(maxsize=64)  # clients send the same few; parsing one is a MIME header's work
+def _is_json_media_type(content_type: str) -> bool:
+    header = MimeHeader()
+    header["content-type"] = content_type
+    subtype = header.get_content_subtype()
+    return header.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
 
 
 def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:

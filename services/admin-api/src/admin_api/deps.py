@@ -9,12 +9,13 @@ from fastapi import Depends, Path, Request
 
 from admin_api.figures_cache import FiguresCache
 from admin_api.paging import PageTokens
-from admin_api.problems import InvalidInput
+from admin_api.problems import InvalidInput, NotJson
 from admin_api.record_cache import RecordCache
 from intake_core.auth import TokenVerifier
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
 from intake_core.http_metrics import HttpMetrics
 from intake_core.ports import ReadCache, StaffSubmissionStore, SubjectQueue
+from intake_core.web import is_json_media_type
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,16 @@ async def _client_id(client_id: Annotated[str, Path(alias="clientId", max_length
         raise InvalidInput("clientId", str(error), location="path") from None
 
 
+async def _json_only(request: Request) -> None:
+    """Refuses (415) a body sent as anything but JSON, which FastAPI would read as a string and
+    answer 422 about the model. No body passes: an erasure may come without one. A route puts
+    it after its role, so a caller without the role hears 403 whatever it sent."""
+    headers = request.headers
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    if has_body and not is_json_media_type(headers.get("content-type")):
+        raise NotJson
+
+
 StoreDep = Annotated[StaffSubmissionStore, Depends(_store)]
 QueueDep = Annotated[SubjectQueue | None, Depends(_queue)]
 MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
@@ -96,3 +107,4 @@ FiguresCacheDep = Annotated[FiguresCache, Depends(_figures)]
 PageTokensDep = Annotated[PageTokens, Depends(_page_tokens)]
 RequestId = Annotated[str, Depends(_request_id)]
 ClientId = Annotated[str, Depends(_client_id)]
+JsonOnly = Annotated[None, Depends(_json_only)]

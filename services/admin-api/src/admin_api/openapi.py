@@ -32,6 +32,7 @@ RECORD_PROBLEMS: dict[int | str, dict[str, Any]] = {
 BODY_PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: _problem("The body could not be read (not UTF-8 JSON)"),
     413: _problem("The body is larger than the configured limit"),
+    415: _problem("The body is not application/json"),
 }
 CHANGE_PROBLEMS: dict[int | str, dict[str, Any]] = {
     **RECORD_PROBLEMS,

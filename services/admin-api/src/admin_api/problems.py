@@ -49,6 +49,10 @@ class InvalidInput(Exception):
         self.location = location
 
 
+class NotJson(Exception):
+    """A request body sent as something other than JSON (415)."""
+
+
 class Conflict(Exception):
     """The request is well formed but the record's state does not allow it (409)."""
 
@@ -112,6 +116,9 @@ def install(app: FastAPI) -> None:
     async def not_found(_: Request, __: Exception) -> Response:
         return problem(404, "Not found", "No submission has this Client ID.")
 
+    async def not_json(_: Request, __: Exception) -> Response:
+        return problem(415, "Unsupported media type", "Send the body as application/json.")
+
     async def conflict(_: Request, error: Exception) -> Response:
         return problem(409, "Conflict", str(error))
 
@@ -157,6 +164,7 @@ def install(app: FastAPI) -> None:
         NotAuthenticated: unauthenticated,
         MissingRole: missing_role,
         SubmissionNotFound: not_found,
+        NotJson: not_json,
         Conflict: conflict,
         PreconditionFailed: precondition_failed,
         StoreUnavailable: store_unavailable,

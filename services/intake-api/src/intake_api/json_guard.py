@@ -11,17 +11,16 @@ type and size, and the route calls :func:`parse_json_object` when its own parse 
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from collections.abc import Collection
-from email.message import Message as MimeHeader
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake_api.problems import problem_response
+from intake_core.web import is_json_media_type
 
 
 class Refused(Exception):
@@ -53,20 +52,6 @@ def parse_json_object(body: bytes) -> dict[str, object]:
     if not isinstance(document, dict):
         raise Refused(problem_response(400, "The body must be a JSON object."))
     return document
-
-
-def is_json_media_type(content_type: str | None) -> bool:
-    return bool(content_type) and _is_json_media_type(content_type)
-
-
-@functools.lru_cache(maxsize=64)  # clients send the same few; parsing one is a MIME header's work
-def _is_json_media_type(content_type: str) -> bool:
-    header = MimeHeader()
-    header["content-type"] = content_type
-    subtype = header.get_content_subtype()
-    return header.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
 
 
 class JsonBodyGuard:

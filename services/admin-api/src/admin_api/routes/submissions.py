@@ -13,6 +13,7 @@ from admin_api.audit_log import StaffRequest
 from admin_api.deps import (
     ClientId,
     FiguresCacheDep,
+    JsonOnly,
     PageTokensDep,
     QueueDep,
     RecordCacheDep,
@@ -104,6 +105,7 @@ async def get_submission(
 @router.patch("/v1/submissions/{clientId}", response_model=Record, responses=CHANGE_PROBLEMS)
 async def change_status(
     staff: Manager,
+    json_only: JsonOnly,
     client_id: ClientId,
     change: StatusChange,
     store: StoreDep,
@@ -156,6 +158,7 @@ async def subject_export(
 )
 async def erase_submission(
     staff: Eraser,
+    json_only: JsonOnly,
     client_id: ClientId,
     store: StoreDep,
     records: RecordCacheDep,
