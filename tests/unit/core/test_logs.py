@@ -55,6 +55,15 @@ def test_extras_in_lists_and_tuples_are_masked_too() -> None:
     assert _line(record)["recipients"] == ["b***@corp.io", ["+14*******71", 3]]
 
 
+def test_extras_json_cannot_hold_are_written_as_masked_text() -> None:
+    record = _record("refused")
+    record.recipients = {"bob@corp.io"}
+    record.error = ValueError("no mailbox for +1 415 555 2671")
+    line = _line(record)
+    assert line["recipients"] == "{'b***@corp.io'}"
+    assert line["error"] == "no mailbox for +14*******71"
+
+
 def test_an_exceptions_text_is_masked() -> None:
     try:
         raise ValueError("no mailbox for bob@corp.io")

@@ -55,6 +55,10 @@ def _masked(value: Any) -> Any:
     return value
 
 
+def _masked_text(value: object) -> str:
+    return mask_pii(str(value))
+
+
 def _trace_ids() -> dict[str, str]:
     """The current OpenTelemetry span, when OpenTelemetry is installed and a span is active."""
     try:
@@ -88,7 +92,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = _masked(value)
         if record.exc_info:
             entry["exception"] = mask_pii(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # Anything JSON cannot write (a set, an exception, a date) is written as its masked text.
+        return json.dumps(entry, default=_masked_text, ensure_ascii=False)
 
 
 class MaskedTextFormatter(logging.Formatter):
