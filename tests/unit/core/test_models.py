@@ -1,4 +1,6 @@
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ from intake_core.domain.models import (
 )
 from intake_core.domain.stored import STORED
 from support import make_submission
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def errors_for(body: dict[str, Any]) -> dict[tuple[str | int, ...], str]:
@@ -160,6 +164,27 @@ def test_fingerprint_is_stable_and_content_sensitive(submission_body: dict[str, 
     assert SubmissionCreate.model_validate(submission_body).fingerprint() == first
     submission_body["engagement"]["scope"] = "Something else"
     assert SubmissionCreate.model_validate(submission_body).fingerprint() != first
+
+
+def test_fingerprint_is_taken_after_normalising_so_a_retry_in_other_words_matches(
+    submission_body: dict[str, Any],
+) -> None:
+    first = SubmissionCreate.model_validate(submission_body).fingerprint()
+    retried = {"consent": submission_body["consent"], **submission_body}  # other key order
+    retried["company"]["contact"]["phone"] = "020 7946 0958"  # national form, same number
+    retried["company"]["address"]["postalCode"] = "  sw1a  1aa "
+    retried["company"]["name"] = f"  {submission_body['company']['name']}  "
+    assert SubmissionCreate.model_validate(retried).fingerprint() == first
+
+
+def test_fingerprint_form_is_pinned_because_stored_keys_outlive_a_deploy() -> None:
+    """Idempotency keys are kept for a day with this hash: a release that changed its form
+    would answer a client's retry across the deploy with 409 instead of its first result."""
+    example = json.loads((REPO_ROOT / "docs" / "examples" / "submission.json").read_text())
+    assert (
+        SubmissionCreate.model_validate(example).fingerprint()
+        == "e012c7b22c0f232eb96dd934bdadb04a3b6e9ae867a53b0ba462dc74491178c9"
+    )
 
 
 def test_status_workflow() -> None:
