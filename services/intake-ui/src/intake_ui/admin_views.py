@@ -92,7 +92,7 @@ _DETAIL_VALUES: dict[str, Mapping[str, str]] = {
 }
 NOTICES = {
     "status-changed": ("Status changed", "The new status is saved."),
-    "erased": ("Personal data erased", "Only the tombstone below remains."),
+    "erased": ("Personal data erased", "The erasure is done and in the audit trail."),
     "signed-out": ("Signed out", "You have signed out of the staff area."),
     "session-ended": ("Please sign in again", "Your staff session has ended."),
 }
