@@ -1002,3 +1002,34 @@ def test_an_erasure_admin_api_refuses_shows_the_form_again_with_the_answers(
     assert document.find("textarea", attrs={"name": "note"}).get_text() == "Sent twice"
     assert document.select_one("input[name=reason][checked]")["value"] == "not-needed"
     assert not isinstance(fake_admin_api.records[ids[0]], ErasedSubmission)
+
+
+def test_a_record_saved_before_a_rule_was_tightened_still_opens(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi
+) -> None:
+    """Postal codes were checked against their country only from session 14: records saved
+    before then are read as stored, as admin-api reads them, not refused as unreadable."""
+    client_id = _ids()[0]
+    record = sample(client_id)
+    address = record.company.address.model_copy(update={"postal_code": "SW1A-1AA-ZZ9"})
+    company = record.company.model_copy(update={"address": address})
+    fake_admin_api.add(record.model_copy(update={"company": company}))
+    dev_sign_in(admin_client)
+    page = admin_client.get(f"/admin/submissions/{client_id}")
+    assert page.status_code == 200, page.text
+    assert "SW1A-1AA-ZZ9" in page.text
+
+
+def test_an_answer_the_dashboard_cannot_read_is_logged_without_its_values(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    client_id = _ids()[0]
+    body = sample(client_id).model_dump(mode="json", by_alias=True)
+    body["company"]["contact"]["name"] = ["Grace", "Hopper"]  # not text: a shape check fails
+    fake_admin_api.script(Scripted(200, body))
+    dev_sign_in(admin_client)
+    page = admin_client.get(f"/admin/submissions/{client_id}")
+    assert page.status_code == 503
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "company.contact.name: string_type" in logged
+    assert "Grace" not in logged and "Hopper" not in logged

@@ -38,6 +38,7 @@ from intake_core.domain.models import (
     Status,
     Submission,
 )
+from intake_core.domain.stored import STORED
 
 logger = logging.getLogger(__name__)
 
@@ -315,16 +316,23 @@ class AdminApiClient:
 
 
 def _record(body: Any) -> Record:
+    """A record as admin-api stored it: read with the shape checks only, as admin-api reads it,
+    so one saved before an input rule was tightened (postal code formats) still opens."""
     if isinstance(body, dict) and "company" not in body:
-        return ErasedSubmission.model_validate(body)
-    return Submission.model_validate(body)
+        return ErasedSubmission.model_validate(body, context=STORED)
+    return Submission.model_validate(body, context=STORED)
 
 
 def _parse(read: Callable[[Any], T], response: httpx.Response) -> T:
     try:
         result = read(response.json())
-    except (ValueError, ValidationError) as error:
-        logger.error("admin-api sent an answer the dashboard cannot read: %s", error)
+    except ValidationError as error:
+        # Where and what kind, never the values: the text of a ValidationError quotes the input.
+        problems = sorted({f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in error.errors()})
+        logger.error("admin-api sent an answer the dashboard cannot read: %s", "; ".join(problems))
+        raise AdminApiUnavailable("unreadable answer") from None
+    except ValueError:
+        logger.error("admin-api sent an answer the dashboard cannot read: not JSON")
         raise AdminApiUnavailable("unreadable answer") from None
     return result
 
