@@ -6,15 +6,19 @@ notifier skips events of erased records), so the parameter list has one adapter.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from intake_core.adapters import sqlite_base
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
+from intake_core.ports import StoreUnavailable
 from support import VALID_BODY, make_submission
 
 
@@ -64,3 +68,23 @@ async def test_purging_an_unknown_or_hostile_subject_removes_nothing(queue: Loca
     for hostile in ("", "%", "' OR 1=1 --", "\x00", "CL-0000-0000-0000", "*"):
         assert await queue.purge_subject(hostile) == 0
     assert await queue.depth() == 1
+
+
+async def test_a_purge_a_reader_keeps_from_the_disk_is_refused_until_repeated(
+    queue: LocalQueue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The messages go at once, but the write-ahead log keeps their pages while another
+    connection holds a snapshot: the purge says so (the erasure answers 503), and a repeat
+    once the reader is gone empties it."""
+    monkeypatch.setattr(sqlite_base, "WAL_TRUNCATE_DEADLINE_SECONDS", 0.3)
+    erased = subject("purge-me@contoso.example")
+    await queue.publish(submission_created(erased))
+    with contextlib.closing(sqlite3.connect(tmp_path / "queue.db", isolation_level=None)) as other:
+        other.execute("PRAGMA busy_timeout=0")
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM messages").fetchone()
+        with pytest.raises(StoreUnavailable):
+            await queue.purge_subject(erased.client_id)
+        other.execute("COMMIT")
+    assert await queue.purge_subject(erased.client_id) == 0
+    assert b"purge-me@contoso.example" not in file_bytes(tmp_path)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from intake_core.adapters import sqlite_store
+from intake_core.adapters import sqlite_base, sqlite_store
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES
 from intake_core.domain.events import submission_created
@@ -266,3 +266,33 @@ def test_erased_data_is_gone_from_the_database_files(harness, monkeypatch, index
     assert marker.encode() not in file_bytes()
     assert b"other3@fabrikam.example" in file_bytes()
     _integrity_check(harness)
+
+
+def test_an_erasure_a_reader_keeps_from_the_disk_is_503_and_a_repeat_finishes_it(
+    harness, monkeypatch
+):
+    """Another connection holding a snapshot (intake-api's reader, a backup, an operator's
+    sqlite3 shell) stops the write-ahead log's truncation short: the erasure must not say it
+    is done while the old pages are still on disk."""
+    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 1)
+    monkeypatch.setattr(sqlite_base, "WAL_TRUNCATE_DEADLINE_SECONDS", 0.5)
+    marker = "zq-erase-marker"
+    client_id = harness.seed(name=f"{marker} ltd", email=f"{marker}@contoso.example").client_id
+    for n in range(3):
+        harness.seed(name=f"Other {n}", email=f"other{n}@fabrikam.example")
+
+    def file_bytes():
+        return b"".join(p.read_bytes() for p in harness.db_path.parent.glob("intake.db*"))
+
+    erase = f"/v1/submissions/{client_id}/erase"
+    with contextlib.closing(sqlite3.connect(harness.db_path, isolation_level=None)) as other:
+        other.execute("PRAGMA busy_timeout=0")
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM submissions").fetchone()  # holds its snapshot
+        held = harness.client.post(erase, headers=harness.auth(*ROLES))
+        assert held.status_code == 503, held.text
+        assert held.headers["retry-after"]
+        other.execute("COMMIT")
+    repeated = harness.client.post(erase, headers=harness.auth(*ROLES))
+    assert repeated.status_code == 200, repeated.text
+    assert marker.encode() not in file_bytes()

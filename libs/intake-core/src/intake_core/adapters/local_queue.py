@@ -245,7 +245,6 @@ class LocalQueue:
         """
 
         def purge(connection: sqlite3.Connection) -> int:
-            connection.execute("PRAGMA secure_delete=ON")
             cursor = connection.execute(
                 # A body that is not JSON (a poison message) has no subject, and must not fail.
                 "DELETE FROM messages WHERE queue = ?"
@@ -255,9 +254,7 @@ class LocalQueue:
             return int(cursor.rowcount)
 
         purged = await self._db.write(purge)
-        await self._db.read(
-            lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        )
+        await self._db.empty_wal()
         return purged
 
     async def depth(self) -> int:

@@ -49,6 +49,9 @@ T = TypeVar("T")
 _FIRST_LOCK_PAUSE_SECONDS = 0.0001
 _LONGEST_LOCK_PAUSE_SECONDS = 0.002
 CHECKPOINT_INTERVAL_SECONDS = 1.0
+# How long emptying the write-ahead log after an erasure may wait for readers elsewhere (another
+# process, a backup, an operator's sqlite3 shell) before the erasure answers 503 to be repeated.
+WAL_TRUNCATE_DEADLINE_SECONDS = 5.0
 # A cursor freed on the event loop's thread resets its statement there, while this thread may
 # be running that same cached statement again: SQLite answers SQLITE_MISUSE ("bad parameter or
 # other API misuse"), seen under load with executemany, whose cursor keeps its statement.
@@ -131,6 +134,9 @@ class SqliteDatabase:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
+        # Freed pages are zeroed on every connection, whatever SQLite's build default (Debian's
+        # is on, others' off): a deleted record or consumed message must not stay on disk.
+        connection.execute("PRAGMA secure_delete=ON")
         connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
         return connection
 
@@ -278,6 +284,30 @@ class SqliteDatabase:
         except Exception as error:
             return [(read, False, error) for read in batch]
         return run_each(lambda work: _run(connection, work))(batch)
+
+    async def empty_wal(self) -> None:
+        """Move every page into the database file and truncate the write-ahead log, which still
+        holds the old page images of what was just deleted (an erasure's personal data).
+
+        A reader anywhere holding an older snapshot stops the checkpoint short, and SQLite says
+        so only in its answer: it is tried again until ``WAL_TRUNCATE_DEADLINE_SECONDS``, then
+        :class:`StoreUnavailable`, so the erasure answers 503 and a repeat finishes it."""
+        deadline = time.monotonic() + WAL_TRUNCATE_DEADLINE_SECONDS
+        pause = 0.05
+        while True:
+            busy, in_log, moved = await self.read(
+                lambda connection: tuple(
+                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                )
+            )
+            if not busy and in_log == moved:
+                return
+            if time.monotonic() >= deadline:
+                raise StoreUnavailable(
+                    f"{self._path.name}: a reader held the write-ahead log past the deadline"
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     async def close(self) -> None:
         self._closing.set()

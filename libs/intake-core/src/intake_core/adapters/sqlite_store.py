@@ -384,9 +384,7 @@ class SqliteSubmissionStore:
         self._ledger_opened = False
 
     async def open(self) -> None:
-        await self._db.open()
-        # Freed pages are zeroed, so erased data does not linger in the file's free space.
-        await self._db.write(execute("PRAGMA secure_delete=ON"))
+        await self._db.open()  # every connection zeroes freed pages (secure_delete)
         await self._db.write(_upgrade)
         await self._move_ledger_out()
 
@@ -530,9 +528,7 @@ class SqliteSubmissionStore:
         await self._db.write(
             execute("INSERT INTO submissions_search (submissions_search) VALUES ('optimize')")
         )
-        await self._db.read(
-            lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        )
+        await self._db.empty_wal()
 
     async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:
         rows = await self._db.read(
