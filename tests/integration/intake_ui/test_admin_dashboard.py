@@ -898,6 +898,7 @@ def test_the_erase_form_asks_why_with_labelled_choices_and_a_note_without_person
         ({"reason": "not-needed", "note": "a\x07bell"}, {"note"}),
         ({"reason": "not-needed", "note": "zero\u200bwidth"}, {"note"}),
         ({"reason": "other", "confirm": "CL-0000-0000-0000"}, {"note", "confirm"}),
+        ({"reason": "other", "note": "asked by ada@example.com"}, {"note"}),
     ],
 )
 def test_a_bad_erase_form_is_explained_next_to_each_field_keeping_the_answers(
@@ -928,6 +929,19 @@ def test_a_bad_erase_form_is_explained_next_to_each_field_keeping_the_answers(
     assert document.find(id="confirm")["value"] == sent["confirm"]
     assert not [c for c in fake_admin_api.calls if c.path.endswith("/erase")]
     assert not isinstance(fake_admin_api.records[ids[0]], ErasedSubmission)
+
+
+def test_a_note_with_contact_details_is_refused_in_words_that_say_why(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    action, csrf = _erase_form(admin_client, ids[0])
+    page = admin_client.post(action, data={"csrf_token": csrf, "confirm": ids[0],
+                                           "reason": "other", "note": "Call +44 20 7946 0958"})  # fmt: skip
+    assert page.status_code == 422
+    error = soup(page).find(id="note-error").get_text(" ", strip=True)
+    assert "It must not hold an email address or a phone number" in error
+    assert not [c for c in fake_admin_api.calls if c.path.endswith("/erase")]
 
 
 def test_an_erasure_for_another_reason_sends_the_note_and_shows_it_with_the_reason(

@@ -304,6 +304,10 @@ def test_without_a_body_the_erasure_works_as_before_and_the_reason_is_unstated(
         ({"reason": "not-needed", "note": "text \u202edirection"}, "note"),
         ({"reason": "not-needed", "note": "line\u2028separator"}, "note"),
         ({"reason": "not-needed", "comment": "x"}, "comment"),
+        # The note outlives the record: contact details the log mask knows are refused.
+        ({"reason": "other", "note": "asked by ada@example.com"}, "note"),
+        ({"reason": "other", "note": "she called from +44 20 7946 0958"}, "note"),
+        ({"reason": "other", "note": "call back on 020 7946 0958"}, "note"),
     ],
 )
 def test_a_bad_reason_or_note_is_422_naming_the_field_and_nothing_is_erased(harness, body, field):

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
 from intake_core.domain.stored import is_stored
+from intake_core.logs import mask_pii
 
 # Refused: control characters (Unicode category Cc), the line and paragraph separators (Zl, Zp;
 # each holds one character), the bidirectional overrides, which can make text display
@@ -96,8 +97,21 @@ OptionalLongText = Annotated[
 # What staff write about their own action (why they erased a record): short, because it stays
 # in the audit trail after the record is gone.
 MAX_STAFF_NOTE = 500
+
+
+def _no_contact_details(value: str, info: ValidationInfo) -> str:
+    """What the log mask would hide, an email address or a phone number, is refused here: the
+    note outlives the record, and nothing can erase it later. (Names cannot be told apart.)"""
+    if not is_stored(info) and mask_pii(value) != value:
+        raise ValueError(
+            "must not hold an email address or a phone number: it stays after the erasure"
+        )
+    return value
+
+
 StaffNote = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=MAX_STAFF_NOTE),
     AfterValidator(_multi_line),
+    AfterValidator(_no_contact_details),
 ]
