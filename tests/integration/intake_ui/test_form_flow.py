@@ -117,6 +117,8 @@ def test_a_successful_submit_sends_the_key_and_shows_the_client_id(
     assert arrival.idempotency_key == key
     # intake-api rate-limits per browser, so the UI says whose request it forwards.
     assert arrival.forwarded_for == "testclient"
+    # Its audit entry keeps the browser's user agent, not the UI's own HTTP client's.
+    assert arrival.user_agent == "testclient"
     assert arrival.body["company"]["contact"]["phone"] == "+442079460958"
     assert arrival.body["consent"] == {"accepted": True, "privacyNoticeVersion": "2026-01"}
     assert "line2" not in arrival.body["company"]["address"]

@@ -44,6 +44,7 @@ class Arrival:
     idempotency_key: str | None
     body: Any
     forwarded_for: str | None = None
+    user_agent: str | None = None
 
 
 @dataclass
@@ -85,7 +86,8 @@ class FakeIntakeApi:
         body = await request.json()
         key = request.headers.get("idempotency-key")
         forwarded = request.headers.get("x-forwarded-for")
-        self.arrivals.append(Arrival("/v1/submissions", key, body, forwarded))
+        user_agent = request.headers.get("user-agent")
+        self.arrivals.append(Arrival("/v1/submissions", key, body, forwarded, user_agent))
         if (scripted := await self._scripted()) is not None:
             return scripted
         try:

@@ -138,9 +138,17 @@ class IntakeApiClient:
         await self._http.aclose()
 
     async def submit(
-        self, body: dict[str, Any], idempotency_key: str, client_ip: str | None = None
+        self,
+        body: dict[str, Any],
+        idempotency_key: str,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
     ) -> SubmitOutcome:
+        """``user_agent`` is the browser's: intake-api keeps it in the submission's audit entry,
+        where this client's own (``python-httpx``) would say nothing."""
         headers = {"Idempotency-Key": idempotency_key, **_on_behalf_of(client_ip)}
+        if user_agent:
+            headers["User-Agent"] = user_agent
         response = await self._post("/v1/submissions", body, headers)
         if response is None:
             return Unavailable()

@@ -176,7 +176,8 @@ async def send_request(req: Request, api: IntakeApiClient, settings: IntakeUiSet
     if submission is None:
         return _show_errors(req, values, key, errors)
     body = submission.model_dump(mode="json", by_alias=True, exclude_none=True)
-    outcome = await api.submit(body, key, req.client.host if req.client else None)
+    client_ip = req.client.host if req.client else None
+    outcome = await api.submit(body, key, client_ip, req.headers.get("user-agent"))
     return _after_send(req, outcome, values, key)
 
 
