@@ -87,6 +87,27 @@ def test_a_search_is_audited_without_the_searched_text(harness):
     assert "ada@" not in row["details"]  # request ids are hex: a bare "ada" may occur
 
 
+def test_a_search_names_the_records_each_page_showed(harness):
+    """A list shows names and emails: which records staff saw is in the trail, page by page."""
+    ids = [harness.seed(name=f"Quokka {n} Ltd").client_id for n in range(3)]
+    harness.seed(name="Wombat Ltd")
+    headers = harness.auth("Submissions.Read")
+    first = harness.client.get(
+        "/v1/submissions", params={"q": "quokka", "limit": 2}, headers=headers
+    )
+    token = first.json()["continuationToken"]
+    harness.client.get(
+        "/v1/submissions", params={"q": "quokka", "limit": 2, "continuationToken": token},
+        headers=headers,
+    )  # fmt: skip
+    pages = [
+        json.loads(row["details"])["listed"] for row in _audit_rows(harness, "submission.search")
+    ]
+    shown = [item["clientId"] for item in first.json()["items"]]
+    assert pages[0] == " ".join(shown)
+    assert sorted(" ".join(pages).split()) == sorted(ids)
+
+
 def test_a_search_by_client_id_keeps_the_id(harness):
     client_id = harness.seed().client_id
     harness.client.get(

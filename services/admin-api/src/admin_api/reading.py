@@ -35,7 +35,10 @@ async def search_submissions(
         except InvalidPageToken as error:
             raise InvalidInput("continuationToken", str(error)) from None
     found = await store.search_hits(page.search_query(page.limit, position))
-    details = {**page.audit_details(), "results": str(len(found.items))}
+    # Which records the page showed (names and emails are on it): a record's appearances in
+    # staff's lists can be found in the trail, as its reads and exports are.
+    listed = " ".join(item.client_id for item in found.items)
+    details = {**page.audit_details(), "results": str(len(found.items)), "listed": listed}
     await store.append_audit(staff.entry(audit_log.SEARCH, details=details))
     next_token = (
         tokens.sign(found.continuation_token, page.key()) if found.continuation_token else None
