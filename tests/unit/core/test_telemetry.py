@@ -1,9 +1,14 @@
-"""Without an exporter spans are not recorded, yet trace context still flows; the role name."""
+"""Without an exporter spans are not recorded, yet trace context still flows; the role name;
+exported spans hold no query strings."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
+from intake_core import telemetry
 from intake_core.telemetry import tracer_provider
 
 
@@ -65,3 +70,65 @@ def test_cloud_role_name_is_the_role_the_exporter_files_telemetry_under(service:
 
     assert cloud_role_name(service) == _get_cloud_role(tracer_provider(service).resource)
     assert cloud_role_name(service) == f"onboarding.{service}"
+
+
+@pytest.fixture
+def exporter(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
+    """In the Azure Monitor exporter's place, in the pipeline ``tracer_provider`` builds."""
+    memory = InMemorySpanExporter()
+    monkeypatch.setattr(telemetry, "_exporter", lambda *_: memory)
+    return memory
+
+
+def test_exported_spans_hold_no_query_string_whenever_it_was_set(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """Both HTTP semantic conventions' names; set at the start or later, as the ASGI middleware
+    sets them again after the start; a fragment too. Paths and everything else stay."""
+    provider = tracer_provider("test", "azuremonitor")
+    tracer = provider.get_tracer("test")
+    started = {
+        "url.query": "q=ada%40example.com",
+        "http.target": "/admin?q=Ada+Lovelace",
+        "http.route": "/admin",
+    }
+    with tracer.start_as_current_span(
+        "GET /admin", kind=SpanKind.SERVER, attributes=started
+    ) as span:
+        span.set_attribute("http.url", "https://onboarding.example/admin?q=ada@example.com#top")
+        span.set_attribute("url.full", "https://onboarding.example/admin?q=Ada%20Lovelace")
+        span.set_attribute("http.status_code", 200)
+    provider.force_flush()
+    [exported] = exporter.get_finished_spans()
+    assert dict(exported.attributes or {}) == {
+        "http.target": "/admin",
+        "http.route": "/admin",
+        "http.url": "https://onboarding.example/admin",
+        "url.full": "https://onboarding.example/admin",
+        "http.status_code": 200,
+    }
+    assert exported.context == span.get_span_context() and exported.name == "GET /admin"
+    provider.shutdown()
+
+
+def test_an_exception_quoting_a_url_is_exported_without_its_query(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """httpx's errors quote the request's URL, and a span records an error's text twice: in
+    the exception event (message and stack trace) and in the status."""
+    provider = tracer_provider("test", "azuremonitor")
+    request = httpx.Request("GET", "http://admin-api/v1/submissions?q=Ada+Lovelace")
+    with (
+        pytest.raises(httpx.HTTPStatusError, match="Lovelace"),
+        provider.get_tracer("test").start_as_current_span("GET", kind=SpanKind.CLIENT),
+    ):
+        httpx.Response(500, request=request).raise_for_status()
+    provider.force_flush()
+    [exported] = exporter.get_finished_spans()
+    [event] = exported.events
+    texts = [str(value) for value in (event.attributes or {}).values()]
+    texts.append(exported.status.description or "")
+    assert not [text for text in texts if "Lovelace" in text]
+    assert "for url 'http://admin-api/v1/submissions'" in str(event.attributes)
+    assert "for url 'http://admin-api/v1/submissions'" in (exported.status.description or "")
+    provider.shutdown()

@@ -4,22 +4,27 @@ Each process installs a tracer provider once at start-up (:func:`configure_traci
 to Azure Monitor, OTLP or nowhere. Context crosses the asynchronous hops as a W3C
 ``traceparent``: stored with the outbox event, carried as a message property on the bus, and
 restored by the notifier, so the relay's and the notifier's spans join the request's trace.
+
+Spans leave the process without query strings (:class:`WithoutQueryStrings`): staff search for
+names and email addresses, and Application Insights, where spans end up, is out of erasure's reach.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any, Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Status
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from intake_core.logs import configure_logging
@@ -31,6 +36,13 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 UNTRACED_PATHS = ("healthz", "readyz", "metrics", "static")
 EXCLUDED_URLS = ",".join(UNTRACED_PATHS)  # for OpenTelemetry's ASGI middleware (the UI)
 SERVICE_NAMESPACE = "onboarding"
+# Where the HTTP instrumentations put a request's query string, old and new semantic conventions:
+# FastAPI's own telemetry and the ASGI middleware (new) set url.query; the ASGI middleware (old)
+# and httpx set the whole URL in http.url (old) or url.full (new); http.target is path + query.
+_QUERY_ATTRIBUTES = frozenset({"url.query"})
+_URL_ATTRIBUTES = frozenset({"http.url", "url.full", "http.target"})
+# An absolute URL quoted in an exception's text (httpx's errors quote the request's URL).
+_QUOTED_URL = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*")
 
 
 def cloud_role_name(service: str) -> str:
@@ -62,6 +74,112 @@ def _exporter(kind: Exporter, connection_string: str | None) -> SpanExporter | N
     return None
 
 
+def _without_query(url: str) -> str:
+    """``https://host/admin?q=ada#top`` → ``https://host/admin``; ``/admin?q=ada`` → ``/admin``."""
+    return url.partition("#")[0].partition("?")[0]
+
+
+def _unquoted(text: str) -> str:
+    """``… for url 'http://api/v1/submissions?q=ada'`` → ``… for url 'http://api/v1/submissions'``."""
+    return _QUOTED_URL.sub(r"\1", text)
+
+
+def _exception_texts(span: ReadableSpan) -> Iterator[str]:
+    """The texts an exception put into ``span``: its event's message and stack trace, the status."""
+    for event in span.events:
+        if event.name == "exception":
+            yield from (
+                value for value in (event.attributes or {}).values() if isinstance(value, str)
+            )
+    if span.status.description:
+        yield span.status.description
+
+
+def _holds_query(span: ReadableSpan) -> bool:
+    attributes = span.attributes or {}
+    return (
+        any(key in attributes for key in _QUERY_ATTRIBUTES)
+        or any(
+            isinstance(value, str) and _without_query(value) != value
+            for key, value in attributes.items()
+            if key in _URL_ATTRIBUTES
+        )
+        or any(_QUOTED_URL.search(text) for text in _exception_texts(span))
+    )
+
+
+def _without_query_strings(span: ReadableSpan) -> ReadableSpan:
+    attributes = {
+        key: _without_query(value) if key in _URL_ATTRIBUTES and isinstance(value, str) else value
+        for key, value in (span.attributes or {}).items()
+        if key not in _QUERY_ATTRIBUTES
+    }
+    events = [
+        Event(
+            event.name,
+            {
+                key: _unquoted(value) if isinstance(value, str) else value
+                for key, value in (event.attributes or {}).items()
+            },
+            event.timestamp,
+        )
+        if event.name == "exception"
+        else event
+        for event in span.events
+    ]
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, _unquoted(status.description))
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+class WithoutQueryStrings(SpanProcessor):
+    """Hands ``processor`` each ended span without its request's query string.
+
+    A query string holds what staff searched for (a name, an email address), and what the
+    exporter gets is kept in Application Insights, which erasure cannot reach. So ``url.query``
+    is left out; ``http.url``, ``url.full`` and ``http.target`` keep their path (``http.route``
+    is a template anyway); and an exception's message, stack trace and error status drop the
+    query of any URL they quote.
+
+    This happens as the span ends, on a copy handed to the exporting processor, because the
+    instrumentations set these attributes at different times: a processor's ``on_start`` sees
+    the start attributes, but the ASGI middleware sets them again after that, and ``on_end``
+    gets a read-only span. Spans without a query go through untouched. Without an exporter,
+    the sampler records no span, so there is nothing to scrub.
+    """
+
+    def __init__(self, processor: SpanProcessor) -> None:
+        self._processor = processor
+
+    def on_start(
+        self, span: sdk_trace.Span, parent_context: otel_context.Context | None = None
+    ) -> None:
+        self._processor.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self._processor.on_end(_without_query_strings(span) if _holds_query(span) else span)
+
+    def shutdown(self) -> None:
+        self._processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._processor.force_flush(timeout_millis)
+
+
 def tracer_provider(
     service: str, exporter: Exporter = "none", connection_string: str | None = None
 ) -> TracerProvider:
@@ -72,7 +190,8 @@ def tracer_provider(
     still gets its ids, the events still carry a ``traceparent`` and the logs a trace id, so
     setting an exporter is the only change needed to see the traces. With an exporter, the
     sampler is OpenTelemetry's default (every trace the caller sampled) unless the standard
-    ``OTEL_TRACES_SAMPLER`` variables say otherwise.
+    ``OTEL_TRACES_SAMPLER`` variables say otherwise. The exporter gets no query strings
+    (:class:`WithoutQueryStrings`).
     """
     span_exporter = _exporter(exporter, connection_string)
     provider = TracerProvider(
@@ -80,7 +199,7 @@ def tracer_provider(
         sampler=None if span_exporter is not None else ALWAYS_OFF,
     )
     if span_exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(span_exporter))
+        provider.add_span_processor(WithoutQueryStrings(BatchSpanProcessor(span_exporter)))
     return provider
 
 
