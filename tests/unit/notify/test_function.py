@@ -1,11 +1,14 @@
 """The Azure Functions entry point, exercised without the Functions host (not installable here):
-registration metadata from ``app.get_functions()`` and the trigger called with real
-``azure.functions.servicebus.ServiceBusMessage`` objects."""
+registration metadata from ``app.get_functions()``, the trigger called with real
+``azure.functions.servicebus.ServiceBusMessage`` objects, and the masking of its logs."""
 
 from __future__ import annotations
 
 import importlib.util
+import io
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,14 @@ def load_function_app():
     sys.modules["function_app"] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(autouse=True)
+def record_factory() -> Iterator[None]:
+    """Loading function_app.py masks every log record the process makes: undone after the test."""
+    made = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(made)
 
 
 def test_the_app_registers_one_service_bus_trigger_with_an_identity_connection() -> None:
@@ -83,3 +94,29 @@ async def test_trigger_fails_poison_messages_so_service_bus_dead_letters_them(
         )
     assert not (function_environment / "mail").exists()
     await function._Clients.store.close()  # type: ignore[union-attr]
+
+
+def test_the_function_logs_masked_through_the_hosts_own_handler() -> None:
+    """The Functions worker puts its handler on the root logger, with the default formatter, and
+    sends what it writes to the host, which keeps it in Application Insights. Loading the app
+    leaves that handler in place, and what it writes is masked, message and exception alike."""
+    written = io.StringIO()
+    host = logging.StreamHandler(written)
+    root = logging.getLogger()
+    root.addHandler(host)
+    try:
+        load_function_app()
+        load_function_app()  # the worker may load it again: one mask, not two
+        try:
+            raise ValueError("no contact ada@example.com")
+        except ValueError:
+            logging.getLogger("intake_notify.function").exception(
+                "mail to %s failed, phone %s", "ada@example.com", "+44 20 7946 0958"
+            )
+        assert host in root.handlers
+    finally:
+        root.removeHandler(host)
+    text = written.getvalue()
+    assert "mail to a***@example.com failed, phone +44********58" in text
+    assert "ValueError: no contact a***@example.com" in text
+    assert "ada@" not in text and "7946" not in text

@@ -3,6 +3,8 @@
 Every service calls :func:`configure_logging` once at start-up. Emails and phone numbers are masked
 in messages and extra fields, whatever the caller passed, because a log line is the easiest place
 for personal data to leak. ``LOG_FORMAT=text`` gives the same, masked, as plain lines for people.
+A process whose log handlers belong to a host (the Azure Function) calls :func:`mask_every_record`
+instead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w-])")
 # searched for (a name, an email, a phone number), which no mask can recognise for sure, so these
 # log only warnings, whatever LOG_LEVEL says; the requests are traced.
 _REQUEST_LOGGERS = ("httpx", "httpcore", "azure.core.pipeline.policies.http_logging_policy")
+_PLAIN = logging.Formatter()
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
@@ -120,3 +123,34 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         logger.setLevel(logging.NOTSET)
     for name in _REQUEST_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def mask_every_record() -> None:
+    """Mask the message and exception of every log record this process makes, whoever writes it.
+
+    For a process whose handlers belong to a host: the Functions worker puts its own handler on
+    the root logger, which sends each record to the host (and so to Application Insights).
+    :func:`configure_logging` would replace that handler; a filter on the root logger would not
+    see records of other loggers (a logger's filters see only what is logged on it); a filter
+    on the handler would miss any handler the worker adds later. The record factory sees each
+    record as it is made: its message is formatted and masked there, and its exception's text
+    masked and kept, so any formatter writes both masked. Extra fields are not masked here (the
+    host does not write them; :class:`JsonFormatter` masks them). Safe to call more than once.
+    """
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "masks_pii", False):
+        return
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the message
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = mask_pii(message), None
+        if record.exc_info:
+            record.exc_text = mask_pii(_PLAIN.formatException(record.exc_info))
+        return record
+
+    masked_record.masks_pii = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masked_record)
