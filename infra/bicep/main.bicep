@@ -353,6 +353,10 @@ param queueBacklogThreshold int
 @maxLength(300)
 param runbookUrl string
 
+@description('Object (principal) id of this environment\'s CD identity (id-onboarding-deploy-<env>, cicd.md), given Grafana Editor and Reader on the Grafana instance only, so that deploy-env.yml imports the dashboard. Read from DEPLOY_PRINCIPAL_ID; empty for none.')
+@maxLength(36)
+param deployPrincipalId string
+
 @description('Monthly budget of the resource group.')
 @minValue(10)
 @maxValue(1000000)
@@ -491,6 +495,7 @@ module monitoring 'modules/monitoring.bicep' = {
     dailyQuotaGb: logDailyQuotaGb
     zoneRedundant: environmentName == 'prod'
     adminGroupObjectIds: adminGroupObjectIds
+    dashboardPublisherPrincipalId: deployPrincipalId
     alertEmailAddress: alertEmailAddress
     pagerDutyWebhookUrl: pagerDutyWebhookUrl
   }
@@ -995,3 +1000,6 @@ output frontDoorId string = frontDoor.outputs.frontDoorId
 
 @description('Managed Grafana endpoint.')
 output grafanaEndpoint string = monitoring.outputs.grafanaEndpoint
+
+@description('Managed Grafana name: the GRAFANA_NAME variable of the environment, for deploy-env.yml\'s dashboard import.')
+output grafanaName string = monitoring.outputs.grafanaName

@@ -45,6 +45,9 @@ REVIEWED_ROLES = {
     "b0d8363b-8ddd-447d-831f-62ca05bff136": "Monitoring Data Reader (Grafana)",
     "43d0d8ad-25c7-4714-9337-8ba259a9fe05": "Monitoring Reader (Grafana)",
     "22926164-76b3-42b3-bc55-97df8dab3e41": "Grafana Admin (admin groups)",
+    # Only on the Grafana instance, only for CD's dashboard import: see the test below.
+    "a79a5197-3a5c-4973-a920-486035ffd60f": "Grafana Editor (CD, the Grafana instance)",
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader (CD, the Grafana instance)",
     "4abbcc35-e782-43d8-92c5-2d3f1bd2253f": "AKS Cluster User (Chaos Studio experiment)",
     # Only on the queue, only for KEDA's scaler identity: see test_chart_needs.py.
     "090c5cfd-751d-490a-894a-3ce6f1109419": "Azure Service Bus Data Owner (KEDA scaler, queue)",
@@ -434,6 +437,48 @@ def test_only_the_operator_identity_may_both_receive_and_send_and_only_on_the_qu
         if template.path.name in ("operator.bicep", "servicebus.bicep"):
             continue
         assert sender not in template.source and receiver not in template.source, template.path
+
+
+def test_cd_may_edit_dashboards_in_the_grafana_instance_only() -> None:
+    """deploy-env.yml imports the dashboard as the environment's CD identity. It holds Grafana
+    Editor, and Reader so that `az grafana` can read the instance's endpoint, scoped to that
+    instance: on the resource group Reader would read every resource in it."""
+    editor = REVIEWED_ROLES_BY_NAME["Grafana Editor (CD, the Grafana instance)"]
+    reader = REVIEWED_ROLES_BY_NAME["Reader (CD, the Grafana instance)"]
+    monitoring = load(BICEP_DIR / "modules" / "monitoring.bicep")
+    variables = {
+        name: guid
+        for name, guid in re.findall(r"(?m)^var (\w+) = '([0-9a-f-]{36})'$", monitoring.source)
+    }
+    granted: dict[str, str] = {}
+    for assignment in monitoring.resources:
+        if not assignment.type.startswith("Microsoft.Authorization/roleAssignments@"):
+            continue
+        role_id = value_of(assignment.body, "roleDefinitionId")
+        role = variables[re.search(r"roleDefinitions', (\w+)\)", role_id)[1]]
+        if role not in (editor, reader):
+            continue
+        assert value_of(assignment.body, "scope") == "grafana", assignment.symbol
+        assert value_of(assignment.body, "principalId") == "dashboardPublisherPrincipalId"
+        assert value_of(assignment.body, "principalType") == "'ServicePrincipal'"
+        assert assignment.body.splitlines()[0].endswith("= if (publishDashboards) {")
+        granted[role] = assignment.symbol
+    assert set(granted) == {editor, reader}
+    (grafana,) = [r for r in monitoring.resources if r.symbol == "grafana"]
+    assert grafana.type.startswith("Microsoft.Dashboard/grafana@")
+    assert " existing " not in grafana.body.splitlines()[0]  # the instance this module creates
+    assert "var publishDashboards = !empty(dashboardPublisherPrincipalId)" in monitoring.source
+    # The principal is CD's, which each environment's DEPLOY_PRINCIPAL_ID names.
+    module = MAIN.read_text().split("module monitoring 'modules/monitoring.bicep' = {", 1)[1]
+    assert value_of(module.split("\n}\n", 1)[0], "dashboardPublisherPrincipalId") == (
+        "deployPrincipalId"
+    )
+    for env in ENVIRONMENTS:
+        value = assigned_params(BICEP_DIR / "env" / f"{env}.bicepparam")["deployPrincipalId"]
+        assert value == "readEnvironmentVariable('DEPLOY_PRINCIPAL_ID', '')", env
+    for template in templates():
+        if template.path.name != "monitoring.bicep":
+            assert editor not in template.source and reader not in template.source, template.path
 
 
 # ---------------------------------------------------------------- platform features

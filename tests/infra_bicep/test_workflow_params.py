@@ -50,6 +50,7 @@ def test_the_parameter_files_read_what_the_test_expects() -> None:
     assert optional == {
         "AKS_ADMIN_GROUP_IDS",
         "A10_SHARED_SUBSCRIPTION_ID",
+        "DEPLOY_PRINCIPAL_ID",
         "PAGERDUTY_WEBHOOK_URL",
         "RUNBOOK_URL",
     }
@@ -65,7 +66,8 @@ def test_every_step_that_compiles_parameters_gets_the_required_variables() -> No
 
 
 def test_what_if_and_deploy_get_the_optional_ones_too() -> None:
-    """Left out, they would silently deploy without admin groups or the PagerDuty receiver."""
+    """Left out, they would silently deploy without admin groups, CD's Grafana roles or the
+    PagerDuty receiver."""
     required, optional = read_variables()
     for name, step in compiling_steps().items():
         if "az deployment sub" not in step["run"]:

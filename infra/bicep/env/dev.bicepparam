@@ -79,6 +79,10 @@ param queueBacklogThreshold = 10
 // Where alerts link their runbooks ({alert}: the alert's name): infra.yml passes this
 // repository's docs/runbooks; elsewhere the chart's default, unless RUNBOOK_URL is set.
 param runbookUrl = readEnvironmentVariable('RUNBOOK_URL', 'https://github.com/example/onboarding/blob/main/docs/runbooks/{alert}.md')
+// The object id of id-onboarding-deploy-dev (infra.yml passes the DEPLOY_PRINCIPAL_ID
+// variable of infra-dev): Grafana Editor and Reader on the Grafana instance, for the dashboard
+// import of deploy-env.yml. Empty: no one is given them, and CD cannot import it.
+param deployPrincipalId = readEnvironmentVariable('DEPLOY_PRINCIPAL_ID', '')
 param monthlyBudget = 400
 param budgetStartDate = '2025-12-01'
 param enableChaosExperiment = false

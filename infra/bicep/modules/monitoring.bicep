@@ -1,8 +1,8 @@
 // Observability: Log Analytics (unless the landing zone's central workspace is reused),
 // workspace-based Application Insights with local auth off, an Azure Monitor workspace for
-// managed Prometheus, Managed Grafana wired to it, and the two action groups alerts go to by
-// severity: page (email and PagerDuty) and ticket (email only). Azure Monitor has no
-// Alertmanager routing, so each alert names its group.
+// managed Prometheus, Managed Grafana wired to it (CD may import dashboards into it, nothing
+// more), and the two action groups alerts go to by severity: page (email and PagerDuty) and
+// ticket (email only). Azure Monitor has no Alertmanager routing, so each alert names its group.
 
 @description('Azure region of the monitoring resources.')
 @allowed([
@@ -45,6 +45,10 @@ param zoneRedundant bool
 @maxLength(10)
 param adminGroupObjectIds array
 
+@description('Principal (object) id of the environment\'s CD identity (id-onboarding-deploy-<env>), given Grafana Editor and Reader on this Grafana instance so that deploy-env.yml imports the dashboard; empty for none.')
+@maxLength(36)
+param dashboardPublisherPrincipalId string
+
 @description('Email address of the on-call / sales-ops distribution list.')
 @minLength(6)
 @maxLength(254)
@@ -59,6 +63,9 @@ var createWorkspace = empty(existingLogAnalyticsWorkspaceId)
 var monitoringDataReader = 'b0d8363b-8ddd-447d-831f-62ca05bff136'
 var monitoringReader = '43d0d8ad-25c7-4714-9337-8ba259a9fe05'
 var grafanaAdmin = '22926164-76b3-42b3-bc55-97df8dab3e41'
+var grafanaEditor = 'a79a5197-3a5c-4973-a920-486035ffd60f'
+var reader = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
+var publishDashboards = !empty(dashboardPublisherPrincipalId)
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = if (createWorkspace) {
   name: 'log-${nameStem}'
@@ -159,6 +166,31 @@ resource grafanaAdmins 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
+// CD imports the chart's dashboard (deploy-env.yml, `az grafana dashboard import`). Grafana
+// Editor lets it create and change dashboards (and alert rules) in this instance, not its data
+// sources, users or settings. `az grafana` first reads the instance for its endpoint, which
+// Grafana Editor does not allow (it carries data actions only), hence Reader on the instance
+// too. Neither reaches any other resource.
+resource dashboardPublisherEdits 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (publishDashboards) {
+  name: guid(grafana.id, dashboardPublisherPrincipalId, grafanaEditor)
+  scope: grafana
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', grafanaEditor)
+    principalId: dashboardPublisherPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource dashboardPublisherReads 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (publishDashboards) {
+  name: guid(grafana.id, dashboardPublisherPrincipalId, reader)
+  scope: grafana
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', reader)
+    principalId: dashboardPublisherPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 var onCallEmail = [
   {
     name: 'on-call-email'
@@ -212,6 +244,9 @@ output prometheusWorkspaceId string = prometheusWorkspace.id
 
 @description('Endpoint of Managed Grafana.')
 output grafanaEndpoint string = grafana.properties.endpoint
+
+@description('Name of Managed Grafana (deploy-env.yml imports the dashboard into it).')
+output grafanaName string = grafana.name
 
 @description('Resource id of the action group of alerts that page (email and PagerDuty).')
 output pageActionGroupId string = pageActionGroup.id
