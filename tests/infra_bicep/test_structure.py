@@ -55,7 +55,7 @@ REVIEWED_ROLES = {
 REVIEWED_ROLES_BY_NAME = {name: guid for guid, name in REVIEWED_ROLES.items()}
 FORBIDDEN_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42e0-ab88-20f7382dd24c": "Contributor",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
     "00000000-0000-0000-0000-000000000001": "Cosmos DB Built-in Data Reader is fine, but unused",
 }
