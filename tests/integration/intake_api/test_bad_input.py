@@ -204,6 +204,32 @@ async def test_non_json_content_types_are_415(client, valid_body, problem, conte
     problem(response, 415)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+async def test_json_not_in_utf8_is_400_and_stores_nothing(
+    client, valid_body, problem, all_records, encoding
+) -> None:
+    """RFC 8259: JSON between systems is UTF-8. Python's json module would guess UTF-16 or -32
+    from the bytes and accept what no other client of this API could send."""
+    for path in ("/v1/submissions", "/v1/status-lookup"):
+        body = valid_body if path == "/v1/submissions" else {"clientId": "x", "email": "a@b.co"}
+        response = await client.post(
+            path,
+            content=json.dumps(body).encode(encoding),
+            headers={"content-type": "application/json"},
+        )
+        problem(response, 400)
+    assert await all_records() == []
+
+
+async def test_json_with_a_byte_order_mark_is_read(client, valid_body) -> None:
+    response = await client.post(
+        "/v1/submissions",
+        content=json.dumps(valid_body).encode("utf-8-sig"),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 201
+
+
 async def test_json_with_a_charset_is_fine(client, valid_body) -> None:
     response = await client.post(
         "/v1/submissions",
