@@ -33,16 +33,16 @@ def test_405_allows_every_method_the_path_has(harness, method):
     assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH"}
 
 
-def test_malformed_json_is_422_naming_the_body(harness):
+@pytest.mark.parametrize("content", [b'{"status": ', b"{'status': 'contacted'}", b"not json"])
+def test_malformed_json_is_400_as_on_intake_api(harness, content):
     response = harness.client.patch(
         f"/v1/submissions/{SOME_ID}",
-        content=b'{"status": ',
+        content=content,
         headers={**harness.all_roles(), "content-type": "application/json"},
     )
-    assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {"path": "body", "in": "body", "message": "JSON decode error"}
-    ]
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "The body is not valid JSON."
 
 
 def test_an_unreadable_body_is_400_with_a_detail(harness):

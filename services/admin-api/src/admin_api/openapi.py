@@ -30,7 +30,7 @@ RECORD_PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: _problem("No submission has this Client ID"),
 }
 BODY_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: _problem("The body could not be read (not UTF-8 JSON)"),
+    400: _problem("The body is not valid JSON, or not UTF-8"),
     413: _problem("The body is larger than the configured limit"),
     415: _problem("The body is not application/json"),
 }

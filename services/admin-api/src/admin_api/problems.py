@@ -67,8 +67,6 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
         where, path = (location[0], location[1:]) if location else ("body", [])
-        if error.get("type") == "json_invalid":
-            path = []  # its location is a character offset: the body as a whole is bad
         listed.append(
             {"path": ".".join(path) or where, "in": where, "message": str(error.get("msg", ""))}
         )
@@ -97,6 +95,9 @@ def _allowed_methods(request: Request) -> str:
 def install(app: FastAPI) -> None:
     async def validation_failed(_: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
+        if any(detail.get("type") == "json_invalid" for detail in error.errors()):
+            # Unreadable, not invalid: 400, as intake-api answers (FastAPI files it as a 422).
+            return problem(400, "Bad request", "The body is not valid JSON.")
         errors = _field_errors(error.errors())
         return problem(422, "Invalid request", "Some fields are not valid.", errors=errors)
 
