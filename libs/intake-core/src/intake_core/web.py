@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import functools
+import logging
+import traceback
+from collections.abc import Callable
 from email.message import Message as MimeHeader
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -85,3 +90,41 @@ class SecurityHeaders:
             await send(message)
 
         await self._app(scope, receive, send_with_headers)
+
+
+class LastResort:
+    """Answers ``answer()`` (a 500 problem) for any exception nothing else handled.
+
+    Add it inside the security headers: Starlette answers an unhandled exception from its
+    outermost layer, around every middleware, so its 500 would go without them. It logs where
+    the exception happened without its message, which may quote request data.
+    """
+
+    def __init__(self, app: ASGIApp, answer: Callable[[], Response]) -> None:
+        self._app = app
+        self._answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._app(scope, receive, tracking_send)
+        except Exception as error:
+            logger.error(
+                "unhandled %s on %s %s\n%s",
+                type(error).__name__,
+                scope["method"],
+                getattr(scope.get("route"), "path", "an unmatched route"),
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
+            if not started:
+                await self._answer()(scope, receive, send)

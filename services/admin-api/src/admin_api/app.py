@@ -25,7 +25,7 @@ from intake_core.bootstrap import open_cache, open_queue, open_store, token_veri
 from intake_core.http_metrics import RequestMetrics
 from intake_core.store_breaker import StoreBreaker, guarded_store
 from intake_core.telemetry import fastapi_telemetry
-from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
+from intake_core.web import API_SECURITY_HEADERS, LastResort, SecurityHeaders
 
 
 def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> FastAPI:
@@ -93,6 +93,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     # Inside the body limit: an oversized body is refused (413) before anything reads it.
     app.add_middleware(StaffAuthentication, routes=app.router.routes)
     app.add_middleware(BodyLimit, max_bytes=settings.admin_max_body_bytes)
+    app.add_middleware(LastResort, answer=problems.internal_error)  # inside the headers
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestContext)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)

@@ -73,6 +73,11 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     return listed
 
 
+def internal_error() -> Response:
+    """What any exception nothing else handled answers (through ``LastResort``)."""
+    return problem(500, "Internal error", "Something went wrong on our side.")
+
+
 def not_authenticated(error: NotAuthenticated) -> Response:
     challenge = 'Bearer error="invalid_token"' if error.token_given else "Bearer"
     return problem(401, "Not authenticated", error.detail, headers={"WWW-Authenticate": challenge})
@@ -155,10 +160,6 @@ def install(app: FastAPI) -> None:
         # Starlette's and FastAPI's own messages ("There was an error parsing the body").
         return problem(status, title or "Error", str(error.detail), headers=headers)
 
-    async def unexpected(_: Request, error: Exception) -> Response:
-        log.exception("unexpected error", exc_info=error)
-        return problem(500, "Internal error", "Something went wrong on our side.")
-
     handlers = {
         RequestValidationError: validation_failed,
         InvalidInput: invalid_input,
@@ -171,7 +172,6 @@ def install(app: FastAPI) -> None:
         StoreUnavailable: store_unavailable,
         CacheUnavailable: cache_unavailable,
         HTTPException: http_error,
-        Exception: unexpected,
     }
     for exception, handler in handlers.items():
         app.add_exception_handler(exception, handler)

@@ -15,7 +15,7 @@ from intake_api.dependencies import Adapters, Runtime
 from intake_api.json_guard import JsonBodyGuard
 from intake_api.metrics import ApiMetrics
 from intake_api.openapi import install_openapi
-from intake_api.problems import LastResort, install_problem_handlers
+from intake_api.problems import install_problem_handlers, problem_response
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
@@ -24,7 +24,7 @@ from intake_core.bootstrap import open_publisher, open_store
 from intake_core.http_metrics import RequestMetrics
 from intake_core.store_breaker import StoreBreaker
 from intake_core.telemetry import fastapi_telemetry
-from intake_core.web import API_SECURITY_HEADERS, SecurityHeaders
+from intake_core.web import API_SECURITY_HEADERS, LastResort, SecurityHeaders
 
 
 async def _open_adapters(settings: IntakeApiSettings, stack: AsyncExitStack) -> Adapters:
@@ -124,7 +124,7 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
         max_body_bytes=settings.max_body_bytes,
         parsed_by_route={"/v1/submissions"},  # SubmissionRoute
     )
-    app.add_middleware(LastResort)
+    app.add_middleware(LastResort, answer=lambda: problem_response(500))
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
     return app

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -19,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
 from intake_core.web import problem
@@ -181,39 +179,3 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoreUnavailable, on_store_unavailable)
     # Five Client ID collisions in a row means something is wrong with the store, not the client.
     app.add_exception_handler(ClientIdTaken, on_store_unavailable)
-
-
-class LastResort:
-    """Answers a bare 500 problem for any exception nothing else handled.
-
-    It sits inside the security headers (Starlette's own error page would bypass them) and
-    logs where it happened without the exception's message, which may quote request data.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self._app(scope, receive, tracking_send)
-        except Exception as error:
-            logger.error(
-                "unhandled %s on %s %s\n%s",
-                type(error).__name__,
-                scope["method"],
-                getattr(scope.get("route"), "path", "an unmatched route"),
-                "".join(traceback.format_tb(error.__traceback__)),
-            )
-            if not started:
-                await problem_response(500)(scope, receive, send)
