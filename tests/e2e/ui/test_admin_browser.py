@@ -5,6 +5,7 @@ admin-api's SQLite store (seeded with ``SqliteSubmissionStore.save_new``) and th
 key, so the UI's dev sign-in mints tokens admin-api accepts. With and without JavaScript, on a
 desktop and a 390 px phone: sign in, search, open a record, change its status, download the
 CSV, read the audit trail, erase; no request leaves the origin and the CSP reports nothing.
+What staff search for (names, email addresses) is in no URL the browser requests or shows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 import pytest
 from intake_ui_testkit import ServerThread, free_port
@@ -90,15 +91,31 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def admin_ui_url(data_dir: Path) -> Iterator[str]:
+def admin_api_url(data_dir: Path) -> Iterator[str]:
     api_settings = AdminApiSettings(environment="test", INTAKE_DATA_DIR=data_dir)
     with ServerThread(create_admin_api(api_settings)) as api:
-        settings = IntakeUiSettings(
-            environment="test", INTAKE_DATA_DIR=data_dir, admin_api_url=api.url,
-            intake_api_url=f"http://127.0.0.1:{free_port()}",
-        )  # fmt: skip
-        with ServerThread(create_app(settings)) as ui:
-            yield ui.url
+        yield api.url
+
+
+def _ui_settings(data_dir: Path, api_url: str, **more: Any) -> IntakeUiSettings:
+    return IntakeUiSettings(
+        environment="test", INTAKE_DATA_DIR=data_dir, admin_api_url=api_url,
+        intake_api_url=f"http://127.0.0.1:{free_port()}", **more,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def admin_ui_url(data_dir: Path, admin_api_url: str) -> Iterator[str]:
+    with ServerThread(create_app(_ui_settings(data_dir, admin_api_url))) as ui:
+        yield ui.url
+
+
+@pytest.fixture(scope="module")
+def two_per_page_ui_url(data_dir: Path, admin_api_url: str) -> Iterator[str]:
+    """The same dashboard with pages of two, to page through a search of three."""
+    settings = _ui_settings(data_dir, admin_api_url, admin_page_size=2)
+    with ServerThread(create_app(settings)) as ui:
+        yield ui.url
 
 
 class Watcher:
@@ -106,6 +123,7 @@ class Watcher:
 
     def __init__(self, page: Any, origin: str) -> None:
         self.host = urlsplit(origin).netloc
+        self.urls: list[str] = []
         self.foreign: list[str] = []
         self.csp: list[str] = []
         self.errors: list[str] = []
@@ -114,6 +132,7 @@ class Watcher:
         page.on("pageerror", lambda error: self.errors.append(str(error)))
 
     def _request(self, request: Any) -> None:
+        self.urls.append(request.url)
         url = urlsplit(request.url)
         if url.scheme not in {"data", "blob"} and url.netloc != self.host:
             self.foreign.append(request.url)
@@ -130,6 +149,12 @@ class Watcher:
         refusals = [error for error in self.errors if "status of 422" in error]
         assert len(refusals) <= 1, self.errors
         self.errors = [error for error in self.errors if error not in refusals]
+
+    def assert_in_no_url(self, *texts: str) -> None:
+        """None of ``texts`` was in a URL the page requested (pages, htmx, downloads)."""
+        for url in self.urls:
+            for text in texts:
+                assert text.casefold() not in unquote_plus(url).casefold(), url
 
     def assert_clean(self) -> None:
         assert self.foreign == []
@@ -163,6 +188,8 @@ def test_staff_manage_a_submission_end_to_end(
     browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path,
     javascript: bool, width: int, height: int,
 ) -> None:  # fmt: skip
+    from playwright.sync_api import expect
+
     name = f"admin-{'js' if javascript else 'nojs'}-{width}"
     company = f"Globex {name}"
     target = _submission(company, "Hank <Scorpio>", f"hank.{width}{javascript}@globex.example", 0,
@@ -190,12 +217,12 @@ def test_staff_manage_a_submission_end_to_end(
     if javascript:
         assert _axe(page) == []
 
-    # Search.
+    # Search: by POST, so the text stays out of the address bar.
     page.get_by_label("Search", exact=True).fill(company)
     page.get_by_role("button", name="Search").click()
-    page.wait_for_url(re.compile(r"q=Globex"))  # htmx pushes the URL after the swap
+    expect(page.locator("a.client-id-link")).to_have_count(1)
     link = page.get_by_role("link", name=target.client_id)
-    assert page.locator("a.client-id-link").count() == 1
+    assert page.url == admin_ui_url + "/admin"
 
     # Open the record: hostile-looking text shows as text.
     link.click()
@@ -224,14 +251,15 @@ def test_staff_manage_a_submission_end_to_end(
     assert page.locator(".record-meta .badge").inner_text() == "Contacted"
     assert page.get_by_label("Qualified").count() == 1
 
-    # Download the CSV of the search.
+    # Download the CSV of the search: a button that posts the search again.
     page.get_by_role("link", name="All submissions").click()
     page.get_by_label("Search", exact=True).fill(company)
     page.get_by_role("button", name="Search").click()
-    page.wait_for_url(re.compile(r"q=Globex"))
+    expect(page.locator("a.client-id-link")).to_have_count(1)
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download CSV").click()
+        page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
+    assert page.url == admin_ui_url + "/admin"
     assert re.fullmatch(r"submissions-\d{8}T\d{6}Z\.csv", download.suggested_filename)
     csv_text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert company in csv_text and target.client_id in csv_text and "Background" not in csv_text
@@ -299,7 +327,114 @@ def test_staff_manage_a_submission_end_to_end(
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("You have signed out of the staff area.").wait_for()
 
+    watcher.assert_in_no_url("Globex", target.company.contact.email)
     watcher.assert_clean()
+    context.close()
+
+
+def _sign_in(page: Any, url: str) -> None:
+    page.goto(url + "/admin")
+    page.get_by_label("Your name").fill("Grace Hopper")
+    page.get_by_label("Your email address").fill("grace@example.com")
+    page.get_by_role("button", name="Dev sign-in").click()
+    page.get_by_text("Signed in as Grace Hopper").wait_for()
+
+
+def _search(page: Any, text: str) -> None:
+    page.get_by_label("Search", exact=True).fill(text)
+    page.get_by_role("button", name="Search", exact=True).click()
+
+
+@pytest.mark.parametrize(("javascript", "width", "height"), [(True, 1366, 768), (False, 390, 844)])
+def test_a_search_for_an_email_stays_out_of_every_url(
+    browser: Any, two_per_page_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path,
+    javascript: bool, width: int, height: int,
+) -> None:  # fmt: skip
+    """Search for a contact's email, page through a search, download its CSV: the text is in
+    no URL the browser requests or shows, and the results and the CSV are the search's."""
+    from playwright.sync_api import expect
+
+    tag = "js" if javascript else "nojs"
+    people = [
+        _submission(f"Analytical Engines {tag} {n}", f"Ada Byron {n}",
+                    f"ada.{tag}.{n}@analytical.example", 0, "kubernetes")
+        for n in range(3)
+    ]  # fmt: skip
+    _seed(data_dir, people)
+    ids = {person.client_id for person in people}
+    email, company = people[1].company.contact.email, f"Analytical Engines {tag}"
+    url = two_per_page_ui_url
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": width, "height": height},
+        accept_downloads=True,
+    )  # fmt: skip
+    if javascript:
+        context.add_init_script(path=str(axe_script))
+    page = context.new_page()
+    watcher = Watcher(page, url)
+    _sign_in(page, url)
+    rows = page.locator("a.client-id-link")
+
+    # One contact's email address: one result, and the address bar says nothing of it.
+    _search(page, email)
+    expect(rows).to_have_count(1)
+    assert rows.inner_text() == people[1].client_id
+    assert page.url == url + "/admin"
+    assert page.get_by_label("Search", exact=True).input_value() == email
+    page.screenshot(path=str(artifacts / f"admin-search-email-{tag}.png"), full_page=True)
+    if javascript:
+        assert _axe(page) == []
+
+    # Three matches in pages of two: "Next page" and "Back to first page" post the text again.
+    _search(page, company)
+    expect(rows).to_have_count(2)
+    first = set(rows.all_inner_texts())
+    page.get_by_role("button", name="Next page").click()
+    expect(rows).to_have_count(1)
+    assert first | set(rows.all_inner_texts()) == ids
+    assert page.url == url + "/admin"
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(artifacts / f"admin-search-page-2-{tag}.png"), full_page=True)
+    if javascript:
+        assert _axe(page) == []
+    page.get_by_role("button", name="Back to first page").click()
+    expect(page.get_by_role("button", name="Next page")).to_have_count(1)
+    assert set(rows.all_inner_texts()) == first
+
+    # The CSV of the search: every match, nothing else, and still no text in the address.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+    assert {line.split(",")[0] for line in csv_text.splitlines()[1:]} == ids
+    assert page.url == url + "/admin"
+
+    if javascript:
+        # Open a match, come back: the list's address loads again, with nothing to resend.
+        rows.first.click()
+        page.get_by_role("heading", name=re.compile(company)).wait_for()
+        page.go_back()
+        page.get_by_role("heading", name="Submissions").wait_for()
+        assert page.url == url + "/admin"
+        # A reload shows the list without the text (which the address does not hold).
+        _search(page, email)
+        expect(rows).to_have_count(1)
+        page.reload()
+        expect(rows).to_have_count(2)
+        assert page.get_by_label("Search", exact=True).input_value() == ""
+
+    watcher.assert_in_no_url(email, "analytical", "ada.")
+    watcher.assert_clean()
+
+    # An old bookmark with the text in it: the list without it, and a notice saying why.
+    old_text = f"charles.{tag}@babbage.example"
+    page.goto(url + "/admin?" + urlencode({"q": old_text, "status": "received"}))
+    page.get_by_text("Search text is not taken from links").wait_for()
+    assert page.url == url + "/admin?status=received"
+    assert old_text not in page.content()
+    assert page.get_by_label("Search", exact=True).input_value() == ""
+    page.screenshot(path=str(artifacts / f"admin-old-search-link-{tag}.png"), full_page=True)
+    if javascript:
+        assert _axe(page) == []
     context.close()
 
 
@@ -507,3 +642,33 @@ def test_an_export_link_on_another_site_starts_no_download(
             page.get_by_role("link", name="Download it").click()
         assert download_info.value.suggested_filename.endswith(".csv")
         page.context.close()
+
+
+def test_a_csv_form_on_another_site_starts_no_download(
+    browser: Any, admin_ui_url: str, axe_script: Path
+) -> None:
+    """The CSV of a search is a form: one planted on another site (localhost here, another site
+    than 127.0.0.1) has no CSRF token, and the browser sends it without the staff cookies."""
+    page = _signed_in_page(browser, admin_ui_url, axe_script, 1366, 768)
+    downloads: list[Any] = []
+    page.on("download", lambda download: downloads.append(download))
+    # Another site's page (served by Playwright: none of our pages would, their CSP says
+    # form-action 'self'), with a form that posts a search's CSV to us.
+    elsewhere = admin_ui_url.replace("127.0.0.1", "localhost") + "/prize"
+    planted = (
+        f'<!doctype html><title>Prize</title><form method="post" '
+        f'action="{admin_ui_url}/admin/submissions.csv"><input type="hidden" name="q" '
+        'value="ada@example.com"><button>Claim</button></form>'
+    )
+    page.route(elsewhere, lambda route: route.fulfill(body=planted, content_type="text/html"))
+    page.goto(elsewhere)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Claim").click()
+    page.wait_for_load_state()
+    page.wait_for_timeout(500)  # a download would have started by now
+    assert downloads == []
+    # SameSite=Lax kept the staff cookies off the cross-site POST, so it asked for a sign-in,
+    # which the top-level GET after it found: the list, with nothing searched or exported.
+    assert page.url == admin_ui_url + "/admin"
+    page.get_by_role("heading", name="Submissions").wait_for()
+    page.context.close()

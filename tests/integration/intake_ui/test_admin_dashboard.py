@@ -51,6 +51,33 @@ def soup(response: Any) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
+def search(client: TestClient, htmx: bool = False, csrf: str = "", **fields: str) -> Any:
+    """Sends the dashboard's search form, as the browser does: by POST, with its CSRF token
+    (read from the list unless given)."""
+    csrf = csrf or csrf_in(client.get("/admin").text)
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post("/admin", data={"csrf_token": csrf, **fields}, headers=headers)
+
+
+def urls_in(response: Any) -> list[str]:
+    """Every URL the answer could make the browser request or show: its redirect and htmx
+    headers, and each link, form action and hx- attribute in it, percent-decoded."""
+    from urllib.parse import unquote_plus
+
+    found = [response.headers.get(name, "") for name in
+             ("location", "hx-push-url", "hx-replace-url", "hx-redirect", "hx-location")]  # fmt: skip
+    for tag in soup(response).find_all(True):
+        found += [str(value) for name, value in tag.attrs.items()
+                  if name in {"href", "src", "action", "formaction"} or name.startswith("hx-")]  # fmt: skip
+    return [unquote_plus(url) for url in found if url]
+
+
+def assert_kept_out_of_urls(response: Any, *texts: str) -> None:
+    for url in urls_in(response):
+        for text in texts:
+            assert text.casefold() not in url.casefold(), url
+
+
 def assert_safe_page(response: Any) -> None:
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert response.headers["x-frame-options"] == "DENY"
@@ -85,8 +112,8 @@ def test_every_filter_has_a_visible_label(admin_client: TestClient, ids: Any) ->
     dev_sign_in(admin_client)
     document = soup(admin_client.get("/admin"))
     form = document.find("form", attrs={"aria-label": "Search submissions"})
-    assert form["method"] == "get"
-    controls = form.find_all(["input", "select"])
+    assert form["method"] == "post"
+    controls = [c for c in form.find_all(["input", "select"]) if c.get("type") != "hidden"]
     assert {c["name"] for c in controls} == {
         "q", "industry", "serviceType", "status", "submittedFrom", "submittedTo"
     }  # fmt: skip
@@ -95,16 +122,18 @@ def test_every_filter_has_a_visible_label(admin_client: TestClient, ids: Any) ->
         assert label is not None and label.get_text(strip=True)
 
 
+@pytest.mark.parametrize("htmx", [True, False])
 def test_search_and_filters_go_to_admin_api(
-    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any, htmx: bool
 ) -> None:
     dev_sign_in(admin_client)
     query = {"q": "  globex  ", "industry": "manufacturing", "serviceType": "cloud-migration",
              "status": "contacted", "submittedFrom": "2026-01-01", "submittedTo": "2030-01-31"}  # fmt: skip
-    page = admin_client.get("/admin", params=query)
+    page = search(admin_client, htmx, **query)
     assert page.status_code == 200
     sent = fake_admin_api.calls[-1]
     assert sent.path == "/v1/submissions"
+    # admin-api's pinned contract is a GET with the text in its query: in-cluster only.
     assert sent.params == {**query, "q": "globex", "limit": "25"}
     assert sent.token and sent.token.count(".") == 2
     assert [a.get_text() for a in soup(page).select("a.client-id-link")] == [ids[1]]
@@ -113,8 +142,15 @@ def test_search_and_filters_go_to_admin_api(
     assert document.find("input", attrs={"name": "q"})["value"] == "globex"
     assert document.find("option", selected=True, value="contacted")
     assert document.find("a", string="Clear filters")["href"] == "/admin"
-    csv = document.find("a", string="Download CSV")["href"]
-    assert csv.startswith("/admin/submissions.csv?") and "serviceType=cloud-migration" in csv
+    # The CSV of a search with text is a button that posts it again.
+    csv = document.find("button", string="Download CSV").find_parent("form")
+    assert csv["method"] == "post" and csv["action"] == "/admin/submissions.csv"
+    assert csv.find("input", attrs={"name": "q"})["value"] == "globex"
+    assert_kept_out_of_urls(page, "globex")
+    # With htmx the address bar shows the other filters, so they can be bookmarked.
+    pushed = "/admin?" + "&".join(f"{k}={v}" for k, v in query.items() if k != "q")
+    assert page.headers.get("hx-push-url") == (pushed if htmx else None)
+    assert admin_client.get(pushed).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -125,18 +161,61 @@ def test_search_and_filters_go_to_admin_api(
         ({"serviceType": "x" * 5000}, "serviceType"),
         ({"submittedFrom": "31/01/2026"}, "submittedFrom"),
         ({"submittedFrom": "2026-02-01", "submittedTo": "2026-01-01"}, "submittedTo"),
-        ({"q": "x" * 500}, "q"),
     ],
 )
+@pytest.mark.parametrize("sent", ["address", "form"])
 def test_bad_filters_are_explained_next_to_the_field_without_calling_admin_api(
-    admin_client: TestClient, fake_admin_api: FakeAdminApi, params: dict[str, str], field: str
-) -> None:
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, params: dict[str, str], field: str,
+    sent: str,
+) -> None:  # fmt: skip
     dev_sign_in(admin_client)
+    csrf = csrf_in(admin_client.get("/admin").text)
     before = len(fake_admin_api.calls)
-    page = admin_client.get("/admin", params=params)
+    if sent == "address":
+        page = admin_client.get("/admin", params=params)
+    else:
+        page = search(admin_client, csrf=csrf, **params)
     assert page.status_code == 422
     error = soup(page).find(id=f"filter-{field}-error")
     assert error is not None and error.get_text(strip=True)
+    assert len(fake_admin_api.calls) == before
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+@pytest.mark.parametrize("text", ["x" * 201, "ada@example.com " * 400])
+def test_an_oversized_search_text_is_explained_without_calling_admin_api(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, htmx: bool, text: str
+) -> None:
+    dev_sign_in(admin_client)
+    csrf = csrf_in(admin_client.get("/admin").text)
+    before = len(fake_admin_api.calls)
+    page = search(admin_client, htmx, csrf, q=text, status="won")
+    assert page.status_code == 422
+    document = soup(page)
+    assert document.find(id="filter-q-error").get_text(strip=True) == (
+        "Search for at most 200 characters."
+    )
+    field = document.find("input", attrs={"name": "q"})
+    assert field["aria-invalid"] == "true" and "filter-q-error" in field["aria-describedby"]
+    assert len(fake_admin_api.calls) == before
+    assert "hx-push-url" not in page.headers
+    assert_kept_out_of_urls(page, "xxxxx", "ada@")
+    # The CSV button of an edited form is refused the same way, with no download.
+    csrf = csrf_in(page.text)
+    refused = admin_client.post("/admin/submissions.csv", data={"csrf_token": csrf, "q": text})
+    assert refused.status_code == 422 and "content-disposition" not in refused.headers
+    assert "Search for at most 200 characters." in refused.text
+    assert len(fake_admin_api.calls) == before
+
+
+def test_a_search_larger_than_a_form_may_be_is_refused_clearly(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi
+) -> None:
+    dev_sign_in(admin_client)
+    csrf = csrf_in(admin_client.get("/admin").text)
+    before = len(fake_admin_api.calls)
+    page = search(admin_client, csrf=csrf, q="a" * 300_000)
+    assert page.status_code == 413 and "Too much text" in page.text
     assert len(fake_admin_api.calls) == before
 
 
@@ -163,6 +242,158 @@ def test_an_edited_continuation_token_says_start_again(admin_client: TestClient,
     assert page.status_code == 422
     assert "no longer works" in page.text
     assert soup(page).find("a", string="Back to first page")["href"] == "/admin"
+    # With search text, no link can take the staff member back: the form, still filled, can.
+    page = search(admin_client, q="Acme", continuationToken="forged")
+    assert page.status_code == 422 and "Search again to start from the first page" in page.text
+    assert soup(page).find("input", attrs={"name": "q"})["value"] == "Acme"
+    assert_kept_out_of_urls(page, "acme")
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_paging_through_a_search_keeps_its_text_in_the_form_body(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, htmx: bool
+) -> None:
+    email = "grace.hopper@navy.example"
+    fake_admin_api.add(*(sample(cid, contact="Grace Hopper", email=email, days_ago=n)
+                         for n, cid in enumerate(_ids() + _ids())))  # fmt: skip
+    fake_admin_api.add(sample(_ids()[0], email="someone@else.example"))
+    fake_admin_api.page_size_cap = 4
+    dev_sign_in(admin_client)
+    first = search(admin_client, htmx, q=email, industry="manufacturing")
+    assert len(soup(first).select("a.client-id-link")) == 4
+    assert first.headers.get("hx-push-url") == ("/admin?industry=manufacturing" if htmx else None)
+    following = soup(first).find("button", string="Next page").find_parent("form")
+    assert following["method"] == "post" and following["action"] == "/admin"
+    assert ("hx-post" in following.attrs) is True
+    body = {i["name"]: i["value"] for i in following.find_all("input")}
+    assert body["q"] == email and body["continuationToken"] == "offset-4"
+    second = admin_client.post("/admin", data=body,
+                               headers={"HX-Request": "true"} if htmx else {})  # fmt: skip
+    assert second.status_code == 200
+    assert fake_admin_api.calls[-1].params == {"q": email, "industry": "manufacturing",
+                                               "limit": "25", "continuationToken": "offset-4"}  # fmt: skip
+    assert len(soup(second).select("a.client-id-link")) == 2
+    assert soup(second).find(string="Next page") is None
+    # Turning a page is no new step in the browser's history: it stays where the search put it.
+    assert "hx-push-url" not in second.headers
+    assert second.headers.get("hx-replace-url") == (
+        "/admin?industry=manufacturing" if htmx else None
+    )
+    back = soup(second).find("button", string="Back to first page").find_parent("form")
+    body = {i["name"]: i["value"] for i in back.find_all("input")}
+    assert body["q"] == email and "continuationToken" not in body
+    for page in (first, second):
+        assert_kept_out_of_urls(page, email, "grace", "navy")
+
+
+def test_a_search_without_text_and_without_javascript_goes_to_its_own_address(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
+) -> None:
+    """Post/redirect/get: a bookmarkable address, and Back or reload resend nothing."""
+    dev_sign_in(admin_client)
+    answer = search(admin_client, q="   ", status="contacted", industry="")
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin?status=contacted"
+    page = admin_client.get(answer.headers["location"])
+    assert [a.get_text() for a in soup(page).select("a.client-id-link")] == [ids[1]]
+    assert soup(page).find("a", string="Download CSV")["href"] == (
+        "/admin/submissions.csv?status=contacted"
+    )
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_an_old_link_with_search_text_goes_to_its_address_without_it(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any, htmx: bool
+) -> None:
+    """A bookmark from before the search moved into POST bodies: the text is neither searched
+    for nor shown, the address bar stops showing it, and a notice says why."""
+    dev_sign_in(admin_client)
+    before = len(fake_admin_api.calls)
+    headers = {"HX-Request": "true"} if htmx else {}
+    old = {"q": "grace.hopper@navy.example", "status": "received"}
+    answer = admin_client.get("/admin", params=old, headers=headers)
+    if htmx:
+        assert (
+            answer.status_code == 204 and answer.headers["hx-redirect"] == "/admin?status=received"
+        )
+    else:
+        assert answer.status_code == 303 and answer.headers["location"] == "/admin?status=received"
+    assert len(fake_admin_api.calls) == before  # not searched for
+    page = admin_client.get("/admin?status=received")
+    assert fake_admin_api.calls[-1].params == {"status": "received", "limit": "25"}
+    document = soup(page)
+    notice = document.find(class_="alert-info")
+    assert notice.h2.get_text() == "Search text is not taken from links"
+    assert "grace.hopper" not in page.text
+    assert document.find("input", attrs={"name": "q"})["value"] == ""
+    # The notice is shown once; the old form's empty "q=" goes without one.
+    answer = admin_client.get("/admin", params={"q": " ", "industry": "manufacturing"})
+    assert answer.headers["location"] == "/admin?industry=manufacturing"
+    assert soup(admin_client.get(answer.headers["location"])).find(class_="alert-info") is None
+    # An old CSV link with text downloads nothing (not everything without the text).
+    answer = admin_client.get("/admin/submissions.csv", params=old)
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin?status=received"
+    assert "content-disposition" not in answer.headers
+    assert not [c for c in fake_admin_api.calls if c.path == "/v1/submissions.csv"]
+    assert not [c for c in fake_admin_api.calls if "q" in c.params]
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/submissions.csv"])
+@pytest.mark.parametrize("token", [None, "", "forged-token-forged-token-forged-token"])
+def test_a_search_or_its_csv_without_a_valid_csrf_token_is_refused(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any, path: str,
+    token: str | None,
+) -> None:  # fmt: skip
+    dev_sign_in(admin_client)
+    before = len(fake_admin_api.calls)
+    data = {"q": "ada@example.com"} | ({"csrf_token": token} if token is not None else {})
+    answer = admin_client.post(path, data=data)
+    assert answer.status_code == 403 and "content-disposition" not in answer.headers
+    assert len(fake_admin_api.calls) == before
+
+
+def test_a_search_sent_after_the_sign_in_ended_asks_to_sign_in_again(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
+) -> None:
+    dev_sign_in(admin_client)
+    token = csrf_in(admin_client.get("/admin").text)
+    before = len(fake_admin_api.calls)
+    for name in [n for n in admin_client.cookies if n.startswith("intake_ui_staff")]:
+        admin_client.cookies.delete(name)
+    answer = admin_client.post("/admin", data={"csrf_token": token, "q": "Acme"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/admin"
+    assert len(fake_admin_api.calls) == before
+
+
+def test_the_csv_of_a_search_with_text_is_posted_and_streams_through(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    dev_sign_in(admin_client)
+    page = search(admin_client, q="hank@globex.example", status="contacted")
+    form = soup(page).find("button", string="Download CSV").find_parent("form")
+    body = {i["name"]: i["value"] for i in form.find_all("input")}
+    answer = admin_client.post(form["action"], data=body,
+                               headers={"Sec-Fetch-Site": "same-origin"})  # fmt: skip
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"] == 'attachment; filename="submissions-test.csv"'
+    assert answer.text.splitlines() == ["\ufeffclientId,companyName,status",
+                                        f"{ids[1]},Globex,contacted"]  # fmt: skip
+    assert fake_admin_api.calls[-1].path == "/v1/submissions.csv"
+    assert fake_admin_api.calls[-1].params == {"q": "hank@globex.example", "status": "contacted"}
+
+    # Started from another site it is refused, and the refusal offers no link with the text.
+    before = len(fake_admin_api.calls)
+    refused = admin_client.post(form["action"], data=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403 and "content-disposition" not in refused.headers
+    assert soup(refused).h1.get_text(strip=True) == "The download was not started"
+    assert soup(refused).find("a", string="Download it") is None
+    assert [a["href"] for a in soup(refused).main.find_all("a")] == ["/admin"]
+    assert len(fake_admin_api.calls) == before
+
+    # Without the Export role: admin-api's 403, explained.
+    dev_sign_in(admin_client, ("Submissions.Read",))
+    body["csrf_token"] = csrf_in(admin_client.get("/admin").text)
+    denied = admin_client.post(form["action"], data=body)
+    assert denied.status_code == 403 and "This needs the Submissions.Export role" in denied.text
 
 
 def test_the_record_shows_everything_escaped_with_the_allowed_transitions(
@@ -556,13 +787,26 @@ def test_the_unavailable_page_offers_to_try_again_not_a_loop(
 ) -> None:
     dev_sign_in(admin_client)
     fake_admin_api.script(Scripted(503), Scripted(503))
-    page = admin_client.get("/admin", params={"q": "Acme"})
+    page = admin_client.get("/admin", params={"status": "won"})
     headings, links = _headings_and_links(page)
     assert page.status_code == 503 and headings == ["The staff service is not available"]
     try_again = soup(page).find("main").find("a", string="Try again")
-    assert try_again is not None and try_again["href"] == "/admin?q=Acme"
-    assert links == ["/admin?q=Acme"]
+    assert try_again is not None and try_again["href"] == "/admin?status=won"
+    assert links == ["/admin?status=won"]
     assert "tell the team that runs the platform" in page.text
+
+    # A search with text cannot be tried again by a link: the form keeps it, one press away.
+    csrf = csrf_in(admin_client.get("/admin").text)
+    for htmx in (False, True):
+        fake_admin_api.script(Scripted(503), Scripted(503))
+        page = search(admin_client, htmx, csrf, q="Acme", status="won")
+        assert page.status_code == 503 and page.headers["retry-after"] == "30"
+        document = soup(page)
+        assert document.find(role="alert").h2.get_text() == "The staff service is not available"
+        assert document.find("input", attrs={"name": "q"})["value"] == "Acme"
+        assert document.find("button", string="Search") is not None
+        assert "hx-push-url" not in page.headers
+        assert_kept_out_of_urls(page, "acme")
 
     fake_admin_api.script(Scripted(503), Scripted(503))
     page = admin_client.get(f"/admin/submissions/{ids[0]}")
@@ -724,6 +968,15 @@ def test_hostile_input_anywhere_is_never_a_500(
     csrf = csrf_in(admin_client.get("/admin").text)
     record = f"/admin/submissions/{ids[0]}"
     answers = [
+        # The searches first: their text must never come back in a URL.
+        admin_client.post("/admin", data={"csrf_token": csrf, "q": text, "submittedFrom": text}),
+        admin_client.post("/admin", data={"csrf_token": csrf, "q": text,
+                                          "continuationToken": text},
+                          headers={"HX-Request": "true"}),
+        admin_client.post("/admin/submissions.csv", data={"csrf_token": csrf, "q": text,
+                                                          "industry": text}),
+        admin_client.get("/admin/submissions.csv", params={"q": text}),
+        admin_client.get("/admin", params={"q": text}),
         admin_client.get("/admin", params={"q": text, "submittedFrom": text}),
         admin_client.get("/admin", params={"continuationToken": text}),
         admin_client.get("/admin/submissions.csv", params={"industry": text}),
@@ -741,6 +994,8 @@ def test_hostile_input_anywhere_is_never_a_500(
     for answer in answers:
         assert answer.status_code < 500 or answer.status_code == 503, answer.request.url
         assert "Traceback" not in answer.text
+    for answer in answers[:5]:
+        assert_kept_out_of_urls(answer, text)
     # Nothing hostile erased or changed the record, and the staff member is still signed in.
     assert ids[0] in admin_client.get("/admin").text
 
@@ -789,7 +1044,11 @@ def test_an_empty_search_says_what_was_searched(
     admin_client: TestClient, ids: Any, params: dict[str, str], message: str
 ) -> None:
     dev_sign_in(admin_client)
-    page = admin_client.get("/admin", params=params)
+    page = (
+        search(admin_client, **params)
+        if "q" in params
+        else admin_client.get("/admin", params=params)
+    )
     assert message in soup(page).find(id="dashboard").get_text(" ", strip=True)
 
 
@@ -834,7 +1093,8 @@ def test_searching_an_erased_client_id_points_to_its_tombstone(
 
     _erase_in_fake(fake_admin_api, ids[0], "ops@example.com")
     dev_sign_in(admin_client)
-    page = soup(admin_client.get("/admin", params={"q": ids[0].lower()}))
+    csrf = csrf_in(admin_client.get("/admin").text)
+    page = soup(search(admin_client, csrf=csrf, q=ids[0].lower()))
     note = page.find(id="dashboard").get_text(" ", strip=True)
     assert f"{ids[0]} was erased on 04 Mar 2026, 09:30 UTC" in note
     link = page.find("a", string=f"Open the tombstone of {ids[0]}")
@@ -842,10 +1102,10 @@ def test_searching_an_erased_client_id_points_to_its_tombstone(
     assert "No submissions match" not in note
 
     # An ID nobody has, or a plain text search: the usual message, and no record read.
-    unknown = soup(admin_client.get("/admin", params={"q": new_client_id()}))
+    unknown = soup(search(admin_client, csrf=csrf, q=new_client_id()))
     assert "No submissions match" in unknown.find(id="dashboard").get_text()
     calls = len(fake_admin_api.calls)
-    admin_client.get("/admin", params={"q": "nobody"})
+    search(admin_client, csrf=csrf, q="nobody")
     assert [c.path for c in fake_admin_api.calls[calls:]] == ["/v1/submissions"]
 
 

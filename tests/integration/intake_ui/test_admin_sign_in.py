@@ -365,5 +365,8 @@ def test_oidc_settings_must_be_complete_and_https_outside_dev() -> None:
 def test_an_htmx_search_after_the_session_ended_reloads_to_sign_in(
     admin_client: TestClient,
 ) -> None:
-    answer = admin_client.get("/admin", params={"q": "x"}, headers={"HX-Request": "true"})
+    answer = admin_client.post("/admin", data={"q": "x"}, headers={"HX-Request": "true"})
     assert answer.headers["hx-redirect"] == "/admin"
+    assert admin_client.get("/admin", headers={"HX-Request": "true"}).headers["hx-redirect"] == (
+        "/admin"
+    )

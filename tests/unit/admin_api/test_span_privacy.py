@@ -1,6 +1,7 @@
 """No span the services export holds what staff searched for.
 
-A staff search runs as in production: the dashboard (intake-ui, its ASGI server span) calls
+A staff search runs as in production: the browser posts it to the dashboard (intake-ui, its
+ASGI server span; the text is in the body, never in the dashboard's URLs), which calls
 admin-api with ``GET /v1/submissions?q=…`` through its instrumented httpx client (a client
 span), and admin-api answers under FastAPI's own telemetry (a server span). The spans go through
 the tracer provider the entry points build, with an in-memory exporter where Azure Monitor's
@@ -9,6 +10,7 @@ would be, and every exported name, attribute, event and status is searched for t
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from http.cookies import SimpleCookie
@@ -105,10 +107,20 @@ def test_a_staff_search_leaves_no_search_text_in_exported_spans(
 
     async def search() -> None:
         async with browser:
+            # The list first, as a browser opens it: it holds the forms' CSRF token, bound to
+            # the session cookie it sets.
+            listing = await browser.get("/admin")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', listing.text)
+            assert token is not None
+            session = listing.cookies["intake_ui_session"]
+            browser.headers["cookie"] += f"; intake_ui_session={session}"
+            form = {"csrf_token": token.group(1)}
             for text in (CONTACT_EMAIL, CONTACT_NAME):
-                page = await browser.get("/admin", params={"q": text})
+                page = await browser.post("/admin", data={**form, "q": text})
                 assert page.status_code == 200 and "Analytical Engines Ltd" in page.text
-            download = await browser.get("/admin/submissions.csv", params={"q": CONTACT_EMAIL})
+            download = await browser.post(
+                "/admin/submissions.csv", data={**form, "q": CONTACT_EMAIL}
+            )
             assert download.status_code == 200 and CONTACT_EMAIL in download.text
 
     harness.run(search)
@@ -116,9 +128,9 @@ def test_a_staff_search_leaves_no_search_text_in_exported_spans(
     spans = exported()
     names = [span.name for span in spans]
     # The three spans of each request were exported: the check below is not vacuous.
-    assert names.count("GET /admin") == 2 and names.count("GET /v1/submissions") == 2
-    assert "GET /admin/submissions.csv" in names and "GET /v1/submissions.csv" in names
-    assert names.count("GET") == 3  # the dashboard's calls to admin-api
+    assert names.count("POST /admin") == 2 and names.count("GET /v1/submissions") == 3
+    assert "POST /admin/submissions.csv" in names and "GET /v1/submissions.csv" in names
+    assert names.count("GET") == 4  # the dashboard's calls to admin-api
     text = "\n".join(held(span) for span in spans)
     assert fragments_in(text, SEARCH_TEXT, ignore_case=True) == []
     assert "'http.url': 'https://onboarding.example/admin'" in text  # the path stays

@@ -89,12 +89,37 @@ def test_an_oversized_continuation_token_is_dropped() -> None:
 
 
 def test_the_filter_form_labels_every_control_and_opens_filters_when_set() -> None:
-    closed = render(admin_views.filter_form(read_query({"q": "ada"}), "/admin"))
+    closed = render(admin_views.filter_form(read_query({"q": "ada"}), "/admin", "t"))
     assert not closed.find("details").has_attr("open")
-    opened = render(admin_views.filter_form(read_query({"status": "won"}), "/admin"))
+    opened = render(admin_views.filter_form(read_query({"status": "won"}), "/admin", "t"))
     assert opened.find("details").has_attr("open")
     for control in opened.find_all(["input", "select"]):
+        if control.get("type") == "hidden":
+            continue
         assert opened.find("label", attrs={"for": control["id"]}).get_text(strip=True)
+
+
+def test_the_address_filters_are_every_filter_but_the_search_text() -> None:
+    query = read_query({"q": "ada@example.com", "status": "won", "continuationToken": "abc"})
+    assert query.text == "ada@example.com"
+    assert query.address_filters == {"status": "won"}
+    assert read_query({"status": "won"}).text == ""
+
+
+def test_a_file_sent_for_a_filter_counts_as_not_given() -> None:
+    from starlette.datastructures import FormData, UploadFile
+
+    upload = UploadFile(file=None, filename="q.txt")  # type: ignore[arg-type]
+    query = read_query(FormData([("q", upload), ("status", upload), ("industry", "retail")]))
+    assert query.errors == {}
+    assert query.filters == {"industry": "retail"}
+
+
+def test_the_search_form_posts_its_text_with_the_csrf_token_and_pushes_no_url() -> None:
+    form = render(admin_views.filter_form(read_query({"q": "ada"}), "/admin", "t")).form
+    assert form["method"] == "post" and form["action"] == form["hx-post"] == "/admin"
+    assert "hx-get" not in form.attrs and "hx-push-url" not in form.attrs
+    assert form.find("input", attrs={"name": "csrf_token"})["value"] == "t"
 
 
 # -- figures -------------------------------------------------------------------------------
@@ -200,24 +225,71 @@ def test_a_tombstone_shows_no_personal_data_and_no_erase_link() -> None:
     assert {a["href"] for a in html.find_all("a")} == {"/admin", "/r/audit"}
 
 
+FOUND = SubmissionList.model_validate({"items": [{
+    "clientId": "CL-0000-0000-0000", "companyName": HOSTILE, "industry": "retail",
+    "serviceType": "ci-cd", "status": "qualified", "submittedAt": "2026-01-05T10:30:00Z",
+    "contactName": "Ada", "contactEmail": "ada@example.com"}],
+    "continuationToken": "next"})  # fmt: skip
+
+
+def _query_string(path: str) -> Any:
+    return lambda params: path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+
+
 def test_results_link_each_row_and_page() -> None:
-    found = SubmissionList.model_validate({"items": [{
-        "clientId": "CL-0000-0000-0000", "companyName": HOSTILE, "industry": "retail",
-        "serviceType": "ci-cd", "status": "qualified", "submittedAt": "2026-01-05T10:30:00Z",
-        "contactName": "Ada", "contactEmail": "ada@example.com"}],
-        "continuationToken": "next"})  # fmt: skip
     html = render(admin_views.results(
-        read_query({"continuationToken": "here", "status": "qualified"}), found,
-        record_url=lambda cid: f"/r/{cid}", page_url=lambda p: "/p?" + "&".join(sorted(p)),
-        csv_url=None,
+        read_query({"continuationToken": "here", "status": "qualified"}), FOUND,
+        record_url=lambda cid: f"/r/{cid}", page_url=_query_string("/p"), csv_url=None,
+        csrf="t",
     ))  # fmt: skip
     assert html.find("a", class_="client-id-link")["href"] == "/r/CL-0000-0000-0000"
     assert html.find("script") is None
-    assert html.find("a", string="Next page")["href"] == "/p?continuationToken&status"
-    assert html.find("a", string="Back to first page")["href"] == "/p?status"
-    assert html.find("a", string="Download CSV") is None
+    assert (
+        html.find("a", string="Next page")["href"] == "/p?continuationToken=next&status=qualified"
+    )
+    assert html.find("a", string="Back to first page")["href"] == "/p?status=qualified"
+    assert html.find(string="Download CSV") is None
+    assert html.find("form") is None  # without search text every way on is a link
     cells = [td["data-label"] for td in html.find_all("td")]
     assert cells == ["Client ID", "Company", "Contact", "Service", "Status", "Submitted"]
+
+
+def test_without_search_text_the_csv_is_a_link_with_the_filters() -> None:
+    html = render(admin_views.results(
+        read_query({"status": "qualified"}), FOUND, record_url=lambda cid: f"/r/{cid}",
+        page_url=_query_string("/p"), csv_url=_query_string("/csv"), csrf="t",
+    ))  # fmt: skip
+    assert html.find("a", string="Download CSV")["href"] == "/csv?status=qualified"
+
+
+def test_with_search_text_pages_and_csv_are_buttons_that_post_it() -> None:
+    """The text is in hidden fields of POST forms, never in an href, action or hx- URL."""
+    text = "ada@example.com"
+    html = render(admin_views.results(
+        read_query({"q": text, "continuationToken": "here", "status": "qualified"}), FOUND,
+        record_url=lambda cid: f"/r/{cid}", page_url=_query_string("/p"),
+        csv_url=_query_string("/csv"), csrf="t",
+    ))  # fmt: skip
+    for tag in html.find_all(True):
+        for name, value in tag.attrs.items():
+            if name != "value":
+                assert "ada" not in str(value), (tag.name, name, value)
+    forms = {form.button.get_text(): form for form in html.find_all("form")}
+    assert set(forms) == {"Next page", "Back to first page", "Download CSV"}
+
+    def sent(form: Any) -> dict[str, str]:
+        assert form["method"] == "post"
+        return {i["name"]: i["value"] for i in form.find_all("input", type="hidden")}
+
+    assert forms["Next page"]["action"] == forms["Next page"]["hx-post"] == "/p?"
+    assert sent(forms["Next page"]) == {"csrf_token": "t", "q": text, "status": "qualified",
+                                        "continuationToken": "next"}  # fmt: skip
+    assert sent(forms["Back to first page"]) == {"csrf_token": "t", "q": text,
+                                                 "status": "qualified"}  # fmt: skip
+    # The file is downloaded by the browser itself: htmx must not swap it into the page.
+    assert forms["Download CSV"]["action"] == "/csv?"
+    assert not [name for name in forms["Download CSV"].attrs if name.startswith("hx-")]
+    assert sent(forms["Download CSV"]) == {"csrf_token": "t", "q": text, "status": "qualified"}
 
 
 def test_every_erasure_reason_has_a_choice_and_words() -> None:

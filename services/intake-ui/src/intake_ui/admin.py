@@ -31,7 +31,7 @@ from intake_ui.admin_api import (
 )
 from intake_ui.admin_erasure import ErasureAnswers, read_erasure
 from intake_ui.admin_figures import DAYS, daily_chart, service_chart
-from intake_ui.admin_filters import DashboardQuery, read_query
+from intake_ui.admin_filters import PAGE_PARAM, TEXT, DashboardQuery, read_query, without_text
 from intake_ui.security import csrf_token, started_on_another_site
 from intake_ui.settings import IntakeUiSettings
 from intake_ui.sign_in import NOTICE_KEY, ROLE_HINTS, sign_in_page
@@ -40,8 +40,12 @@ from intake_ui.staff_session import SignInRequired, StaffCookies, StaffSession
 rt = fh.APIRouter(body_wrap=admin_views.staff_frame)
 
 
-def _page(title: str, content: Any, status: int = 200) -> Any:
-    return fh.FtResponse((layout.title(title, layout.STAFF_SITE_NAME), content), status_code=status)
+def _page(
+    title: str, content: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Any:
+    return fh.FtResponse(
+        (layout.title(title, layout.STAFF_SITE_NAME), content), status_code=status, headers=headers
+    )
 
 
 def _client_id(value: str) -> str:
@@ -68,36 +72,116 @@ def _notice(req: Request) -> Any:
 
 @rt("/admin", methods=["get"])
 async def dashboard(req: Request, settings: IntakeUiSettings, api: AdminApiClient) -> Any:
+    """The list, filtered by what the address says: every filter but the search text, which
+    comes by POST (``search``)."""
+    if TEXT in req.query_params:
+        return _without_search_text(req)
     try:
         staff = StaffSession.__from_request__(req)
     except SignInRequired:
         if "hx-request" in req.headers:  # the session ended while the page was open
             return _redirect(req, dashboard.to())
         return sign_in_page(req, settings)
-    query = read_query(req.query_params)
+    return await _listing(req, settings, api, staff, read_query(req.query_params))
+
+
+@rt("/admin", methods=["post"])
+async def search(
+    req: Request, staff: StaffSession, settings: IntakeUiSettings, api: AdminApiClient
+) -> Any:
+    """The search form, and the pages and downloads of a search with text: the text travels in
+    this body and never in a URL (``admin_filters``).
+
+    With htmx the list is swapped in and the address bar shows the search without its text,
+    so a reload or a bookmark shows the list filtered by everything else. Without JavaScript a
+    search without text is redirected to its address (nothing to resend on Back or reload); a
+    search with text is answered at ``/admin``, and Back or reload offer to send it again."""
+    query = read_query(await req.form())
+    if not query.text and not query.errors and "hx-request" not in req.headers:
+        return RedirectResponse(_address(query), status_code=303)
+    return await _listing(req, settings, api, staff, query)
+
+
+def _address(query: DashboardQuery) -> str:
+    """Where the list stands, as a URL: the filters and page, never the search text."""
+    params = query.address_filters
+    if query.continuation_token and not query.text:  # a text search's pages need its text
+        params[PAGE_PARAM] = query.continuation_token
+    return dashboard.to(**params)
+
+
+async def _listing(
+    req: Request,
+    settings: IntakeUiSettings,
+    api: AdminApiClient,
+    staff: StaffSession,
+    query: DashboardQuery,
+) -> Any:
     body: Any = None
     status = 422 if query.errors else 200
+    headers: dict[str, str] = {}
+    csrf = csrf_token(req)
     if not query.errors:
         try:
             found = await api.search(staff.access_token, query.page(settings.admin_page_size))
         except InvalidRequest:
             status = 422
-            body = admin_views.problem(
-                "This page link no longer works",
-                "The list changed or the link was edited. Start again from the first page.",
-                ("Back to first page", dashboard.to(**query.filters)),
-            )
+            body = _page_no_longer_works(query)
+        except AdminApiUnavailable:
+            if req.method != "POST":
+                raise
+            # Not the failure page: its "Try again" would be a link, and a link cannot carry
+            # the search text. The form above keeps it: searching again is one press.
+            status, headers = 503, {"Retry-After": "30"}
+            title, message = _PROBLEMS[AdminApiUnavailable]
+            body = admin_views.problem(title, message)
         else:
             body = admin_views.results(
                 query,
                 found,
                 record_url=lambda client_id: submission.to(client_id=client_id),
                 page_url=lambda params: dashboard.to(**params),
-                csv_url=export_csv.to(**query.filters) if staff.can("Submissions.Export") else None,
+                csv_url=(lambda params: export_csv.to(**params))
+                if staff.can("Submissions.Export")
+                else None,
+                csrf=csrf,
                 erased=await _erased_search(api, staff, query) if not found.items else None,
             )
-    content = admin_views.dashboard(query, dashboard.to(), body, note=_notice(req))
-    return _page("Submissions", content, status)
+            if req.method == "POST" and "hx-request" in req.headers:
+                # A new search is a step in the browser's history; turning its pages is not.
+                step = "HX-Replace-Url" if query.continuation_token else "HX-Push-Url"
+                headers[step] = _address(query)
+    content = admin_views.dashboard(query, dashboard.to(), csrf, body, note=_notice(req))
+    return _page("Submissions", content, status, headers)
+
+
+def _page_no_longer_works(query: DashboardQuery) -> Any:
+    if query.text:  # the search form above still holds the text, which no link may carry
+        return admin_views.problem(
+            "This page no longer works",
+            "The list changed or the page was edited. Search again to start from the first page.",
+        )
+    return admin_views.problem(
+        "This page link no longer works",
+        "The list changed or the link was edited. Start again from the first page.",
+        ("Back to first page", dashboard.to(**query.filters)),
+    )
+
+
+def _without_search_text(req: Request) -> Response:
+    """A URL with search text in it: a bookmark, a history entry or a link from before the
+    search moved into POST bodies, or one made up.
+
+    Redirected to the same filters without the text, rather than answered at that address
+    with the text ignored: that address would stay in the address bar, in the tab's history
+    and in any bookmark made from it, and a reload would send the text to the logs again. The
+    text is not searched for, nor put into the search box: a link can be made by anyone, and
+    text taken from it would be a search the staff member did not type. A notice says why the
+    list is not searched (a bare ``q=`` of the old form's filter links needs none).
+    """
+    if req.query_params.get(TEXT, "").strip():
+        req.session[NOTICE_KEY] = "search-text-not-taken"
+    return _redirect(req, dashboard.to(**without_text(req.query_params)))
 
 
 async def _erased_search(
@@ -108,7 +192,7 @@ async def _erased_search(
     The search leaves tombstones out; reading the record (audited as a read, like opening it)
     tells. Anything but a tombstone, or any failure, leaves the plain "no match" message.
     """
-    text = query.filters.get("q", "")
+    text = query.text
     if query.continuation_token or not is_client_id(text):
         return None
     try:
@@ -237,24 +321,47 @@ def _this_page(req: Request) -> str:
 
 def _download_from_another_site(req: Request) -> Any:
     """A link on another site must not start an export: each is audited in the staff member's
-    name. Linked from our own page, the same URL works, so the staff member can still choose to."""
+    name. Linked from our own page, the same URL works, so the staff member can still choose to.
+    (A download sent by POST carries the search text, which no link may: it gets no link. The
+    CSRF token stops such a POST from another site before this anyway.)"""
     content = admin_views.problem_page(
         "The download was not started",
         "This download link was opened from another website. Exports are recorded in the audit "
         "trail under your name, so we only start them from this site. If you meant to "
-        "download it, use the link below.",
-        [fh.A("Download it", href=_this_page(req)), fh.A("All submissions", href=dashboard.to())],
+        "download it, "
+        + ("use the link below." if req.method == "GET" else "search again and download it."),
+        [
+            fh.A("Download it", href=_this_page(req)) if req.method == "GET" else None,
+            fh.A("All submissions", href=dashboard.to()),
+        ],
     )
     return _page("The download was not started", content, 403)
 
 
 @rt("/admin/submissions.csv", methods=["get"])
 async def export_csv(req: Request, staff: StaffSession, api: AdminApiClient) -> Any:
+    """The CSV of the list without search text (a link); with text it is ``export_search``."""
+    if TEXT in req.query_params:  # first: the refusal below would link to this very URL
+        return _without_search_text(req)
     if started_on_another_site(req):
         return _download_from_another_site(req)
     query = read_query(req.query_params)
     if query.errors:
-        return RedirectResponse(dashboard.to(**query.values), status_code=303)
+        return RedirectResponse(dashboard.to(**without_text(query.values)), status_code=303)
+    download = await api.export_csv(staff.access_token, query.filters)
+    return StreamingResponse(download.chunks(), headers=download.headers)
+
+
+@rt("/admin/submissions.csv", methods=["post"])
+async def export_search(
+    req: Request, staff: StaffSession, settings: IntakeUiSettings, api: AdminApiClient
+) -> Any:
+    """The CSV of a search with text, which comes in this body (a form button, not a link)."""
+    if started_on_another_site(req):
+        return _download_from_another_site(req)
+    query = read_query(await req.form())
+    if query.errors:  # only an edited form gets here: show what is wrong, as a search would
+        return await _listing(req, settings, api, staff, query)
     download = await api.export_csv(staff.access_token, query.filters)
     return StreamingResponse(download.chunks(), headers=download.headers)
 

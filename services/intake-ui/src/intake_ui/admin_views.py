@@ -6,7 +6,7 @@ components escape every text and attribute, so hostile record content renders as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,13 @@ from intake_ui.admin_erasure import (
     ErasureAnswers,
     reason_words,
 )
-from intake_ui.admin_filters import FILTER_NAMES, STAFF_STATUS_LABELS, DashboardQuery
+from intake_ui.admin_filters import (
+    FILTER_NAMES,
+    PAGE_PARAM,
+    STAFF_STATUS_LABELS,
+    TEXT,
+    DashboardQuery,
+)
 from intake_ui.components import alert, csrf_input, error_summary, field
 from intake_ui.fields import (
     BUDGET_RANGE_LABELS,
@@ -95,7 +101,16 @@ NOTICES = {
     "erased": ("Personal data erased", "The erasure is done and in the audit trail."),
     "signed-out": ("Signed out", "You have signed out of the staff area."),
     "session-ended": ("Please sign in again", "Your staff session has ended."),
+    "search-text-not-taken": (
+        "Search text is not taken from links",
+        "The address you opened held search text. Addresses stay in browser history and "
+        "server logs, so the dashboard no longer reads search text from them and it was not "
+        "searched for. Type it into the search box instead. Any other filters in the address "
+        "are applied.",
+    ),
 }
+# Notices that are news rather than a confirmation of what the staff member just did.
+_INFO_NOTICES = frozenset({"search-text-not-taken"})
 
 
 @dataclass(frozen=True)
@@ -197,7 +212,7 @@ def notice(code: str | None) -> Any:
     if code not in NOTICES:
         return None
     title, message = NOTICES[code]
-    return alert(message, title=title, kind="success")
+    return alert(message, title=title, kind="info" if code in _INFO_NOTICES else "success")
 
 
 def problem(title: str, message: str, *links: tuple[str, str]) -> Any:
@@ -261,7 +276,9 @@ def _labelled(name: str, label: str, control: Any, error: str | None, hint: str 
     )
 
 
-def filter_form(query: DashboardQuery, action: str) -> Any:
+def filter_form(query: DashboardQuery, action: str, csrf: str) -> Any:
+    """The search: sent by POST, so its text stays out of the URL (see ``admin_filters``). With
+    htmx the answer swaps the list in place and puts the other filters in the address bar."""
     values, errors = query.values, query.errors
 
     def date_field(name: str, label: str) -> Any:
@@ -280,21 +297,25 @@ def filter_form(query: DashboardQuery, action: str) -> Any:
         )
 
     return fh.Form(
+        csrf_input(csrf),
         _labelled(
-            "q",
+            TEXT,
             "Search",
             fh.Input(
                 type="search",
                 id="filter-q",
-                name="q",
-                value=values.get("q", ""),
+                name=TEXT,
+                value=values.get(TEXT, ""),
                 maxlength=200,
                 autocomplete="off",
-                aria_describedby="filter-q-hint",
-                aria_invalid="true" if "q" in errors else None,
+                aria_describedby="filter-q-error filter-q-hint"
+                if TEXT in errors
+                else "filter-q-hint",
+                aria_invalid="true" if TEXT in errors else None,
             ),
-            errors.get("q"),
-            hint="Company, contact name, contact email or Client ID.",
+            errors.get(TEXT),
+            hint="Company, contact name, contact email or Client ID. The text is not kept in "
+            "the page's address: after a reload, search again.",
         ),
         fh.Details(
             fh.Summary("Filters"),
@@ -327,8 +348,8 @@ def filter_form(query: DashboardQuery, action: str) -> Any:
                 date_field("submittedTo", "Submitted to"),
                 cls="filter-grid",
             ),
-            open=any(query.values.get(name) for name in FILTER_NAMES if name != "q")
-            or any(name != "q" for name in errors),
+            open=any(query.values.get(name) for name in FILTER_NAMES if name != TEXT)
+            or any(name != TEXT for name in errors),
             cls="more-filters",
         ),
         fh.Div(
@@ -336,15 +357,43 @@ def filter_form(query: DashboardQuery, action: str) -> Any:
             fh.Button("Search", type="submit"),
             cls="actions",
         ),
-        method="get",
+        method="post",
+        enctype="application/x-www-form-urlencoded",
         action=action,
         aria_label="Search submissions",
         cls="filters",
-        hx_get=action,
+        hx_post=action,
         hx_target="#dashboard",
         hx_swap="outerHTML",
-        hx_push_url="true",
         hx_disabled_elt="find button",
+    )
+
+
+def search_again(
+    label: str,
+    action: str,
+    query: DashboardQuery,
+    csrf: str,
+    *,
+    token: str | None = None,
+    swap: bool = True,
+) -> Any:
+    """A button that sends the search once more, its text in a POST body: paging through a
+    search with text, and downloading it, cannot be links (a link's URL would carry the text).
+    ``token`` is the page to show; ``swap=False`` for an answer htmx must not swap in (a file)."""
+    fields = {**query.filters, **({PAGE_PARAM: token} if token else {})}
+    return fh.Form(
+        csrf_input(csrf),
+        *(fh.Input(type="hidden", name=name, value=value) for name, value in fields.items()),
+        fh.Button(label, type="submit", cls="secondary outline"),
+        method="post",
+        enctype="application/x-www-form-urlencoded",
+        action=action,
+        hx_post=action if swap else None,
+        hx_target="#dashboard" if swap else None,
+        hx_swap="outerHTML" if swap else None,
+        hx_disabled_elt="find button" if swap else None,
+        cls="search-again",
     )
 
 
@@ -352,13 +401,18 @@ def results(
     query: DashboardQuery,
     found: SubmissionList,
     *,
-    record_url: Any,
-    page_url: Any,
-    csv_url: str | None,
+    record_url: Callable[[str], str],
+    page_url: Callable[[dict[str, str]], str],
+    csv_url: Callable[[dict[str, str]], str] | None,
+    csrf: str,
     erased: ErasedSubmission | None = None,
 ) -> Any:
-    """``record_url(client_id)`` and ``page_url(params)`` build the links. ``erased``: the
-    tombstone of the Client ID searched for, when the search found nothing because of it."""
+    """``record_url(client_id)``, ``page_url(params)`` and ``csv_url(params)`` build the URLs
+    (``csv_url`` None: no export for this staff member). ``erased``: the tombstone of the
+    Client ID searched for, when the search found nothing because of it.
+
+    Without search text the pages and the CSV are links, which can be bookmarked; with it they
+    are buttons that send it again in a POST body (``search_again``)."""
     rows = [
         fh.Tr(
             fh.Td(
@@ -389,23 +443,36 @@ def results(
         if erased
         else fh.P(nothing_found(query))
     )
-    pager = [
-        fh.A("Back to first page", href=page_url(query.filters))
-        if query.continuation_token
-        else None,
-        fh.A("Next page", href=page_url({**query.filters, "continuationToken": tok}), rel="next")
-        if (tok := found.continuation_token)
-        else None,
-    ]
+    token = found.continuation_token
+    if query.text:
+        action = page_url({})
+        pager = [
+            search_again("Back to first page", action, query, csrf)
+            if query.continuation_token
+            else None,
+            fh.Div(search_again("Next page", action, query, csrf, token=token), cls="next")
+            if token
+            else None,
+        ]
+    else:
+        pager = [
+            fh.A("Back to first page", href=page_url(query.filters))
+            if query.continuation_token
+            else None,
+            fh.A("Next page", href=page_url({**query.filters, PAGE_PARAM: token}), rel="next")
+            if token
+            else None,
+        ]
+    download: Any = None
+    if csv_url is not None and query.text:
+        download = search_again("Download CSV", csv_url({}), query, csrf, swap=False)
+    elif csv_url is not None:
+        download = fh.A(
+            "Download CSV", href=csv_url(query.filters), download=True, cls="button-link"
+        )
     shown = len(found.items)
     return fh.Section(
-        fh.Div(
-            fh.H2("Results", id="results-title"),
-            fh.A("Download CSV", href=csv_url, download=True, cls="button-link")
-            if csv_url
-            else None,
-            cls="results-head",
-        ),
+        fh.Div(fh.H2("Results", id="results-title"), download, cls="results-head"),
         fh.P(
             f"{shown} submission{'s' if shown != 1 else ''} on this "
             f"{'page' if query.continuation_token or found.continuation_token else 'list'}, "
@@ -431,10 +498,10 @@ def erased_note(erased: ErasedSubmission, tombstone_url: str) -> Any:
 
 def nothing_found(query: DashboardQuery) -> str:
     """Says what was searched for, so a typo in it is easy to spot."""
-    text = query.filters.get("q")
+    text = query.text
     if not query.is_filtered:
         return "No submissions yet."
-    if text is None:
+    if not text:
         return "No submissions match these filters."
     others = " with the filters chosen" if len(query.filters) > 1 else ""
     return (
@@ -443,11 +510,11 @@ def nothing_found(query: DashboardQuery) -> str:
     )
 
 
-def dashboard(query: DashboardQuery, action: str, body: Any, *, note: Any = None) -> Any:
+def dashboard(query: DashboardQuery, action: str, csrf: str, body: Any, *, note: Any = None) -> Any:
     return fh.Section(
         fh.H1("Submissions"),
         note,
-        filter_form(query, action),
+        filter_form(query, action, csrf),
         body,
         id="dashboard",
     )

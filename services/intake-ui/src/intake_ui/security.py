@@ -94,14 +94,16 @@ def session_cookie_sent(conn: HTTPConnection) -> bool:
 async def require_csrf_token(req: Request) -> None:
     """Beforeware: every POST must echo the session's token (synchroniser token pattern).
 
-    A POST under ``/admin/`` needs a staff sign-in, except signing in itself.
+    A POST to ``/admin`` (the search) or under ``/admin/`` needs a staff sign-in, except
+    signing in itself.
     The form's own routes skip it and check the token themselves (``CHECKS_OWN_TOKEN`` in
     onboarding), so a refused form comes back with the answers instead of an error page.
     """
     if req.method != "POST":
         return
     path = req.url.path
-    needs_staff = path.startswith("/admin/") and path not in STAFF_ACTIONS_WITHOUT_SIGN_IN
+    in_staff_area = path == "/admin" or path.startswith("/admin/")
+    needs_staff = in_staff_area and path not in STAFF_ACTIONS_WITHOUT_SIGN_IN
     if needs_staff and signed_in_staff(req) is None:
         # The staff session ended since the form was shown (its token was bound to it): sign
         # in again, as any staff page would ask, instead of "the form has expired".
