@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from admin_api.app import create_app
 from admin_api.deps import AdminDeps
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES, DevIssuer, TokenVerifier
+from intake_core.logs import JsonFormatter
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from intake_core.web import API_SECURITY_HEADERS
 
@@ -31,9 +35,7 @@ class _StoreWithABug:
         raise RuntimeError(f"secret internals: password={SECRET}")
 
 
-def test_an_unexpected_error_is_a_bare_500_with_the_security_headers(
-    tmp_path, settings, issuer_key, caplog
-):
+def _get_with_a_bug(tmp_path, settings, issuer_key) -> Response:
     key_path = tmp_path / "dev-issuer" / "private-key.pem"
     key_path.parent.mkdir()
     key_path.write_bytes(issuer_key)
@@ -43,9 +45,15 @@ def test_an_unexpected_error_is_a_bare_500_with_the_security_headers(
     app = create_app(settings, AdminDeps(store=store, verifier=verifier))  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as client:
         token = issuer.issue("staff@example.com", ROLES)
-        response = client.get(
+        return client.get(
             "/v1/submissions/CL-0000-0000-0000", headers={"Authorization": f"Bearer {token}"}
         )
+
+
+def test_an_unexpected_error_is_a_bare_500_with_the_security_headers(
+    tmp_path, settings, issuer_key, caplog
+):
+    response = _get_with_a_bug(tmp_path, settings, issuer_key)
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "Something went wrong on our side."
@@ -55,3 +63,18 @@ def test_an_unexpected_error_is_a_bare_500_with_the_security_headers(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "unhandled RuntimeError on GET /v1/submissions/{clientId}" in logged
     assert "hunter2" not in logged
+
+
+def test_its_log_line_names_the_request_the_answer_names(tmp_path, settings, issuer_key):
+    """Support finds the log of a failed request from the X-Request-ID a caller reports."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.setFormatter(JsonFormatter("admin-api"))
+    handler.emit = lambda record: lines.append(handler.format(record))  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+    try:
+        response = _get_with_a_bug(tmp_path, settings, issuer_key)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    [line] = [json.loads(line) for line in lines if "unhandled" in line]
+    assert line["request_id"] == response.headers["x-request-id"]

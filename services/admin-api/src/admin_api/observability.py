@@ -1,8 +1,8 @@
 """Per-request context and Prometheus metrics.
 
 Each request gets an id (the caller's ``X-Request-ID`` when it is sane, else a new one) that the
-audit trail records and the response echoes. Metrics live in a registry of this app's own, so
-several apps in one process (tests) never share counters.
+audit trail records, its log lines carry and the response echoes. Metrics live in a registry of
+this app's own, so several apps in one process (tests) never share counters.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from intake_core import logs
 from intake_core.http_metrics import HttpMetrics
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -33,7 +34,8 @@ def _request_id(scope: Scope) -> str:
 
 
 class RequestContext:
-    """Gives each request an id: in the scope's state for the audit trail, and in the response."""
+    """Gives each request an id: in the scope's state for the audit trail, in its log lines and
+    in the response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -44,6 +46,7 @@ class RequestContext:
             return
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        logged_as = logs.request_id.set(request_id)  # every log line of this request names it
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -53,4 +56,7 @@ class RequestContext:
                 ]
             await send(message)
 
-        await self._app(scope, receive, send_with_id)
+        try:
+            await self._app(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(logged_as)
