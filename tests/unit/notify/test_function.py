@@ -4,6 +4,7 @@ registration metadata from ``app.get_functions()``, the trigger called with real
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import io
 import logging
@@ -50,10 +51,34 @@ def test_the_app_registers_one_service_bus_trigger_with_an_identity_connection()
 @pytest.fixture
 def function_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("INTAKE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(function._Clients, "settings", None)
-    monkeypatch.setattr(function._Clients, "store", None)
-    monkeypatch.setattr(function._Clients, "mailer", None)
+    monkeypatch.setattr(function._Clients, "opened", None)
+    monkeypatch.setattr(function._Clients, "_opening", asyncio.Lock())
     return tmp_path
+
+
+async def _close_the_functions_store() -> None:
+    assert function._Clients.opened is not None
+    _, store, _ = function._Clients.opened
+    await store.close()
+
+
+async def test_concurrent_first_invocations_open_one_store(
+    function_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[object] = []
+    open_store = function.open_store
+
+    async def counted(settings: object) -> object:
+        await asyncio.sleep(0.01)  # a real store's open waits on I/O: the others get in here
+        store = await open_store(settings)  # type: ignore[arg-type]
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(function, "open_store", counted)
+    clients = await asyncio.gather(*(function._Clients.get() for _ in range(5)))
+    assert len(opened) == 1
+    assert all(got is clients[0] for got in clients)
+    await _close_the_functions_store()
 
 
 async def test_trigger_sends_once_per_event_even_when_redelivered(
@@ -75,7 +100,7 @@ async def test_trigger_sends_once_per_event_even_when_redelivered(
             )
         )
     assert len(list((function_environment / "mail").glob("*.eml"))) == 1
-    await function._Clients.store.close()  # type: ignore[union-attr]
+    await _close_the_functions_store()
 
 
 async def test_trigger_fails_poison_messages_so_service_bus_dead_letters_them(
@@ -93,7 +118,7 @@ async def test_trigger_fails_poison_messages_so_service_bus_dead_letters_them(
             )
         )
     assert not (function_environment / "mail").exists()
-    await function._Clients.store.close()  # type: ignore[union-attr]
+    await _close_the_functions_store()
 
 
 def test_the_function_logs_masked_through_the_hosts_own_handler() -> None:

@@ -7,6 +7,7 @@ abandons the message, which Service Bus dead-letters after the last delivery.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import azure.functions as func
@@ -25,23 +26,26 @@ log = logging.getLogger(__name__)
 
 
 class _Clients:
-    """One store and one mailer per worker process, opened lazily."""
+    """One store and one mailer per worker process, opened lazily, once: the host runs
+    invocations concurrently, and without the lock each first one would open a store of its
+    own (and all but one would leak)."""
 
-    settings: NotifySettings | None = None
-    store: SubmissionStore | None = None
-    mailer: Mailer | None = None
+    opened: tuple[NotifySettings, SubmissionStore, Mailer] | None = None
+    _opening = asyncio.Lock()
 
     @classmethod
     async def get(cls) -> tuple[NotifySettings, SubmissionStore, Mailer]:
-        if cls.settings is None or cls.store is None or cls.mailer is None:
-            cls.settings = NotifySettings()
-            cls.store = await open_store(cls.settings)
-            cls.mailer = open_mailer(cls.settings)
-        return cls.settings, cls.store, cls.mailer
+        async with cls._opening:
+            if cls.opened is None:
+                settings = NotifySettings()
+                store = await open_store(settings)
+                cls.opened = (settings, store, open_mailer(settings))
+        return cls.opened
 
 
 class PoisonMessage(Exception):
-    """Raised for a message that can never succeed, so the host stops retrying it sooner."""
+    """Raised for a message that can never succeed: the host abandons it, and Service Bus
+    dead-letters it after the queue's last delivery, as for any other failure."""
 
 
 @blueprint.service_bus_queue_trigger(
