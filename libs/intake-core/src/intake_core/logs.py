@@ -12,18 +12,14 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from intake_core.domain.pii import mask_pii
+
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-# Also percent-encoded (``%40``), as in a URL's query string. Letters and digits of any script
-# (``\w``), since the form accepts internationalised addresses such as ``zoë@exämple.com``.
-_EMAIL = re.compile(r"([\w.%+-])[\w.%+-]*?(?:@|%40)([\w.-]+\.[^\W\d_]{2,})")
-# Seven or more digits, possibly grouped with spaces, dots, dashes or brackets, maybe with a +.
-_PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w-])")
 # Client libraries that log each request's URL at INFO. A URL's query string can hold what staff
 # searched for (a name, an email, a phone number), which no mask can recognise for sure, so these
 # log only warnings, whatever LOG_LEVEL says; the requests are traced.
@@ -34,18 +30,6 @@ _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None)._
     "asctime",
     "taskName",
 }
-
-
-def mask_pii(text: str) -> str:
-    """``ada@example.com`` → ``a***@example.com``; ``+44 20 7946 0958`` → ``+44********58``."""
-    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-
-    def phone(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        lead = "+" if match.group(0).startswith("+") else ""
-        return f"{lead}{digits[:2]}{'*' * (len(digits) - 4)}{digits[-2:]}"
-
-    return _PHONE.sub(phone, text)
 
 
 def _masked(value: Any) -> Any:

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
+from intake_core.domain.pii import holds_contact_details
 from intake_core.domain.stored import is_stored
-from intake_core.logs import mask_pii
 
 # Refused: control characters (Unicode category Cc), the line and paragraph separators (Zl, Zp;
 # each holds one character), the bidirectional overrides, which can make text display
@@ -102,7 +102,7 @@ MAX_STAFF_NOTE = 500
 def _no_contact_details(value: str, info: ValidationInfo) -> str:
     """What the log mask would hide, an email address or a phone number, is refused here: the
     note outlives the record, and nothing can erase it later. (Names cannot be told apart.)"""
-    if not is_stored(info) and mask_pii(value) != value:
+    if not is_stored(info) and holds_contact_details(value):
         raise ValueError(
             "must not hold an email address or a phone number: it stays after the erasure"
         )
