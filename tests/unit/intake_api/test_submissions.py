@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from intake_api import submissions
+from intake_api.fast_path import FastPath, FastPathBreaker
 from intake_api.metrics import ApiMetrics
 from intake_api.submissions import (
-    FastPath,
-    FastPathBreaker,
     SubmissionPolicy,
     SubmitOnboarding,
     UnknownPrivacyNotice,

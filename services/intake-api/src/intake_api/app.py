@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from intake_api import probes, routes
 from intake_api.dependencies import Adapters, Runtime
+from intake_api.fast_path import FastPath
 from intake_api.json_guard import JsonBodyGuard
 from intake_api.metrics import ApiMetrics
 from intake_api.openapi import install_openapi
@@ -19,7 +20,7 @@ from intake_api.problems import install_problem_handlers, problem_response
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
-from intake_api.submissions import FastPath, SubmissionPolicy
+from intake_api.submissions import SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
 from intake_core.http_metrics import RequestMetrics
 from intake_core.store_breaker import StoreBreaker
