@@ -39,6 +39,7 @@ class SubmissionSummary(ApiModel):
 
     @classmethod
     def of(cls, hit: SearchHit) -> SubmissionSummary:
+        # Field by field: a third of model_validate(hit, from_attributes=True)'s time per row.
         return cls(
             client_id=hit.client_id,
             company_name=hit.company_name,
