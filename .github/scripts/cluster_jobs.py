@@ -11,11 +11,14 @@ runner. Each bundle is a folder for `aks_run.py --bundle`:
   token, bounded resources and run time);
 - `run-job.sh`: applies it, waits for the Job, prints its log and removes everything again.
 
-`dlq list|replay` is on-call's: `intake dlq …` as a Job that runs as the chart's operator account
-(`operator.enabled`; workload identity with Service Bus Data Receiver and Sender on the queue),
-with the chart's ConfigMap, in the image the notify Deployment runs (`image-from`, resolved by
-`run-job.sh` in the cluster) unless `--image` names one. The chart's operator NetworkPolicy lets
-those pods reach Azure; the bundle adds none.
+`dlq list|replay|purge` is on-call's: `intake dlq …` as a Job with the chart's ConfigMap, in the
+image the notify Deployment runs (`image-from`, resolved by `run-job.sh` in the cluster) unless
+`--image` names one. `list` and `replay` run as the chart's operator account (`operator.enabled`;
+workload identity with Service Bus Data Receiver and Sender on the queue). `purge` reads the
+store as well (is each dead letter's record erased?), which the operator identity may not: it
+runs as the retention job does, as admin-api's account (the Cosmos DB data role, and Service Bus
+Data Receiver on the queue for this). The chart's operator NetworkPolicy picks every such pod by
+its labels and lets it reach Azure; the bundle adds none.
 
     python3 .github/scripts/cluster_jobs.py smoke --out bundle --namespace onboarding-dev \
         --image acr.azurecr.io/onboarding/intake-api@sha256:... --run-id 123-dev
@@ -23,6 +26,7 @@ those pods reach Azure; the bundle adds none.
         --image docker.io/locustio/locust:2.47.0@sha256:... --users 100 --run-time 5m
     python3 .github/scripts/cluster_jobs.py stats --logs job.log --out load-results/locust_stats.csv
     python3 .github/scripts/cluster_jobs.py dlq list --out dlq --namespace onboarding-prod
+    python3 .github/scripts/cluster_jobs.py dlq purge --dry-run --out dlq --namespace onboarding-dev
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ CHART = "onboarding"
 OPERATOR = "operator"
 # Components whose image has the `intake` CLI; the chart's ConfigMap gives either the bus.
 DLQ_IMAGE_FROM = ("notify", "admin-api")
+# The account a purge runs as: the retention job's (admin-api's), which may read the store.
+PURGE_ACCOUNT = "admin-api"
+# intake_core.ports.DEAD_LETTER_MAX_AGE_DAYS (the notify ledger's lifetime); this script runs
+# where the package is not installed.
+DEAD_LETTER_MAX_AGE_DAYS = 30
 
 
 def dns_name(*parts: str) -> str:
@@ -243,9 +252,26 @@ def load_test(arguments: argparse.Namespace) -> tuple[str, list[dict[str, Any]]]
     return name, manifests
 
 
+def dead_letter_days(text: str) -> int:
+    days = int(text)
+    if not 1 <= days <= DEAD_LETTER_MAX_AGE_DAYS:
+        raise argparse.ArgumentTypeError(f"1 to {DEAD_LETTER_MAX_AGE_DAYS} days")
+    return days
+
+
+def dlq_command(arguments: argparse.Namespace) -> list[str]:
+    command = ["intake", "dlq", arguments.action]
+    if arguments.action == "purge":
+        days = arguments.older_than_days or DEAD_LETTER_MAX_AGE_DAYS
+        command += ["--older-than-days", str(days)]
+        command += ["--dry-run"] if arguments.dry_run else []
+    return command
+
+
 def dead_letters(arguments: argparse.Namespace) -> tuple[str, list[dict[str, Any]]]:
-    """On-call's `intake dlq list|replay`, as the operator account, in the image given or the
-    one a Deployment of the release runs (a placeholder until run-job.sh reads it)."""
+    """On-call's `intake dlq list|replay|purge`, as the operator account (purge: admin-api's), in
+    the image given or the one a Deployment of the release runs (a placeholder until run-job.sh
+    reads it)."""
     run = arguments.run_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     name = dns_name(arguments.release, OPERATOR, "dlq", arguments.action, run)
     image = arguments.image or f"<the image of deployment/{image_source(arguments)}>"
@@ -256,11 +282,12 @@ def dead_letters(arguments: argparse.Namespace) -> tuple[str, list[dict[str, Any
         "requests": {"cpu": "50m", "memory": "128Mi"},
         "limits": {"cpu": "500m", "memory": "256Mi"},
     }
+    account = PURGE_ACCOUNT if arguments.action == "purge" else OPERATOR
     manifests = job(
-        name, arguments.release, f"dlq-{arguments.action}", image,
-        ["intake", "dlq", arguments.action], {}, resources, arguments.deadline, env,
+        name, arguments.release, f"dlq-{arguments.action}", image, dlq_command(arguments), {},
+        resources, arguments.deadline, env,
         labels=operator_labels(arguments.release, arguments.action),
-        service_account=f"{arguments.release}-{OPERATOR}",
+        service_account=f"{arguments.release}-{account}",
         env_from=f"{arguments.release}-config",
     )  # fmt: skip
     return name, manifests
@@ -321,8 +348,14 @@ def main(argv: list[str] | None = None) -> int:
     extract = commands.add_parser("stats")
     extract.add_argument("--logs", type=Path, required=True)
     extract.add_argument("--out", type=Path, required=True)
-    dlq = commands.add_parser("dlq", help="on-call: intake dlq list|replay as the operator")
-    dlq.add_argument("action", choices=["list", "replay"])
+    dlq = commands.add_parser("dlq", help="on-call: intake dlq list|replay|purge")
+    dlq.add_argument("action", choices=["list", "replay", "purge"])
+    dlq.add_argument(
+        "--older-than-days", type=dead_letter_days,
+        help=f"purge: also remove dead letters whose event is older (default and most"
+        f" {DEAD_LETTER_MAX_AGE_DAYS})",
+    )  # fmt: skip
+    dlq.add_argument("--dry-run", action="store_true", help="purge: say what would go, only")
     dlq.add_argument("--out", type=Path, required=True, help="bundle folder to write")
     dlq.add_argument("--namespace", required=True)
     dlq.add_argument("--release", default="onboarding")
@@ -336,6 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.check == "stats":
         return stats(arguments)
+    purge_options = arguments.check == "dlq" and (
+        arguments.dry_run or arguments.older_than_days is not None
+    )
+    if purge_options and arguments.action != "purge":
+        parser.error("--dry-run and --older-than-days are for dlq purge")
     if arguments.image is not None and "@sha256:" not in arguments.image:
         parser.error(f"--image must be pinned by digest, got {arguments.image}")
     checks = {"smoke": smoke, "load-test": load_test, "dlq": dead_letters}

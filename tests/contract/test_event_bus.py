@@ -1,4 +1,5 @@
-"""The event bus contract: peek-lock delivery, redelivery, dead-lettering, duplicate detection.
+"""The event bus contract: peek-lock delivery, redelivery, dead-lettering, duplicate detection,
+and the dead-letter queue's list, replay and purge.
 
 Runs over the local queue, the Service Bus adapter against the local AMQP test broker, and the
 Service Bus adapter against the official emulator where Docker runs it (see conftest.py).
@@ -9,13 +10,22 @@ in process, a round trip or two for the emulator.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.dead_letter_purge import (
+    DEAD_LETTER_PURGED,
+    PURGE_ACTOR,
+    PurgeReason,
+    purge_dead_letters,
+)
 from intake_core.domain.events import CloudEvent, submission_created
-from intake_core.ports import OutgoingEmail
+from intake_core.ports import AuditEntry, DeadLetter, OutgoingEmail
 from intake_notify.settings import NotifySettings
 from intake_notify.worker import NotifyWorker
 from support import make_submission, stored_event
@@ -181,3 +191,149 @@ async def test_receive_waits_for_a_message(bus: LocalQueue | ServiceBusQueue) ->
     deliveries = await bus.receive(10, wait_seconds=2)
     await publisher
     assert len(deliveries) == 1
+
+
+# -- the dead-letter queue's purge ------------------------------------------------------------
+
+
+async def dead_lettered(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float, *bodies: tuple[str, str]
+) -> None:
+    """Send each (message id, body) and dead-letter it, as the worker does a poison message."""
+    for message_id, body in bodies:
+        if isinstance(bus, LocalQueue):
+            await bus.send(message_id, body, {})
+        else:  # the adapter publishes CloudEvents only: through its sender, as any producer
+            from azure.servicebus import ServiceBusMessage
+
+            await bus._send(ServiceBusMessage(body, message_id=message_id))
+    deliveries = []
+    while len(deliveries) < len(bodies) and (more := await bus.receive(10, arrival_seconds)):
+        deliveries += more
+    assert len(deliveries) == len(bodies)
+    for delivery in deliveries:
+        await bus.dead_letter(delivery, "MalformedEvent", "for the test")
+
+
+async def test_purge_removes_what_it_is_told_to_and_the_rest_is_replayable_at_once(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
+    """Kept dead letters are unlocked when the purge returns, not when a lock expires: listed
+    (a listing receives them, which a held lock would stop) and replayed straight away."""
+    events = [an_event() for _ in range(3)]
+    await dead_lettered(bus, arrival_seconds, *((e.id, e.to_json()) for e in events))
+    doomed = {events[0].id, events[2].id}
+    asked: list[str] = []
+
+    async def pick(letter: DeadLetter) -> bool:
+        asked.append(letter.message_id)
+        return letter.message_id in doomed
+
+    removed = await bus.purge_dead_letters(pick)
+
+    assert sorted(asked) == sorted(e.id for e in events)  # each asked about once
+    assert {letter.message_id for letter in removed} == doomed
+    assert [letter.message_id for letter in await bus.dead_letters()] == [events[1].id]
+    assert await bus.replay_dead_letters() == 1
+    [again] = await bus.receive(10, arrival_seconds)
+    assert again.message_id == events[1].id
+    assert await bus.purge_dead_letters(pick) == []  # nothing left to ask about
+
+
+async def test_a_purge_that_fails_leaves_what_it_had_not_removed_in_place(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
+    """The store goes down halfway through: the dead letter being decided and those not yet
+    reached stay, unlocked, for the next run."""
+    events = [an_event() for _ in range(3)]
+    await dead_lettered(bus, arrival_seconds, *((e.id, e.to_json()) for e in events))
+    asked = 0
+
+    async def failing(letter: DeadLetter) -> bool:
+        nonlocal asked
+        asked += 1
+        if asked == 2:
+            raise ConnectionError("store unavailable")
+        return False
+
+    with pytest.raises(ConnectionError):
+        await bus.purge_dead_letters(failing)
+    assert sorted(letter.message_id for letter in await bus.dead_letters()) == sorted(
+        e.id for e in events
+    )
+
+
+async def test_a_dead_letter_says_when_the_queue_took_it(
+    bus: LocalQueue | ServiceBusQueue, arrival_seconds: float
+) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    await dead_lettered(bus, arrival_seconds, ("poison", "{{{ not a cloud event"))
+    [letter] = await bus.dead_letters()
+    assert before <= letter.enqueued_at <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+async def test_dlq_purge_removes_the_dead_letters_of_erased_missing_and_old_records(
+    bus: LocalQueue | ServiceBusQueue, sqlite_store: SqliteSubmissionStore, arrival_seconds: float
+) -> None:
+    """What ``intake dlq purge`` and the retention job run: a dead letter goes when its record is
+    erased or not in the store, or its event is older than the limit (30 days); each removal is
+    audited in the record's trail. A dry run says the same and removes and audits nothing."""
+    now = datetime.now(UTC)
+    live = await stored_event(sqlite_store)
+    erased = await stored_event(sqlite_store)
+    await sqlite_store.erase(
+        erased.subject, AuditEntry("submission.erase", "dpo@example.com", now, erased.subject)
+    )
+    missing = an_event()  # its record was never in this store
+    old = make_submission(submitted_at=now - timedelta(days=31))
+    old_event = submission_created(old)
+    await sqlite_store.save_new(
+        old, old_event, AuditEntry("submission.created", "client", old.submitted_at, old.client_id)
+    )
+    events = [live, erased, missing, old_event]
+    await dead_lettered(
+        bus,
+        arrival_seconds,
+        *((e.id, e.to_json()) for e in events),
+        ("poison", "{{{ not a cloud event"),
+    )
+    expected = {
+        erased.id: (erased.subject, PurgeReason.ERASED),
+        missing.id: (missing.subject, PurgeReason.NO_RECORD),
+        old_event.id: (old.client_id, PurgeReason.EXPIRED),
+    }
+
+    dry = await purge_dead_letters(bus, sqlite_store, actor=PURGE_ACTOR, dry_run=True)
+    assert {p.event_id: (p.client_id, p.reason) for p in dry.purged} == expected
+    assert (dry.examined, dry.kept) == (5, 2)
+    assert len(await bus.dead_letters()) == 5
+    assert DEAD_LETTER_PURGED not in [
+        e.action for e in await sqlite_store.audit_trail(old.client_id)
+    ]
+
+    report = await purge_dead_letters(bus, sqlite_store, actor=PURGE_ACTOR)
+    assert {p.event_id: (p.client_id, p.reason) for p in report.purged} == expected
+    assert sorted(letter.message_id for letter in await bus.dead_letters()) == sorted(
+        ["poison", live.id]
+    )
+    for event_id, (client_id, reason) in expected.items():
+        [entry] = [
+            e for e in await sqlite_store.audit_trail(client_id) if e.action == DEAD_LETTER_PURGED
+        ]
+        assert entry.actor == PURGE_ACTOR
+        assert entry.details["reason"] == reason and entry.details["eventId"] == event_id
+    [expired] = [
+        e for e in await sqlite_store.audit_trail(old.client_id) if e.action == DEAD_LETTER_PURGED
+    ]
+    assert expired.details["maxAgeDays"] == "30"
+    assert (await sqlite_store.verify_audit_chain()).intact
+
+    # A month on, the live record's dead letter and the poison message are too old as well.
+    later = await purge_dead_letters(
+        bus, sqlite_store, actor=PURGE_ACTOR, clock=lambda: now + timedelta(days=31)
+    )
+    assert {(p.event_id, p.reason) for p in later.purged} == {
+        (live.id, PurgeReason.EXPIRED),
+        ("poison", PurgeReason.EXPIRED),
+    }
+    assert await bus.dead_letters() == []

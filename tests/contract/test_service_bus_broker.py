@@ -20,7 +20,7 @@ from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.service_bus import CLOUDEVENTS_JSON, ServiceBusQueue
 from intake_core.bootstrap import open_consumer, open_publisher
 from intake_core.domain.events import CloudEvent, submission_created
-from intake_core.ports import Delivery
+from intake_core.ports import DeadLetter, Delivery
 from intake_core.settings import CommonSettings
 from support import make_submission
 from support.amqp_broker import AmqpTestBroker, free_port
@@ -193,3 +193,27 @@ async def test_management_operations_fail_fast_on_the_test_broker(
     ):
         with pytest.raises(ServiceBusError):
             await asyncio.wait_for(receiver.peek_messages(max_message_count=1), timeout=10)
+
+
+async def test_a_purge_hands_back_what_it_keeps_at_once_not_when_the_lock_expires() -> None:
+    """The contract suite's queues lock for a second, about as long as a purge takes; with a
+    lock of half a minute, a kept dead letter that were not abandoned would stay out of reach
+    (unlistable, unreplayable) that long."""
+    with AmqpTestBroker(lock_seconds=30, max_delivery_count=3) as broker:
+        bus = ServiceBusQueue.from_connection_string(broker.connection_string, "contract")
+        try:
+            events = [submission_created(make_submission()) for _ in range(2)]
+            await bus.publish_batch(events)
+            for delivery in await _receive_until(bus, 2, 5):
+                await bus.dead_letter(delivery, "MalformedEvent", "for the test")
+
+            async def first_only(letter: DeadLetter) -> bool:
+                return letter.message_id == events[0].id
+
+            [removed] = await bus.purge_dead_letters(first_only)
+            assert removed.message_id == events[0].id
+            [kept] = await bus.dead_letters()
+            assert kept.message_id == events[1].id
+            assert await bus.replay_dead_letters() == 1
+        finally:
+            await bus.close()

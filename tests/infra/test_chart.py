@@ -12,6 +12,7 @@ import pytest
 import yaml
 from infra.toolbox import APP_COMPONENTS, CHART, RENDERINGS, ROOT, Rendering, helm_args, run
 
+from intake_core.ports import LEDGER_TTL_SECONDS
 from intake_ui.app import create_app
 from intake_ui.settings import IntakeUiSettings
 
@@ -461,6 +462,10 @@ BAD_VALUES = {
         "--set",
         "operator.workloadIdentityClientId=",
     ],
+    "dead letters kept longer than the notify ledger": [
+        "--set",
+        "retention.deadLetterMaxAgeDays=31",
+    ],
 }
 
 
@@ -674,12 +679,38 @@ def test_retention_has_its_own_network_policy(renderings: dict[str, Rendering]) 
     assert egress_to(policy, "10.2.5.4", 443), "Cosmos DB's private endpoint"
     assert egress_to(policy, "20.190.160.1", 443), "Entra ID, for the workload identity token"
     kind = renderings["values-kind"]
-    emulator = kind.named("NetworkPolicy", "onboarding-cosmos-emulator")
-    admitted = {
-        peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
-        for peer in emulator["spec"]["ingress"][0]["from"]
-    }
-    assert "retention" in admitted
+    # After its erasures it purges dead letters: on kind, from the Service Bus emulator.
+    for emulator, port in (("cosmos-emulator", 8081), ("servicebus-emulator", 5672)):
+        admitting = kind.named("NetworkPolicy", f"onboarding-{emulator}")
+        admitted = {
+            peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+            for peer in admitting["spec"]["ingress"][0]["from"]
+        }
+        assert "retention" in admitted, emulator
+        retention = kind.named("NetworkPolicy", "onboarding-retention")
+        assert any(
+            rule["to"][0]
+            .get("podSelector", {})
+            .get("matchLabels", {})
+            .get("app.kubernetes.io/component")
+            == emulator
+            and rule["ports"] == [{"protocol": "TCP", "port": port}]
+            for rule in retention["spec"]["egress"]
+        ), emulator
+
+
+@pytest.mark.parametrize("name", ["values", "values-prod", "values-kind"])
+def test_retention_passes_the_dead_letter_limit_to_the_job(
+    renderings: dict[str, Rendering], name: str
+) -> None:
+    """DEAD_LETTER_MAX_AGE_DAYS reaches the job, at most the ledger's 30 days (the schema)."""
+    (cron,) = renderings[name].of_kind("CronJob")
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["DEAD_LETTER_MAX_AGE_DAYS"] == "30"
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    limit = schema["properties"]["retention"]["properties"]["deadLetterMaxAgeDays"]
+    assert (limit["minimum"], limit["maximum"]) == (1, LEDGER_TTL_SECONDS // 86400)
 
 
 def pod_specs(r: Rendering) -> list[dict[str, Any]]:

@@ -142,7 +142,44 @@ def test_only_the_scaler_identity_holds_data_owner_and_only_on_the_queue() -> No
     assert "for principalId in queueScalerPrincipalIds" in owners[0].body
     block = main_module_block("servicebus")
     assert listed(block, "queueScalerPrincipalIds") == ["identities.outputs.scaler.principalId"]
-    assert listed(block, "receiverPrincipalIds") == ["notify.principalId"]
+    assert listed(block, "receiverPrincipalIds") == ["notify.principalId", "adminApi.principalId"]
+
+
+# ---------------------------------------------------------------- the retention job (privacy 4)
+def workload_identity_symbols() -> dict[str, str]:
+    """main.bicep's symbol for each workload's identity (`var adminApi = identities.outputs
+    .identities[2]`), by the Kubernetes service account that identity is federated with."""
+    source = MAIN.read_text()
+    workloads = source.split("var workloads = [", 1)[1].split("\n]\n", 1)[0]
+    accounts = re.findall(r"serviceAccount: '([^']+)'", workloads)
+    symbols = dict(
+        (int(index), symbol)
+        for symbol, index in re.findall(
+            r"(?m)^var (\w+) = identities\.outputs\.identities\[(\d+)\]$", source
+        )
+    )
+    return {account: symbols[i] for i, account in enumerate(accounts)}
+
+
+def test_the_retention_job_runs_as_an_identity_that_may_purge_dead_letters() -> None:
+    """After its erasures the CronJob receives from the queue's dead-letter queue, checks each
+    message's record in the store and completes those that must not be kept. It runs as
+    admin-api's account, so admin-api's identity needs the Cosmos DB data role and Service Bus
+    Data Receiver on the queue; Sender it must not get (only the operator may replay)."""
+    template = (CHART / "templates" / "retention-cronjob.yaml").read_text()
+    assert "serviceAccountName: {{ $adminName }}" in template
+    assert '"component" $admin.component' in template and "$admin := .Values.services.adminApi" in (
+        template
+    )
+    assert "DEAD_LETTER_MAX_AGE_DAYS" in template
+    component = chart_values()["services"]["adminApi"]["component"]
+    symbol = workload_identity_symbols()[f"onboarding-{component}"]
+    assert symbol == "adminApi"
+    bus = main_module_block("servicebus")
+    assert f"{symbol}.principalId" in listed(bus, "receiverPrincipalIds")
+    assert f"{symbol}.principalId" not in listed(bus, "senderPrincipalIds")
+    cosmos = main_module_block("cosmos")
+    assert f"{symbol}.principalId" in listed(cosmos, "dataContributorPrincipalIds")
 
 
 # ---------------------------------------------------------------- on-call's operator (SRE review B2)

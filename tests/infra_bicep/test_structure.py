@@ -319,7 +319,8 @@ def test_service_bus_is_keyless_and_its_queue_deduplicates_and_dead_letters() ->
     senders = main.split("senderPrincipalIds: [", 1)[1].split("]", 1)[0].split()
     receivers = main.split("receiverPrincipalIds: [", 1)[1].split("]", 1)[0].split()
     assert senders == ["intakeApi.principalId"]
-    assert receivers == ["notify.principalId"]
+    # notify consumes; admin-api's identity is the retention job's, which purges dead letters.
+    assert receivers == ["notify.principalId", "adminApi.principalId"]
 
 
 def test_key_vault_is_rbac_only_with_purge_protection() -> None:
@@ -431,8 +432,8 @@ def test_only_the_operator_identity_may_both_receive_and_send_and_only_on_the_qu
     block = operator_module_block()
     assert value_of(block, "serviceBusNamespaceName") == "names.serviceBus"
     assert value_of(block, "queueName") == "serviceBus.outputs.queueName"
-    # No other template grants either role to anyone but intake-api (Sender) and notify
-    # (Receiver): servicebus.bicep, with the principals main.bicep lists.
+    # No other template grants either role to anyone but intake-api (Sender), notify and the
+    # retention job's admin-api (Receiver): servicebus.bicep, with the principals main.bicep lists.
     for template in templates():
         if template.path.name in ("operator.bicep", "servicebus.bicep"):
             continue

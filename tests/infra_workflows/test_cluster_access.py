@@ -256,7 +256,7 @@ def dlq_bundle(tmp_path: Path, action: str, *extra: str) -> tuple[Path, dict[str
 
 def test_the_job_pods_are_locked_down(tmp_path: Path) -> None:
     bundles = [bundle(tmp_path, "smoke", "--run-id", "1"), bundle(tmp_path, "load-test")]
-    bundles += [dlq_bundle(tmp_path, "list"), dlq_bundle(tmp_path, "replay")]
+    bundles += [dlq_bundle(tmp_path, action) for action in ("list", "replay", "purge")]
     for out, manifests in bundles:
         job = manifests["Job"][0]["spec"]
         pod = job["template"]["spec"]
@@ -327,6 +327,80 @@ def test_the_dlq_job_runs_intake_as_the_operator_with_the_charts_settings(
     assert '"intake-core"' in (policy.ROOT / "functions" / "notify" / "pyproject.toml").read_text()
 
 
+def test_the_dlq_purge_job_runs_as_the_retention_jobs_account(
+    tmp_path: Path, rendered_staging: list[dict[str, Any]]
+) -> None:
+    """A purge checks each dead letter's record in the store, which the operator identity may
+    not read: it runs as the retention CronJob does, as admin-api's account (the Cosmos DB data
+    role and Service Bus Data Receiver on the queue; never Sender), under the operator policy."""
+    _, manifests = dlq_bundle(tmp_path, "purge", "--dry-run", "--older-than-days", "7")
+    assert set(manifests) == {"Job"}
+    (job,) = manifests["Job"]
+    pod = job["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == ["intake", "dlq", "purge", "--older-than-days", "7", "--dry-run"]
+    (cron,) = [d for d in rendered_staging if d["kind"] == "CronJob"]
+    retention = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["spec"]["serviceAccountName"] == retention["serviceAccountName"]
+    (account,) = [
+        d
+        for d in rendered_staging
+        if d["kind"] == "ServiceAccount"
+        and d["metadata"]["name"] == pod["spec"]["serviceAccountName"]
+    ]
+    assert account["metadata"]["labels"]["app.kubernetes.io/component"] == "admin-api"
+    assert account["metadata"]["annotations"]["azure.workload.identity/client-id"]
+    assert pod["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    (operator_policy,) = [
+        d
+        for d in rendered_staging
+        if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "onboarding-operator"
+    ]
+    assert (
+        operator_policy["spec"]["podSelector"]["matchLabels"].items()
+        <= pod["metadata"]["labels"].items()
+    )
+    # Without options it removes what is older than the notify ledger keeps event ids.
+    _, default = dlq_bundle(tmp_path / "default", "purge")
+    (container,) = default["Job"][0]["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["intake", "dlq", "purge", "--older-than-days", "30"]
+
+
+@pytest.mark.parametrize(
+    ("action", "extra", "message"),
+    [
+        ("list", ("--dry-run",), "are for dlq purge"),
+        ("replay", ("--older-than-days", "7"), "are for dlq purge"),
+        ("purge", ("--older-than-days", "31"), "1 to 30 days"),
+    ],
+)
+def test_the_purge_options_are_for_a_purge_within_the_ledgers_lifetime(
+    tmp_path: Path, action: str, extra: tuple[str, ...], message: str
+) -> None:
+    result = run_script(
+        "cluster_jobs.py", "dlq", action, "--out", str(tmp_path), "--namespace", "x", *extra
+    )
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_the_dlq_purge_job_command_runs_the_intake_cli(tmp_path: Path) -> None:
+    """The purge Job's command, run here against the embedded store and queue of an empty data
+    dir: it reads both and says what it would remove."""
+    _, manifests = dlq_bundle(tmp_path, "purge", "--dry-run")
+    (container,) = manifests["Job"][0]["spec"]["template"]["spec"]["containers"]
+    command = container["command"]
+    intake = Path(sys.executable).parent / command[0]
+    env = {**os.environ, "BUS": "local", "INTAKE_DATA_DIR": str(tmp_path / "data")}
+    env |= {e["name"]: e["value"] for e in container["env"] if e["name"] != "HOME"}
+    result = subprocess.run(
+        [str(intake), *command[1:]], capture_output=True, text=True, timeout=60, env=env,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "would purge 0 of 0 dead-lettered message(s) on the local queue" in result.stderr
+
+
 def test_the_dlq_job_settings_start_where_the_services_ones_do(
     tmp_path: Path, rendered_staging: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -390,7 +464,12 @@ def test_a_dlq_bundle_with_an_image_runs_that_image(tmp_path: Path) -> None:
     assert not (out / "image-from").exists()
 
 
-DLQ_RUNBOOKS = ("docs/runbooks.md", "docs/runbooks/NotifyDeadLetters.md")
+# The Jobs each runbook starts, in order: the alert's runbook lists and replays; runbooks.md
+# purges as well.
+DLQ_RUNBOOKS = {
+    "docs/runbooks.md": ["dlq-list", "dlq-replay", "dlq-purge"],
+    "docs/runbooks/NotifyDeadLetters.md": ["dlq-list", "dlq-replay"],
+}
 
 
 def dlq_commands(doc: str) -> str:
@@ -402,10 +481,11 @@ def dlq_commands(doc: str) -> str:
     return "\n".join(found)
 
 
-@pytest.mark.parametrize("doc", DLQ_RUNBOOKS)
+@pytest.mark.parametrize("doc", sorted(DLQ_RUNBOOKS))
 def test_the_runbook_commands_start_the_dlq_jobs(tmp_path: Path, doc: str) -> None:
     """What on-call copies from the runbook, run as it is (a fake az stands in for Azure): a
-    list bundle, then a replay bundle, each handed to command invoke with run-job.sh."""
+    list bundle, then a replay bundle (then a dry-run purge), each handed to command invoke with
+    run-job.sh."""
     work = tmp_path / "checkout"
     work.mkdir()
     (work / ".github").symlink_to(policy.ROOT / ".github")
@@ -421,7 +501,7 @@ def test_the_runbook_commands_start_the_dlq_jobs(tmp_path: Path, doc: str) -> No
     assert result.returncode == 0, result.stdout + result.stderr
     calls = [json.loads(line) for line in (state / "calls.jsonl").read_text().splitlines()]
     invoked = [call for call in calls if call["args"][:3] == ["aks", "command", "invoke"]]
-    assert [Path(call["cwd"]).name for call in invoked] == ["dlq-list", "dlq-replay"]
+    assert [Path(call["cwd"]).name for call in invoked] == DLQ_RUNBOOKS[doc]
     for call in invoked:
         args = call["args"]
         assert args[args.index("--command") + 1] == "bash run-job.sh onboarding-prod 420"
@@ -432,7 +512,8 @@ def test_the_runbook_commands_start_the_dlq_jobs(tmp_path: Path, doc: str) -> No
         assert item["metadata"]["namespace"] == "onboarding-prod"
         action = Path(call["cwd"]).name.removeprefix("dlq-")
         container = item["spec"]["template"]["spec"]["containers"][0]
-        assert container["command"] == ["intake", "dlq", action]
+        options = ["--older-than-days", "30", "--dry-run"] if action == "purge" else []
+        assert container["command"] == ["intake", "dlq", action, *options]
     assert (work / "dlq-replay.log").read_text()
 
 

@@ -1,7 +1,8 @@
 // Service Bus: the event bus. Standard in dev, Premium zone-redundant (private endpoint in
-// main) in prod. Local SAS auth is off: intake-api may only send, notify may only receive, and
-// KEDA's scaler identity may read the queue's message counts. On-call's operator identity, which
-// may do both to replay dead letters, gets its roles on this queue in operator.bicep.
+// main) in prod. Local SAS auth is off: intake-api may only send; notify, and the retention job
+// (admin-api's identity) to purge dead letters, may only receive; and KEDA's scaler identity may
+// read the queue's message counts. On-call's operator identity, which may do both to replay dead
+// letters, gets its roles on this queue in operator.bicep.
 
 @description('Azure region of the namespace.')
 @allowed([

@@ -78,6 +78,51 @@ async def test_dlq_list_and_replay_on_the_local_queue(tmp_path: Path) -> None:
     await queue.close()
 
 
+async def test_dlq_purge_prints_ids_only_and_removes_the_dead_letters_of_erased_records(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+    from intake_core.dead_letter_purge import DEAD_LETTER_PURGED, PURGE_ACTOR
+    from intake_core.ports import AuditEntry
+    from support import stored_event
+
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    kept, erased = await stored_event(store), await stored_event(store)
+    audit = AuditEntry("submission.erase", "dpo@example.com", datetime.now(UTC), erased.subject)
+    await store.erase(erased.subject, audit)
+    await store.close()
+    queue = LocalQueue(tmp_path / "queue.db")
+    await queue.open()
+    await queue.publish_batch([kept, erased])
+    for delivery in await queue.receive(2, 0):
+        await queue.dead_letter(delivery, "MaxDeliveryCountExceeded", "last error: SMTPError")
+
+    dry = intake(tmp_path, "dlq", "purge", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout == f"{erased.subject}\t{erased.id}\terased\n"  # ids, never the body
+    assert "would purge 1 of 2 dead-lettered message(s) on the local queue; kept 1" in dry.stderr
+    assert len(await queue.dead_letters()) == 2
+
+    purged = intake(tmp_path, "dlq", "purge")
+    assert purged.returncode == 0, purged.stderr
+    assert purged.stdout == dry.stdout
+    assert "purged 1 of 2" in purged.stderr
+    assert [letter.message_id for letter in await queue.dead_letters()] == [kept.id]
+    await queue.close()
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    [*_, entry] = await store.audit_trail(erased.subject)
+    await store.close()
+    assert (entry.action, entry.actor) == (DEAD_LETTER_PURGED, PURGE_ACTOR)
+
+    # The limit is the notify ledger's: keeping dead letters longer could email twice.
+    refused = intake(tmp_path, "dlq", "purge", "--older-than-days", "31")
+    assert refused.returncode == 2 and "1 to 30 days" in refused.stderr
+
+
 async def test_audit_verify_reports_an_intact_chain_then_a_tampered_one(tmp_path: Path) -> None:
     import json
     import sqlite3
@@ -107,4 +152,5 @@ def test_retention_run_prints_what_it_erased(tmp_path: Path) -> None:
 
     result = intake(tmp_path, "retention", "run", "--days", "30")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1])["erased"] == 0
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["erased"] == 0 and summary["deadLettersPurged"] == 0

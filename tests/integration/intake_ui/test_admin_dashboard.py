@@ -1009,6 +1009,9 @@ def test_audit_details_have_readable_names_in_a_sensible_order(
         {"at": "2026-01-02T11:00:00Z", "action": "submission.status_change",
          "actor": "b@example.com",
          "details": {"requestId": "r2", "to": "contacted", "from": "received", "extra": "x"}},
+        {"at": "2026-03-04T03:17:00Z", "action": "submission.dead_letter_purged",
+         "actor": "system:retention",
+         "details": {"reason": "expired", "eventId": "e-1", "maxAgeDays": "30"}},
     ]  # fmt: skip
     dev_sign_in(admin_client)
     page = soup(admin_client.get(f"/admin/submissions/{ids[0]}/audit"))
@@ -1017,7 +1020,9 @@ def test_audit_details_have_readable_names_in_a_sensible_order(
     assert details == [
         ["Browser: Mozilla/5.0", "Source IP (hashed): ab12"],
         ["From: Received", "To: Contacted", "extra: x", "Request ID: r2"],
+        ["Reason: Too old to replay", "Dead letters kept for (days): 30", "Event ID: e-1"],
     ]
+    assert "Removed its undelivered notification (dead letter)" in page.get_text()
 
 
 def test_a_record_without_notes_says_so_rather_than_none(

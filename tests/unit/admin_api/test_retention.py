@@ -81,6 +81,36 @@ async def test_old_records_are_erased_in_batches_and_new_ones_kept(store, queue)
     assert again.erased == 0  # a second run finds nothing more, and audits nothing
 
 
+async def test_after_its_erasures_it_purges_the_dead_letters_that_must_not_be_kept(store, queue):
+    """Service Bus keeps dead letters for ever and erasure cannot reach them there: the run
+    removes those of the records it (or staff) erased, and those older than the limit."""
+    from intake_core.dead_letter_purge import DEAD_LETTER_PURGED
+
+    due, young = await _save(store, 731), await _save(store, 2, email="young@example.com")
+    stale = await _save(store, 31, email="stale@example.com")
+    events = [submission_created(s) for s in (due, young, stale)]
+    await queue.publish_batch(events)
+    for delivery in await queue.receive(3, 0):
+        await queue.dead_letter(delivery, "MaxDeliveryCountExceeded", "for the test")
+
+    # Without the subject purge (Service Bus), only the dead-letter purge reaches them.
+    report = await apply_retention(
+        store, None, dead_letters=queue, days=730, batch_size=10, clock=clock
+    )
+
+    assert (report.erased, report.dead_letters_purged) == (1, 2)
+    assert [letter.message_id for letter in await queue.dead_letters()] == [events[1].id]
+    for submission, reason in ((due, "erased"), (stale, "expired")):
+        [*_, entry] = await store.audit_trail(submission.client_id)
+        assert (entry.action, entry.actor) == (DEAD_LETTER_PURGED, RETENTION_ACTOR)
+        assert entry.details["reason"] == reason
+    shorter = await apply_retention(
+        store, None, dead_letters=queue, dead_letter_max_age_days=1, days=730, batch_size=10,
+        clock=clock,
+    )  # fmt: skip
+    assert shorter.dead_letters_purged == 1 and await queue.dead_letters() == []
+
+
 async def test_without_a_queue_only_the_store_is_touched(store):
     await _save(store, 10)
     report = await apply_retention(store, None, days=5, batch_size=100, clock=clock)
@@ -123,6 +153,14 @@ def test_nonsense_retention_settings_are_refused(days, monkeypatch):
         RetentionSettings()
 
 
+@pytest.mark.parametrize("days", ["0", "31", "abc"])
+def test_dead_letters_are_kept_at_most_as_long_as_the_notify_ledger(days, monkeypatch):
+    assert RetentionSettings().dead_letter_max_age_days == 30
+    monkeypatch.setenv("DEAD_LETTER_MAX_AGE_DAYS", days)
+    with pytest.raises(ValidationError):
+        RetentionSettings()
+
+
 async def test_the_module_runs_retention_from_the_environment(tmp_path):
     store = SqliteSubmissionStore(tmp_path / "intake.db")
     await store.open()
@@ -151,6 +189,7 @@ async def test_the_module_runs_retention_from_the_environment(tmp_path):
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report["erased"] == 1 and report["queueMessagesPurged"] == 0
+    assert report["deadLettersPurged"] == 0
 
     store = SqliteSubmissionStore(tmp_path / "intake.db")
     await store.open()

@@ -12,7 +12,13 @@ from intake_core.adapters.redis_cache import RedisReadCache
 from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, TokenVerifier
-from intake_core.ports import EventConsumer, EventPublisher, ReadCache, StaffSubmissionStore
+from intake_core.ports import (
+    DeadLetterQueue,
+    EventConsumer,
+    EventPublisher,
+    ReadCache,
+    StaffSubmissionStore,
+)
 from intake_core.settings import AuthSettings, CommonSettings, ReadCacheSettings
 
 
@@ -63,6 +69,13 @@ async def open_publisher(settings: CommonSettings) -> EventPublisher:
 
 async def open_consumer(settings: CommonSettings) -> EventConsumer:
     """The notifier's end of the bus chosen by ``BUS``."""
+    if settings.bus == "servicebus":
+        return _service_bus(settings)
+    return await open_queue(settings)
+
+
+async def open_dead_letter_queue(settings: CommonSettings) -> DeadLetterQueue:
+    """The dead-letter queue of the bus chosen by ``BUS`` (operators, the retention job)."""
     if settings.bus == "servicebus":
         return _service_bus(settings)
     return await open_queue(settings)

@@ -8,15 +8,13 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
-from typing import Protocol
 
-from intake_core.adapters.local_queue import DeadLetter, LocalQueue
-from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.auth import ROLES, DevIssuer
-from intake_core.bootstrap import open_consumer, open_store
+from intake_core.bootstrap import open_dead_letter_queue, open_store
+from intake_core.dead_letter_purge import PURGE_ACTOR, purge_dead_letters
 from intake_core.devstack import Ports, run
 from intake_core.logs import configure_logging
-from intake_core.ports import AuditChainReport
+from intake_core.ports import DEAD_LETTER_MAX_AGE_DAYS, AuditChainReport
 from intake_core.settings import CommonSettings
 
 
@@ -32,19 +30,9 @@ def _dev_token(arguments: argparse.Namespace) -> int:
     return 0
 
 
-class DeadLetterQueue(Protocol):
-    async def dead_letters(self) -> list[DeadLetter]: ...
-
-    async def replay_dead_letters(self) -> int: ...
-
-    async def close(self) -> None: ...
-
-
 async def _with_dead_letters(action: str) -> int:
     settings = CommonSettings()
-    queue = await open_consumer(settings)
-    assert isinstance(queue, LocalQueue | ServiceBusQueue)
-    dlq: DeadLetterQueue = queue
+    dlq = await open_dead_letter_queue(settings)
     try:
         if action == "replay":
             print(f"replayed {await dlq.replay_dead_letters()} message(s) to {settings.bus} queue")
@@ -63,7 +51,43 @@ async def _with_dead_letters(action: str) -> int:
 
 
 def _dlq(arguments: argparse.Namespace) -> int:
-    return asyncio.run(_with_dead_letters(arguments.action))
+    return asyncio.run(_with_dead_letters(arguments.dlq_action))
+
+
+async def _purged_dead_letters(older_than_days: int, dry_run: bool) -> int:
+    settings = CommonSettings()
+    store = await open_store(settings)
+    try:
+        dlq = await open_dead_letter_queue(settings)
+        try:
+            report = await purge_dead_letters(
+                dlq, store, actor=PURGE_ACTOR, max_age_days=older_than_days, dry_run=dry_run
+            )
+        finally:
+            await dlq.close()
+    finally:
+        await store.close()
+    # Ids and why only: a dead letter's body is the submission's personal data.
+    for purged in report.purged:
+        print(f"{purged.client_id or '-'}\t{purged.event_id}\t{purged.reason}")
+    verb = "would purge" if dry_run else "purged"
+    print(
+        f"{verb} {len(report.purged)} of {report.examined} dead-lettered message(s) on the"
+        f" {settings.bus} queue; kept {report.kept}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _dlq_purge(arguments: argparse.Namespace) -> int:
+    return asyncio.run(_purged_dead_letters(arguments.older_than_days, arguments.dry_run))
+
+
+def _days_up_to_the_limit(text: str) -> int:
+    days = int(text)
+    if not 1 <= days <= DEAD_LETTER_MAX_AGE_DAYS:
+        raise argparse.ArgumentTypeError(f"1 to {DEAD_LETTER_MAX_AGE_DAYS} days")
+    return days
 
 
 def _retention_run(arguments: argparse.Namespace) -> int:
@@ -78,6 +102,7 @@ def _retention_run(arguments: argparse.Namespace) -> int:
         "cutoff": report.cutoff.isoformat(),
         "erased": report.erased,
         "queueMessagesPurged": report.queue_messages_purged,
+        "deadLettersPurged": report.dead_letters_purged,
     }
     print(json.dumps(summary))
     return 0
@@ -127,9 +152,25 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     start.set_defaults(handler=_run)
 
-    dlq = commands.add_parser("dlq", help="list or replay dead-lettered notifications (BUS=…)")
-    dlq.add_argument("action", choices=["list", "replay"])
-    dlq.set_defaults(handler=_dlq)
+    dlq = commands.add_parser("dlq", help="dead-lettered notifications (BUS=…)")
+    dlq_commands = dlq.add_subparsers(dest="dlq_action", required=True)
+    dlq_commands.add_parser("list", help="one line per dead letter").set_defaults(handler=_dlq)
+    dlq_commands.add_parser("replay", help="move them all back to the queue").set_defaults(
+        handler=_dlq
+    )
+    purge = dlq_commands.add_parser(
+        "purge",
+        help="remove the dead letters of erased or missing records, and those too old to replay",
+    )
+    purge.add_argument(
+        "--older-than-days", type=_days_up_to_the_limit, default=DEAD_LETTER_MAX_AGE_DAYS,
+        help=f"remove those whose event is older (default and most {DEAD_LETTER_MAX_AGE_DAYS},"
+        " the notifier's ledger: a later replay could email twice)",
+    )  # fmt: skip
+    purge.add_argument(
+        "--dry-run", action="store_true", help="print what would go (ids only); remove nothing"
+    )
+    purge.set_defaults(handler=_dlq_purge)
 
     retention = commands.add_parser("retention", help="personal data retention")
     retention_commands = retention.add_subparsers(dest="retention_command", required=True)

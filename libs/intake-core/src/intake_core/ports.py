@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -129,6 +129,12 @@ IDEMPOTENCY_KEY_TTL_SECONDS = 7 * 24 * 3600
 # local queue redelivers within its lock (an hour at most) and at most 100 times. (A dead letter
 # replayed by hand after 30 days could be emailed again, as in Cosmos DB.)
 LEDGER_TTL_SECONDS = 30 * 24 * 3600
+# How old a dead letter may grow before it is purged (``intake dlq purge``, and the retention job
+# after its erasures), counted from its event's time, the submission's: the ledger's lifetime.
+# Its event was handled, if ever, after that time, so while it may be replayed its ledger entry
+# is still there and a replay cannot email twice; and Service Bus keeps dead letters for ever,
+# with the body's contact details. Also the most a purge may be told to keep them.
+DEAD_LETTER_MAX_AGE_DAYS = LEDGER_TTL_SECONDS // (24 * 3600)
 
 
 @dataclass(frozen=True)
@@ -419,6 +425,43 @@ class Delivery:
     delivery_count: int
     lock_token: str
     properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message in the dead-letter queue; ``delivery_count`` is how many times it was
+    delivered before it was listed, ``enqueued_at`` when the queue took it (a Service Bus
+    replay sends a copy, which the queue takes anew; the embedded queue keeps the first time)."""
+
+    message_id: str
+    body: str
+    reason: str
+    description: str
+    delivery_count: int
+    enqueued_at: datetime
+
+
+class DeadLetterQueue(Protocol):
+    """The dead-letter queue of the notifier's queue, for operators and the retention job."""
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        """Every dead letter; each stays where it is."""
+        ...
+
+    async def replay_dead_letters(self) -> int:
+        """Move every dead letter back to the queue, with a fresh delivery count."""
+        ...
+
+    async def purge_dead_letters(
+        self, doomed: Callable[[DeadLetter], Awaitable[bool]]
+    ) -> list[DeadLetter]:
+        """Ask ``doomed`` about each dead letter once and remove each it answers True for, at
+        once; returns the ones removed. Every other one is back in the dead-letter queue, as it
+        was (listable, replayable), when this returns or raises (``doomed`` raising stops the
+        pass; those removed before stay removed). One replayed meanwhile is not removed."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class SubjectQueue(Protocol):

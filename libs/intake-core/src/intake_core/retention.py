@@ -3,7 +3,10 @@
 Each record is erased in its own transaction with its own audit entry (actor
 ``system:retention``), exactly as a staff erasure, so a run can stop anywhere and the next run
 picks up where it left off. Records are taken oldest first, a batch at a time, so memory stays
-flat however many are due. ``intake retention run`` and ``python -m admin_api.retention`` run it;
+flat however many are due. Then it purges the dead letters that must not be kept (those of erased
+or missing records, and those older than ``DEAD_LETTER_MAX_AGE_DAYS``; see
+:mod:`intake_core.dead_letter_purge`): Service Bus keeps them for ever otherwise, and erasure
+cannot reach them there. ``intake retention run`` and ``python -m admin_api.retention`` run it;
 in Kubernetes it is a CronJob.
 """
 
@@ -16,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import Field
 
-from intake_core.bootstrap import open_cache, open_queue, open_store
+from intake_core.bootstrap import open_cache, open_dead_letter_queue, open_queue, open_store
+from intake_core.dead_letter_purge import purge_dead_letters
 from intake_core.domain.erasure import (
     ERASE_ACTION,
     RETENTION_ACTOR,
@@ -25,7 +29,9 @@ from intake_core.domain.erasure import (
 )
 from intake_core.ports import (
     CACHED_FIGURES_GENERATION_KEY,
+    DEAD_LETTER_MAX_AGE_DAYS,
     AuditEntry,
+    DeadLetterQueue,
     ReadCache,
     StaffSubmissionStore,
     SubjectQueue,
@@ -37,10 +43,14 @@ log = logging.getLogger(__name__)
 
 
 class RetentionSettings(ReadCacheSettings):
-    """``RETENTION_DAYS`` (default 730, two years) and ``RETENTION_BATCH_SIZE``."""
+    """``RETENTION_DAYS`` (default 730, two years), ``RETENTION_BATCH_SIZE`` and
+    ``DEAD_LETTER_MAX_AGE_DAYS`` (default and most 30, the notify ledger's lifetime)."""
 
     retention_days: int = Field(default=730, ge=1, le=36_500)
     retention_batch_size: int = Field(default=200, ge=1, le=10_000)
+    dead_letter_max_age_days: int = Field(
+        default=DEAD_LETTER_MAX_AGE_DAYS, ge=1, le=DEAD_LETTER_MAX_AGE_DAYS
+    )
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class RetentionReport:
     cutoff: datetime
     erased: int
     queue_messages_purged: int
+    dead_letters_purged: int = 0
 
 
 async def apply_retention(
@@ -55,11 +66,14 @@ async def apply_retention(
     queue: SubjectQueue | None,
     *,
     cache: ReadCache | None = None,
+    dead_letters: DeadLetterQueue | None = None,
+    dead_letter_max_age_days: int = DEAD_LETTER_MAX_AGE_DAYS,
     days: int,
     batch_size: int,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> RetentionReport:
-    """Erase every live record submitted more than ``days`` days ago."""
+    """Erase every live record submitted more than ``days`` days ago; then, given the
+    ``dead_letters`` queue, remove the dead letters that must not be kept."""
     cutoff = clock() - timedelta(days=days)
     erased = purged = 0
     while batch := await store.expired_records(cutoff, batch_size):
@@ -77,26 +91,40 @@ async def apply_retention(
         log.info("retention batch erased", extra={"erased": erased})
     if erased:
         await store.forget_erased_remnants()
-    return RetentionReport(cutoff, erased, purged)
+    dead_letters_purged = 0
+    if dead_letters is not None:
+        report = await purge_dead_letters(
+            dead_letters,
+            store,
+            actor=RETENTION_ACTOR,
+            max_age_days=dead_letter_max_age_days,
+            clock=clock,
+        )
+        dead_letters_purged = len(report.purged)
+    return RetentionReport(cutoff, erased, purged, dead_letters_purged)
 
 
 async def run_retention(settings: RetentionSettings) -> RetentionReport:
     """Open the adapters the settings name, apply retention once, close them."""
     store = await open_store(settings)
     try:
+        # The embedded queue is one file: purged by subject and of its dead letters alike.
+        # Service Bus cannot purge by subject; its dead letters are received and checked.
         queue = await open_queue(settings) if settings.bus == "local" else None
+        dead_letters = queue if queue is not None else await open_dead_letter_queue(settings)
         cache = await open_cache(settings)
         try:
             return await apply_retention(
                 store,
                 queue,
                 cache=cache,
+                dead_letters=dead_letters,
+                dead_letter_max_age_days=settings.dead_letter_max_age_days,
                 days=settings.retention_days,
                 batch_size=settings.retention_batch_size,
             )
         finally:
             await cache.close()
-            if queue is not None:
-                await queue.close()
+            await dead_letters.close()
     finally:
         await store.close()

@@ -14,6 +14,7 @@ from typing import Any
 from fasthtml import common as fh
 from starlette.requests import Request
 
+from intake_core.dead_letter_purge import DEAD_LETTER_PURGED, PurgeReason
 from intake_core.domain.erasure import ERASE_ACTION, RETENTION_ACTOR
 from intake_core.domain.models import (
     ALLOWED_TRANSITIONS,
@@ -61,6 +62,7 @@ AUDIT_ACTIONS = {
     "submission.subject_export": "Exported the subject's data",
     "submission.status_change": "Changed the status",
     "submission.erase": "Erased the personal data",
+    DEAD_LETTER_PURGED: "Removed its undelivered notification (dead letter)",
     "audit.read": "Viewed the audit trail",
 }
 # Audit details by readable name, in the order a reader wants them: what changed, what was
@@ -71,6 +73,8 @@ AUDIT_DETAILS = {
     "reason": "Reason",
     "note": "Note",
     "retentionDays": "Kept for (days)",
+    "maxAgeDays": "Dead letters kept for (days)",
+    "eventId": "Event ID",
     "qClientId": "Searched for Client ID",
     "qLength": "Search text length",
     "industry": "Industry",
@@ -88,13 +92,22 @@ AUDIT_DETAILS = {
     "sourceIpHash": "Source IP (hashed)",
     "requestId": "Request ID",
 }
+# Why a dead letter of the record was removed (the reason of a DEAD_LETTER_PURGED entry).
+DEAD_LETTER_REASON_WORDS: dict[str, str] = {
+    PurgeReason.ERASED: "the record is erased",
+    PurgeReason.NO_RECORD: "no such record",
+    PurgeReason.EXPIRED: "too old to replay",
+}
 _DETAIL_VALUES: dict[str, Mapping[str, str]] = {
     "from": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
     "to": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
     "status": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
     "industry": {key.value: label for key, label in INDUSTRY_LABELS.items()},
     "serviceType": {key.value: label for key, label in SERVICE_TYPE_LABELS.items()},
-    "reason": {code: words[:1].upper() + words[1:] for code, words in REASON_WORDS.items()},
+    "reason": {
+        code: words[:1].upper() + words[1:]
+        for code, words in {**REASON_WORDS, **DEAD_LETTER_REASON_WORDS}.items()
+    },
 }
 NOTICES = {
     "status-changed": ("Status changed", "The new status is saved."),

@@ -12,14 +12,15 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.domain.entropy import random_uuid
 from intake_core.domain.events import CloudEvent
-from intake_core.ports import Delivery
+from intake_core.ports import DeadLetter, Delivery
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -45,18 +46,6 @@ CREATE INDEX IF NOT EXISTS messages_locked ON messages (lock_token) WHERE lock_t
 
 def _properties(event: CloudEvent) -> dict[str, str]:
     return {"traceparent": event.traceparent} if event.traceparent else {}
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """A message in the dead-letter queue; ``delivery_count`` is how many times it was
-    delivered before it was listed."""
-
-    message_id: str
-    body: str
-    reason: str
-    description: str
-    delivery_count: int
 
 
 class LocalQueue:
@@ -205,6 +194,9 @@ class LocalQueue:
         )
 
     async def dead_letters(self) -> list[DeadLetter]:
+        return [letter for _, letter in await self._dead_letter_rows()]
+
+    async def _dead_letter_rows(self) -> list[tuple[int, DeadLetter]]:
         rows = await self._db.read(
             lambda connection: connection.execute(
                 "SELECT * FROM messages WHERE queue = ? AND dead_lettered_at IS NOT NULL"
@@ -213,15 +205,43 @@ class LocalQueue:
             ).fetchall()
         )
         return [
-            DeadLetter(
-                row["message_id"],
-                row["body"],
-                row["dead_letter_reason"],
-                row["dead_letter_description"],
-                row["delivery_count"],
+            (
+                row["seq"],
+                DeadLetter(
+                    row["message_id"],
+                    row["body"],
+                    row["dead_letter_reason"],
+                    row["dead_letter_description"],
+                    row["delivery_count"],
+                    datetime.fromtimestamp(row["enqueued_at"], UTC),
+                ),
             )
             for row in rows
         ]
+
+    async def purge_dead_letters(
+        self, doomed: Callable[[DeadLetter], Awaitable[bool]]
+    ) -> list[DeadLetter]:
+        """Delete each dead letter ``doomed`` picks, as it picks it. Nothing is locked while it
+        decides, so the others stay replayable throughout; one replayed meanwhile is left alone.
+        Freed pages are zeroed and the write-ahead log emptied, as for an erasure."""
+        removed: list[DeadLetter] = []
+        try:
+            for seq, letter in await self._dead_letter_rows():
+                if not await doomed(letter):
+                    continue
+                deleted = await self._db.write(
+                    execute(
+                        "DELETE FROM messages WHERE seq = ? AND dead_lettered_at IS NOT NULL",
+                        (seq,),
+                    )
+                )
+                if deleted:
+                    removed.append(letter)
+        finally:
+            if removed:
+                await self._db.empty_wal()
+        return removed
 
     async def replay_dead_letters(self) -> int:
         """Move every dead-lettered message back to the queue with a fresh delivery count."""

@@ -12,7 +12,8 @@ earlier deliveries (0 the first time); :class:`Delivery` counts this one too, fr
 received message's count is the header's plus one.
 
 Dead letters: ``dead_letters()`` lists by receiving from the dead-letter sub-queue and abandoning
-what it got (peek is a ``$management`` operation the local test broker does not speak). It
+what it got (peek is a ``$management`` operation the local test broker does not speak), and
+``purge_dead_letters()`` receives the same way and completes what must go. The listing
 reports the header as it came, the deliveries counted before the listing's own receive, which is
 no delivery to a consumer; a broker that counts that receive shows one more in the next listing,
 which has no other effect there. Replay sends a copy to the queue, then completes the
@@ -29,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.identity.aio import DefaultAzureCredential
@@ -39,11 +41,14 @@ from azure.servicebus import (
     ServiceBusSubQueue,
 )
 from azure.servicebus.aio import ServiceBusClient, ServiceBusReceiver, ServiceBusSender
-from azure.servicebus.exceptions import MessageLockLostError, MessageSizeExceededError
+from azure.servicebus.exceptions import (
+    MessageLockLostError,
+    MessageSizeExceededError,
+    ServiceBusError,
+)
 
-from intake_core.adapters.local_queue import DeadLetter
 from intake_core.domain.events import CloudEvent
-from intake_core.ports import Delivery
+from intake_core.ports import DeadLetter, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +102,19 @@ def _delivery_number(message: ServiceBusReceivedMessage) -> int:
 
 def _original_id(message: ServiceBusReceivedMessage) -> str:
     return _properties(message).get(ORIGINAL_MESSAGE_ID) or str(message.message_id)
+
+
+def _dead_letter(message: ServiceBusReceivedMessage) -> DeadLetter:
+    enqueued = message.enqueued_time_utc or datetime.now(UTC)
+    return DeadLetter(
+        message_id=_original_id(message),
+        body=_body(message),
+        reason=message.dead_letter_reason or "",
+        description=message.dead_letter_error_description or "",
+        # Its deliveries before this receive, which is not one to a consumer.
+        delivery_count=_earlier_deliveries(message),
+        enqueued_at=enqueued if enqueued.tzinfo else enqueued.replace(tzinfo=UTC),
+    )
 
 
 class ServiceBusQueue:
@@ -246,17 +264,7 @@ class ServiceBusQueue:
             for message in held.values():
                 with contextlib.suppress(MessageLockLostError):  # back in the DLQ anyway
                     await receiver.abandon_message(message)
-        return [
-            DeadLetter(
-                message_id=_original_id(message),
-                body=_body(message),
-                reason=message.dead_letter_reason or "",
-                description=message.dead_letter_error_description or "",
-                # Its deliveries before this listing's receive, which is not one to a consumer.
-                delivery_count=_earlier_deliveries(message),
-            )
-            for message in held.values()
-        ]
+        return [_dead_letter(message) for message in held.values()]
 
     async def replay_dead_letters(self) -> int:
         """Send each dead-lettered message back to the queue, then remove it from the DLQ."""
@@ -271,6 +279,45 @@ class ServiceBusQueue:
                     await receiver.complete_message(message)
                     replayed += 1
         return replayed
+
+    async def purge_dead_letters(
+        self, doomed: Callable[[DeadLetter], Awaitable[bool]]
+    ) -> list[DeadLetter]:
+        """Receive each dead letter once; complete (remove) those ``doomed`` picks as it picks
+        them, and abandon the others together when the pass ends, so they are back in the DLQ at
+        once rather than when their locks expire. Held until then, a kept one is not received
+        again in the same pass; one that comes back all the same (its lock expired: a pass longer
+        than the queue's lock duration) ends the pass, and the next run sees the rest."""
+        removed: list[DeadLetter] = []
+        held: list[ServiceBusReceivedMessage] = []
+        seen: set[int | None] = set()
+        async with self._dead_letter_lock:
+            receiver = await self._dead_letter_receiver()
+            try:
+                while batch := await receiver.receive_messages(
+                    DEAD_LETTER_BATCH, max_wait_time=DEAD_LETTER_WAIT_SECONDS
+                ):
+                    held += batch
+                    fresh = [m for m in batch if m.sequence_number not in seen]
+                    seen.update(m.sequence_number for m in batch)
+                    if not fresh:
+                        break
+                    for message in fresh:
+                        letter = _dead_letter(message)
+                        if not await doomed(letter):
+                            continue
+                        held.remove(message)
+                        try:
+                            await receiver.complete_message(message)
+                        except MessageLockLostError:
+                            continue  # back in the DLQ: the next run removes it
+                        removed.append(letter)
+            finally:
+                for message in held:
+                    # One that cannot be abandoned is back when its lock expires.
+                    with contextlib.suppress(ServiceBusError):
+                        await receiver.abandon_message(message)
+        return removed
 
     @staticmethod
     def _replay_copy(message: ServiceBusReceivedMessage) -> ServiceBusMessage:

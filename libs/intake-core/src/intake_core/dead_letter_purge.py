@@ -1,0 +1,142 @@
+"""Dead letters that must not be kept, removed: ``intake dlq purge`` and the retention job.
+
+A dead letter holds its event's whole body (contact details, scope), and Service Bus keeps it
+for ever. One goes when the record it names is erased (a tombstone) or not in the store at all,
+or when its event is older than the limit (:data:`DEAD_LETTER_MAX_AGE_DAYS` by default: after
+that a replay could email twice). A body that is no CloudEvent names no record and has no event
+time: it goes by the time the queue took it. Every other dead letter is left as it was, still
+replayable.
+
+Each removal is audited as retention audits its erasures, in the record's own trail: action
+:data:`DEAD_LETTER_PURGED`, the actor given (the retention job's, or :data:`PURGE_ACTOR`), and
+the event id and why in the details; never the body. The entry is written before the message is
+removed, so nothing goes unaudited: should the removal then not happen (its lock expired, it was
+replayed meanwhile), the next run removes it and writes another.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from intake_core.domain.client_id import is_client_id, normalise_client_id
+from intake_core.ports import (
+    DEAD_LETTER_MAX_AGE_DAYS,
+    AuditEntry,
+    DeadLetter,
+    DeadLetterQueue,
+    StaffSubmissionStore,
+)
+
+log = logging.getLogger(__name__)
+
+# The audit action of a removed dead letter, in the trail of the record it named.
+DEAD_LETTER_PURGED = "submission.dead_letter_purged"
+# The actor of a purge an operator runs (``intake dlq purge``); the retention job's is its own.
+PURGE_ACTOR = "system:dlq-purge"
+
+
+class PurgeReason(StrEnum):
+    ERASED = "erased"  # its record is a tombstone
+    NO_RECORD = "no-record"  # the store has no record of that Client ID
+    EXPIRED = "expired"  # older than the limit
+
+
+@dataclass(frozen=True)
+class PurgedDeadLetter:
+    """What may be said of a removed dead letter: ids and why, never its body."""
+
+    event_id: str
+    client_id: str | None
+    reason: PurgeReason
+
+
+@dataclass(frozen=True)
+class DeadLetterPurgeReport:
+    examined: int
+    purged: list[PurgedDeadLetter]
+    dry_run: bool
+
+    @property
+    def kept(self) -> int:
+        return self.examined - len(self.purged)
+
+
+def _client_id_and_time(letter: DeadLetter) -> tuple[str | None, datetime]:
+    """The Client ID its CloudEvent names (``subject``) and the event's time; without them (a
+    poison message), no Client ID and the time the queue took it."""
+    try:
+        event = json.loads(letter.body)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        return None, letter.enqueued_at
+    subject, time = event.get("subject"), event.get("time")
+    client_id = (
+        normalise_client_id(subject) if isinstance(subject, str) and is_client_id(subject) else None
+    )
+    try:
+        at = datetime.fromisoformat(time) if isinstance(time, str) else letter.enqueued_at
+    except ValueError:
+        at = letter.enqueued_at
+    return client_id, at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+async def purge_dead_letters(
+    queue: DeadLetterQueue,
+    store: StaffSubmissionStore,
+    *,
+    actor: str,
+    max_age_days: int = DEAD_LETTER_MAX_AGE_DAYS,
+    dry_run: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> DeadLetterPurgeReport:
+    """Remove the dead letters that must not be kept (with ``dry_run``, only say which)."""
+    if not 1 <= max_age_days <= DEAD_LETTER_MAX_AGE_DAYS:
+        raise ValueError(f"max_age_days must be 1 to {DEAD_LETTER_MAX_AGE_DAYS}")
+    now = clock()
+    cutoff = now - timedelta(days=max_age_days)
+    examined = 0
+    chosen: list[tuple[DeadLetter, PurgedDeadLetter]] = []
+
+    async def verdict(client_id: str | None, at: datetime) -> PurgeReason | None:
+        if client_id is not None:
+            stored = await store.get_record(client_id)
+            if stored is None:
+                return PurgeReason.NO_RECORD
+            if stored.erased:
+                return PurgeReason.ERASED
+        return PurgeReason.EXPIRED if at < cutoff else None
+
+    async def doomed(letter: DeadLetter) -> bool:
+        nonlocal examined
+        examined += 1
+        client_id, at = _client_id_and_time(letter)
+        reason = await verdict(client_id, at)
+        if reason is None:
+            return False
+        chosen.append((letter, PurgedDeadLetter(letter.message_id, client_id, reason)))
+        if not dry_run:
+            details = {"reason": str(reason), "eventId": letter.message_id}
+            if reason is PurgeReason.EXPIRED:
+                details["maxAgeDays"] = str(max_age_days)
+            await store.append_audit(AuditEntry(DEAD_LETTER_PURGED, actor, now, client_id, details))
+        return True
+
+    if dry_run:
+        for letter in await queue.dead_letters():
+            await doomed(letter)
+        purged = [what for _, what in chosen]
+    else:
+        removed = await queue.purge_dead_letters(doomed)
+        purged = [what for letter, what in chosen if letter in removed]
+    report = DeadLetterPurgeReport(examined, purged, dry_run)
+    log.info(
+        "dead letters purged" if not dry_run else "dead letters that a purge would remove",
+        extra={"examined": examined, "purged": len(purged), "dryRun": dry_run},
+    )
+    return report
