@@ -1,13 +1,13 @@
 """Retention: records older than the configured age are anonymised (erased to a tombstone).
 
 Each record is erased in its own transaction with its own audit entry (actor
-``system:retention``), exactly as a staff erasure, so a run can stop anywhere and the next run
-picks up where it left off. Records are taken oldest first, a batch at a time, so memory stays
-flat however many are due. Then it purges the dead letters that must not be kept (those of erased
-or missing records, and those older than ``DEAD_LETTER_MAX_AGE_DAYS``; see
-:mod:`intake_core.dead_letter_purge`): Service Bus keeps them for ever otherwise, and erasure
-cannot reach them there. ``intake retention run`` and ``python -m admin_api.retention`` run it;
-in Kubernetes it is a CronJob.
+``system:retention``), exactly as a staff erasure (:mod:`intake_core.system_erasure`), so a run
+can stop anywhere and the next run picks up where it left off. Records are taken oldest first, a
+batch at a time, so memory stays flat however many are due. Then it purges the dead letters that
+must not be kept (those of erased or missing records, and those older than
+``DEAD_LETTER_MAX_AGE_DAYS``; see :mod:`intake_core.dead_letter_purge`): Service Bus keeps them
+for ever otherwise, and erasure cannot reach them there. ``intake retention run`` and
+``python -m admin_api.retention`` run it; in Kubernetes it is a CronJob.
 """
 
 from __future__ import annotations
@@ -28,16 +28,15 @@ from intake_core.domain.erasure import (
     erasure_details,
 )
 from intake_core.ports import (
-    CACHED_FIGURES_GENERATION_KEY,
     DEAD_LETTER_MAX_AGE_DAYS,
     AuditEntry,
     DeadLetterQueue,
     ReadCache,
     StaffSubmissionStore,
     SubjectQueue,
-    cached_record_keys,
 )
 from intake_core.settings import ReadCacheSettings
+from intake_core.system_erasure import SystemErasure
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +74,16 @@ async def apply_retention(
     """Erase every live record submitted more than ``days`` days ago; then, given the
     ``dead_letters`` queue, remove the dead letters that must not be kept."""
     cutoff = clock() - timedelta(days=days)
-    erased = purged = 0
+    erasure = SystemErasure(store, queue, cache)
     while batch := await store.expired_records(cutoff, batch_size):
         for client_id in batch:
             # The same action and details a staff erasure records: only actor and reason differ.
             details = {**erasure_details(RETENTION_ENDED), "retentionDays": str(days)}
-            await store.erase(
-                client_id, AuditEntry(ERASE_ACTION, RETENTION_ACTOR, clock(), client_id, details)
+            await erasure.erase(
+                AuditEntry(ERASE_ACTION, RETENTION_ACTOR, clock(), client_id, details)
             )
-            if queue is not None:
-                purged += await queue.purge_subject(client_id)
-            if cache is not None:  # admin-api may hold a copy of the record, and figures
-                await cache.delete(*cached_record_keys(client_id), CACHED_FIGURES_GENERATION_KEY)
-            erased += 1
-        log.info("retention batch erased", extra={"erased": erased})
-    if erased:
-        await store.forget_erased_remnants()
+        log.info("retention batch erased", extra={"erased": erasure.erased})
+    await erasure.finish()
     dead_letters_purged = 0
     if dead_letters is not None:
         report = await purge_dead_letters(
@@ -101,7 +94,9 @@ async def apply_retention(
             clock=clock,
         )
         dead_letters_purged = len(report.purged)
-    return RetentionReport(cutoff, erased, purged, dead_letters_purged)
+    return RetentionReport(
+        cutoff, erasure.erased, erasure.queue_messages_purged, dead_letters_purged
+    )
 
 
 async def run_retention(settings: RetentionSettings) -> RetentionReport:
