@@ -1,5 +1,5 @@
 """The StaffSubmissionStore contract: hash-chained audit, substring search, retention candidates,
-dashboard figures."""
+the erasures a restore must make again, dashboard figures."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from typing import Any, cast
 
 import pytest
 
+from intake_core.domain.erasure import (
+    ERASE_ACTION,
+    RETENTION_ACTOR,
+    RecordedErasure,
+    erasure_details,
+)
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.ports import (
@@ -163,6 +169,48 @@ async def test_expired_records_are_the_oldest_live_ones(staff_store: StaffSubmis
         *(s.client_id for s in old[2:]),
     ]
     assert await staff_store.expired_records(T0, 100) == []
+
+
+async def test_erasures_since_lists_every_erasure_from_that_time_oldest_first(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    before, at_since, later, unstated, kept = [await save(staff_store) for _ in range(5)]
+    since = T0 + timedelta(hours=2)
+
+    async def erase(submission: Submission, at: datetime, details: dict[str, str]) -> None:
+        entry = AuditEntry(ERASE_ACTION, "dpo@example.com", at, submission.client_id, details)
+        await staff_store.erase(submission.client_id, entry)
+
+    await erase(before, since - timedelta(microseconds=1), erasure_details("subject-request"))
+    await erase(at_since, since, erasure_details("other", note="ticket 4711"))
+    await erase(later, since + timedelta(hours=1), {"reason": "retention", "retentionDays": "730"})
+    # An erasure from before reasons were recorded; given in another offset than UTC.
+    east = timezone(timedelta(hours=2))
+    await erase(unstated, (since + timedelta(minutes=30)).astimezone(east), {})
+    await erase(at_since, since + timedelta(hours=2), erasure_details("not-needed"))  # a repeat
+    # Other actions, on a record and on none, are not erasures.
+    await mark_contacted(staff_store, kept)
+    await staff_store.append_audit(staff_entry("submission.search"))
+    await staff_store.append_audit(
+        AuditEntry("submission.read", RETENTION_ACTOR, since + timedelta(hours=3), kept.client_id)
+    )
+
+    assert await staff_store.erasures_since(since) == [
+        RecordedErasure(at_since.client_id, since, "other"),
+        RecordedErasure(unstated.client_id, since + timedelta(minutes=30), None),
+        RecordedErasure(later.client_id, since + timedelta(hours=1), "retention"),
+        RecordedErasure(at_since.client_id, since + timedelta(hours=2), "not-needed"),
+    ]
+    # The same instant in another offset; and a time after the last erasure.
+    assert len(await staff_store.erasures_since(since.astimezone(east))) == 4
+    assert await staff_store.erasures_since(since + timedelta(hours=2, microseconds=1)) == []
+    [first, *_] = await staff_store.erasures_since(T0)
+    assert first.client_id == before.client_id
+
+
+async def test_a_store_with_no_erasures_lists_none(staff_store: StaffSubmissionStore) -> None:
+    await save(staff_store)
+    assert await staff_store.erasures_since(T0 - timedelta(days=365)) == []
 
 
 async def mark_contacted(store: StaffSubmissionStore, submission: Submission) -> None:

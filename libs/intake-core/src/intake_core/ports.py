@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
+from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import (
     ErasedSubmission,
@@ -390,6 +391,12 @@ class StaffSubmissionStore(SubmissionStore, Protocol):
         """Rewrite what erasures leave behind in storage the engine keeps on its own (search
         index segments, the write-ahead log), so erased data is gone from disk, not only from
         queries. Slow on a large store: call it after erasing, not inside a loop."""
+        ...
+
+    async def erasures_since(self, since: datetime) -> list[RecordedErasure]:
+        """Every erasure the audit trail records at or after ``since``, oldest first, repeats
+        of an erasure included: what a copy of the store restored to ``since`` has lost and
+        must erase again (a restore brings the records back and drops these entries)."""
         ...
 
     async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:

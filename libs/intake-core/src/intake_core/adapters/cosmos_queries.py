@@ -139,6 +139,23 @@ def audit_heads() -> Query:
     return Query("SELECT * FROM c WHERE c.type = @type", [{"name": "@type", "value": AUDIT_HEAD}])
 
 
+def erasures_since(action: str, since: str) -> Query:
+    """Across partitions: the erasures audited at or after ``since`` (UTC text, which sorts),
+    oldest first. Each is in its record's partition. Only the fields a restore needs are read:
+    not the actor (a staff member) nor the note."""
+    return Query(
+        "SELECT c.entry.clientId AS clientId, c.entry.at AS at,"
+        " c.entry.details.reason AS reason FROM c"
+        " WHERE c.type = @type AND c.entry.action = @action AND c.entry.at >= @since"
+        " ORDER BY c.entry.at",
+        [
+            {"name": "@type", "value": AUDIT},
+            {"name": "@action", "value": action},
+            {"name": "@since", "value": since},
+        ],
+    )
+
+
 def audit_entry_count() -> Query:
     return Query(
         "SELECT VALUE COUNT(1) FROM c WHERE c.type = @type", [{"name": "@type", "value": AUDIT}]

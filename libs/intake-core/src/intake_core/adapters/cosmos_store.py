@@ -74,6 +74,7 @@ from intake_core.adapters.cosmos_errors import (
     translated,
 )
 from intake_core.adapters.cosmos_outbox import CosmosOutbox
+from intake_core.domain.erasure import ERASE_ACTION, RecordedErasure
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.ports import (
@@ -504,6 +505,19 @@ class CosmosSubmissionStore:
 
     async def verify_audit_chain(self) -> AuditChainReport:
         return await self._chains.verify()
+
+    async def erasures_since(self, since: datetime) -> list[RecordedErasure]:
+        sql = queries.erasures_since(ERASE_ACTION, utc_text(since))
+        with translated():
+            rows = [
+                row
+                async for row in self._submissions.query_items(sql.text, parameters=sql.parameters)
+            ]
+        # A reason is missing (not null) from an erasure audited before reasons were.
+        return [
+            RecordedErasure(row["clientId"], datetime.fromisoformat(row["at"]), row.get("reason"))
+            for row in rows
+        ]
 
     # -- outbox ----------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ keeps none, and the trail is what shows who erased a record, when and on what gr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 # Every erasure is audited under this action, by staff or by the retention job alike.
@@ -31,3 +33,13 @@ NOT_STATED = "unstated"  # an erasure asked for without a reason (no body)
 def erasure_details(reason: str, note: str | None = None) -> dict[str, str]:
     """The erasure's audit details: its ``reason``, and the staff ``note`` when there is one."""
     return {"reason": reason, "note": note} if note else {"reason": reason}
+
+
+@dataclass(frozen=True)
+class RecordedErasure:
+    """An erasure as the audit trail records it: which record, when, and on what ground.
+    ``reason`` is None for an erasure from before reasons were recorded."""
+
+    client_id: str
+    erased_at: datetime
+    reason: str | None
