@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from intake_core.adapters.local_queue import LocalQueue
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, InvalidToken, TokenVerifier
+from intake_core.domain.erasure import ERASE_ACTION, RESTORE_ACTOR
 from intake_core.domain.events import submission_created
+from intake_core.domain.models import Submission
+from intake_core.ports import AuditEntry
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support import make_submission
 
 
-def intake(data_dir: Path, *arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
+def intake(
+    data_dir: Path, *arguments: str, stdin: str | None = None, **environment: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "intake_core.cli", *arguments],
         env={**os.environ, "INTAKE_DATA_DIR": str(data_dir), **environment},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -154,3 +165,128 @@ def test_retention_run_prints_what_it_erased(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["erased"] == 0 and summary["deadLettersPurged"] == 0
+
+
+async def saved_in(store: SqliteSubmissionStore) -> Submission:
+    submission = make_submission()
+    audit = AuditEntry(
+        "submission.created", "client", submission.submitted_at, submission.client_id
+    )
+    await store.save_new(submission, submission_created(submission), audit)
+    return submission
+
+
+async def erase_in(
+    store: SqliteSubmissionStore, client_id: str, actor: str, **details: str
+) -> None:
+    entry = AuditEntry(ERASE_ACTION, actor, datetime.now(UTC), client_id, details)
+    await store.erase(client_id, entry)
+
+
+async def test_erasures_a_restore_lost_are_listed_from_the_old_store_and_made_again(
+    tmp_path: Path,
+) -> None:
+    live, restored = tmp_path / "live", tmp_path / "restored"
+    restored.mkdir()
+    store = SqliteSubmissionStore(live / "intake.db")
+    await store.open()
+    ada, grace, kept = [await saved_in(store) for _ in range(3)]
+    await store.close()
+    # The backup: an online copy of the file, as of the restore point.
+    with (
+        contextlib.closing(sqlite3.connect(live / "intake.db")) as source,
+        contextlib.closing(sqlite3.connect(restored / "intake.db")) as backup,
+    ):
+        source.backup(backup)
+    restore_point = datetime.now(UTC)
+    store = SqliteSubmissionStore(live / "intake.db")
+    await store.open()
+    await erase_in(store, ada.client_id, "dpo@example.com", reason="subject-request", note="T-42")
+    await erase_in(store, grace.client_id, "system:retention", reason="retention")
+    await erase_in(store, grace.client_id, "dpo@example.com", reason="not-needed")  # a repeat
+    newer = await saved_in(store)  # after the restore point: the restored store never had it
+    await erase_in(store, newer.client_id, "dpo@example.com")
+    await store.close()
+    queue = LocalQueue(restored / "queue.db")  # the restored side's embedded queue
+    await queue.open()
+    await queue.publish(submission_created(ada))
+    await queue.close()
+
+    listed = intake(live, "erasures", "list", "--since", restore_point.isoformat())
+    assert listed.returncode == 0, listed.stderr
+    lines = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(line["clientId"], line["reason"]) for line in lines] == [
+        (ada.client_id, "subject-request"),
+        (grace.client_id, "retention"),
+        (newer.client_id, None),
+    ]
+    assert "3 record(s) erased since" in listed.stderr
+    erasures = tmp_path / "erasures.jsonl"
+    erasures.write_text(listed.stdout)
+
+    reapplied = intake(restored, "erasures", "reapply", str(erasures))
+    assert reapplied.returncode == 0, reapplied.stderr
+    assert json.loads(reapplied.stdout) == {
+        "reapplied": 2, "alreadyErased": 0, "notFound": 1, "queueMessagesPurged": 1
+    }  # fmt: skip
+    assert f"{newer.client_id}\tnot found" in reapplied.stderr
+
+    store = SqliteSubmissionStore(restored / "intake.db")
+    await store.open()
+    try:
+        for submission, line in zip((ada, grace), lines[:2], strict=True):
+            stored = await store.get_record(submission.client_id)
+            assert stored is not None and stored.erased
+            [_created, erased] = await store.audit_trail(submission.client_id)
+            assert (erased.action, erased.actor) == (ERASE_ACTION, RESTORE_ACTOR)
+            assert erased.details == {
+                "reason": line["reason"], "originallyErasedAt": line["erasedAt"]
+            }  # fmt: skip
+        assert await store.get(kept.client_id) == kept
+        assert (await store.verify_audit_chain()).intact
+    finally:
+        await store.close()
+
+    again = intake(restored, "erasures", "reapply", "-", stdin=listed.stdout)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {
+        "reapplied": 0, "alreadyErased": 2, "notFound": 1, "queueMessagesPurged": 0
+    }  # fmt: skip
+    store = SqliteSubmissionStore(restored / "intake.db")
+    await store.open()
+    try:
+        assert len(await store.audit_trail(ada.client_id)) == 2  # audited once, not per run
+        assert (await store.verify_audit_chain()).intact
+    finally:
+        await store.close()
+
+
+async def test_a_bad_erasures_file_is_refused_by_its_line_and_erases_nothing(
+    tmp_path: Path,
+) -> None:
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    submission = await saved_in(store)
+    await store.close()
+    good = json.dumps(
+        {"clientId": submission.client_id, "erasedAt": "2026-05-20T09:30:00Z", "reason": None}
+    )
+    hostile = good.replace("null", '"\\u001b]0;owned\\u0007subject-request"')
+
+    refused = intake(tmp_path, "erasures", "reapply", "-", stdin=f"{good}\n{hostile}\n")
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "-: line 2: reason is not null or one of consent-withdrawn, not-needed, other,"
+        " retention, subject-request, unstated; nothing was erased\n"
+    )
+    missing = intake(tmp_path, "erasures", "reapply", str(tmp_path / "nowhere.jsonl"))
+    assert missing.returncode == 2 and "nothing was erased" in missing.stderr
+    assert intake(tmp_path, "erasures", "list", "--since", "2026-05-01T12:00").returncode == 2
+
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    try:
+        assert await store.get(submission.client_id) == submission
+        assert len(await store.audit_trail(submission.client_id)) == 1
+    finally:
+        await store.close()

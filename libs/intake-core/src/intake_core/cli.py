@@ -8,6 +8,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from intake_core.auth import ROLES, DevIssuer
 from intake_core.bootstrap import open_dead_letter_queue, open_store
@@ -15,7 +16,14 @@ from intake_core.dead_letter_purge import PURGE_ACTOR, purge_dead_letters
 from intake_core.devstack import Ports, run
 from intake_core.logs import configure_logging
 from intake_core.ports import DEAD_LETTER_MAX_AGE_DAYS, AuditChainReport
-from intake_core.settings import CommonSettings
+from intake_core.restore import (
+    ErasureFileError,
+    erasure_line,
+    list_erasures,
+    read_erasures,
+    run_reapply,
+)
+from intake_core.settings import CommonSettings, ReadCacheSettings
 
 
 def _dev_token(arguments: argparse.Namespace) -> int:
@@ -122,6 +130,59 @@ def _audit_verify(_: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def _aware_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give its UTC offset, as in 2026-05-01T12:00:00Z")
+    return moment
+
+
+def _erasures_list(arguments: argparse.Namespace) -> int:
+    settings = CommonSettings()
+    erasures = asyncio.run(list_erasures(settings, arguments.since))
+    for erasure in erasures:
+        print(erasure_line(erasure))
+    print(
+        f"{len(erasures)} record(s) erased since {arguments.since.isoformat()}"
+        f" on the {settings.store} store",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _erasures_reapply(arguments: argparse.Namespace) -> int:
+    # The whole file is checked before the store is opened: a bad line erases nothing.
+    try:
+        if arguments.file == "-":
+            erasures = read_erasures(sys.stdin.buffer)
+        else:
+            with open(arguments.file, "rb") as stream:
+                erasures = read_erasures(stream)
+    except (ErasureFileError, OSError) as error:
+        problem = error.strerror if isinstance(error, OSError) else str(error)
+        print(f"{arguments.file}: {problem}; nothing was erased", file=sys.stderr)
+        return 2
+    report = asyncio.run(run_reapply(ReadCacheSettings(), erasures))
+    for outcome, client_ids in (
+        ("reapplied", report.reapplied),
+        ("already erased", report.already_erased),
+        ("not found", report.not_found),
+    ):
+        for client_id in client_ids:
+            print(f"{client_id}\t{outcome}", file=sys.stderr)
+    summary = {
+        "reapplied": len(report.reapplied),
+        "alreadyErased": len(report.already_erased),
+        "notFound": len(report.not_found),
+        "queueMessagesPurged": report.queue_messages_purged,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def _run(arguments: argparse.Namespace) -> int:
     ui, intake_api, admin_api, notify = arguments.ports
     return run(Ports(ui=ui, intake_api=intake_api, admin_api=admin_api, notify_metrics=notify))
@@ -177,6 +238,26 @@ def parser() -> argparse.ArgumentParser:
     apply = retention_commands.add_parser("run", help="erase records older than RETENTION_DAYS")
     apply.add_argument("--days", type=int, default=None, help="override RETENTION_DAYS")
     apply.set_defaults(handler=_retention_run)
+
+    erasures = commands.add_parser(
+        "erasures", help="after a restore: the erasures the restored store lost, made again"
+    )
+    erasure_commands = erasures.add_subparsers(dest="erasures_command", required=True)
+    listing = erasure_commands.add_parser(
+        "list", help="print the records erased since TIME, one JSON line each (the old store)"
+    )
+    listing.add_argument(
+        "--since", type=_aware_time, required=True, metavar="TIME",
+        help="the restore point, ISO 8601 with a UTC offset (2026-05-01T12:00:00Z)",
+    )  # fmt: skip
+    listing.set_defaults(handler=_erasures_list)
+    reapply = erasure_commands.add_parser(
+        "reapply", help="erase again each record FILE lists that is not erased (the restored store)"
+    )
+    reapply.add_argument(
+        "file", metavar="FILE", help="the lines `erasures list` printed; - reads standard input"
+    )
+    reapply.set_defaults(handler=_erasures_reapply)
 
     audit = commands.add_parser("audit", help="the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-# Every erasure is audited under this action, by staff or by the retention job alike.
+# Every erasure is audited under this action: by staff, the retention job or a restore alike.
 ERASE_ACTION = "submission.erase"
 # The actor of the retention job's erasures.
 RETENTION_ACTOR = "system:retention"
+# The actor of the erasures made again on a store restored to an earlier point.
+RESTORE_ACTOR = "system:restore"
 
 
 class ErasureReason(StrEnum):
@@ -28,6 +30,11 @@ class ErasureReason(StrEnum):
 # Recorded by the platform itself, never chosen by staff.
 RETENTION_ENDED = "retention"  # the retention job's erasures (its code since it was built)
 NOT_STATED = "unstated"  # an erasure asked for without a reason (no body)
+
+# Every reason an erasure's audit entry can hold.
+RECORDED_REASONS = frozenset(
+    {*(reason.value for reason in ErasureReason), RETENTION_ENDED, NOT_STATED}
+)
 
 
 def erasure_details(reason: str, note: str | None = None) -> dict[str, str]:
