@@ -170,7 +170,7 @@ class FakeAdminApi:
         except InvalidToken:
             return None, _problem(401)
         if not staff.has(role):
-            return None, _problem(403, {"detail": f"This needs the {role} role."})
+            return None, _problem(403, {"detail": f"This needs the {role} role.", "role": role})
         return staff, None
 
     def _record(self, request: Request) -> Submission | ErasedSubmission | None:

@@ -782,6 +782,19 @@ def test_the_no_access_page_names_the_role_and_does_not_loop_back(
     assert form is not None and "another account" in form.get_text()
 
 
+@pytest.mark.parametrize("role", ["<b>Evil.Role</b>", "Submissions.Everything", 42, None])
+def test_a_403_naming_no_role_of_ours_names_none(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any, role: Any
+) -> None:
+    dev_sign_in(admin_client)
+    fake_admin_api.script(
+        Scripted(403, {"detail": "This needs the Audit.Read role.", "role": role})
+    )
+    page = admin_client.get(f"/admin/submissions/{ids[0]}")
+    assert page.status_code == 403 and "do not have access" in page.text
+    assert "This needs the" not in page.text and "Evil" not in page.text
+
+
 def test_the_unavailable_page_offers_to_try_again_not_a_loop(
     admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: Any
 ) -> None:

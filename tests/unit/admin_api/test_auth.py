@@ -128,6 +128,7 @@ def test_every_other_role_is_403(harness, method, path, role, body):
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert role in response.json()["detail"]
+    assert response.json()["role"] == role  # for a client, a field rather than the words
 
 
 @pytest.mark.parametrize(("method", "path", "role", "body"), ROUTES, ids=ROUTE_IDS)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from admin_api.schemas import Problem, ValidationProblem
+from admin_api.schemas import Problem, RoleProblem, ValidationProblem
 from intake_core.web import problem_media_types
 
 
@@ -20,7 +20,7 @@ def _problem(description: str, model: type[Problem] = Problem) -> dict[str, Any]
 
 STAFF_PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: _problem("No bearer token, or one that does not verify; see WWW-Authenticate"),
-    403: _problem("The token lacks the role this route needs"),
+    403: _problem("The token lacks the role this route needs, named in `role`", RoleProblem),
     422: _problem(
         "A parameter is missing or invalid, each named with where it was sent", ValidationProblem
     ),

@@ -117,7 +117,7 @@ def install(app: FastAPI) -> None:
 
     async def missing_role(_: Request, error: Exception) -> Response:
         assert isinstance(error, MissingRole)
-        return problem(403, "Forbidden", f"This needs the {error.role} role.")
+        return problem(403, "Forbidden", f"This needs the {error.role} role.", role=error.role)
 
     async def not_found(_: Request, __: Exception) -> Response:
         return problem(404, "Not found", "No submission has this Client ID.")

@@ -203,3 +203,9 @@ class FieldProblem(BaseModel):
 
 class ValidationProblem(Problem):
     errors: list[FieldProblem]
+
+
+class RoleProblem(Problem):
+    """403: ``role`` names the app role the route needs, for a client to say so."""
+
+    role: str

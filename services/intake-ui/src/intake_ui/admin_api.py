@@ -11,7 +11,6 @@ breaker makes a dead admin-api fail fast.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -62,7 +61,7 @@ class MissingRole(AdminApiError):
 
     def __init__(self, detail: str = "", role: str | None = None) -> None:
         super().__init__(detail)
-        self.role = role or _role_named_in(detail)
+        self.role = role if role in ROLES else None  # only a known role is shown
 
 
 class RecordNotFound(AdminApiError):
@@ -337,12 +336,6 @@ def _parse(read: Callable[[Any], T], response: httpx.Response) -> T:
     return result
 
 
-def _role_named_in(detail: str) -> str | None:
-    """admin-api's 403 detail reads "This needs the <role> role."; only a known role is kept."""
-    match = re.search(r"\bthe ([A-Za-z]+\.[A-Za-z]+) role\b", detail)
-    return match.group(1) if match and match.group(1) in ROLES else None
-
-
 def _error(response: httpx.Response) -> AdminApiError:
     try:
         body = response.json()
@@ -360,6 +353,9 @@ def _error(response: httpx.Response) -> AdminApiError:
             if isinstance(error, dict) and error.get("path")
         )
         return InvalidRequest(detail, fields)
+    if kind is MissingRole:
+        role = body.get("role")
+        return MissingRole(detail, role if isinstance(role, str) else None)
     if kind is None:
         logger.warning("admin-api answered %s", response.status_code)
         return AdminApiUnavailable(detail)
