@@ -172,6 +172,7 @@ def test_429_asks_to_wait(client: TestClient, fake_api: FakeIntakeApi) -> None:
             "csrf_token": csrf}  # fmt: skip
     response = post(client, "/send", data)
     assert response.status_code == 429
+    assert response.headers["retry-after"] == "42"
     assert "wait 42 seconds" in response.text
     assert value_of(soup(response.text), "engagement.scope") == ENGAGEMENT["engagement.scope"]
 
@@ -198,6 +199,7 @@ def test_persistent_503_keeps_input_and_a_resubmit_reuses_the_key(
     response = post(client, "/send", data)
 
     assert response.status_code == 503
+    assert int(response.headers["retry-after"]) > 0  # as DESIGN.md has it for a store outage
     page = soup(response.text)
     assert "not responding" in page.find(attrs={"role": "alert"}).get_text()
     for name, value in {**COMPANY, **ENGAGEMENT}.items():

@@ -63,6 +63,8 @@ rt = fh.APIRouter(body_wrap=layout.frame)
 CHECKS_OWN_TOKEN = ("/project", "/company", "/send")
 # htmx swaps a 403 only when this header says the form came back with the answers in it.
 FORM_KEPT_HEADER = "Intake-Form-Kept"
+# A 503 page's Retry-After: the page asks to press "Send request" again "in a moment".
+TRY_AGAIN_SECONDS = 10
 
 
 def _urls() -> views.WizardUrls:
@@ -94,12 +96,22 @@ def _valid_key(key: Any) -> str:
 
 
 def _page(
-    req: Request, section: Any, title: str, status: int = 200, *, step_url: str, moved: bool
+    req: Request,
+    section: Any,
+    title: str,
+    status: int = 200,
+    *,
+    step_url: str,
+    moved: bool,
+    retry_after: int | None = None,
 ) -> Any:
-    """A step, its URL in the address bar: pushed when the user moved there, else replaced."""
+    """A step, its URL in the address bar: pushed when the user moved there, else replaced.
+    ``retry_after`` (seconds) goes with a 429 or 503, as on the API's answers."""
     headers: dict[str, str] = {}
     if status == 403:
         headers[FORM_KEPT_HEADER] = "true"
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     if "hx-request" in req.headers:
         here = urlsplit(req.headers.get("hx-current-url", "")).path
         headers["HX-Push-Url" if moved and here != step_url else "HX-Replace-Url"] = step_url
@@ -120,11 +132,22 @@ def _company(
 
 
 def _project(
-    req: Request, state: views.WizardState, status: int = 200, *, moved: bool = False
+    req: Request,
+    state: views.WizardState,
+    status: int = 200,
+    *,
+    moved: bool = False,
+    retry_after: int | None = None,
 ) -> Any:
     section = views.project_step(state, _urls())
     return _page(
-        req, section, "Step 2 of 2: your project", status, step_url=project.to(), moved=moved
+        req,
+        section,
+        "Step 2 of 2: your project",
+        status,
+        step_url=project.to(),
+        moved=moved,
+        retry_after=retry_after,
     )
 
 
@@ -241,7 +264,7 @@ def _after_send(req: Request, outcome: SubmitOutcome, values: FormValues, key: s
             )
             state = views.WizardState(values, csrf, key, problem=message,
                                       problem_title="Too many attempts")  # fmt: skip
-            return _project(req, state, status=429)
+            return _project(req, state, status=429, retry_after=seconds)
         case KeyReused():
             message = (
                 "Your answers changed after an earlier attempt that may have reached us. "
@@ -255,13 +278,15 @@ def _after_send(req: Request, outcome: SubmitOutcome, values: FormValues, key: s
                 "“Send request” again in a moment. Your request will never be registered twice."
             )
             state = views.WizardState(values, csrf, key, problem=message)
-            return _project(req, state, status=503)
+            return _project(req, state, status=503, retry_after=TRY_AGAIN_SECONDS)
         case Refused(status):
             message = (
                 "Your request could not be accepted as sent. Check your answers and try again."
             )
             state = views.WizardState(values, csrf, key, problem=message)
-            return _project(req, state, status=422 if status < 500 else 503)
+            if status < 500:
+                return _project(req, state, status=422)
+            return _project(req, state, status=503, retry_after=TRY_AGAIN_SECONDS)
 
 
 @rt("/fields/{name}", methods=["post"])
