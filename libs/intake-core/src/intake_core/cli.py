@@ -18,6 +18,7 @@ from intake_core.logs import configure_logging
 from intake_core.ports import DEAD_LETTER_MAX_AGE_DAYS, AuditChainReport
 from intake_core.restore import (
     ErasureFileError,
+    aware_time,
     erasure_line,
     list_erasures,
     read_erasures,
@@ -131,12 +132,11 @@ def _audit_verify(_: argparse.Namespace) -> int:
 
 
 def _aware_time(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError("give its UTC offset, as in 2026-05-01T12:00:00Z")
+    moment = aware_time(text)
+    if moment is None:
+        raise argparse.ArgumentTypeError(
+            "an ISO 8601 time with its UTC offset, as in 2026-05-01T12:00:00Z"
+        )
     return moment
 
 

@@ -250,6 +250,12 @@ class SubmissionFigures:
         return services
 
 
+def utc_text(moment: datetime) -> str:
+    """Fixed-width UTC ISO text: sorts as a string and compares like the instant it names
+    (both stores keep times this way)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def utc_days(first_day: date, last_day: date) -> tuple[datetime, datetime]:
     """The instants a range of whole UTC days covers: from the start of ``first_day``
     (included) to the start of the day after ``last_day`` (excluded)."""

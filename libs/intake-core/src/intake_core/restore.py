@@ -32,7 +32,7 @@ from intake_core.domain.erasure import (
     RecordedErasure,
     erasure_details,
 )
-from intake_core.ports import AuditEntry
+from intake_core.ports import AuditEntry, utc_text
 from intake_core.settings import CommonSettings, ReadCacheSettings
 from intake_core.system_erasure import SystemErasure
 
@@ -53,14 +53,10 @@ def erasure_line(erasure: RecordedErasure) -> str:
     return json.dumps(
         {
             "clientId": erasure.client_id,
-            "erasedAt": _utc_text(erasure.erased_at),
+            "erasedAt": utc_text(erasure.erased_at),
             "reason": erasure.reason,
         }
     )
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def first_of_each_record(erasures: Iterable[RecordedErasure]) -> list[RecordedErasure]:
@@ -101,7 +97,7 @@ def _erasure(number: int, text: str) -> RecordedErasure:
     client_id, erased_at, reason = (fields[name] for name in _FIELDS)
     if not isinstance(client_id, str) or not _is_client_id(client_id):
         raise ErasureFileError(number, "clientId is not a Client ID (CL-XXXX-XXXX-XXXX)")
-    moment = _aware_time(erased_at) if isinstance(erased_at, str) else None
+    moment = aware_time(erased_at) if isinstance(erased_at, str) else None
     if moment is None:
         raise ErasureFileError(number, "erasedAt is not an ISO 8601 time with a UTC offset")
     if reason is not None and not (isinstance(reason, str) and reason in RECORDED_REASONS):
@@ -124,7 +120,8 @@ def _is_client_id(text: str) -> bool:
         return False
 
 
-def _aware_time(text: str) -> datetime | None:
+def aware_time(text: str) -> datetime | None:
+    """``text`` as a time, if it is ISO 8601 with a UTC offset; else None."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -160,7 +157,7 @@ async def reapply_erasures(
         else:
             details = {
                 **erasure_details(first.reason or NOT_STATED),
-                "originallyErasedAt": _utc_text(first.erased_at),
+                "originallyErasedAt": utc_text(first.erased_at),
             }
             await erasure.erase(
                 AuditEntry(ERASE_ACTION, RESTORE_ACTOR, clock(), first.client_id, details)

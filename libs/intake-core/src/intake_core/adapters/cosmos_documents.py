@@ -21,7 +21,7 @@ from typing import Any
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.domain.stored import STORED
-from intake_core.ports import AuditEntry, Idempotency, audit_chain_hash
+from intake_core.ports import AuditEntry, Idempotency, audit_chain_hash, utc_text
 
 SUBMISSION = "submission"
 TOMBSTONE = "tombstone"
@@ -36,11 +36,6 @@ _QUERY_COPIES = frozenset({"id", "type", "industry", "serviceType", "searchText"
 # Cosmos DB ids may not hold these characters, and are at most 255 characters long.
 _FORBIDDEN_IN_ID = frozenset("/\\?#")
 MAX_ID_LENGTH = 255
-
-
-def utc_text(moment: datetime) -> str:
-    """Fixed-width UTC ISO text: sorts and compares like the instants it names."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def is_document_id(value: str) -> bool:

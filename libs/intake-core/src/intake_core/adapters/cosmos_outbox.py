@@ -21,13 +21,14 @@ from azure.cosmos.aio import ContainerProxy
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
 from intake_core.adapters import cosmos_queries as queries
-from intake_core.adapters.cosmos_documents import OUTBOX, event_of, stored, utc_text
+from intake_core.adapters.cosmos_documents import OUTBOX, event_of, stored
 from intake_core.adapters.cosmos_errors import MAX_ATTEMPTS, contention_pause, translated
 from intake_core.ports import (
     PUBLISHED_EVENT_TTL_SECONDS,
     OutboxItem,
     OutboxStats,
     StoreUnavailable,
+    utc_text,
 )
 
 # Claimed events remember their partition, so marking one is a point read, not a query.

@@ -20,9 +20,8 @@ from intake_core.adapters.cosmos_documents import (
     OUTBOX,
     SUBMISSION,
     TOMBSTONE,
-    utc_text,
 )
-from intake_core.ports import SearchQuery
+from intake_core.ports import SearchQuery, utc_text
 
 SDK_POSITION = "cosmos"
 INVALID_TOKEN = "continuationToken is not valid"  # noqa: S105 - a message, not a secret

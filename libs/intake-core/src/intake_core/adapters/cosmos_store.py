@@ -64,7 +64,6 @@ from intake_core.adapters.cosmos_documents import (
     stored,
     submission_document,
     tombstone_document,
-    utc_text,
 )
 from intake_core.adapters.cosmos_errors import (
     MAX_ATTEMPTS,
@@ -99,6 +98,7 @@ from intake_core.ports import (
     SubmissionNotFound,
     VersionConflict,
     utc_days,
+    utc_text,
 )
 
 

@@ -35,7 +35,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -61,11 +60,6 @@ _CURSOR_ESCAPES = "a write must return plain values, not its cursor (see execute
 def execute(sql: str, parameters: Sequence[Any] = ()) -> Callable[[sqlite3.Connection], int]:
     """A write of one statement; it returns how many rows the statement changed."""
     return lambda connection: connection.execute(sql, parameters).rowcount
-
-
-def utc_text(moment: datetime) -> str:
-    """Timestamps as fixed-width UTC ISO text, so they sort as strings."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 # Runs several writes of one kind at once: their items in, one result per item out, in order.

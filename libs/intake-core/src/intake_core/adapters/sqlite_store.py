@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from intake_core.adapters.sqlite_base import SqliteDatabase, execute, utc_text
+from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.domain.erasure import ERASE_ACTION, RecordedErasure
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Submission
@@ -53,6 +53,7 @@ from intake_core.ports import (
     VersionConflict,
     audit_chain_hash,
     utc_days,
+    utc_text,
 )
 
 SCHEMA = """
