@@ -17,7 +17,7 @@ CLIENT_ID = re.compile(r"CL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
 # Console errors a correct page may log: the browser notes the deliberate 422, and htmx logs
-# an inline field check it cancelled because the whole form was being sent.
+# an inline field check it cancelled because a newer check of the same field replaced it.
 EXPECTED_CONSOLE_ERRORS = re.compile(r"status of 422|^htmx:(sendAbort|afterRequest)")
 
 
@@ -153,6 +153,41 @@ def test_inline_validation_and_back_keep_answers(
     assert page.get_by_label("Company name").input_value() == "Acme <b>Widgets</b> Ltd"
     page.get_by_role("button", name="Continue to project details").click()
     assert page.get_by_label("Scope").input_value() == "Kept across steps"
+    watcher.assert_clean()
+    context.close()
+
+
+def test_a_field_check_in_flight_does_not_drop_another_fields_check(
+    browser: Any, ui_url: str, artifacts: Path
+) -> None:
+    """On a slow line the email's check is still out when the phone changes: both are answered.
+
+    The checks used to share one slot on the form, so the phone's was dropped and its old error
+    stayed on screen after the number was corrected (seen on a slow CI machine).
+    """
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    watcher = Watcher(page, ui_url)
+    held: list[Any] = []
+    page.route(re.compile(r"/fields/company\.contact\.email$"), lambda route: held.append(route))
+    page.goto(ui_url + "/")
+    phone, error = page.get_by_label("Phone number"), page.locator("#company-contact-phone-error")
+    phone.fill("12")
+    page.get_by_label("Contact name").focus()
+    error.wait_for()
+
+    page.get_by_label("Email address").fill("ada@example.com")
+    phone.fill("+44 20 7946 0958")
+    page.get_by_label("Contact name").focus()
+    error.wait_for(state="detached", timeout=10_000)
+    assert len(held) == 1, "the email's check should have been waiting in the route"
+    assert phone.get_attribute("aria-invalid") is None
+
+    held[0].continue_()
+    page.locator("#company-contact-email-field").wait_for()
+    assert page.get_by_label("Email address").input_value() == "ada@example.com"
+    assert page.locator("#company-contact-email-error").count() == 0
+    page.screenshot(path=str(artifacts / "field-checks-in-flight.png"), full_page=True)
     watcher.assert_clean()
     context.close()
 

@@ -61,7 +61,10 @@ def field(
             "hx_trigger": "change",
             "hx_target": "this",
             "hx_swap": "outerHTML",
-            "hx_sync": "closest form:abort",
+            # Each field's checks on their own: a newer check of the same field replaces its
+            # older one. Sharing the form's one slot dropped a field's check while another
+            # field's was out, and left a corrected field's old error on screen.
+            "hx_sync": "this:replace",
             # Do not inherit the form's "disable its buttons while sending".
             "hx_disabled_elt": "unset",
         }
