@@ -273,7 +273,9 @@ class FakeAdminApi:
         self.records[record.client_id] = changed
         self.versions[record.client_id] += 1
         self._log(record.client_id, "submission.status_change", staff, to=new.value)
-        return self._with_etag(changed)
+        etag = f'W/"{self.versions[record.client_id]}"'
+        answer = {"clientId": record.client_id, "status": new.value}
+        return JSONResponse(answer, headers={"ETag": etag})
 
     async def _audit(self, request: Request) -> Response:
         _, refused = await self._enter(request, "Audit.Read")

@@ -59,6 +59,20 @@ def test_the_workflow_runs_received_contacted_qualified_won(harness):
     assert detail.json()["status"] == "won"
 
 
+def test_a_status_change_answers_the_new_status_not_the_record(harness):
+    """Manage alone changes a status; the record's contact details are for Read."""
+    client_id = harness.seed().client_id
+    response = _patch(harness, client_id, {"status": "contacted"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"clientId": client_id, "status": "contacted"}
+    assert "ada@example.com" not in response.text
+    assert response.headers["etag"] == '"2"'
+    # The same for a compact, lower-case Client ID: the answer names the record's own form.
+    compact = client_id.replace("-", "").lower()
+    response = _patch(harness, compact, {"status": "qualified"})
+    assert response.json() == {"clientId": client_id, "status": "qualified"}
+
+
 def test_qualified_can_also_be_lost(harness):
     client_id = harness.seed().client_id
     for status in ("contacted", "qualified", "lost"):

@@ -63,6 +63,15 @@ class StatusChange(ApiModel):
     status: Status
 
 
+class StatusChanged(ApiModel):
+    """The answer to a status change: the record's new status, not the record. Changing a status
+    needs ``Submissions.Manage`` only, and the record's contact details are for
+    ``Submissions.Read``; the record's new ``ETag`` is in the header."""
+
+    client_id: str
+    status: Status
+
+
 class ErasureRequest(ApiModel):
     """Why the record is erased: the optional body of ``POST …/erase``, kept in the erasure's
     audit entry. That entry outlives the record, so the note must hold no personal data."""

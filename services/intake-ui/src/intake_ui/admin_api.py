@@ -228,9 +228,8 @@ class AdminApiClient:
         response = await self._send(token, "GET", f"/v1/submissions/{client_id}")
         return _parse(_record, response), response.headers.get("etag", "")
 
-    async def change_status(
-        self, token: str, client_id: str, status: str, etag: str
-    ) -> tuple[Record, str]:
+    async def change_status(self, token: str, client_id: str, status: str, etag: str) -> str:
+        """The record's new ETag: admin-api answers a change with the new status only."""
         headers = {"If-Match": etag} if etag else {}
         response = await self._send(
             token,
@@ -240,7 +239,7 @@ class AdminApiClient:
             headers=headers,
             retry=False,
         )
-        return _parse(_record, response), response.headers.get("etag", "")
+        return response.headers.get("etag", "")
 
     async def audit_trail(self, token: str, client_id: str) -> list[AuditRow]:
         response = await self._send(token, "GET", f"/v1/submissions/{client_id}/audit")

@@ -26,6 +26,7 @@ from admin_api.schemas import (
     AuditRecord,
     ErasureRequest,
     StatusChange,
+    StatusChanged,
     SubjectExport,
     SubmissionPage,
 )
@@ -102,7 +103,7 @@ async def get_submission(
     )
 
 
-@router.patch("/v1/submissions/{clientId}", response_model=Record, responses=CHANGE_PROBLEMS)
+@router.patch("/v1/submissions/{clientId}", response_model=StatusChanged, responses=CHANGE_PROBLEMS)
 async def change_status(
     staff: Manager,
     json_only: JsonOnly,
@@ -114,13 +115,15 @@ async def change_status(
     request_id: RequestId,
     response: Response,
     if_match: IfMatch = None,
-) -> Record:
-    """``received → contacted → qualified → won|lost``; 409 otherwise, 412 on a stale If-Match."""
+) -> StatusChanged:
+    """``received → contacted → qualified → won|lost``; 409 otherwise, 412 on a stale If-Match.
+    Answers the new status and ETag only: reading the record takes ``Submissions.Read``."""
     staff_request = StaffRequest(staff.subject, request_id)
     stored = await workflow.change_status(
         store, records, figures, client_id, change.status, if_match, staff_request
     )
-    return _with_etag(stored, response)
+    response.headers["ETag"] = workflow.etag(stored.version)
+    return StatusChanged(client_id=client_id, status=change.status)
 
 
 @router.get(
