@@ -7,14 +7,14 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 
 from intake_core.domain.models import ServiceType
-from intake_core.settings import CommonSettings
+from intake_core.settings import StoreBreakerSettings
 
 # Messages the worker handles at once unless WORKER_CONCURRENCY says otherwise (handled_at_once).
 LOCAL_MAILER_CONCURRENCY = 32
 REMOTE_MAILER_CONCURRENCY = 8
 
 
-class NotifySettings(CommonSettings):
+class NotifySettings(StoreBreakerSettings):
     mailer: Literal["file", "smtp", "acs"] = "file"
     mail_sender: str = "onboarding@consultancy.example"
     sales_team: tuple[str, ...] = ("sales@consultancy.example",)
@@ -46,8 +46,6 @@ class NotifySettings(CommonSettings):
     mail_attempts: int = Field(default=3, ge=1, le=10)
     mail_breaker_failures: int = Field(default=5, ge=1)
     mail_breaker_reset_seconds: float = Field(default=30.0, gt=0)
-    store_breaker_failures: int = Field(default=5, ge=1)
-    store_breaker_reset_seconds: float = Field(default=15.0, gt=0)
 
     @property
     def handled_at_once(self) -> int:

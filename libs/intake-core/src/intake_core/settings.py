@@ -91,6 +91,19 @@ class CommonSettings(BaseSettings):
         return self
 
 
+class StoreBreakerSettings(CommonSettings):
+    """The store's circuit breaker, in the processes that have one (intake-api, admin-api, the
+    notifier): ``STORE_BREAKER_FAILURES`` failures in a row open it for
+    ``STORE_BREAKER_RESET_SECONDS``, then one trial decides."""
+
+    store_breaker_failures: int = Field(
+        default=5, ge=1, description="Store failures in a row that open its circuit breaker"
+    )
+    store_breaker_reset_seconds: float = Field(
+        default=15.0, gt=0, description="How long the store's breaker stays open before a trial"
+    )
+
+
 class ReadCacheSettings(CommonSettings):
     """The read cache of the services that have one (admin-api): ``CACHE=memory|redis|none``.
 

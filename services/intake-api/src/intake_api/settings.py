@@ -7,12 +7,12 @@ from typing import Annotated, Any, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from intake_core.settings import CommonSettings
+from intake_core.settings import StoreBreakerSettings
 
 DEV_IP_HASH_SALT = "dev-only-ip-hash-salt"
 
 
-class IntakeApiSettings(CommonSettings):
+class IntakeApiSettings(StoreBreakerSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1, description="Larger bodies get 413")
 
     rate_limit_enabled: bool = Field(default=True, description="False only for load tests")
@@ -26,12 +26,6 @@ class IntakeApiSettings(CommonSettings):
     relay_lease_seconds: float = Field(default=30.0, gt=0)
     publish_timeout_seconds: float = Field(default=5.0, gt=0)
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
-    store_breaker_failures: int = Field(
-        default=5, ge=1, description="Store failures in a row that open its circuit breaker"
-    )
-    store_breaker_reset_seconds: float = Field(
-        default=15.0, gt=0, description="How long the store's breaker stays open before a trial"
-    )
 
     ip_hash_salt: SecretStr = Field(
         default=SecretStr(DEV_IP_HASH_SALT),
