@@ -292,12 +292,12 @@ async def test_the_last_allowed_delivery_is_dead_lettered_and_counted(
 async def test_a_failing_store_leaves_messages_queued_until_it_recovers(
     tmp_path: Path, local_queue: LocalQueue
 ) -> None:
-    from intake_core.store_breaker import StoreBreaker
+    from intake_core.guarded_store import store_breaker
 
     store = SqliteSubmissionStore(tmp_path / "locked.db", busy_timeout_seconds=0.05)
     await store.open()
     settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=1)
-    breaker = StoreBreaker(failures=2, reset_seconds=0.5)
+    breaker = store_breaker(failures=2, reset_seconds=0.5)
     worker = NotifyWorker(
         local_queue, store, FileMailer(settings.mail_dir), settings, store_breaker=breaker
     )

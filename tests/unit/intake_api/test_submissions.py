@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from intake_api import submissions
-from intake_api.fast_path import FastPath, FastPathBreaker
+from intake_api.fast_path import FastPath, bus_breaker
 from intake_api.metrics import ApiMetrics
 from intake_api.submissions import (
     SubmissionPolicy,
@@ -137,7 +137,7 @@ async def test_a_hanging_bus_slows_no_submission_and_is_tried_once(store, valid_
         async def close(self) -> None: ...
 
     policy = SubmissionPolicy(
-        ip_hash_key=b"k", publish_timeout_seconds=0.2, fast_path=FastPath(FastPathBreaker(60))
+        ip_hash_key=b"k", publish_timeout_seconds=0.2, fast_path=FastPath(bus_breaker(60))
     )
     started = time.monotonic()
     first = await submit(command(valid_body), store, HangingPublisher(), clock, policy)
@@ -191,7 +191,7 @@ async def test_a_failed_batch_leaves_it_and_those_waiting_to_the_relay(
     store, queue, valid_body
 ) -> None:
     bus = GatedBus(queue, fail_first=True)
-    policy = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(FastPathBreaker(60)))
+    policy = SubmissionPolicy(ip_hash_key=b"k", fast_path=FastPath(bus_breaker(60)))
     for _ in range(3):
         await submit(command(valid_body), store, bus, clock, policy)
     bus.gate.set()
@@ -236,13 +236,13 @@ async def test_fast_path_publishes_and_failures_are_counted(store, queue, valid_
 
 
 async def test_the_breaker_closes_after_its_cooldown_when_the_trial_succeeds() -> None:
-    breaker = FastPathBreaker(cooldown_seconds=0.2)
-    assert breaker.allows()
+    breaker = bus_breaker(cooldown_seconds=0.2)
+    assert breaker.admits()
     with pytest.raises(ConnectionError), breaker.guarding():
         raise ConnectionError("bus down")
-    assert not breaker.allows()
+    assert not breaker.admits()
     await asyncio.sleep(0.25)
-    assert breaker.allows()  # one trial
+    assert breaker.admits(5) == 1  # one trial
     with breaker.guarding():
         pass
-    assert breaker.allows()
+    assert breaker.admits(5) == 5

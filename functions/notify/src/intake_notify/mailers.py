@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
-import pybreaker
 from azure.core.credentials import AzureKeyCredential
 from azure.identity.aio import DefaultAzureCredential
 from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
@@ -19,8 +17,8 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 from intake_core.adapters.acs_mailer import AcsMailer
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.smtp_mailer import SmtpMailer
+from intake_core.breakers import Breaker
 from intake_core.ports import Mailer, OutgoingEmail
-from intake_core.store_breaker import admitted
 from intake_notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -45,14 +43,12 @@ class ResilientMailer:
         self._attempts = attempts
         self._timeout = timeout_seconds
         self._max_wait = max_wait_seconds
-        # Our own storage, so the cool-down is read from the breaker's clock, not a copy of it.
-        self._breaker_state = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=breaker_failures,
-            reset_timeout=breaker_reset_seconds,
-            state_storage=self._breaker_state,
-            listeners=[_LogOpening()],
-            name="mailer",
+        self.breaker = Breaker(
+            "mailer",
+            breaker_failures,
+            breaker_reset_seconds,
+            refused=MailerUnavailable,
+            on_open=lambda: log.warning("mailer circuit opened; messages wait in the queue"),
         )
 
     @property
@@ -60,15 +56,13 @@ class ResilientMailer:
         return self.admits(1) > 0
 
     def admits(self, wanted: int) -> int:
-        """How many messages a worker may take now (see :func:`admitted`)."""
-        return admitted(self.breaker, self._breaker_state.opened_at, wanted)
+        """How many messages a worker may take now (see :meth:`Breaker.admits`)."""
+        return self.breaker.admits(wanted)
 
     async def send(self, email: OutgoingEmail) -> None:
-        try:
-            with self.breaker.calling():
-                await self._send_with_retries(email)
-        except pybreaker.CircuitBreakerError as error:
-            raise MailerUnavailable("mailer circuit is open") from error
+        """Raises :class:`MailerUnavailable` at once while the breaker is open."""
+        with self.breaker.guarding():
+            await self._send_with_retries(email)
 
     async def _send_with_retries(self, email: OutgoingEmail) -> None:
         retrying = AsyncRetrying(
@@ -80,12 +74,6 @@ class ResilientMailer:
             with attempt:
                 async with asyncio.timeout(self._timeout):
                     await self.inner.send(email)
-
-
-class _LogOpening(pybreaker.CircuitBreakerListener):
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        if new_state is not None and new_state.name == pybreaker.STATE_OPEN:
-            log.warning("mailer circuit opened; messages wait in the queue")
 
 
 def open_mailer(settings: NotifySettings) -> ResilientMailer:

@@ -38,9 +38,10 @@ from starlette.routing import Route
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.bootstrap import open_consumer, open_store
+from intake_core.breakers import Breaker
+from intake_core.guarded_store import store_breaker
 from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
 from intake_core.startup import freeze_startup_objects
-from intake_core.store_breaker import StoreBreaker
 from intake_core.telemetry import configure_observability
 from intake_notify.handler import Handled, Poison, handle_message
 from intake_notify.mailers import close_mailer, open_mailer
@@ -123,13 +124,15 @@ class NotifyWorker:
         settings: NotifySettings,
         metrics: WorkerMetrics | None = None,
         admits: Callable[[int], int] = lambda wanted: wanted,
-        store_breaker: StoreBreaker | None = None,
+        store_breaker: Breaker | None = None,
         first_ledger_purge_after: float = FIRST_LEDGER_PURGE_AFTER_SECONDS,
         ledger_purge_interval: float = LEDGER_PURGE_INTERVAL_SECONDS,
     ) -> None:
-        """``admits`` says how many messages may be taken now (the mailer's breaker);
-        ``store_breaker`` sees each message's handling: one that fails for want of the store
-        counts against it, and while it is open no message is taken."""
+        """``admits`` says how many messages may be taken now (the mailer's breaker).
+        ``store_breaker`` (by default as ``settings`` say) sees each message's handling as one
+        call: one that fails for want of the store counts against it, and while it is open no
+        message is taken. Not each store call, as in the APIs: a message's reads can pass
+        while its ledger write fails, and each passing read would reset the count."""
         self._first_ledger_purge_after = first_ledger_purge_after
         self._ledger_purge_interval = ledger_purge_interval
         self._consumer = consumer
@@ -137,12 +140,8 @@ class NotifyWorker:
         self._mailer = mailer
         self._settings = settings
         self.metrics = metrics or WorkerMetrics()
-        self._store_breaker = store_breaker
-        self._admits = (
-            admits
-            if store_breaker is None
-            else lambda wanted: min(admits(wanted), store_breaker.admits(wanted))
-        )
+        self.store_breaker = store_breaker or _store_breaker(settings)
+        self._admits = lambda wanted: min(admits(wanted), self.store_breaker.admits(wanted))
         self._stopping = asyncio.Event()
         self._at_once = settings.handled_at_once
         self._slots = asyncio.Semaphore(self._at_once)
@@ -231,9 +230,7 @@ class NotifyWorker:
     async def _settle(self, delivery: Delivery) -> None:
         self.metrics.in_flight.inc()
         try:
-            with (
-                self._store_breaker.guarding() if self._store_breaker else contextlib.nullcontext()
-            ):
+            with self.store_breaker.guarding():
                 outcome = await handle_message(
                     delivery.body, store=self._store, mailer=self._mailer, settings=self._settings
                 )
@@ -284,6 +281,12 @@ class NotifyWorker:
         except Exception as error:
             self.metrics.bus_errors.inc()
             log.warning("settling a message failed (%s)", type(error).__name__)
+
+
+def _store_breaker(settings: NotifySettings) -> Breaker:
+    """A store that keeps failing stops the worker taking messages, as a failing mailer does:
+    otherwise each message would use up its deliveries on the outage and be dead-lettered."""
+    return store_breaker(settings.store_breaker_failures, settings.store_breaker_reset_seconds)
 
 
 def identifying(delivery: Delivery) -> dict[str, str]:
@@ -340,16 +343,11 @@ async def serve(settings: NotifySettings) -> None:
     store = await open_store(settings)
     queue = await open_consumer(settings)
     mailer = open_mailer(settings)
-    # A store that keeps failing stops the worker taking messages, as a failing mailer does:
-    # otherwise each message would use up its deliveries on the outage and be dead-lettered.
-    store_breaker = StoreBreaker(
-        settings.store_breaker_failures, settings.store_breaker_reset_seconds
-    )
-    worker = NotifyWorker(
-        queue, store, mailer, settings, admits=mailer.admits, store_breaker=store_breaker
-    )
+    worker = NotifyWorker(queue, store, mailer, settings, admits=mailer.admits)
     worker.metrics.mailer_breaker_open.set_function(lambda: 0.0 if mailer.accepting else 1.0)
-    worker.metrics.store_breaker_open.set_function(lambda: 1.0 if store_breaker.is_open else 0.0)
+    worker.metrics.store_breaker_open.set_function(
+        lambda: 1.0 if worker.store_breaker.is_open else 0.0
+    )
     # Service Bus's receiver cannot count a queue: Azure Monitor has its message counts.
     count_queue = (
         functools.partial(worker.metrics.observe_queue, queue)

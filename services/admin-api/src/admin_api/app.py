@@ -22,8 +22,8 @@ from admin_api.settings import AdminApiSettings
 from admin_api.staff import StaffAuthentication
 from intake_core.adapters.memory_cache import NoReadCache
 from intake_core.bootstrap import open_cache, open_queue, open_store, token_verifier
+from intake_core.guarded_store import GuardedStaffStore, store_breaker
 from intake_core.http_metrics import RequestMetrics
-from intake_core.store_breaker import StoreBreaker, guarded_store
 from intake_core.telemetry import fastapi_telemetry
 from intake_core.web import API_SECURITY_HEADERS, LastResort, SecurityHeaders
 
@@ -33,14 +33,12 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     the settings name when the app starts, and close them when it stops."""
     metrics = admin_metrics()
     page_tokens = PageTokens(settings.admin_page_token_secret.get_secret_value().encode())
-    store_breaker = StoreBreaker(
-        settings.store_breaker_failures, settings.store_breaker_reset_seconds
-    )
+    breaker = store_breaker(settings.store_breaker_failures, settings.store_breaker_reset_seconds)
     Gauge(
         "admin_api_store_breaker_open",
         "1 while the store's circuit breaker answers 503 without calling the store",
         registry=metrics.registry,
-    ).set_function(lambda: 1.0 if store_breaker.is_open else 0.0)
+    ).set_function(lambda: 1.0 if breaker.is_open else 0.0)
 
     def runtime(adapters: AdminDeps) -> Runtime:
         # Not ``adapters.cache or …``: an empty in-process cache has a length of 0.
@@ -51,7 +49,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
             metrics,
             RecordCache(cache, settings.cache_ttl_seconds),
             FiguresCache(cache, settings.admin_figures_cache_seconds),
-            guarded_store(adapters.store, store_breaker),
+            GuardedStaffStore(adapters.store, breaker),
         )
 
     @asynccontextmanager

@@ -22,8 +22,8 @@ from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
 from intake_api.submissions import SubmissionPolicy
 from intake_core.bootstrap import open_publisher, open_store
+from intake_core.guarded_store import store_breaker
 from intake_core.http_metrics import RequestMetrics
-from intake_core.store_breaker import StoreBreaker
 from intake_core.telemetry import fastapi_telemetry
 from intake_core.web import API_SECURITY_HEADERS, LastResort, SecurityHeaders
 
@@ -44,10 +44,8 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 def _runtime(settings: IntakeApiSettings) -> Runtime:
     metrics = ApiMetrics()
-    store_breaker = StoreBreaker(
-        settings.store_breaker_failures, settings.store_breaker_reset_seconds
-    )
-    metrics.store_breaker_open.set_function(lambda: 1.0 if store_breaker.is_open else 0.0)
+    breaker = store_breaker(settings.store_breaker_failures, settings.store_breaker_reset_seconds)
+    metrics.store_breaker_open.set_function(lambda: 1.0 if breaker.is_open else 0.0)
     policy = SubmissionPolicy(
         ip_hash_key=settings.ip_hash_salt.get_secret_value().encode(),
         privacy_notice_versions=frozenset(settings.privacy_notice_versions),
@@ -55,14 +53,14 @@ def _runtime(settings: IntakeApiSettings) -> Runtime:
         fast_path=FastPath(metrics=metrics),
     )
     bus_breaker = policy.fast_path.breaker
-    metrics.bus_breaker_open.set_function(lambda: 0.0 if bus_breaker.allows() else 1.0)
+    metrics.bus_breaker_open.set_function(lambda: 0.0 if bus_breaker.admits() else 1.0)
     return Runtime(
         settings=settings,
         metrics=metrics,
         policy=policy,
         submission_limiter=RateLimiter(settings.rate_limit_per_minute),
         lookup_limiter=RateLimiter(settings.rate_limit_per_minute),
-        store_breaker=store_breaker,
+        store_breaker=breaker,
     )
 
 
@@ -76,7 +74,7 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
             adapters = deps if deps is not None else await _open_adapters(settings, stack)
             # Runs before the adapters close: fast-path publishes in flight may finish.
             stack.push_async_callback(runtime.policy.fast_path.drain)
-            runtime.adapters = adapters
+            runtime.attach(adapters)
             if settings.relay_enabled:
                 relay = OutboxRelay(
                     adapters.store,
@@ -94,7 +92,7 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
                 task = asyncio.create_task(relay.run_forever(), name="outbox-relay")
                 stack.push_async_callback(_stop, task)
             yield
-            runtime.adapters = None
+            runtime.attach(None)
 
     app = FastAPI(
         title="intake-api",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,8 +13,9 @@ from intake_api.problems import ApiProblem
 from intake_api.rate_limit import RateLimiter, retry_after_header
 from intake_api.settings import IntakeApiSettings
 from intake_api.submissions import Clock, SubmissionPolicy
+from intake_core.breakers import Breaker
+from intake_core.guarded_store import GuardedStore, store_breaker
 from intake_core.ports import EventPublisher, SubmissionStore
-from intake_core.store_breaker import StoreBreaker
 
 IDEMPOTENCY_KEY_MAX_CHARS = 255
 
@@ -41,13 +42,30 @@ class Runtime:
     policy: SubmissionPolicy
     submission_limiter: RateLimiter
     lookup_limiter: RateLimiter
-    store_breaker: StoreBreaker = field(default_factory=StoreBreaker)
+    store_breaker: Breaker = field(default_factory=store_breaker)
     adapters: Adapters | None = None
+    # The same, the store behind ``store_breaker``: what the public routes use. The probes,
+    # /metrics and the relay use the store itself, so they never count towards its breaker.
+    _guarded: Adapters | None = field(default=None, init=False, repr=False)
+
+    def attach(self, adapters: Adapters | None) -> None:
+        """The lifespan's adapters once opened; None once they are closed."""
+        self.adapters = adapters
+        self._guarded = None
+        if adapters is not None:
+            guarded_store = GuardedStore(adapters.store, self.store_breaker)
+            self._guarded = replace(adapters, store=guarded_store)
 
     def opened(self) -> Adapters:
         if self.adapters is None:
             raise RuntimeError("the app's lifespan has not opened the adapters")
         return self.adapters
+
+    def guarded(self) -> Adapters:
+        """:meth:`opened`, with the store behind its circuit breaker."""
+        if self._guarded is None:
+            raise RuntimeError("the app's lifespan has not opened the adapters")
+        return self._guarded
 
 
 async def _runtime(request: Request) -> Runtime:
@@ -59,15 +77,10 @@ RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 async def _store(runtime: RuntimeDep) -> SubmissionStore:
-    return runtime.opened().store
-
-
-async def _publisher(runtime: RuntimeDep) -> EventPublisher:
-    return runtime.opened().publisher
+    return runtime.guarded().store
 
 
 StoreDep = Annotated[SubmissionStore, Depends(_store)]
-PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
 
 
 async def source_ip(request: Request) -> str:
@@ -111,7 +124,7 @@ async def submission_intake(request: Request) -> Intake:
     except ApiProblem:
         runtime.metrics.submissions.labels("rate_limited").inc()
         raise
-    return Intake(runtime=runtime, adapters=runtime.opened(), source_ip=client)
+    return Intake(runtime=runtime, adapters=runtime.guarded(), source_ip=client)
 
 
 SubmissionIntake = Annotated[Intake, Depends(submission_intake)]

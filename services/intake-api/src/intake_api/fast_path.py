@@ -7,48 +7,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import pybreaker
 
 from intake_api.metrics import ApiMetrics
+from intake_core.breakers import Breaker
 from intake_core.domain.events import CloudEvent
 from intake_core.ports import EventPublisher, SubmissionStore
-from intake_core.store_breaker import admitted
 
 logger = logging.getLogger(__name__)
 
 FAST_PATH = "fast"  # the ``path`` label of the publish metrics; the relay's is "relay"
 
 
-class FastPathBreaker:
-    """After a failed fast-path publish, skip the fast path for a while (a pybreaker breaker
-    that one failure opens).
+def bus_breaker(cooldown_seconds: float = 30.0) -> Breaker:
+    """After a failed fast-path publish, skip the fast path for a while: one failure opens it.
 
     A hanging bus would otherwise hold a publish per submission until its timeout; meanwhile
     the relay keeps trying on its own schedule, so skipping loses nothing. After the cool-down
     the next publish is the trial that closes it again, or opens it for another cool-down.
     """
-
-    def __init__(self, cooldown_seconds: float = 30.0) -> None:
-        self._state = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
-        self._breaker = pybreaker.CircuitBreaker(
-            fail_max=1, reset_timeout=cooldown_seconds, state_storage=self._state, name="bus"
-        )
-
-    def allows(self) -> bool:
-        return admitted(self._breaker, self._state.opened_at, 1) > 0
-
-    @contextmanager
-    def guarding(self) -> Iterator[None]:
-        """Run one publish through the breaker; a failure opens it (and is raised as is)."""
-        try:
-            with self._breaker.calling():
-                yield
-        except pybreaker.CircuitBreakerError as error:
-            # pybreaker raises this in place of the failure that opened it: raise that failure.
-            raise error.__context__ or error from None
+    return Breaker("bus", failures=1, reset_seconds=cooldown_seconds)
 
 
 class FastPath:
@@ -64,7 +41,7 @@ class FastPath:
 
     def __init__(
         self,
-        breaker: FastPathBreaker | None = None,
+        breaker: Breaker | None = None,
         max_pending: int = 1000,
         max_batch: int = 250,
         metrics: ApiMetrics | None = None,
@@ -73,7 +50,7 @@ class FastPath:
         loop: batches of 100 fell behind (~400 events/s), the waiting list filled up and the
         rest went the relay's slower way; 250 keep up. (Service Bus gets them in as many AMQP
         transfers as its message size limit needs.)"""
-        self.breaker = breaker or FastPathBreaker()
+        self.breaker = breaker or bus_breaker()
         self.metrics = metrics
         self._max_pending = max_pending
         self._max_batch = max_batch
@@ -88,7 +65,7 @@ class FastPath:
         publisher: EventPublisher,
         timeout_seconds: float,
     ) -> None:
-        if len(self._waiting) + self._travelling >= self._max_pending or not self.breaker.allows():
+        if len(self._waiting) + self._travelling >= self._max_pending or not self.breaker.admits():
             return
         self._waiting.append(event)
         if self._sender is None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from intake_api.dependencies import PublisherDep, RuntimeDep, StoreDep
+from intake_api.dependencies import RuntimeDep
 from intake_api.problems import Problem, problem_response
 from intake_api.schemas import Health, Readiness
 
@@ -54,10 +54,10 @@ async def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"model": Problem, "description": "The store failed; see `failed`"}},
 )
-async def readyz(
-    runtime: RuntimeDep, store: StoreDep, publisher: PublisherDep
-) -> Readiness | Response:
-    checks = {"store": store.ping, "publisher": publisher.ping}
+async def readyz(runtime: RuntimeDep) -> Readiness | Response:
+    # The store itself, not the routes' guarded one: a ping must not count towards its breaker.
+    adapters = runtime.opened()
+    checks = {"store": adapters.store.ping, "publisher": adapters.publisher.ping}
     failed = await failing_dependencies(checks, runtime.settings.readiness_timeout_seconds)
     if runtime.store_breaker.is_open:
         # Requests would be refused at once: send them to a replica that can take them.
@@ -78,10 +78,10 @@ async def readyz(
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text exposition"}},
 )
-async def metrics(runtime: RuntimeDep, store: StoreDep) -> Response:
+async def metrics(runtime: RuntimeDep) -> Response:
     try:
         async with asyncio.timeout(runtime.settings.readiness_timeout_seconds):
-            outbox = await store.outbox_stats()
+            outbox = await runtime.opened().store.outbox_stats()
     except Exception as error:
         # Keep the last known values: a scrape must not fail because the store is slow.
         logger.warning("metrics: outbox stats unavailable (%s)", type(error).__name__)

@@ -168,7 +168,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             503,
             "We cannot save or read submissions right now. Please try again shortly.",
-            {"retry-after": str(breaker.retry_after_seconds(STORE_RETRY_AFTER_SECONDS))},
+            {"retry-after": str(breaker.retry_after(STORE_RETRY_AFTER_SECONDS))},
         )
 
     app.add_exception_handler(RequestValidationError, on_validation)

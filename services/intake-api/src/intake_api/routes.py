@@ -8,7 +8,6 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 
 from intake_api.dependencies import (
     IdempotencyKey,
-    RuntimeDep,
     StoreDep,
     SubmissionIntake,
     lookup_rate_limit,
@@ -58,10 +57,9 @@ async def create_submission(
     runtime, adapters = intake.runtime, intake.adapters
     outcomes = runtime.metrics.submissions
     try:
-        with runtime.store_breaker.guarding():
-            result = await submit(
-                command, adapters.store, adapters.publisher, adapters.clock, runtime.policy
-            )
+        result = await submit(
+            command, adapters.store, adapters.publisher, adapters.clock, runtime.policy
+        )
     except UnknownPrivacyNotice:
         outcomes.labels("invalid").inc()
         raise InvalidFields(
@@ -103,11 +101,8 @@ router.add_api_route(
     },
     dependencies=[Depends(lookup_rate_limit)],
 )
-async def status_lookup(
-    query: StatusLookupRequest, store: StoreDep, runtime: RuntimeDep
-) -> StatusLookupResult:
-    with runtime.store_breaker.guarding():
-        status = await look_up_status(query.client_id, query.email, store)
+async def status_lookup(query: StatusLookupRequest, store: StoreDep) -> StatusLookupResult:
+    status = await look_up_status(query.client_id, query.email, store)
     if status is None:
         raise ApiProblem(404, "No request matches this Client ID and email.")
     return StatusLookupResult(status=status)

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
-import pybreaker
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
@@ -30,6 +29,7 @@ from tenacity import (
 )
 
 from intake_core.auth import ROLES
+from intake_core.breakers import Breaker, BreakerOpen
 from intake_core.domain.models import (
     ErasedSubmission,
     Industry,
@@ -183,14 +183,12 @@ class AdminApiClient:
         *,
         attempts: int = 2,
         max_wait_seconds: float = 1.0,
-        breaker: pybreaker.CircuitBreaker | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self._http = http
         self._attempts = attempts
         self._max_wait = max_wait_seconds
-        self._breaker = breaker or pybreaker.CircuitBreaker(
-            fail_max=5, reset_timeout=30, name="admin-api"
-        )
+        self._breaker = breaker or Breaker("admin-api", failures=5, reset_seconds=30)
 
     @classmethod
     def for_url(cls, base_url: str, timeout_seconds: float) -> AdminApiClient:
@@ -204,7 +202,7 @@ class AdminApiClient:
 
     @property
     def breaker_open(self) -> bool:
-        return bool(self._breaker.current_state == pybreaker.STATE_OPEN)
+        return self._breaker.is_open
 
     @classmethod
     def __from_request__(cls, req: HTTPConnection) -> AdminApiClient:
@@ -263,12 +261,12 @@ class AdminApiClient:
             "GET", path, params=params, headers={"authorization": f"Bearer {token}"}
         )
         try:
-            with self._breaker.calling():
+            with self._breaker.guarding():
                 response = await self._http.send(request, stream=True)
                 if response.status_code >= 500:
                     await response.aclose()
                     raise _RetryableAnswer(str(response.status_code))
-        except (pybreaker.CircuitBreakerError, httpx.HTTPError, _RetryableAnswer) as error:
+        except (BreakerOpen, httpx.HTTPError, _RetryableAnswer) as error:
             logger.warning("admin-api unavailable for a download: %s", type(error).__name__)
             raise AdminApiUnavailable from None
         if response.status_code != 200:
@@ -282,11 +280,11 @@ class AdminApiClient:
     ) -> httpx.Response:
         headers = {"authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         try:
-            with self._breaker.calling():
+            with self._breaker.guarding():
                 response = await self._with_retries(
                     method, path, headers, attempts=self._attempts if retry else 1, **kwargs
                 )
-        except (pybreaker.CircuitBreakerError, httpx.HTTPError, _RetryableAnswer) as error:
+        except (BreakerOpen, httpx.HTTPError, _RetryableAnswer) as error:
             logger.warning(
                 "admin-api unavailable for %s %s: %s", method, path, type(error).__name__
             )

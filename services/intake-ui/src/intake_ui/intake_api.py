@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pybreaker
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from starlette.requests import HTTPConnection
 from tenacity import (
@@ -24,6 +23,8 @@ from tenacity import (
     stop_after_delay,
     wait_random_exponential,
 )
+
+from intake_core.breakers import Breaker, BreakerOpen
 
 logger = logging.getLogger(__name__)
 
@@ -102,15 +103,13 @@ class IntakeApiClient:
         attempts: int = 3,
         max_wait_seconds: float = 2.0,
         give_up_after_seconds: float = 15.0,
-        breaker: pybreaker.CircuitBreaker | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self._http = http
         self._attempts = attempts
         self._max_wait = max_wait_seconds
         self._give_up_after = give_up_after_seconds
-        self._breaker = breaker or pybreaker.CircuitBreaker(
-            fail_max=5, reset_timeout=30, name="intake-api"
-        )
+        self._breaker = breaker or Breaker("intake-api", failures=5, reset_seconds=30)
 
     @classmethod
     def for_url(cls, base_url: str, timeout_seconds: float, attempts: int) -> IntakeApiClient:
@@ -125,7 +124,7 @@ class IntakeApiClient:
 
     @property
     def breaker_open(self) -> bool:
-        return bool(self._breaker.current_state == pybreaker.STATE_OPEN)
+        return self._breaker.is_open
 
     @classmethod
     def __from_request__(cls, req: HTTPConnection) -> IntakeApiClient:
@@ -182,9 +181,9 @@ class IntakeApiClient:
     ) -> httpx.Response | None:
         """POST with retries; ``None`` when intake-api could not be reached in time."""
         try:
-            with self._breaker.calling():
+            with self._breaker.guarding():
                 return await self._post_with_retries(path, body, headers)
-        except pybreaker.CircuitBreakerError:
+        except BreakerOpen:
             logger.warning("intake-api circuit open; not calling %s", path)
         except (RetryError, *_RETRYABLE) as error:
             logger.warning("intake-api unavailable for %s: %s", path, type(error).__name__)

@@ -1,0 +1,116 @@
+"""The circuit breaker every service uses, and the store behind it: what opens it, what it
+answers while open, how it closes, and that every store call goes through it."""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+import pytest
+
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.breakers import Breaker, BreakerOpen
+from intake_core.guarded_store import GuardedStaffStore, store_breaker
+from intake_core.ports import IdempotencyConflict, StaffSubmissionStore, StoreUnavailable
+
+
+def fail_through(breaker: Breaker, error: Exception) -> None:
+    with pytest.raises(type(error)), breaker.guarding():
+        raise error
+
+
+def test_opens_after_failures_in_a_row_then_refuses_without_calling() -> None:
+    breaker = store_breaker(failures=3, reset_seconds=60)
+    for _ in range(3):
+        fail_through(breaker, StoreUnavailable("locked"))  # the third, that opens it, too
+    assert breaker.is_open
+    called = False
+    with pytest.raises(StoreUnavailable, match="circuit breaker is open"), breaker.guarding():
+        called = True
+    assert not called
+    assert 55 <= breaker.retry_after(default=5) <= 60
+
+
+def test_a_success_in_between_resets_the_count() -> None:
+    breaker = store_breaker(failures=2, reset_seconds=60)
+    fail_through(breaker, StoreUnavailable("locked"))
+    with breaker.guarding():
+        pass
+    fail_through(breaker, StoreUnavailable("locked"))
+    assert not breaker.is_open
+    assert breaker.retry_after(default=5) == 5
+
+
+def test_client_errors_do_not_count_against_the_store() -> None:
+    breaker = store_breaker(failures=1, reset_seconds=60)
+    fail_through(breaker, IdempotencyConflict("key"))
+    fail_through(breaker, ValueError("unknown privacy notice"))
+    assert not breaker.is_open
+
+
+def test_after_the_cool_down_one_good_call_closes_it() -> None:
+    breaker = store_breaker(failures=1, reset_seconds=0.2)
+    fail_through(breaker, StoreUnavailable("locked"))
+    assert breaker.is_open
+    time.sleep(0.25)
+    with breaker.guarding():
+        pass
+    assert not breaker.is_open
+
+
+def test_a_consumer_takes_nothing_while_open_then_one_trial() -> None:
+    breaker = Breaker("mailer", failures=1, reset_seconds=0.2)
+    assert breaker.admits(8) == 8
+    fail_through(breaker, ConnectionError("relay down"))
+    assert breaker.admits(8) == 0
+    with pytest.raises(BreakerOpen, match="the mailer circuit breaker is open"), breaker.guarding():
+        pass
+    time.sleep(0.25)
+    assert breaker.admits(8) == 1
+    fail_through(breaker, ConnectionError("still down"))  # the trial fails: another cool-down
+    assert breaker.admits(8) == 0
+
+
+def test_on_open_is_told_once_per_opening() -> None:
+    openings = []
+    breaker = Breaker("bus", failures=2, reset_seconds=60, on_open=lambda: openings.append(1))
+    fail_through(breaker, ConnectionError("down"))
+    assert openings == []
+    fail_through(breaker, ConnectionError("down"))
+    assert openings == [1]
+
+
+def test_the_guarded_store_guards_every_call_of_the_port() -> None:
+    """A method added to the port must be added here too (mypy says so as well)."""
+    port = {
+        name
+        for name, member in inspect.getmembers(StaffSubmissionStore)
+        if inspect.iscoroutinefunction(member)
+    }
+    guarded = {
+        name
+        for name, member in inspect.getmembers(GuardedStaffStore)
+        if inspect.iscoroutinefunction(member)
+    }
+    assert port - guarded == set()
+
+
+async def test_an_open_breaker_answers_without_calling_the_store(tmp_path) -> None:
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    calls = 0
+
+    async def down(_: str) -> None:
+        nonlocal calls
+        calls += 1
+        raise StoreUnavailable("locked")
+
+    store.get_record = down  # type: ignore[method-assign]
+    guarded = GuardedStaffStore(store, store_breaker(failures=2, reset_seconds=60))
+    for _ in range(3):
+        with pytest.raises(StoreUnavailable):
+            await guarded.get_record("C-1")
+    assert calls == 2
+    with pytest.raises(StoreUnavailable, match="circuit breaker is open"):
+        await guarded.ping()  # every call is refused, not only the failing one
+    await guarded.close()
