@@ -11,8 +11,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from infra.toolbox import ROOT, TOOLS
 from infra_workflows.helpers import free_port
 
@@ -92,3 +94,14 @@ def intake_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def rendered_staging(helm: Path) -> list[dict[str, Any]]:
+    """The chart as staging renders it: the accounts, ConfigMap and policies on-call's Jobs use."""
+    chart = ROOT / "charts" / "onboarding"
+    command = [str(helm), "template", "onboarding", str(chart), "--namespace", "onboarding-staging"]
+    command += ["-f", str(chart / "values-staging.yaml")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from infra_workflows import policy
 from infra_workflows.helpers import SCRIPTS, fake_cli, run_script
 from pydantic import ValidationError
@@ -188,16 +187,6 @@ def bundle(tmp_path: Path, check: str, *extra: str) -> tuple[Path, dict[str, Any
         by_kind.setdefault(item["kind"], []).append(item)
         assert item["metadata"]["namespace"] == "onboarding-staging"
     return out, by_kind
-
-
-@pytest.fixture(scope="module")
-def rendered_staging(helm: Path) -> list[dict[str, Any]]:
-    chart = policy.ROOT / "charts" / "onboarding"
-    command = [str(helm), "template", "onboarding", str(chart), "--namespace", "onboarding-staging"]
-    command += ["-f", str(chart / "values-staging.yaml")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
 def test_the_probe_policies_open_intake_api_to_the_job_only(
@@ -613,6 +602,29 @@ def test_run_job_applies_a_check_bundle_as_it_is(tmp_path: Path) -> None:
     assert json.loads((state / "applied.json").read_text()) == json.loads(
         (out / "manifests.json").read_text()
     )
+
+
+def test_run_job_prints_the_whole_log_only_where_the_bundle_asks(tmp_path: Path) -> None:
+    """A Job's log is tailed to its last 400 lines; an erasures list comes back whole (the
+    extraction then checks it against its count), and a bundle folder reused says which."""
+    image = "acr.azurecr.io/onboarding/admin-api@sha256:" + "b" * 64
+    out = tmp_path / "bundle"
+    for command, tail in (
+        (["erasures", "list", "--since", "2026-05-01T12:00:00Z"], "--tail=-1"),
+        (["dlq", "list"], "--tail=400"),
+    ):
+        result = run_script(
+            "cluster_jobs.py", *command, "--out", str(out), "--namespace", "x", "--image", image
+        )
+        assert result.returncode == 0, result.stderr
+        ran, state = run_job(
+            tmp_path, out, FAKE_ACCOUNTS="onboarding-admin-api,onboarding-operator"
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        calls = [json.loads(line) for line in (state / "kubectl.jsonl").read_text().splitlines()]
+        (logs,) = [call for call in calls if call[0] == "logs"]
+        assert logs[-1] == tail
+        (state / "kubectl.jsonl").unlink()
 
 
 def lay_out_config_map(manifests: dict[str, Any], work: Path) -> None:

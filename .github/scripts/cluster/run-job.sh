@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs inside the aks-command pod (kubectl, bash, jq): apply manifests.json (NetworkPolicies,
 # ConfigMap, Job), wait for the Job, print its log, remove it all again. Exit 0 only when the
-# Job succeeded. The pod's output is capped at 512 kB: the log is tailed.
-# With a file image-from (on-call's dlq Jobs), the Job runs the image of that Deployment.
+# Job succeeded. The pod's output is capped at 512 kB: the log is tailed (400 lines), unless a
+# file log-lines says `all` (on-call's erasures Jobs: a list must come back whole or not at all).
+# With a file image-from (on-call's dlq and erasures Jobs), the Job runs the image of that
+# Deployment.
 #   bash run-job.sh <namespace> [timeout-seconds]
 set -uo pipefail
 namespace="$1"
 timeout="${2:-600}"
 job="$(tr -d '[:space:]' < job-name)"
+tail=400
+if [ -f log-lines ] && [ "$(tr -d '[:space:]' < log-lines)" = all ]; then tail=-1; fi
 
 cleanup() {
   kubectl delete --namespace "$namespace" --filename manifests.json --ignore-not-found \
@@ -54,7 +58,7 @@ while [ "$SECONDS" -lt "$deadline" ]; do
   sleep 5
 done
 
-kubectl logs --namespace "$namespace" "job/${job}" --tail=400 || true
+kubectl logs --namespace "$namespace" "job/${job}" --tail="$tail" || true
 if [ "$status" != succeeded ]; then
   kubectl get pods --namespace "$namespace" --selector "job-name=${job}" --output wide || true
   kubectl get events --namespace "$namespace" --field-selector "involvedObject.kind=Pod" \
