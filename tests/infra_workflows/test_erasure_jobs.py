@@ -8,15 +8,18 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_workflows.helpers import run_script
+from infra_workflows import policy
+from infra_workflows.helpers import fake_cli, run_script
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.erasure import ERASE_ACTION
@@ -399,3 +402,77 @@ async def test_a_list_jobs_log_becomes_a_file_the_reapply_job_accepts(tmp_path: 
         "reapplied": 2, "alreadyErased": 0, "notFound": 0, "queueMessagesPurged": 0
     }  # fmt: skip
     assert intake(restored, "audit", "verify").returncode == 0
+
+
+# -- the runbook's commands, run as they are (a fake az stands in for Azure) --------------------
+
+FAKE_AZ = """
+import json, os, sys
+from pathlib import Path
+state = Path(os.environ["FAKE_STATE"])
+args = sys.argv[1:]
+with (state / "calls.jsonl").open("a") as calls:
+    calls.write(json.dumps({"args": args, "cwd": os.getcwd()}) + "\\n")
+if args[:3] == ["aks", "command", "invoke"]:
+    (state / "bundle").write_text(Path(os.getcwd()).name)
+    print("command id: 0a3991475d9744fcbfdc2595b40e517f, started at: None, status: Running")
+    sys.exit(0)
+if args[:3] == ["aks", "command", "result"]:
+    log = Path(os.environ["FAKE_LOGS"]) / (state / "bundle").read_text()
+    print(json.dumps({"provisioningState": "Succeeded", "exitCode": 0, "logs": log.read_text()}))
+    sys.exit(0)
+if args[:2] == ["cosmosdb", "show"]:
+    print("https://" + args[args.index("--name") + 1] + ".documents.azure.com:443/")
+    sys.exit(0)
+sys.exit(2)
+"""
+
+
+def test_the_runbook_commands_list_extract_and_reapply(tmp_path: Path) -> None:
+    """docs/runbooks.md's erasures blocks after its dead-letter block's NS, RG and AKS: a list
+    bundle, its log cut into erasures.jsonl, and a reapply bundle with that file, on the
+    restored account."""
+    text = (policy.ROOT / "docs" / "runbooks.md").read_text()
+    blocks = [textwrap.dedent(b) for _, b in re.findall(r"(?ms)^( *)```bash\n(.*?)^\1```", text)]
+    (names,) = [b for b in blocks if "cluster_jobs.py dlq list" in b]
+    found = [b for b in blocks if "cluster_jobs.py erasures" in b]
+    assert len(found) == 2, "a list block and a reapply block"
+    work = tmp_path / "checkout"
+    work.mkdir()
+    (work / ".github").symlink_to(policy.ROOT / ".github")
+    state, logs = tmp_path / "state", tmp_path / "logs"
+    state.mkdir()
+    logs.mkdir()
+    lines = [json.dumps({**LINE, "reason": "subject-request"})]
+    (logs / "erasures-list").write_text(
+        "1 record(s) erased since 2026-05-01T12:00:00+00:00 on the cosmos store\n"
+        + listed_block(*lines) + "job onboarding-operator-erasures-list-1: succeeded\n"
+    )  # fmt: skip
+    (logs / "erasures-reapply").write_text('{"reapplied": 1}\n')
+    az = fake_cli(tmp_path, "az", FAKE_AZ)
+    env = {**os.environ, "AZ": str(az), "FAKE_STATE": str(state), "FAKE_LOGS": str(logs)}
+    env |= {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}  # `az cosmosdb show`
+    env |= {"RESTORED_ACCOUNT": "cosmos-intake-prd-r1"}
+    setting = next(line for line in names.splitlines() if line.startswith("NS="))
+    script = "set -euo pipefail\n" + setting + "\n" + "\n".join(found)
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=work, capture_output=True, text=True, timeout=120, env=env,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (work / "erasures.jsonl").read_text() == lines[0] + "\n"
+    calls = [json.loads(line) for line in (state / "calls.jsonl").read_text().splitlines()]
+    invoked = [call for call in calls if call["args"][:3] == ["aks", "command", "invoke"]]
+    assert [Path(call["cwd"]).name for call in invoked] == ["erasures-list", "erasures-reapply"]
+    for call in invoked:
+        args = call["args"]
+        assert args[args.index("--command") + 1] == "bash run-job.sh onboarding-prod 720"
+        assert args[args.index("--name") + 1] == "aks-intake-prod-eus"
+    reapply = json.loads((work / "erasures-reapply" / "manifests.json").read_text())["items"]
+    (config,) = [item for item in reapply if item["kind"] == "ConfigMap"]
+    assert list(config["data"].values()) == [lines[0] + "\n"]
+    (job,) = [item for item in reapply if item["kind"] == "Job"]
+    env_of = {
+        e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env_of["COSMOS_ENDPOINT"] == "https://cosmos-intake-prd-r1.documents.azure.com:443/"
