@@ -165,6 +165,39 @@ def test_retention_run_prints_what_it_erased(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["erased"] == 0 and summary["deadLettersPurged"] == 0
+    assert summary["cachedCopiesLeft"] == 0
+
+
+async def test_retention_run_with_the_cache_down_erases_all_the_same_and_exits_1(
+    tmp_path: Path,
+) -> None:
+    import socket
+    from datetime import timedelta
+
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    old = make_submission(submitted_at=datetime.now(UTC) - timedelta(days=40))
+    audit = AuditEntry("submission.created", "client", old.submitted_at, old.client_id)
+    await store.save_new(old, submission_created(old), audit)
+    await store.close()
+    with socket.socket() as closed:  # a port nothing listens on: Redis is down
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+
+    result = intake(
+        tmp_path, "retention", "run", "--days", "30",
+        CACHE="redis", REDIS_URL=f"redis://:secret@127.0.0.1:{port}/0",
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["erased"] == 1 and summary["cachedCopiesLeft"] == 1
+    store = SqliteSubmissionStore(tmp_path / "intake.db")
+    await store.open()
+    try:
+        assert (await store.get_record(old.client_id)).erased
+    finally:
+        await store.close()
 
 
 async def saved_in(store: SqliteSubmissionStore) -> Submission:
@@ -227,7 +260,8 @@ async def test_erasures_a_restore_lost_are_listed_from_the_old_store_and_made_ag
     reapplied = intake(restored, "erasures", "reapply", str(erasures))
     assert reapplied.returncode == 0, reapplied.stderr
     assert json.loads(reapplied.stdout) == {
-        "reapplied": 2, "alreadyErased": 0, "notFound": 1, "queueMessagesPurged": 1
+        "reapplied": 2, "alreadyErased": 0, "notFound": 1, "queueMessagesPurged": 1,
+        "cachedCopiesLeft": 0,
     }  # fmt: skip
     assert f"{newer.client_id}\tnot found" in reapplied.stderr
 
@@ -250,7 +284,8 @@ async def test_erasures_a_restore_lost_are_listed_from_the_old_store_and_made_ag
     again = intake(restored, "erasures", "reapply", "-", stdin=listed.stdout)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) == {
-        "reapplied": 0, "alreadyErased": 2, "notFound": 1, "queueMessagesPurged": 0
+        "reapplied": 0, "alreadyErased": 2, "notFound": 1, "queueMessagesPurged": 0,
+        "cachedCopiesLeft": 0,
     }  # fmt: skip
     store = SqliteSubmissionStore(restored / "intake.db")
     await store.open()

@@ -216,6 +216,41 @@ def test_a_queue_failure_after_the_erasure_is_503_and_erasing_again_finishes(
     assert harness.run(harness.queue.depth) == 0
 
 
+def test_a_cache_failure_after_the_erasure_is_503_once_the_queue_is_purged_all_the_same(
+    harness, settings
+):
+    """The cached copy may have survived, so the answer is not "done" (503, send it again); but
+    the erasure stands, and the queue and the disk are cleaned before it answers."""
+    from fastapi.testclient import TestClient
+
+    from admin_api.app import create_app
+    from admin_api.deps import AdminDeps
+    from intake_core.domain.events import submission_created
+    from support.unreachable_cache import UnreachableCache
+
+    submission = harness.seed(email="queued@contoso.example")
+    harness.run(harness.queue.publish, submission_created(submission))
+    app = create_app(
+        settings,
+        AdminDeps(
+            store=harness.store,
+            verifier=_harness_verifier(harness),
+            queue=harness.queue,
+            cache=UnreachableCache(),
+        ),
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post(
+            f"/v1/submissions/{submission.client_id}/erase", headers=harness.auth(*ERASE)
+        )
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert "cached copy could not be removed" in response.json()["detail"]
+    stored = harness.run(harness.store.get_record, submission.client_id)
+    assert stored is not None and stored.erased
+    assert harness.run(harness.queue.depth) == 0
+
+
 def _harness_verifier(harness):
     from intake_core.auth import TokenVerifier
     from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER

@@ -119,7 +119,7 @@ async def test_without_a_queue_only_the_store_is_touched(store):
 
 async def test_erased_records_leave_the_read_cache_and_so_do_the_figures(store):
     from intake_core.adapters.memory_cache import MemoryReadCache
-    from intake_core.ports import CACHED_FIGURES_GENERATION_KEY, cached_record_keys
+    from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY, cached_record_keys
 
     old, young = await _save(store, 40), await _save(store, 1)
     cache = MemoryReadCache(100)
@@ -135,9 +135,29 @@ async def test_erased_records_leave_the_read_cache_and_so_do_the_figures(store):
     assert await cache.get(CACHED_FIGURES_GENERATION_KEY) is None
 
 
+async def test_a_cache_that_fails_stops_no_erasure_and_the_report_counts_the_copies_left(
+    store, queue
+):
+    """The store's erasure is the commitment: every due record is still erased and its queue
+    messages purged; the report says how many cached copies may have outlived their erasure."""
+    from support.unreachable_cache import UnreachableCache
+
+    due = [await _save(store, 40), await _save(store, 41, email="grace@example.com")]
+    await queue.publish_batch([submission_created(s) for s in due])
+
+    report = await apply_retention(
+        store, queue, cache=UnreachableCache(), days=30, batch_size=10, clock=clock
+    )
+
+    assert (report.erased, report.queue_messages_purged, report.cached_copies_left) == (2, 2, 2)
+    for submission in due:
+        assert (await store.get_record(submission.client_id)).erased
+    assert await queue.depth() == 0
+
+
 async def test_a_run_with_nothing_to_erase_keeps_the_cached_figures(store):
     from intake_core.adapters.memory_cache import MemoryReadCache
-    from intake_core.ports import CACHED_FIGURES_GENERATION_KEY
+    from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY
 
     await _save(store, 1)
     cache = MemoryReadCache(100)

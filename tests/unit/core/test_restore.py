@@ -16,12 +16,8 @@ from intake_core.domain.client_id import new_client_id
 from intake_core.domain.erasure import ERASE_ACTION, RESTORE_ACTOR, RecordedErasure
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
-from intake_core.ports import (
-    CACHED_FIGURES_GENERATION_KEY,
-    AuditEntry,
-    SearchQuery,
-    cached_record_keys,
-)
+from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY, Erasure, cached_record_keys
+from intake_core.ports import AuditEntry, SearchQuery
 from intake_core.restore import (
     MAX_LINE_BYTES,
     ErasureFileError,
@@ -30,7 +26,6 @@ from intake_core.restore import (
     read_erasures,
     reapply_erasures,
 )
-from intake_core.system_erasure import SystemErasure
 from support import make_submission
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -141,7 +136,7 @@ async def test_reapplying_erases_what_the_restore_brought_back_once(store, queue
         RecordedErasure(back.client_id, ERASED_AT + timedelta(hours=1), "other"),  # a repeat
     ]
 
-    report = await reapply_erasures(SystemErasure(store, queue, cache), erasures, clock=lambda: NOW)
+    report = await reapply_erasures(Erasure(store, queue, cache), erasures, clock=lambda: NOW)
 
     assert report.reapplied == [back.client_id]
     assert report.already_erased == [erased_before.client_id]
@@ -164,7 +159,7 @@ async def test_reapplying_erases_what_the_restore_brought_back_once(store, queue
     )
     trail_before = len(await store.audit_trail(erased_before.client_id))
 
-    again = await reapply_erasures(SystemErasure(store, queue, cache), erasures, clock=lambda: NOW)
+    again = await reapply_erasures(Erasure(store, queue, cache), erasures, clock=lambda: NOW)
 
     assert again.reapplied == [] and again.not_found == [never_here]
     assert again.already_erased == [back.client_id, erased_before.client_id]
@@ -176,7 +171,7 @@ async def test_reapplying_erases_what_the_restore_brought_back_once(store, queue
 async def test_an_erasure_without_a_reason_is_reapplied_as_unstated(store) -> None:
     record = await saved(store)
     erasures = [RecordedErasure(record.client_id, ERASED_AT, None)]
-    report = await reapply_erasures(SystemErasure(store), erasures, clock=lambda: NOW)
+    report = await reapply_erasures(Erasure(store), erasures, clock=lambda: NOW)
     assert report.reapplied == [record.client_id] and report.queue_messages_purged == 0
     [*_, entry] = await store.audit_trail(record.client_id)
     assert entry.details["reason"] == "unstated" and entry.actor == RESTORE_ACTOR
@@ -193,7 +188,7 @@ async def test_a_rerun_finishes_an_erasure_that_stopped_after_the_store(store, q
         await cache.set(key, b"a copy with personal data", 60)
 
     erasures = [RecordedErasure(record.client_id, ERASED_AT, "other")]
-    report = await reapply_erasures(SystemErasure(store, queue, cache), erasures, clock=lambda: NOW)
+    report = await reapply_erasures(Erasure(store, queue, cache), erasures, clock=lambda: NOW)
 
     assert report.already_erased == [record.client_id] and report.queue_messages_purged == 1
     assert await queue.depth() == 0

@@ -112,9 +112,16 @@ def _retention_run(arguments: argparse.Namespace) -> int:
         "erased": report.erased,
         "queueMessagesPurged": report.queue_messages_purged,
         "deadLettersPurged": report.dead_letters_purged,
+        "cachedCopiesLeft": report.cached_copies_left,
     }
     print(json.dumps(summary))
-    return 0
+    return _copies_left_status(report.cached_copies_left)
+
+
+def _copies_left_status(copies_left: int) -> int:
+    """1 when an erased record's cached copy may have survived (the cache failed): the erasures
+    stand, and the copies expire at their TTL, but whoever runs the job should know."""
+    return 1 if copies_left else 0
 
 
 async def _verified_chain(settings: CommonSettings) -> AuditChainReport:
@@ -178,9 +185,10 @@ def _erasures_reapply(arguments: argparse.Namespace) -> int:
         "alreadyErased": len(report.already_erased),
         "notFound": len(report.not_found),
         "queueMessagesPurged": report.queue_messages_purged,
+        "cachedCopiesLeft": report.cached_copies_left,
     }
     print(json.dumps(summary))
-    return 0
+    return _copies_left_status(report.cached_copies_left)
 
 
 def _run(arguments: argparse.Namespace) -> int:

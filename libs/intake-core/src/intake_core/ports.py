@@ -537,18 +537,6 @@ class CacheUnavailable(Exception):
     could not be dropped must say so, because the copy would outlive the change."""
 
 
-def cached_record_keys(client_id: str) -> tuple[str, str]:
-    """The read-cache keys of one record (its generation token, its copy). Whoever changes or
-    erases a record deletes both: admin-api and the retention job alike."""
-    prefix = f"admin:v1:record:{client_id}"
-    return f"{prefix}:generation", prefix
-
-
-# The read-cache key of the dashboard figures' generation token: deleting it retires every
-# cached copy of the figures at once. Whoever changes or erases a record deletes it as well.
-CACHED_FIGURES_GENERATION_KEY = "admin:v1:figures:generation"
-
-
 class ReadCache(Protocol):
     """Short-lived copies of what is read often, shared by every replica when it is Redis.
 

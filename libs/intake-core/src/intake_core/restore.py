@@ -4,8 +4,8 @@ A restore (Cosmos DB continuous backup, an SQLite file copy) brings back every r
 after the restore point, and its audit trail no longer lists those erasures: only the store
 restored from does. ``intake erasures list --since`` reads them from that store as JSON lines,
 one per record; ``intake erasures reapply FILE`` erases each again on the restored store, as
-:mod:`intake_core.system_erasure` does for the retention job, audited as ``system:restore`` with
-the first erasure's reason and time.
+:mod:`intake_core.erasure` does for staff and the retention job, audited as ``system:restore``
+with the first erasure's reason and time.
 
 The file is checked whole before anything is erased: a line that is not one of ours stops the
 run with its number. Reapplying is idempotent: a record already a tombstone is not erased or
@@ -32,9 +32,9 @@ from intake_core.domain.erasure import (
     RecordedErasure,
     erasure_details,
 )
+from intake_core.erasure import Erasure
 from intake_core.ports import AuditEntry, utc_text
 from intake_core.settings import CommonSettings, ReadCacheSettings
-from intake_core.system_erasure import SystemErasure
 
 # A line of ours is about 100 bytes; anything much longer is not one.
 MAX_LINE_BYTES = 1000
@@ -137,10 +137,12 @@ class ReapplyReport:
     already_erased: list[str]
     not_found: list[str]
     queue_messages_purged: int
+    # Records erased whose cached copy the read cache could not confirm dropped.
+    cached_copies_left: int = 0
 
 
 async def reapply_erasures(
-    erasure: SystemErasure,
+    erasure: Erasure,
     erasures: Sequence[RecordedErasure],
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -164,7 +166,13 @@ async def reapply_erasures(
             )
             reapplied.append(first.client_id)
     await erasure.finish()
-    return ReapplyReport(reapplied, already_erased, not_found, erasure.queue_messages_purged)
+    return ReapplyReport(
+        reapplied,
+        already_erased,
+        not_found,
+        erasure.queue_messages_purged,
+        len(erasure.copies_left),
+    )
 
 
 async def list_erasures(settings: CommonSettings, since: datetime) -> list[RecordedErasure]:
@@ -185,7 +193,7 @@ async def run_reapply(
         queue = await open_queue(settings) if settings.bus == "local" else None
         cache = await open_cache(settings)
         try:
-            return await reapply_erasures(SystemErasure(store, queue, cache), erasures)
+            return await reapply_erasures(Erasure(store, queue, cache), erasures)
         finally:
             await cache.close()
             if queue is not None:

@@ -1,13 +1,17 @@
 """Retention: records older than the configured age are anonymised (erased to a tombstone).
 
 Each record is erased in its own transaction with its own audit entry (actor
-``system:retention``), exactly as a staff erasure (:mod:`intake_core.system_erasure`), so a run
-can stop anywhere and the next run picks up where it left off. Records are taken oldest first, a
-batch at a time, so memory stays flat however many are due. Then it purges the dead letters that
-must not be kept (those of erased or missing records, and those older than
+``system:retention``), by the same workflow as a staff erasure (:mod:`intake_core.erasure`), so a
+run can stop anywhere and the next run picks up where it left off. Records are taken oldest
+first, a batch at a time, so memory stays flat however many are due. Then it purges the dead
+letters that must not be kept (those of erased or missing records, and those older than
 ``DEAD_LETTER_MAX_AGE_DAYS``; see :mod:`intake_core.dead_letter_purge`): Service Bus keeps them
 for ever otherwise, and erasure cannot reach them there. ``intake retention run`` and
 ``python -m admin_api.retention`` run it; in Kubernetes it is a CronJob.
+
+A read cache that cannot be reached does not stop a run (the store's erasure is the
+commitment): the report counts the records whose cached copy may have outlived their erasure
+(``cached_copies_left``), and the command then exits 1, so the CronJob shows it failed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from intake_core.domain.erasure import (
     RETENTION_ENDED,
     erasure_details,
 )
+from intake_core.erasure import Erasure
 from intake_core.ports import (
     DEAD_LETTER_MAX_AGE_DAYS,
     AuditEntry,
@@ -36,7 +41,6 @@ from intake_core.ports import (
     SubjectQueue,
 )
 from intake_core.settings import ReadCacheSettings
-from intake_core.system_erasure import SystemErasure
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,8 @@ class RetentionReport:
     erased: int
     queue_messages_purged: int
     dead_letters_purged: int = 0
+    # Records erased whose cached copy the read cache could not confirm dropped.
+    cached_copies_left: int = 0
 
 
 async def apply_retention(
@@ -74,7 +80,7 @@ async def apply_retention(
     """Erase every live record submitted more than ``days`` days ago; then, given the
     ``dead_letters`` queue, remove the dead letters that must not be kept."""
     cutoff = clock() - timedelta(days=days)
-    erasure = SystemErasure(store, queue, cache)
+    erasure = Erasure(store, queue, cache)
     while batch := await store.expired_records(cutoff, batch_size):
         for client_id in batch:
             # The same action and details a staff erasure records: only actor and reason differ.
@@ -84,6 +90,11 @@ async def apply_retention(
             )
         log.info("retention batch erased", extra={"erased": erasure.erased})
     await erasure.finish()
+    if erasure.copies_left:
+        log.error(
+            "records erased, their cached copies not dropped (they expire at their TTL)",
+            extra={"records": len(erasure.copies_left)},
+        )
     dead_letters_purged = 0
     if dead_letters is not None:
         report = await purge_dead_letters(
@@ -95,7 +106,11 @@ async def apply_retention(
         )
         dead_letters_purged = len(report.purged)
     return RetentionReport(
-        cutoff, erasure.erased, erasure.queue_messages_purged, dead_letters_purged
+        cutoff,
+        erasure.erased,
+        erasure.queue_messages_purged,
+        dead_letters_purged,
+        len(erasure.copies_left),
     )
 
 

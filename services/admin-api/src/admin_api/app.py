@@ -47,6 +47,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
             adapters,
             page_tokens,
             metrics,
+            cache,
             RecordCache(cache, settings.cache_ttl_seconds),
             FiguresCache(cache, settings.admin_figures_cache_seconds),
             GuardedStaffStore(adapters.store, breaker),

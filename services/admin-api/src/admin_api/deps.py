@@ -36,11 +36,14 @@ class AdminDeps:
 @dataclass(frozen=True)
 class Runtime:
     """What the lifespan hands every request (``request.state``). ``store`` is ``deps.store``
-    behind the store's circuit breaker: what every route uses."""
+    behind the store's circuit breaker: what every route uses. ``cache`` is ``deps.cache``, or
+    one that keeps nothing: ``records`` and ``figures`` read through it, an erasure drops the
+    copies in it."""
 
     deps: AdminDeps
     page_tokens: PageTokens
     metrics: HttpMetrics
+    cache: ReadCache
     records: RecordCache
     figures: FiguresCache
     store: StaffSubmissionStore
@@ -59,6 +62,10 @@ async def _store(request: Request) -> StaffSubmissionStore:
 
 async def _queue(request: Request) -> SubjectQueue | None:
     return _runtime(request).deps.queue
+
+
+async def _cache(request: Request) -> ReadCache:
+    return _runtime(request).cache
 
 
 async def _records(request: Request) -> RecordCache:
@@ -102,6 +109,7 @@ async def _json_only(request: Request) -> None:
 StoreDep = Annotated[StaffSubmissionStore, Depends(_store)]
 QueueDep = Annotated[SubjectQueue | None, Depends(_queue)]
 MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
+ReadCacheDep = Annotated[ReadCache, Depends(_cache)]
 RecordCacheDep = Annotated[RecordCache, Depends(_records)]
 FiguresCacheDep = Annotated[FiguresCache, Depends(_figures)]
 PageTokensDep = Annotated[PageTokens, Depends(_page_tokens)]

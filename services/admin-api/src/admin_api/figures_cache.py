@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 from admin_api.answer_cache import AnswerCache, CachedAnswer
-from intake_core.ports import CACHED_FIGURES_GENERATION_KEY, CacheUnavailable, ReadCache
+from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY
+from intake_core.ports import CacheUnavailable, ReadCache
 
 log = logging.getLogger(__name__)
 

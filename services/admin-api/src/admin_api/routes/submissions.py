@@ -16,6 +16,7 @@ from admin_api.deps import (
     JsonOnly,
     PageTokensDep,
     QueueDep,
+    ReadCacheDep,
     RecordCacheDep,
     RequestId,
     StoreDep,
@@ -164,8 +165,7 @@ async def erase_submission(
     json_only: JsonOnly,
     client_id: ClientId,
     store: StoreDep,
-    records: RecordCacheDep,
-    figures: FiguresCacheDep,
+    cache: ReadCacheDep,
     queue: QueueDep,
     request_id: RequestId,
     response: Response,
@@ -177,6 +177,6 @@ async def erase_submission(
     into the erasure's audit entry, which stays after the record is gone: no personal data in
     the note. Without a body the reason is recorded as ``unstated``."""
     stored = await erasure.erase_submission(
-        store, records, figures, queue, client_id, StaffRequest(staff.subject, request_id), grounds
+        store, cache, queue, client_id, StaffRequest(staff.subject, request_id), grounds
     )
     return _with_etag(stored, response)
