@@ -166,6 +166,7 @@ def test_retention_run_prints_what_it_erased(tmp_path: Path) -> None:
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["erased"] == 0 and summary["deadLettersPurged"] == 0
     assert summary["cachedCopiesLeft"] == 0
+    assert summary["recentErasuresFinished"] == summary["leftoverQueueMessagesPurged"] == 0
 
 
 async def test_retention_run_with_the_cache_down_erases_all_the_same_and_exits_1(

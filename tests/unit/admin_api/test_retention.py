@@ -111,6 +111,46 @@ async def test_after_its_erasures_it_purges_the_dead_letters_that_must_not_be_ke
     assert shorter.dead_letters_purged == 1 and await queue.dead_letters() == []
 
 
+async def test_a_run_finishes_the_erasures_that_stopped_after_the_store(store, queue):
+    """An erasure (the job's own, or staff's through admin-api) stopped after the store's
+    transaction: its record is a tombstone, so no run erases it again, but its queue message and
+    cached copies stayed. The next run drops them, and says so; an erasure older than the
+    two days' window is left alone (its copies are long gone: TTL, notifier, dead-letter
+    purge)."""
+    from intake_core.adapters.memory_cache import MemoryReadCache
+    from intake_core.erasure import cached_record_keys
+
+    stopped_job = await _save(store, 731, email="job@example.com")
+    stopped_staff = await _save(store, 3, email="staff@example.com")
+    long_ago = await _save(store, 20, email="long@example.com")
+    cache = MemoryReadCache(100)
+    for submission, actor, at in (
+        (stopped_job, RETENTION_ACTOR, NOW - timedelta(days=1)),
+        (stopped_staff, "dpo@example.com", NOW - timedelta(hours=1)),
+        (long_ago, "dpo@example.com", NOW - timedelta(days=3)),
+    ):
+        await queue.publish(submission_created(submission))
+        for key in cached_record_keys(submission.client_id):
+            await cache.set(key, b"a copy with personal data", 60)
+        # The store's transaction only: the process stopped before the queue and the cache.
+        entry = AuditEntry("submission.erase", actor, at, submission.client_id, {})
+        await store.erase(submission.client_id, entry)
+
+    report = await apply_retention(store, queue, cache=cache, days=730, batch_size=10, clock=clock)
+
+    for submission in (stopped_job, stopped_staff):
+        assert [await cache.get(k) for k in cached_record_keys(submission.client_id)] == [
+            None,
+            None,
+        ]
+    [left] = await queue.receive(10, 0)
+    assert long_ago.client_id in left.body
+    assert (report.erased, report.queue_messages_purged) == (0, 0)
+    assert (report.recent_erasures_finished, report.leftover_queue_messages_purged) == (2, 2)
+    for submission in (stopped_job, stopped_staff):  # finished, not erased or audited again
+        assert len(await store.audit_trail(submission.client_id)) == 2
+
+
 async def test_without_a_queue_only_the_store_is_touched(store):
     await _save(store, 10)
     report = await apply_retention(store, None, days=5, batch_size=100, clock=clock)

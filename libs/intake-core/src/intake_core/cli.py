@@ -113,6 +113,8 @@ def _retention_run(arguments: argparse.Namespace) -> int:
         "queueMessagesPurged": report.queue_messages_purged,
         "deadLettersPurged": report.dead_letters_purged,
         "cachedCopiesLeft": report.cached_copies_left,
+        "recentErasuresFinished": report.recent_erasures_finished,
+        "leftoverQueueMessagesPurged": report.leftover_queue_messages_purged,
     }
     print(json.dumps(summary))
     return _copies_left_status(report.cached_copies_left)

@@ -402,7 +402,8 @@ class StaffSubmissionStore(SubmissionStore, Protocol):
     async def erasures_since(self, since: datetime) -> list[RecordedErasure]:
         """Every erasure the audit trail records at or after ``since``, oldest first, repeats
         of an erasure included: what a copy of the store restored to ``since`` has lost and
-        must erase again (a restore brings the records back and drops these entries)."""
+        must erase again (a restore brings the records back and drops these entries), and the
+        recent erasures a retention run finishes."""
         ...
 
     async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:

@@ -9,6 +9,16 @@ letters that must not be kept (those of erased or missing records, and those old
 for ever otherwise, and erasure cannot reach them there. ``intake retention run`` and
 ``python -m admin_api.retention`` run it; in Kubernetes it is a CronJob.
 
+Before its own erasures, a run finishes those of the last two days (:data:`RECENT_ERASURES`),
+its own and staff's alike: it drops their copies again (queue messages, cached copies, what the
+engine kept on disk), which is harmless when they are gone, so an erasure that stopped after the
+store's transaction is finished by the next run. Two days because the job runs daily: a run that
+failed or was skipped is still covered by the one after. Older erasures need nothing more: a
+cached copy lives ``CACHE_TTL_SECONDS`` at most, the notifier skips a queued message of an
+erased record, and every run removes the dead letters of erased records whatever their age. A
+fixed window rather than "since the last run" because the store keeps no record of runs (one that
+erased nothing leaves no trace).
+
 A read cache that cannot be reached does not stop a run (the store's erasure is the
 commitment): the report counts the records whose cached copy may have outlived their erasure
 (``cached_copies_left``), and the command then exits 1, so the CronJob shows it failed.
@@ -56,6 +66,12 @@ class RetentionSettings(ReadCacheSettings):
     )
 
 
+# How far back each run finishes erasures that stopped after the store's transaction (see the
+# module docstring): two days, twice the schedule, so the run after a failed or skipped one
+# still covers it.
+RECENT_ERASURES = timedelta(days=2)
+
+
 @dataclass(frozen=True)
 class RetentionReport:
     cutoff: datetime
@@ -64,6 +80,10 @@ class RetentionReport:
     dead_letters_purged: int = 0
     # Records erased whose cached copy the read cache could not confirm dropped.
     cached_copies_left: int = 0
+    # Records erased within RECENT_ERASURES before the run (by anyone) whose copies it dropped
+    # again, and the queue messages it found of them: an erasure that had stopped halfway.
+    recent_erasures_finished: int = 0
+    leftover_queue_messages_purged: int = 0
 
 
 async def apply_retention(
@@ -77,18 +97,14 @@ async def apply_retention(
     batch_size: int,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> RetentionReport:
-    """Erase every live record submitted more than ``days`` days ago; then, given the
-    ``dead_letters`` queue, remove the dead letters that must not be kept."""
-    cutoff = clock() - timedelta(days=days)
+    """Finish the recent erasures; erase every live record submitted more than ``days`` days
+    ago; then, given the ``dead_letters`` queue, remove the dead letters that must not be kept."""
+    now = clock()
+    cutoff = now - timedelta(days=days)
     erasure = Erasure(store, queue, cache)
-    while batch := await store.expired_records(cutoff, batch_size):
-        for client_id in batch:
-            # The same action and details a staff erasure records: only actor and reason differ.
-            details = {**erasure_details(RETENTION_ENDED), "retentionDays": str(days)}
-            await erasure.erase(
-                AuditEntry(ERASE_ACTION, RETENTION_ACTOR, clock(), client_id, details)
-            )
-        log.info("retention batch erased", extra={"erased": erasure.erased})
+    finished = await finish_recent_erasures(erasure, since=now - RECENT_ERASURES)
+    leftover_messages = erasure.queue_messages_purged
+    await _erase_expired(erasure, cutoff, days, batch_size, clock)
     await erasure.finish()
     if erasure.copies_left:
         log.error(
@@ -108,10 +124,41 @@ async def apply_retention(
     return RetentionReport(
         cutoff,
         erasure.erased,
-        erasure.queue_messages_purged,
+        erasure.queue_messages_purged - leftover_messages,
         dead_letters_purged,
         len(erasure.copies_left),
+        finished,
+        leftover_messages,
     )
+
+
+async def finish_recent_erasures(erasure: Erasure, since: datetime) -> int:
+    """Drop again the copies of every record erased since ``since``, whoever erased it: a run
+    of ours, admin-api or a reapply that stopped after the store's transaction left them (this
+    job's next run only picks live records). Returns how many records."""
+    recent = dict.fromkeys(erased.client_id for erased in await erasure.store.erasures_since(since))
+    for client_id in recent:
+        await erasure.drop_copies(client_id)
+    if recent:
+        log.info("recent erasures finished", extra={"records": len(recent)})
+    return len(recent)
+
+
+async def _erase_expired(
+    erasure: Erasure,
+    cutoff: datetime,
+    days: int,
+    batch_size: int,
+    clock: Callable[[], datetime],
+) -> None:
+    while batch := await erasure.store.expired_records(cutoff, batch_size):
+        for client_id in batch:
+            # The same action and details a staff erasure records: only actor and reason differ.
+            details = {**erasure_details(RETENTION_ENDED), "retentionDays": str(days)}
+            await erasure.erase(
+                AuditEntry(ERASE_ACTION, RETENTION_ACTOR, clock(), client_id, details)
+            )
+        log.info("retention batch erased", extra={"erased": erasure.erased})
 
 
 async def run_retention(settings: RetentionSettings) -> RetentionReport:

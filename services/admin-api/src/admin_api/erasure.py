@@ -6,7 +6,9 @@ asked for without a reason is recorded as ``unstated``.
 Done when it answers: :mod:`intake_core.erasure` erases it as the retention job does (the
 store's transaction, then the read cache, the embedded queue and what the engine kept on disk).
 A failure after the transaction answers 503, and erasing again (idempotent) finishes the job: so
-does a read cache that could not drop the record's copy, once the other steps are done.
+does a read cache that could not drop the record's copy, once the other steps are done. One
+nobody sends again is finished by the retention job's next run, which drops the copies of every
+recent erasure again.
 """
 
 from __future__ import annotations
