@@ -631,8 +631,8 @@ module serviceBus 'modules/servicebus.bicep' = {
       intakeApi.principalId
     ]
     // notify consumes the queue. admin-api's identity is the retention job's (the CronJob runs as
-    // admin-api's account), which purges the dead letters of erased or missing records and old
-    // ones after its erasures: receiving from the dead-letter queue takes Receiver, and the store
+    // admin-api's account), which purges the dead letters of erased records and old ones after
+    // its erasures: receiving from the dead-letter queue takes Receiver, and the store
     // check takes the data role it already holds. admin-api itself opens no Service Bus link.
     receiverPrincipalIds: [
       notify.principalId

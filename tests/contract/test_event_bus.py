@@ -272,19 +272,20 @@ async def test_a_dead_letter_says_when_the_queue_took_it(
     assert before <= letter.enqueued_at <= datetime.now(UTC) + timedelta(seconds=5)
 
 
-async def test_dlq_purge_removes_the_dead_letters_of_erased_missing_and_old_records(
+async def test_dlq_purge_removes_the_dead_letters_of_erased_and_old_records(
     bus: LocalQueue | ServiceBusQueue, sqlite_store: SqliteSubmissionStore, arrival_seconds: float
 ) -> None:
     """What ``intake dlq purge`` and the retention job run: a dead letter goes when its record is
-    erased or not in the store, or its event is older than the limit (30 days); each removal is
-    audited in the record's trail. A dry run says the same and removes and audits nothing."""
+    erased, or its event is older than the limit (30 days); each removal is audited in the
+    record's trail. One whose record is not in the store (a submission a restore lost) is kept
+    until the limit, like a live one. A dry run says the same and removes and audits nothing."""
     now = datetime.now(UTC)
     live = await stored_event(sqlite_store)
     erased = await stored_event(sqlite_store)
     await sqlite_store.erase(
         erased.subject, AuditEntry("submission.erase", "dpo@example.com", now, erased.subject)
     )
-    missing = an_event()  # its record was never in this store
+    missing = an_event()  # its record is not in this store (made after a restore point)
     old = make_submission(submitted_at=now - timedelta(days=31))
     old_event = submission_created(old)
     await sqlite_store.save_new(
@@ -299,13 +300,12 @@ async def test_dlq_purge_removes_the_dead_letters_of_erased_missing_and_old_reco
     )
     expected = {
         erased.id: (erased.subject, PurgeReason.ERASED),
-        missing.id: (missing.subject, PurgeReason.NO_RECORD),
         old_event.id: (old.client_id, PurgeReason.EXPIRED),
     }
 
     dry = await purge_dead_letters(bus, sqlite_store, actor=PURGE_ACTOR, dry_run=True)
     assert {p.event_id: (p.client_id, p.reason) for p in dry.purged} == expected
-    assert (dry.examined, dry.kept) == (5, 2)
+    assert (dry.examined, dry.kept) == (5, 3)
     assert len(await bus.dead_letters()) == 5
     assert DEAD_LETTER_PURGED not in [
         e.action for e in await sqlite_store.audit_trail(old.client_id)
@@ -314,7 +314,7 @@ async def test_dlq_purge_removes_the_dead_letters_of_erased_missing_and_old_reco
     report = await purge_dead_letters(bus, sqlite_store, actor=PURGE_ACTOR)
     assert {p.event_id: (p.client_id, p.reason) for p in report.purged} == expected
     assert sorted(letter.message_id for letter in await bus.dead_letters()) == sorted(
-        ["poison", live.id]
+        ["poison", live.id, missing.id]
     )
     for event_id, (client_id, reason) in expected.items():
         [entry] = [
@@ -328,12 +328,13 @@ async def test_dlq_purge_removes_the_dead_letters_of_erased_missing_and_old_reco
     assert expired.details["maxAgeDays"] == "30"
     assert (await sqlite_store.verify_audit_chain()).intact
 
-    # A month on, the live record's dead letter and the poison message are too old as well.
+    # A month on, the live record's, the missing record's and the poison message are too old.
     later = await purge_dead_letters(
         bus, sqlite_store, actor=PURGE_ACTOR, clock=lambda: now + timedelta(days=31)
     )
     assert {(p.event_id, p.reason) for p in later.purged} == {
         (live.id, PurgeReason.EXPIRED),
+        (missing.id, PurgeReason.EXPIRED),
         ("poison", PurgeReason.EXPIRED),
     }
     assert await bus.dead_letters() == []

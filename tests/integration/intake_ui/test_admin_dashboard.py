@@ -1025,6 +1025,9 @@ def test_audit_details_have_readable_names_in_a_sensible_order(
         {"at": "2026-03-04T03:17:00Z", "action": "submission.dead_letter_purged",
          "actor": "system:retention",
          "details": {"reason": "expired", "eventId": "e-1", "maxAgeDays": "30"}},
+        # Written before a dead letter with no record was kept until it is too old.
+        {"at": "2026-03-05T03:17:00Z", "action": "submission.dead_letter_purged",
+         "actor": "system:retention", "details": {"reason": "no-record", "eventId": "e-2"}},
     ]  # fmt: skip
     dev_sign_in(admin_client)
     page = soup(admin_client.get(f"/admin/submissions/{ids[0]}/audit"))
@@ -1034,6 +1037,7 @@ def test_audit_details_have_readable_names_in_a_sensible_order(
         ["Browser: Mozilla/5.0", "Source IP (hashed): ab12"],
         ["From: Received", "To: Contacted", "extra: x", "Request ID: r2"],
         ["Reason: Too old to replay", "Dead letters kept for (days): 30", "Event ID: e-1"],
+        ["Reason: No such record", "Event ID: e-2"],
     ]
     assert "Removed its undelivered notification (dead letter)" in page.get_text()
 

@@ -14,7 +14,14 @@ import pytest
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.dead_letter_purge import PURGE_ACTOR, PurgeReason, purge_dead_letters
 from intake_core.domain.client_id import new_client_id
-from intake_core.ports import DEAD_LETTER_MAX_AGE_DAYS, LEDGER_TTL_SECONDS, DeadLetter
+from intake_core.domain.erasure import ERASE_ACTION
+from intake_core.ports import (
+    DEAD_LETTER_MAX_AGE_DAYS,
+    LEDGER_TTL_SECONDS,
+    AuditEntry,
+    DeadLetter,
+)
+from support import stored_event
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -108,8 +115,11 @@ async def test_a_subject_that_is_no_client_id_names_no_record(store) -> None:
 
 
 async def test_a_client_id_typed_loosely_is_looked_up_in_its_canonical_form(store) -> None:
-    client_id = new_client_id()
-    loose = client_id.lower().replace("-", "")
+    event = await stored_event(store)
+    await store.erase(
+        event.subject, AuditEntry(ERASE_ACTION, "dpo@example.com", NOW, event.subject)
+    )
+    loose = event.subject.lower().replace("-", "")
     report = await purge_dead_letters(
         DeadLetters(letter({"subject": loose, "time": NOW.isoformat()})),
         store,
@@ -117,7 +127,30 @@ async def test_a_client_id_typed_loosely_is_looked_up_in_its_canonical_form(stor
         clock=lambda: NOW,
     )
     [purged] = report.purged
-    assert (purged.client_id, purged.reason) == (client_id, PurgeReason.NO_RECORD)
+    assert (purged.client_id, purged.reason) == (event.subject, PurgeReason.ERASED)
+
+
+async def test_a_dead_letter_whose_record_the_store_lacks_is_kept_until_the_age_limit(
+    store,
+) -> None:
+    """After a point-in-time restore, the dead letters of submissions made after the restore
+    point name records the restored store does not have: they may be all that is left of those
+    submissions, so they are kept (replayable) as long as any other, then go as expired."""
+    limit = timedelta(days=DEAD_LETTER_MAX_AGE_DAYS)
+    young = letter({"subject": new_client_id(), "time": NOW.isoformat()}, message_id="young")
+    old_subject = new_client_id()
+    old = letter(
+        {"subject": old_subject, "time": (NOW - limit - timedelta(seconds=1)).isoformat()},
+        message_id="old",
+    )
+    queue = DeadLetters(young, old)
+
+    report = await purge_dead_letters(queue, store, actor=PURGE_ACTOR, clock=lambda: NOW)
+
+    assert [(p.event_id, p.client_id, p.reason) for p in report.purged] == [
+        ("old", old_subject, PurgeReason.EXPIRED)
+    ]
+    assert queue.letters == [young] and report.kept == 1
 
 
 @pytest.mark.parametrize("days", [0, -1, DEAD_LETTER_MAX_AGE_DAYS + 1])

@@ -231,7 +231,7 @@ def parser() -> argparse.ArgumentParser:
     )
     purge = dlq_commands.add_parser(
         "purge",
-        help="remove the dead letters of erased or missing records, and those too old to replay",
+        help="remove the dead letters of erased records, and those too old to replay",
     )
     purge.add_argument(
         "--older-than-days", type=_days_up_to_the_limit, default=DEAD_LETTER_MAX_AGE_DAYS,

@@ -1,11 +1,17 @@
 """Dead letters that must not be kept, removed: ``intake dlq purge`` and the retention job.
 
 A dead letter holds its event's whole body (contact details, scope), and Service Bus keeps it
-for ever. One goes when the record it names is erased (a tombstone) or not in the store at all,
-or when its event is older than the limit (:data:`DEAD_LETTER_MAX_AGE_DAYS` by default: after
-that a replay could email twice). A body that is no CloudEvent names no record and has no event
-time: it goes by the time the queue took it. Every other dead letter is left as it was, still
+for ever. One goes at once when the record it names is erased (a tombstone), and any goes when
+its event is older than the limit (:data:`DEAD_LETTER_MAX_AGE_DAYS` by default: after that a
+replay could email twice). A body that is no CloudEvent names no record and has no event time:
+it goes by the time the queue took it. Every other dead letter is left as it was, still
 replayable.
+
+One whose Client ID has no record in the store is kept until that limit too. After a
+point-in-time restore of the store, the dead letters of the submissions made after the restore
+point name records the restored store does not have, and they are what could recover those
+submissions (their bodies are the whole submission): removing them at once would lose them for
+good. Until the limit they hold no more than any other dead letter does.
 
 Each removal is audited as retention audits its erasures, in the record's own trail: action
 :data:`DEAD_LETTER_PURGED`, the actor given (the retention job's, or :data:`PURGE_ACTOR`), and
@@ -42,8 +48,7 @@ PURGE_ACTOR = "system:dlq-purge"
 
 class PurgeReason(StrEnum):
     ERASED = "erased"  # its record is a tombstone
-    NO_RECORD = "no-record"  # the store has no record of that Client ID
-    EXPIRED = "expired"  # older than the limit
+    EXPIRED = "expired"  # older than the limit (a record the store does not have included)
 
 
 @dataclass(frozen=True)
@@ -106,9 +111,8 @@ async def purge_dead_letters(
     async def verdict(client_id: str | None, at: datetime) -> PurgeReason | None:
         if client_id is not None:
             stored = await store.get_record(client_id)
-            if stored is None:
-                return PurgeReason.NO_RECORD
-            if stored.erased:
+            # No record (a submission after a restore point, say) is judged by age alone.
+            if stored is not None and stored.erased:
                 return PurgeReason.ERASED
         return PurgeReason.EXPIRED if at < cutoff else None
 

@@ -4,10 +4,12 @@ Each record is erased in its own transaction with its own audit entry (actor
 ``system:retention``), by the same workflow as a staff erasure (:mod:`intake_core.erasure`), so a
 run can stop anywhere and the next run picks up where it left off. Records are taken oldest
 first, a batch at a time, so memory stays flat however many are due. Then it purges the dead
-letters that must not be kept (those of erased or missing records, and those older than
-``DEAD_LETTER_MAX_AGE_DAYS``; see :mod:`intake_core.dead_letter_purge`): Service Bus keeps them
-for ever otherwise, and erasure cannot reach them there. ``intake retention run`` and
-``python -m admin_api.retention`` run it; in Kubernetes it is a CronJob.
+letters that must not be kept (those of erased records, and any older than
+``DEAD_LETTER_MAX_AGE_DAYS``; one naming a record the store does not have is kept until then,
+as it may be all that is left of a submission a restore lost; see
+:mod:`intake_core.dead_letter_purge`): Service Bus keeps them for ever otherwise, and erasure
+cannot reach them there. ``intake retention run`` and ``python -m admin_api.retention`` run it;
+in Kubernetes it is a CronJob.
 
 Before its own erasures, a run finishes those of the last two days (:data:`RECENT_ERASURES`),
 its own and staff's alike: it drops their copies again (queue messages, cached copies, what the

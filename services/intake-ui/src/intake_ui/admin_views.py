@@ -95,8 +95,9 @@ AUDIT_DETAILS = {
 # Why a dead letter of the record was removed (the reason of a DEAD_LETTER_PURGED entry).
 DEAD_LETTER_REASON_WORDS: dict[str, str] = {
     PurgeReason.ERASED: "the record is erased",
-    PurgeReason.NO_RECORD: "no such record",
     PurgeReason.EXPIRED: "too old to replay",
+    # Given by purges before a dead letter with no record was kept until it is too old.
+    "no-record": "no such record",
 }
 _DETAIL_VALUES: dict[str, Mapping[str, str]] = {
     "from": {status.value: label for status, label in STAFF_STATUS_LABELS.items()},
