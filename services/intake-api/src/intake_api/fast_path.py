@@ -46,10 +46,11 @@ class FastPath:
         max_batch: int = 250,
         metrics: ApiMetrics | None = None,
     ) -> None:
-        """Under 100 back-to-back clients a publish and its mark take ~250 ms of a busy event
-        loop: batches of 100 fell behind (~400 events/s), the waiting list filled up and the
-        rest went the relay's slower way; 250 keep up. (Service Bus gets them in as many AMQP
-        transfers as its message size limit needs.)"""
+        """``max_pending``: events waiting at most; past it an event is left to the relay.
+        ``max_batch``: events published (and marked published) together. Batches must be large
+        enough that one publish keeps up with the submissions made meanwhile under load (see
+        docs/performance.md, session 7); Service Bus takes a batch in as many AMQP transfers as
+        its message size limit needs."""
         self.breaker = breaker or bus_breaker()
         self.metrics = metrics
         self._max_pending = max_pending

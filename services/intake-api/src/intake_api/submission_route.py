@@ -3,7 +3,7 @@
 FastAPI fills an endpoint's parameters by walking its dependency tree on every request, and
 parses a JSON body twice: into Python objects, then into the model. For the one endpoint that
 takes the public's load, that generic work was about an eighth of intake-api's CPU per
-submission (3.3 → 2.9 ms; README, Performance). This route class fills
+submission (docs/performance.md, session 3). This route class fills
 ``create_submission``'s five parameters itself, in the order FastAPI would: the intake
 dependency (rate limit), the Idempotency-Key, then the body, validated from its bytes in one
 step. Each failure raises what FastAPI would raise, so the app's problem handlers answer
