@@ -4,23 +4,43 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+
+# Burns 0.3 s of its own CPU time once told to, then says so and sleeps: however loaded the
+# machine, the block below then holds at least that much of its CPU.
+BURN = """
+import sys, time
+sys.stdin.readline()
+start = time.process_time()
+while time.process_time() - start < 0.3:
+    pass
+print("done", flush=True)
+time.sleep(60)
+"""
 
 
 def test_cpu_used_counts_a_busy_process_and_not_an_idle_one(bench_run) -> None:
-    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    busy = subprocess.Popen(
+        [sys.executable, "-c", BURN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    idle = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert busy.stdin is not None and busy.stdout is not None and idle.stdout is not None
     try:
-        time.sleep(0.5)  # both interpreters past their start
+        assert idle.stdout.readline().strip() == "ready"  # its start is not counted
         with bench_run.cpu_used({"busy": busy.pid, "idle": idle.pid}) as used:
             assert used == {}  # filled in when the block ends
-            time.sleep(0.5)
+            busy.stdin.write("go\n")
+            busy.stdin.flush()
+            assert busy.stdout.readline().strip() == "done"
     finally:
         busy.kill()
         idle.kill()
         busy.wait()
         idle.wait()
-    assert used["busy"] >= 0.2
+    assert used["busy"] >= 0.25  # /proc counts in clock ticks (10 ms)
     assert used["idle"] <= 0.05
 
 
