@@ -19,11 +19,11 @@ from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.dead_letter_purge import (
-    DEAD_LETTER_PURGED,
     PURGE_ACTOR,
     PurgeReason,
     purge_dead_letters,
 )
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.ports import AuditEntry, DeadLetter, OutgoingEmail
 from intake_notify.settings import NotifySettings
@@ -307,7 +307,7 @@ async def test_dlq_purge_removes_the_dead_letters_of_erased_and_old_records(
     assert {p.event_id: (p.client_id, p.reason) for p in dry.purged} == expected
     assert (dry.examined, dry.kept) == (5, 3)
     assert len(await bus.dead_letters()) == 5
-    assert DEAD_LETTER_PURGED not in [
+    assert AuditAction.DEAD_LETTER_PURGED not in [
         e.action for e in await sqlite_store.audit_trail(old.client_id)
     ]
 
@@ -318,12 +318,16 @@ async def test_dlq_purge_removes_the_dead_letters_of_erased_and_old_records(
     )
     for event_id, (client_id, reason) in expected.items():
         [entry] = [
-            e for e in await sqlite_store.audit_trail(client_id) if e.action == DEAD_LETTER_PURGED
+            e
+            for e in await sqlite_store.audit_trail(client_id)
+            if e.action == AuditAction.DEAD_LETTER_PURGED
         ]
         assert entry.actor == PURGE_ACTOR
         assert entry.details["reason"] == reason and entry.details["eventId"] == event_id
     [expired] = [
-        e for e in await sqlite_store.audit_trail(old.client_id) if e.action == DEAD_LETTER_PURGED
+        e
+        for e in await sqlite_store.audit_trail(old.client_id)
+        if e.action == AuditAction.DEAD_LETTER_PURGED
     ]
     assert expired.details["maxAgeDays"] == "30"
     assert (await sqlite_store.verify_audit_chain()).intact

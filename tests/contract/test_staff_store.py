@@ -10,8 +10,8 @@ from typing import Any, cast
 
 import pytest
 
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.erasure import (
-    ERASE_ACTION,
     RETENTION_ACTOR,
     RecordedErasure,
     erasure_details,
@@ -178,7 +178,7 @@ async def test_erasures_since_lists_every_erasure_from_that_time_oldest_first(
     since = T0 + timedelta(hours=2)
 
     async def erase(submission: Submission, at: datetime, details: dict[str, str]) -> None:
-        entry = AuditEntry(ERASE_ACTION, "dpo@example.com", at, submission.client_id, details)
+        entry = AuditEntry(AuditAction.ERASE, "dpo@example.com", at, submission.client_id, details)
         await staff_store.erase(submission.client_id, entry)
 
     await erase(before, since - timedelta(microseconds=1), erasure_details("subject-request"))

@@ -22,7 +22,7 @@ from infra_workflows import policy
 from infra_workflows.helpers import fake_cli, run_script
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.erasure import ERASE_ACTION
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
 from intake_core.ports import AuditEntry
@@ -366,7 +366,7 @@ async def test_a_list_jobs_log_becomes_a_file_the_reapply_job_accepts(tmp_path: 
     await store.open()
     for submission, reason in ((ada, "subject-request"), (grace, "retention")):
         entry = AuditEntry(
-            ERASE_ACTION, "dpo@example.com", datetime.now(UTC), submission.client_id,
+            AuditAction.ERASE, "dpo@example.com", datetime.now(UTC), submission.client_id,
             {"reason": reason},
         )  # fmt: skip
         await store.erase(submission.client_id, entry)
@@ -399,7 +399,8 @@ async def test_a_list_jobs_log_becomes_a_file_the_reapply_job_accepts(tmp_path: 
     done = job_command(container, home, restored)
     assert done.returncode == 0, done.stdout
     assert json.loads(done.stdout.splitlines()[-1]) == {
-        "reapplied": 2, "alreadyErased": 0, "notFound": 0, "queueMessagesPurged": 0
+        "reapplied": 2, "alreadyErased": 0, "notFound": 0, "queueMessagesPurged": 0,
+        "cachedCopiesLeft": 0,
     }  # fmt: skip
     assert intake(restored, "audit", "verify").returncode == 0
 

@@ -16,7 +16,8 @@ import pytest
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, InvalidToken, TokenVerifier
-from intake_core.domain.erasure import ERASE_ACTION, RESTORE_ACTOR
+from intake_core.domain.audit import AuditAction
+from intake_core.domain.erasure import RESTORE_ACTOR
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
 from intake_core.ports import AuditEntry
@@ -95,7 +96,7 @@ async def test_dlq_purge_prints_ids_only_and_removes_the_dead_letters_of_erased_
     from datetime import UTC, datetime
 
     from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-    from intake_core.dead_letter_purge import DEAD_LETTER_PURGED, PURGE_ACTOR
+    from intake_core.dead_letter_purge import PURGE_ACTOR
     from intake_core.ports import AuditEntry
     from support import stored_event
 
@@ -127,7 +128,7 @@ async def test_dlq_purge_prints_ids_only_and_removes_the_dead_letters_of_erased_
     await store.open()
     [*_, entry] = await store.audit_trail(erased.subject)
     await store.close()
-    assert (entry.action, entry.actor) == (DEAD_LETTER_PURGED, PURGE_ACTOR)
+    assert (entry.action, entry.actor) == (AuditAction.DEAD_LETTER_PURGED, PURGE_ACTOR)
 
     # The limit is the notify ledger's: keeping dead letters longer could email twice.
     refused = intake(tmp_path, "dlq", "purge", "--older-than-days", "31")
@@ -213,7 +214,7 @@ async def saved_in(store: SqliteSubmissionStore) -> Submission:
 async def erase_in(
     store: SqliteSubmissionStore, client_id: str, actor: str, **details: str
 ) -> None:
-    entry = AuditEntry(ERASE_ACTION, actor, datetime.now(UTC), client_id, details)
+    entry = AuditEntry(AuditAction.ERASE, actor, datetime.now(UTC), client_id, details)
     await store.erase(client_id, entry)
 
 
@@ -273,7 +274,7 @@ async def test_erasures_a_restore_lost_are_listed_from_the_old_store_and_made_ag
             stored = await store.get_record(submission.client_id)
             assert stored is not None and stored.erased
             [_created, erased] = await store.audit_trail(submission.client_id)
-            assert (erased.action, erased.actor) == (ERASE_ACTION, RESTORE_ACTOR)
+            assert (erased.action, erased.actor) == (AuditAction.ERASE, RESTORE_ACTOR)
             assert erased.details == {
                 "reason": line["reason"], "originallyErasedAt": line["erasedAt"]
             }  # fmt: skip

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
 from intake_core.ports import AuditEntry
@@ -84,7 +85,6 @@ async def test_old_records_are_erased_in_batches_and_new_ones_kept(store, queue)
 async def test_after_its_erasures_it_purges_the_dead_letters_that_must_not_be_kept(store, queue):
     """Service Bus keeps dead letters for ever and erasure cannot reach them there: the run
     removes those of the records it (or staff) erased, and those older than the limit."""
-    from intake_core.dead_letter_purge import DEAD_LETTER_PURGED
 
     due, young = await _save(store, 731), await _save(store, 2, email="young@example.com")
     stale = await _save(store, 31, email="stale@example.com")
@@ -102,7 +102,7 @@ async def test_after_its_erasures_it_purges_the_dead_letters_that_must_not_be_ke
     assert [letter.message_id for letter in await queue.dead_letters()] == [events[1].id]
     for submission, reason in ((due, "erased"), (stale, "expired")):
         [*_, entry] = await store.audit_trail(submission.client_id)
-        assert (entry.action, entry.actor) == (DEAD_LETTER_PURGED, RETENTION_ACTOR)
+        assert (entry.action, entry.actor) == (AuditAction.DEAD_LETTER_PURGED, RETENTION_ACTOR)
         assert entry.details["reason"] == reason
     shorter = await apply_retention(
         store, None, dead_letters=queue, dead_letter_max_age_days=1, days=730, batch_size=10,

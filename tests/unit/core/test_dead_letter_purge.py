@@ -13,8 +13,8 @@ import pytest
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.dead_letter_purge import PURGE_ACTOR, PurgeReason, purge_dead_letters
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.client_id import new_client_id
-from intake_core.domain.erasure import ERASE_ACTION
 from intake_core.ports import (
     DEAD_LETTER_MAX_AGE_DAYS,
     LEDGER_TTL_SECONDS,
@@ -117,7 +117,7 @@ async def test_a_subject_that_is_no_client_id_names_no_record(store) -> None:
 async def test_a_client_id_typed_loosely_is_looked_up_in_its_canonical_form(store) -> None:
     event = await stored_event(store)
     await store.erase(
-        event.subject, AuditEntry(ERASE_ACTION, "dpo@example.com", NOW, event.subject)
+        event.subject, AuditEntry(AuditAction.ERASE, "dpo@example.com", NOW, event.subject)
     )
     loose = event.subject.lower().replace("-", "")
     report = await purge_dead_letters(

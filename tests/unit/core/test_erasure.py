@@ -11,7 +11,7 @@ import pytest
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.memory_cache import MemoryReadCache
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.erasure import ERASE_ACTION
+from intake_core.domain.audit import AuditAction
 from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY, Erasure, cached_record_keys
 from intake_core.ports import AuditEntry
 from support import stored_event
@@ -45,7 +45,7 @@ async def queue(tmp_path):
 
 
 def entry(client_id: str) -> AuditEntry:
-    return AuditEntry(ERASE_ACTION, "dpo@example.com", NOW, client_id, {"reason": "other"})
+    return AuditEntry(AuditAction.ERASE, "dpo@example.com", NOW, client_id, {"reason": "other"})
 
 
 async def test_an_erasure_drops_the_cached_copies_and_queue_messages_then_the_remnants(

@@ -12,8 +12,9 @@ import pytest
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.memory_cache import MemoryReadCache
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.client_id import new_client_id
-from intake_core.domain.erasure import ERASE_ACTION, RESTORE_ACTOR, RecordedErasure
+from intake_core.domain.erasure import RESTORE_ACTOR, RecordedErasure
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
 from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY, Erasure, cached_record_keys
@@ -120,7 +121,7 @@ async def test_reapplying_erases_what_the_restore_brought_back_once(store, queue
     await store.erase(
         erased_before.client_id,
         AuditEntry(
-            ERASE_ACTION, "dpo@example.com", NOW - timedelta(days=2), erased_before.client_id
+            AuditAction.ERASE, "dpo@example.com", NOW - timedelta(days=2), erased_before.client_id
         ),
     )
     await queue.publish(submission_created(back))
@@ -151,7 +152,7 @@ async def test_reapplying_erases_what_the_restore_brought_back_once(store, queue
     ]
     [*_, entry] = await store.audit_trail(back.client_id)
     assert entry == AuditEntry(
-        ERASE_ACTION,
+        AuditAction.ERASE,
         RESTORE_ACTOR,
         NOW,
         back.client_id,
@@ -180,7 +181,7 @@ async def test_an_erasure_without_a_reason_is_reapplied_as_unstated(store) -> No
 async def test_a_rerun_finishes_an_erasure_that_stopped_after_the_store(store, queue) -> None:
     record = await saved(store)
     # A first run erased the record in the store and stopped before the queue and the cache.
-    entry = AuditEntry(ERASE_ACTION, RESTORE_ACTOR, NOW, record.client_id, {"reason": "other"})
+    entry = AuditEntry(AuditAction.ERASE, RESTORE_ACTOR, NOW, record.client_id, {"reason": "other"})
     await store.erase(record.client_id, entry)
     await queue.publish(submission_created(record))
     cache = MemoryReadCache(100)

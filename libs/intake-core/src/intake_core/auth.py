@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import jwt
@@ -19,13 +20,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 
-ROLES = (
-    "Submissions.Read",
-    "Submissions.Manage",
-    "Submissions.Export",
-    "Submissions.Erase",
-    "Audit.Read",
-)
+
+class Role(StrEnum):
+    """admin-api's app roles (pinned in DESIGN.md), as Entra ID puts them in a token's ``roles``."""
+
+    READ = "Submissions.Read"  # search and view records
+    MANAGE = "Submissions.Manage"  # change a record's status
+    EXPORT = "Submissions.Export"  # CSV and subject exports
+    ERASE = "Submissions.Erase"
+    AUDIT_READ = "Audit.Read"
+
+
+ROLES = tuple(Role)
 LEEWAY_SECONDS = 30
 
 

@@ -14,10 +14,10 @@ submissions (their bodies are the whole submission): removing them at once would
 good. Until the limit they hold no more than any other dead letter does.
 
 Each removal is audited as retention audits its erasures, in the record's own trail: action
-:data:`DEAD_LETTER_PURGED`, the actor given (the retention job's, or :data:`PURGE_ACTOR`), and
-the event id and why in the details; never the body. The entry is written before the message is
-removed, so nothing goes unaudited: should the removal then not happen (its lock expired, it was
-replayed meanwhile), the next run removes it and writes another.
+:attr:`AuditAction.DEAD_LETTER_PURGED`, the actor given (the retention job's, or
+:data:`PURGE_ACTOR`), and the event id and why in the details; never the body. The entry is
+written before the message is removed, so nothing goes unaudited: should the removal then not
+happen (its lock expired, it was replayed meanwhile), the next run removes it and writes another.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.client_id import is_client_id, normalise_client_id
 from intake_core.ports import (
     DEAD_LETTER_MAX_AGE_DAYS,
@@ -41,7 +42,6 @@ from intake_core.ports import (
 log = logging.getLogger(__name__)
 
 # The audit action of a removed dead letter, in the trail of the record it named.
-DEAD_LETTER_PURGED = "submission.dead_letter_purged"
 # The actor of a purge an operator runs (``intake dlq purge``); the retention job's is its own.
 PURGE_ACTOR = "system:dlq-purge"
 
@@ -128,7 +128,9 @@ async def purge_dead_letters(
             details = {"reason": str(reason), "eventId": letter.message_id}
             if reason is PurgeReason.EXPIRED:
                 details["maxAgeDays"] = str(max_age_days)
-            await store.append_audit(AuditEntry(DEAD_LETTER_PURGED, actor, now, client_id, details))
+            await store.append_audit(
+                AuditEntry(AuditAction.DEAD_LETTER_PURGED, actor, now, client_id, details)
+            )
         return True
 
     if dry_run:

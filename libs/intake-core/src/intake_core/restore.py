@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from intake_core.bootstrap import open_cache, open_queue, open_store
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
 from intake_core.domain.erasure import (
-    ERASE_ACTION,
     NOT_STATED,
     RECORDED_REASONS,
     RESTORE_ACTOR,
@@ -162,7 +162,7 @@ async def reapply_erasures(
                 "originallyErasedAt": utc_text(first.erased_at),
             }
             await erasure.erase(
-                AuditEntry(ERASE_ACTION, RESTORE_ACTOR, clock(), first.client_id, details)
+                AuditEntry(AuditAction.ERASE, RESTORE_ACTOR, clock(), first.client_id, details)
             )
             reapplied.append(first.client_id)
     await erasure.finish()

@@ -37,8 +37,8 @@ from pydantic import Field
 
 from intake_core.bootstrap import open_cache, open_dead_letter_queue, open_queue, open_store
 from intake_core.dead_letter_purge import purge_dead_letters
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.erasure import (
-    ERASE_ACTION,
     RETENTION_ACTOR,
     RETENTION_ENDED,
     erasure_details,
@@ -158,7 +158,7 @@ async def _erase_expired(
             # The same action and details a staff erasure records: only actor and reason differ.
             details = {**erasure_details(RETENTION_ENDED), "retentionDays": str(days)}
             await erasure.erase(
-                AuditEntry(ERASE_ACTION, RETENTION_ACTOR, clock(), client_id, details)
+                AuditEntry(AuditAction.ERASE, RETENTION_ACTOR, clock(), client_id, details)
             )
         log.info("retention batch erased", extra={"erased": erasure.erased})
 

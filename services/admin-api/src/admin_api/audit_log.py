@@ -7,21 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from intake_core.domain.erasure import ERASE_ACTION
+from intake_core.domain.audit import AuditAction
 from intake_core.ports import AuditEntry
-
-SEARCH = "submission.search"
-READ = "submission.read"
-EXPORT = "submission.export"
-# One entry in each exported record's own trail, with the export's request id: a record's trail
-# (and its subject's copy of it) names everyone who took it out in a CSV file.
-EXPORTED = "submission.exported"
-STATUS_CHANGE = "submission.status_change"
-ERASE = ERASE_ACTION
-SUBJECT_EXPORT = "submission.subject_export"
-AUDIT_READ = "audit.read"
-AUDIT_VERIFY = "audit.verify"
-FIGURES_READ = "figures.read"
 
 
 @dataclass(frozen=True)
@@ -32,7 +19,10 @@ class StaffRequest:
     request_id: str
 
     def entry(
-        self, action: str, client_id: str | None = None, details: dict[str, str] | None = None
+        self,
+        action: AuditAction,
+        client_id: str | None = None,
+        details: dict[str, str] | None = None,
     ) -> AuditEntry:
         return AuditEntry(
             action=action,

@@ -13,9 +13,9 @@ recent erasure again.
 
 from __future__ import annotations
 
-from admin_api import audit_log
 from admin_api.audit_log import StaffRequest
 from admin_api.schemas import ErasureRequest
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.erasure import NOT_STATED, erasure_details
 from intake_core.erasure import Erasure
 from intake_core.ports import (
@@ -39,7 +39,7 @@ async def erase_submission(
     the reason given this time)."""
     details = grounds.audit_details() if grounds else erasure_details(NOT_STATED)
     erasure = Erasure(store, queue, cache)
-    erased = await erasure.erase(staff.entry(audit_log.ERASE, client_id, details))
+    erased = await erasure.erase(staff.entry(AuditAction.ERASE, client_id, details))
     await erasure.finish()
     if erasure.copies_left:
         # Staff are told to send it again: the answer means "gone everywhere", and it is not yet.

@@ -11,10 +11,10 @@ import csv
 import io
 from collections.abc import AsyncIterator, Iterable
 
-from admin_api import audit_log
 from admin_api.audit_log import StaffRequest
 from admin_api.filters import SubmissionFilters
 from admin_api.schemas import SubmissionSummary
+from intake_core.domain.audit import AuditAction
 from intake_core.ports import StaffSubmissionStore
 
 EXPORT_PAGE_SIZE = 100
@@ -46,7 +46,7 @@ async def _csv_chunks(
         # download breaks off there: no record goes out unrecorded.
         await asyncio.gather(
             *(
-                store.append_audit(staff.entry(audit_log.EXPORTED, hit.client_id))
+                store.append_audit(staff.entry(AuditAction.EXPORTED, hit.client_id))
                 for hit in page.items
             )
         )
@@ -62,5 +62,5 @@ async def start_export(
 ) -> AsyncIterator[str]:
     """Audit the export, then hand back the stream of CSV text (which audits each record in
     it as it goes)."""
-    await store.append_audit(staff.entry(audit_log.EXPORT, details=filters.audit_details()))
+    await store.append_audit(staff.entry(AuditAction.EXPORT, details=filters.audit_details()))
     return _csv_chunks(store, filters, staff)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from admin_api import audit_log
 from admin_api.answer_cache import CachedAnswer
 from admin_api.audit_log import StaffRequest
 from admin_api.figures_cache import FiguresCache
@@ -21,6 +20,7 @@ from admin_api.schemas import (
     SubmissionPage,
     SubmissionSummary,
 )
+from intake_core.domain.audit import AuditAction
 from intake_core.ports import StaffSubmissionStore, SubmissionNotFound
 
 
@@ -39,7 +39,7 @@ async def search_submissions(
     # staff's lists can be found in the trail, as its reads and exports are.
     listed = " ".join(item.client_id for item in found.items)
     details = {**page.audit_details(), "results": str(len(found.items)), "listed": listed}
-    await store.append_audit(staff.entry(audit_log.SEARCH, details=details))
+    await store.append_audit(staff.entry(AuditAction.SEARCH, details=details))
     next_token = (
         tokens.sign(found.continuation_token, page.key()) if found.continuation_token else None
     )
@@ -55,7 +55,7 @@ async def read_submission(
     answer = await records.read(client_id, store.get_record)
     if answer is None:
         raise SubmissionNotFound(client_id)
-    await store.append_audit(staff.entry(audit_log.READ, client_id))
+    await store.append_audit(staff.entry(AuditAction.READ, client_id))
     return answer
 
 
@@ -73,7 +73,7 @@ async def read_figures(
         return CachedAnswer("", answer.model_dump_json(by_alias=True).encode())
 
     answer = await figures.read(first_day, last_day, count)
-    await store.append_audit(staff.entry(audit_log.FIGURES_READ, details={"days": str(days)}))
+    await store.append_audit(staff.entry(AuditAction.FIGURES_READ, details={"days": str(days)}))
     return answer
 
 
@@ -83,7 +83,7 @@ async def read_audit_trail(
     if await store.get_record(client_id) is None:
         raise SubmissionNotFound(client_id)
     trail = await store.audit_trail(client_id)
-    await store.append_audit(staff.entry(audit_log.AUDIT_READ, client_id))
+    await store.append_audit(staff.entry(AuditAction.AUDIT_READ, client_id))
     return [AuditRecord.of(entry) for entry in trail]
 
 
@@ -91,5 +91,5 @@ async def verify_audit_chain(store: StaffSubmissionStore, staff: StaffRequest) -
     """Checked first, then audited: the check describes the trail as it was asked about."""
     report = await store.verify_audit_chain()
     details = {"intact": str(report.intact).lower(), "entries": str(report.entries)}
-    await store.append_audit(staff.entry(audit_log.AUDIT_VERIFY, details=details))
+    await store.append_audit(staff.entry(AuditAction.AUDIT_VERIFY, details=details))
     return AuditChainCheck.of(report)

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin_api.problems import MissingRole, NotAuthenticated, not_authenticated
-from intake_core.auth import InvalidToken, Staff, TokenVerifier
+from intake_core.auth import InvalidToken, Role, Staff, TokenVerifier
 
 MAX_TOKEN_LENGTH = 16 * 1024
 STAFF_PATHS = "/v1/"
@@ -82,7 +82,7 @@ async def signed_in_staff(request: Request) -> Staff:
     return staff
 
 
-def require(role: str) -> Callable[[Staff], Awaitable[Staff]]:
+def require(role: Role) -> Callable[[Staff], Awaitable[Staff]]:
     async def staff_with_role(staff: Annotated[Staff, Depends(signed_in_staff)]) -> Staff:
         if not staff.has(role):
             raise MissingRole(role)
@@ -91,8 +91,8 @@ def require(role: str) -> Callable[[Staff], Awaitable[Staff]]:
     return staff_with_role
 
 
-Reader = Annotated[Staff, Depends(require("Submissions.Read"))]
-Manager = Annotated[Staff, Depends(require("Submissions.Manage"))]
-Exporter = Annotated[Staff, Depends(require("Submissions.Export"))]
-Eraser = Annotated[Staff, Depends(require("Submissions.Erase"))]
-AuditReader = Annotated[Staff, Depends(require("Audit.Read"))]
+Reader = Annotated[Staff, Depends(require(Role.READ))]
+StatusChanger = Annotated[Staff, Depends(require(Role.MANAGE))]
+Exporter = Annotated[Staff, Depends(require(Role.EXPORT))]
+Eraser = Annotated[Staff, Depends(require(Role.ERASE))]
+AuditReader = Annotated[Staff, Depends(require(Role.AUDIT_READ))]

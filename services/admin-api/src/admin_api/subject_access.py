@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from admin_api import audit_log
 from admin_api.audit_log import StaffRequest
 from admin_api.schemas import AuditRecord, SubjectExport
+from intake_core.domain.audit import AuditAction
 from intake_core.ports import StaffSubmissionStore, SubmissionNotFound
 
 
@@ -17,7 +17,7 @@ async def export_subject_data(
     stored = await store.get_record(client_id)
     if stored is None:
         raise SubmissionNotFound(client_id)
-    await store.append_audit(staff.entry(audit_log.SUBJECT_EXPORT, client_id))
+    await store.append_audit(staff.entry(AuditAction.SUBJECT_EXPORT, client_id))
     trail = await store.audit_trail(client_id)
     return SubjectExport(
         exported_at=datetime.now(UTC),

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from admin_api import audit_log
 from admin_api.audit_log import StaffRequest
 from admin_api.figures_cache import FiguresCache
 from admin_api.problems import Conflict, PreconditionFailed
 from admin_api.record_cache import RecordCache
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.models import Status, Submission, can_transition
 from intake_core.ports import (
     CacheUnavailable,
@@ -61,7 +61,7 @@ async def change_status(
         if not can_transition(record.status, new_status):
             raise Conflict(f"A submission cannot go from {record.status} to {new_status}.")
         audit = staff.entry(
-            audit_log.STATUS_CHANGE,
+            AuditAction.STATUS_CHANGE,
             client_id,
             {"from": record.status.value, "to": new_status.value},
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from intake_api.fast_path import FastPath
+from intake_core.domain.audit import AuditAction
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
@@ -34,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-SUBMISSION_CREATED_ACTION = "submission.created"
 USER_AGENT_MAX_CHARS = 200
 
 
@@ -104,7 +104,7 @@ async def submit(
         )
         event = submission_created(submission, traceparent=command.traceparent)
         audit = AuditEntry(
-            action=SUBMISSION_CREATED_ACTION,
+            action=AuditAction.CREATED,
             actor="client",
             at=submitted_at,
             client_id=submission.client_id,

@@ -14,6 +14,7 @@ from fasthtml import common as fh
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
+from intake_core.auth import Role
 from intake_core.domain.client_id import InvalidClientId, is_client_id, normalise_client_id
 from intake_core.domain.models import ErasedSubmission, Status
 from intake_ui import admin_views, layout
@@ -142,7 +143,7 @@ async def _listing(
                 record_url=lambda client_id: submission.to(client_id=client_id),
                 page_url=lambda params: dashboard.to(**params),
                 csv_url=(lambda params: export_csv.to(**params))
-                if staff.can("Submissions.Export")
+                if staff.can(Role.EXPORT)
                 else None,
                 csrf=csrf,
                 erased=await _erased_search(api, staff, query) if not found.items else None,
@@ -206,7 +207,7 @@ async def _erasure(api: AdminApiClient, staff: StaffSession, client_id: str) -> 
     """Who erased a record and why, as its audit trail records it (the tombstone keeps no
     reason). Needs Audit.Read, and is itself audited as reading the trail; without it, or if
     the trail cannot be read, the tombstone says only when."""
-    if not staff.can("Audit.Read"):
+    if not staff.can(Role.AUDIT_READ):
         return None
     try:
         entries = await api.audit_trail(staff.access_token, client_id)
@@ -292,8 +293,8 @@ def _erase_page(req: Request, client_id: str, answers: ErasureAnswers | None = N
 @rt("/admin/submissions/{client_id}/erase", methods=["get"])
 def confirm_erasure(req: Request, client_id: str, staff: StaffSession) -> Any:
     client_id = _client_id(client_id)
-    if not staff.can("Submissions.Erase"):
-        raise MissingRole(role="Submissions.Erase")
+    if not staff.can(Role.ERASE):
+        raise MissingRole(role=Role.ERASE)
     return _erase_page(req, client_id)
 
 

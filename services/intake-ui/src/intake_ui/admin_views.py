@@ -14,8 +14,10 @@ from typing import Any
 from fasthtml import common as fh
 from starlette.requests import Request
 
-from intake_core.dead_letter_purge import DEAD_LETTER_PURGED, PurgeReason
-from intake_core.domain.erasure import ERASE_ACTION, RETENTION_ACTOR
+from intake_core.auth import Role
+from intake_core.dead_letter_purge import PurgeReason
+from intake_core.domain.audit import AuditAction
+from intake_core.domain.erasure import RETENTION_ACTOR
 from intake_core.domain.models import (
     ALLOWED_TRANSITIONS,
     ErasedSubmission,
@@ -53,17 +55,18 @@ from intake_ui.fields import (
 from intake_ui.security import csrf_token
 from intake_ui.staff_session import StaffSession
 
-AUDIT_ACTIONS = {
-    "submission.created": "Submitted by the client",
-    "submission.search": "Searched submissions",
-    "submission.read": "Viewed the record",
-    "submission.export": "Exported submissions (CSV)",
-    "submission.exported": "Included in a CSV export",
-    "submission.subject_export": "Exported the subject's data",
-    "submission.status_change": "Changed the status",
-    "submission.erase": "Erased the personal data",
-    DEAD_LETTER_PURGED: "Removed its undelivered notification (dead letter)",
-    "audit.read": "Viewed the audit trail",
+# The actions a record's own trail can hold, in words (an unknown one is shown as stored).
+AUDIT_ACTIONS: dict[str, str] = {
+    AuditAction.CREATED: "Submitted by the client",
+    AuditAction.SEARCH: "Searched submissions",
+    AuditAction.READ: "Viewed the record",
+    AuditAction.EXPORT: "Exported submissions (CSV)",
+    AuditAction.EXPORTED: "Included in a CSV export",
+    AuditAction.SUBJECT_EXPORT: "Exported the subject's data",
+    AuditAction.STATUS_CHANGE: "Changed the status",
+    AuditAction.ERASE: "Erased the personal data",
+    AuditAction.DEAD_LETTER_PURGED: "Removed its undelivered notification (dead letter)",
+    AuditAction.AUDIT_READ: "Viewed the audit trail",
 }
 # Audit details by readable name, in the order a reader wants them: what changed, what was
 # asked, where from; then unknown keys, as stored; the request id (for the logs) always last.
@@ -92,7 +95,7 @@ AUDIT_DETAILS = {
     "sourceIpHash": "Source IP (hashed)",
     "requestId": "Request ID",
 }
-# Why a dead letter of the record was removed (the reason of a DEAD_LETTER_PURGED entry).
+# Why a dead letter of the record was removed (the reason of a dead-letter-purged entry).
 DEAD_LETTER_REASON_WORDS: dict[str, str] = {
     PurgeReason.ERASED: "the record is erased",
     PurgeReason.EXPIRED: "too old to replay",
@@ -158,7 +161,7 @@ def sign_out_form(req: Request, label: str = "Sign out") -> Any:
 
 
 # The dev mailbox shows contact details, as the dashboard does: it needs the same role.
-MAILBOX_ROLE = "Submissions.Read"
+MAILBOX_ROLE = Role.READ
 
 
 def staff_frame(content: Any, req: Request) -> Any:
@@ -619,7 +622,7 @@ def record(
     ]
     status_part = (
         status_form(found, etag, links.status, csrf)
-        if staff.can("Submissions.Manage")
+        if staff.can(Role.MANAGE)
         else fh.P(
             "You can see the status; changing it needs the Submissions.Manage role.", cls="muted"
         )
@@ -699,7 +702,7 @@ def _paragraphs(text: str | None) -> list[Any]:
 def _record_actions(staff: StaffSession, links: RecordLinks, *, erased: bool) -> Any:
     actions = [
         fh.A("Audit trail", href=links.audit, cls="button-link")
-        if staff.can("Audit.Read")
+        if staff.can(Role.AUDIT_READ)
         else None,
         fh.A(
             "Download subject data (JSON)",
@@ -707,10 +710,10 @@ def _record_actions(staff: StaffSession, links: RecordLinks, *, erased: bool) ->
             cls="button-link",
             download=True,
         )
-        if staff.can("Submissions.Export") and not erased
+        if staff.can(Role.EXPORT) and not erased
         else None,
         fh.A("Erase personal data", href=links.erase, cls="button-link danger")
-        if staff.can("Submissions.Erase") and not erased
+        if staff.can(Role.ERASE) and not erased
         else None,
     ]
     shown = [action for action in actions if action is not None]
@@ -719,7 +722,7 @@ def _record_actions(staff: StaffSession, links: RecordLinks, *, erased: bool) ->
 
 def first_erasure(entries: list[AuditRow]) -> AuditRow | None:
     """The audit entry of the erasure itself (erasing again later is audited too)."""
-    return next((entry for entry in entries if entry.action == ERASE_ACTION), None)
+    return next((entry for entry in entries if entry.action == AuditAction.ERASE), None)
 
 
 _REMAINS = "Only this tombstone remains, for the figures and the audit trail."

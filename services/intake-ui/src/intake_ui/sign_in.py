@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from intake_core.auth import ROLES, DevIssuer
+from intake_core.auth import ROLES, DevIssuer, Role
 from intake_core.domain.models import Email
 from intake_ui import admin_views, layout
 from intake_ui.components import alert, csrf_input
@@ -34,12 +34,12 @@ NOTICE_KEY = "admin_notice"
 _ATTEMPT_KEY = "admin_sign_in"
 _EMAIL = TypeAdapter(Email)
 DEV_TOKEN_SECONDS = 8 * 3600
-ROLE_HINTS = {
-    "Submissions.Read": "search and view submissions",
-    "Submissions.Manage": "change a submission's status",
-    "Submissions.Export": "download CSV and subject data",
-    "Submissions.Erase": "erase personal data",
-    "Audit.Read": "read the audit trail",
+ROLE_HINTS: dict[str, str] = {
+    Role.READ: "search and view submissions",
+    Role.MANAGE: "change a submission's status",
+    Role.EXPORT: "download CSV and subject data",
+    Role.ERASE: "erase personal data",
+    Role.AUDIT_READ: "read the audit trail",
 }
 
 

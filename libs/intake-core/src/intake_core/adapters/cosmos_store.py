@@ -73,7 +73,8 @@ from intake_core.adapters.cosmos_errors import (
     translated,
 )
 from intake_core.adapters.cosmos_outbox import CosmosOutbox
-from intake_core.domain.erasure import ERASE_ACTION, RecordedErasure
+from intake_core.domain.audit import AuditAction
+from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.ports import (
@@ -507,7 +508,7 @@ class CosmosSubmissionStore:
         return await self._chains.verify()
 
     async def erasures_since(self, since: datetime) -> list[RecordedErasure]:
-        sql = queries.erasures_since(ERASE_ACTION, utc_text(since))
+        sql = queries.erasures_since(AuditAction.ERASE, utc_text(since))
         with translated():
             rows = [
                 row

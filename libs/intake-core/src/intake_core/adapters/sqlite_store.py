@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
-from intake_core.domain.erasure import ERASE_ACTION, RecordedErasure
+from intake_core.domain.audit import AuditAction
+from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Submission
 from intake_core.domain.stored import STORED
@@ -541,7 +542,7 @@ class SqliteSubmissionStore:
             lambda connection: connection.execute(
                 "SELECT client_id, at, details ->> '$.reason' AS reason FROM audit"
                 " WHERE action = ? AND at >= ? AND client_id IS NOT NULL ORDER BY at, seq",
-                (ERASE_ACTION, utc_text(since)),
+                (AuditAction.ERASE, utc_text(since)),
             ).fetchall()
         )
         return [

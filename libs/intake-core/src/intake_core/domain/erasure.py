@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-# Every erasure is audited under this action: by staff, the retention job or a restore alike.
-ERASE_ACTION = "submission.erase"
 # The actor of the retention job's erasures.
 RETENTION_ACTOR = "system:retention"
 # The actor of the erasures made again on a store restored to an earlier point.

@@ -31,7 +31,7 @@ from admin_api.schemas import (
     SubjectExport,
     SubmissionPage,
 )
-from admin_api.staff import AuditReader, Eraser, Exporter, Manager, Reader
+from admin_api.staff import AuditReader, Eraser, Exporter, Reader, StatusChanger
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.ports import StoredRecord
 
@@ -106,7 +106,7 @@ async def get_submission(
 
 @router.patch("/v1/submissions/{clientId}", response_model=StatusChanged, responses=CHANGE_PROBLEMS)
 async def change_status(
-    staff: Manager,
+    staff: StatusChanger,
     json_only: JsonOnly,
     client_id: ClientId,
     change: StatusChange,
