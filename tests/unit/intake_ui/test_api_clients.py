@@ -273,7 +273,7 @@ async def test_admin_breaker_counts_unavailable_calls_not_refusals() -> None:
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: IntakeApiClient.for_url("http://intake-api:8000", 5.0, 3),
+        lambda: IntakeApiClient.for_url("http://intake-api:8000", 5.0, attempts=3),
         lambda: AdminApiClient.for_url("http://admin-api:8000", 5.0),
     ],
     ids=["intake", "admin"],

@@ -2,10 +2,10 @@
 
 Every answer other than success is raised as an :class:`AdminApiError` subclass named after
 what it means to the staff member; the dashboard turns each into a clear message, never a 500.
-Reads are retried (bounded, with jitter) on connection errors and 502/503/504; changes are not
-(a lost answer to a PATCH retried with the same If-Match would read as a conflict).
-Every 5xx counts as unavailable. A circuit
-breaker makes a dead admin-api fail fast.
+Reads are retried (bounded, with jitter) on connection errors and any 5xx; changes and
+downloads are sent once (a lost answer to a PATCH retried with the same If-Match would read as
+a conflict). Every 5xx counts as unavailable. A circuit breaker makes a dead admin-api fail
+fast (:mod:`intake_ui.api_client`).
 """
 
 from __future__ import annotations
@@ -17,16 +17,8 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
-from starlette.requests import HTTPConnection
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
 
 from intake_core.auth import ROLES
 from intake_core.breakers import Breaker, BreakerOpen
@@ -38,6 +30,7 @@ from intake_core.domain.models import (
     Submission,
 )
 from intake_core.domain.stored import STORED
+from intake_ui.api_client import ApiClient, RetryableAnswer, json_object
 
 logger = logging.getLogger(__name__)
 
@@ -170,12 +163,10 @@ class Download:
             await self.response.aclose()
 
 
-class _RetryableAnswer(Exception):
-    pass
+class AdminApiClient(ApiClient):
+    """admin-api over HTTP: ``app.state.admin_api``. Every 5xx is worth another try."""
 
-
-class AdminApiClient:
-    """admin-api over HTTP. One per process, built in the app's lifespan or passed by tests."""
+    state_key = "admin_api"
 
     def __init__(
         self,
@@ -185,34 +176,13 @@ class AdminApiClient:
         max_wait_seconds: float = 1.0,
         breaker: Breaker | None = None,
     ) -> None:
-        self._http = http
-        self._attempts = attempts
-        self._max_wait = max_wait_seconds
-        self._breaker = breaker or Breaker("admin-api", failures=5, reset_seconds=30)
-
-    @classmethod
-    def for_url(cls, base_url: str, timeout_seconds: float) -> AdminApiClient:
-        http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 3.0)),
-            headers={"accept": "application/json, application/problem+json"},
+        super().__init__(
+            http,
+            breaker or Breaker("admin-api", failures=5, reset_seconds=30),
+            attempts,
+            backoff_seconds=0.2,
+            max_wait_seconds=max_wait_seconds,
         )
-        HTTPXClientInstrumentor.instrument_client(http)
-        return cls(http)
-
-    @property
-    def breaker_open(self) -> bool:
-        return self._breaker.is_open
-
-    @classmethod
-    def __from_request__(cls, req: HTTPConnection) -> AdminApiClient:
-        """Lets FastHTML routes declare ``api: AdminApiClient`` as a parameter."""
-        client = req.app.state.admin_api
-        assert isinstance(client, AdminApiClient)
-        return client
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     async def search(self, token: str, filters: Mapping[str, str]) -> SubmissionList:
         response = await self._send(token, "GET", "/v1/submissions", params=filters)
@@ -257,16 +227,12 @@ class AdminApiClient:
         return await self._download(token, f"/v1/submissions/{client_id}/subject-export", {})
 
     async def _download(self, token: str, path: str, params: Mapping[str, str]) -> Download:
-        request = self._http.build_request(
-            "GET", path, params=params, headers={"authorization": f"Bearer {token}"}
-        )
+        """Sent once and streamed: the body is passed on as admin-api sends it."""
         try:
-            with self._breaker.guarding():
-                response = await self._http.send(request, stream=True)
-                if response.status_code >= 500:
-                    await response.aclose()
-                    raise _RetryableAnswer(str(response.status_code))
-        except (BreakerOpen, httpx.HTTPError, _RetryableAnswer) as error:
+            response = await self.send_with_retries(
+                "GET", path, params=params, headers=_bearer(token), retry=False, stream=True
+            )
+        except (BreakerOpen, httpx.HTTPError, RetryableAnswer) as error:
             logger.warning("admin-api unavailable for a download: %s", type(error).__name__)
             raise AdminApiUnavailable from None
         if response.status_code != 200:
@@ -278,13 +244,12 @@ class AdminApiClient:
     async def _send(
         self, token: str, method: str, path: str, *, retry: bool = True, **kwargs: Any
     ) -> httpx.Response:
-        headers = {"authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        headers = {**_bearer(token), **kwargs.pop("headers", {})}
         try:
-            with self._breaker.guarding():
-                response = await self._with_retries(
-                    method, path, headers, attempts=self._attempts if retry else 1, **kwargs
-                )
-        except (BreakerOpen, httpx.HTTPError, _RetryableAnswer) as error:
+            response = await self.send_with_retries(
+                method, path, headers=headers, retry=retry, **kwargs
+            )
+        except (BreakerOpen, httpx.HTTPError, RetryableAnswer) as error:
             logger.warning(
                 "admin-api unavailable for %s %s: %s", method, path, type(error).__name__
             )
@@ -293,22 +258,9 @@ class AdminApiClient:
             raise _error(response)
         return response
 
-    async def _with_retries(
-        self, method: str, path: str, headers: dict[str, str], *, attempts: int, **kwargs: Any
-    ) -> httpx.Response:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type((httpx.TransportError, _RetryableAnswer)),
-            stop=stop_after_attempt(attempts),
-            wait=wait_random_exponential(multiplier=0.2, max=self._max_wait),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                response = await self._http.request(method, path, headers=headers, **kwargs)
-                if response.status_code >= 500:
-                    raise _RetryableAnswer(str(response.status_code))
-                return response
-        raise AssertionError("unreachable: tenacity either returns or raises")
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
 
 
 def _record(body: Any) -> Record:
@@ -334,11 +286,7 @@ def _parse(read: Callable[[Any], T], response: httpx.Response) -> T:
 
 
 def _error(response: httpx.Response) -> AdminApiError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
+    body = json_object(response)
     detail = body.get("detail")
     detail = detail if isinstance(detail, str) else ""
     kind = _BY_STATUS.get(response.status_code)

@@ -81,7 +81,9 @@ def create_app(
     async def lifespan(app: fh.FastHTML) -> AsyncIterator[None]:
         async with AsyncExitStack() as opened:
             intake_api = given.intake_api or IntakeApiClient.for_url(
-                settings.intake_api_url, settings.request_timeout_seconds, settings.submit_attempts
+                settings.intake_api_url,
+                settings.request_timeout_seconds,
+                attempts=settings.submit_attempts,
             )
             admin_api = given.admin_api or AdminApiClient.for_url(
                 settings.admin_api_url, settings.request_timeout_seconds

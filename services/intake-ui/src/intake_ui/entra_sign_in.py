@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from intake_ui.api_client import json_object
 from intake_ui.staff_session import StaffSession, display_name
 
 logger = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ class EntraSignIn:
         except httpx.HTTPError as error:
             logger.warning("token endpoint unreachable: %s", type(error).__name__)
             raise SignInFailed("We could not reach Microsoft Entra ID. Try again.") from None
-        body = _json(response)
+        body = json_object(response)
         if response.status_code != 200:
             logger.warning("token endpoint refused the code: %s", body.get("error", "?"))
             raise SignInFailed("Microsoft Entra ID refused the sign-in. Please sign in again.")
@@ -223,18 +224,10 @@ class EntraSignIn:
         except httpx.HTTPError as error:
             logger.warning("identity provider unreachable: %s", type(error).__name__)
             raise SignInFailed("We could not reach Microsoft Entra ID. Try again.") from None
-        body = _json(response)
+        body = json_object(response)
         if response.status_code != 200 or not body:
             raise SignInFailed("Microsoft Entra ID is not answering as expected. Try again.")
         return body
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _unverified_claims(token: str) -> dict[str, Any]:

@@ -13,18 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from starlette.requests import HTTPConnection
-from tenacity import (
-    AsyncRetrying,
-    RetryError,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
-)
 
 from intake_core.breakers import Breaker, BreakerOpen
+from intake_ui.api_client import RETRYABLE_ERRORS, ApiClient, json_object
 
 logger = logging.getLogger(__name__)
 
@@ -85,16 +76,13 @@ SubmitOutcome = Submitted | Invalid | Throttled | KeyReused | Unavailable | Refu
 LookupOutcome = StatusFound | StatusNotFound | Invalid | Throttled | Unavailable | Refused
 
 
-class _RetryableAnswer(Exception):
-    """A 503 (or 502/504 from a proxy): worth another try with the same key."""
-
-
-_RETRYABLE = (httpx.TransportError, _RetryableAnswer)
 _RETRYABLE_STATUSES = frozenset({502, 503, 504})
 
 
-class IntakeApiClient:
-    """intake-api over HTTP. One per process; built in the app's lifespan or passed by tests."""
+class IntakeApiClient(ApiClient):
+    """intake-api over HTTP: ``app.state.intake_api``."""
+
+    state_key = "intake_api"
 
     def __init__(
         self,
@@ -105,36 +93,18 @@ class IntakeApiClient:
         give_up_after_seconds: float = 15.0,
         breaker: Breaker | None = None,
     ) -> None:
-        self._http = http
-        self._attempts = attempts
-        self._max_wait = max_wait_seconds
-        self._give_up_after = give_up_after_seconds
-        self._breaker = breaker or Breaker("intake-api", failures=5, reset_seconds=30)
-
-    @classmethod
-    def for_url(cls, base_url: str, timeout_seconds: float, attempts: int) -> IntakeApiClient:
-        http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 3.0)),
-            headers={"accept": "application/json, application/problem+json"},
+        super().__init__(
+            http,
+            breaker or Breaker("intake-api", failures=5, reset_seconds=30),
+            attempts,
+            backoff_seconds=0.25,
+            max_wait_seconds=max_wait_seconds,
+            give_up_after_seconds=give_up_after_seconds,
         )
-        # Outgoing calls carry the traceparent, so intake-api's spans join the UI's trace.
-        HTTPXClientInstrumentor.instrument_client(http)
-        return cls(http, attempts=attempts)
 
-    @property
-    def breaker_open(self) -> bool:
-        return self._breaker.is_open
-
-    @classmethod
-    def __from_request__(cls, req: HTTPConnection) -> IntakeApiClient:
-        """Lets FastHTML routes declare ``api: IntakeApiClient`` as a parameter."""
-        client = req.app.state.intake_api
-        assert isinstance(client, IntakeApiClient)
-        return client
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    def worth_retrying(self, status: int) -> bool:
+        """Only the answers that say nothing was done: any other 5xx is shown as refused."""
+        return status in _RETRYABLE_STATUSES
 
     async def submit(
         self,
@@ -152,7 +122,7 @@ class IntakeApiClient:
         if response is None:
             return Unavailable()
         if response.status_code in (200, 201):
-            client_id = _json(response).get("clientId")
+            client_id = json_object(response).get("clientId")
             if isinstance(client_id, str) and client_id:
                 return Submitted(client_id)
             logger.error("intake-api answered %s without a clientId", response.status_code)
@@ -170,7 +140,7 @@ class IntakeApiClient:
         if response is None:
             return Unavailable()
         if response.status_code == 200:
-            status = _json(response).get("status")
+            status = json_object(response).get("status")
             return StatusFound(status) if isinstance(status, str) else Unavailable()
         if response.status_code == 404:
             return StatusNotFound()
@@ -181,30 +151,12 @@ class IntakeApiClient:
     ) -> httpx.Response | None:
         """POST with retries; ``None`` when intake-api could not be reached in time."""
         try:
-            with self._breaker.guarding():
-                return await self._post_with_retries(path, body, headers)
+            return await self.send_with_retries("POST", path, json=body, headers=headers)
         except BreakerOpen:
             logger.warning("intake-api circuit open; not calling %s", path)
-        except (RetryError, *_RETRYABLE) as error:
+        except RETRYABLE_ERRORS as error:
             logger.warning("intake-api unavailable for %s: %s", path, type(error).__name__)
         return None
-
-    async def _post_with_retries(
-        self, path: str, body: dict[str, Any], headers: dict[str, str]
-    ) -> httpx.Response:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_RETRYABLE),
-            stop=stop_after_attempt(self._attempts) | stop_after_delay(self._give_up_after),
-            wait=wait_random_exponential(multiplier=0.25, max=self._max_wait),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                response = await self._http.post(path, json=body, headers=headers)
-                if response.status_code in _RETRYABLE_STATUSES:
-                    raise _RetryableAnswer(str(response.status_code))
-                return response
-        raise AssertionError("unreachable: tenacity either returns or raises")
 
 
 def _on_behalf_of(client_ip: str | None) -> dict[str, str]:
@@ -215,17 +167,9 @@ def _on_behalf_of(client_ip: str | None) -> dict[str, str]:
     return {"X-Forwarded-For": client_ip} if client_ip else {}
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _failure(response: httpx.Response) -> Invalid | Throttled | Refused:
     if response.status_code == 422:
-        return Invalid(_field_problems(_json(response)))
+        return Invalid(_field_problems(json_object(response)))
     if response.status_code == 429:
         return Throttled(_retry_after(response))
     logger.warning("intake-api refused the request with %s", response.status_code)
