@@ -194,11 +194,11 @@ async def test_metrics_count_the_local_queue_by_state_at_each_scrape(
 async def test_an_open_breaker_leaves_messages_queued_until_the_mailer_recovers(
     tmp_path: Path, sqlite_store: SqliteSubmissionStore, local_queue: LocalQueue
 ) -> None:
-    from intake_notify.mailers import ResilientMailer
+    from intake_notify.mailers import SalesTeamMailer
 
     settings = NotifySettings(INTAKE_DATA_DIR=tmp_path, worker_concurrency=1)
     flaky = FlakyMailer(settings.mail_dir, failures=10_000)
-    mailer = ResilientMailer(flaky, attempts=1, breaker_failures=2, breaker_reset_seconds=0.5)
+    mailer = SalesTeamMailer(flaky, attempts=1, breaker_failures=2, breaker_reset_seconds=0.5)
     worker = NotifyWorker(local_queue, sqlite_store, mailer, settings, admits=mailer.admits)
     await local_queue.publish(await stored_event(sqlite_store))
     running = asyncio.create_task(worker.run())

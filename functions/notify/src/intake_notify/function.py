@@ -15,7 +15,7 @@ import azure.functions as func
 from intake_core.bootstrap import open_store
 from intake_core.ports import Mailer, SubmissionStore
 from intake_notify.handler import Poison, handle_message
-from intake_notify.mailers import open_mailer
+from intake_notify.mailers import open_sales_team_mailer
 from intake_notify.settings import NotifySettings
 
 QUEUE_SETTING = "%SERVICEBUS_QUEUE%"
@@ -39,7 +39,7 @@ class _Clients:
             if cls.opened is None:
                 settings = NotifySettings()
                 store = await open_store(settings)
-                cls.opened = (settings, store, open_mailer(settings))
+                cls.opened = (settings, store, open_sales_team_mailer(settings))
         return cls.opened
 
 

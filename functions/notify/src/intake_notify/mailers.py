@@ -1,4 +1,5 @@
-"""The mailer chosen by configuration, wrapped in bounded retries and a circuit breaker.
+"""The sales team's mailer: the mail service ``bootstrap.open_mailer`` chose, with bounded
+retries and a circuit breaker.
 
 Retries (tenacity, exponential with jitter) absorb a blip; the breaker stops a dead mail server
 from being hammered, and tells the worker to stop taking messages, so they wait in the queue
@@ -10,13 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from azure.core.credentials import AzureKeyCredential
-from azure.identity.aio import DefaultAzureCredential
 from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 
-from intake_core.adapters.acs_mailer import AcsMailer
-from intake_core.adapters.file_mailer import FileMailer
-from intake_core.adapters.smtp_mailer import SmtpMailer
+from intake_core.bootstrap import open_mailer
 from intake_core.breakers import Breaker
 from intake_core.ports import Mailer, OutgoingEmail
 from intake_notify.settings import NotifySettings
@@ -28,10 +25,13 @@ class MailerUnavailable(Exception):
     """The mail service is failing; the message should wait and be delivered again."""
 
 
-class ResilientMailer:
+class SalesTeamMailer:
+    """How the notifier reaches the sales team: through ``service``, tried ``attempts`` times
+    per email, each try within ``timeout_seconds``, and not at all while the breaker is open."""
+
     def __init__(
         self,
-        mailer: Mailer,
+        service: Mailer,
         *,
         attempts: int = 3,
         timeout_seconds: float = 10.0,
@@ -39,7 +39,7 @@ class ResilientMailer:
         breaker_failures: int = 5,
         breaker_reset_seconds: float = 30.0,
     ) -> None:
-        self.inner = mailer
+        self._service = service
         self._attempts = attempts
         self._timeout = timeout_seconds
         self._max_wait = max_wait_seconds
@@ -64,6 +64,11 @@ class ResilientMailer:
         with self.breaker.guarding():
             await self._send_with_retries(email)
 
+    async def close(self) -> None:
+        close = getattr(self._service, "close", None)
+        if close is not None:
+            await close()
+
     async def _send_with_retries(self, email: OutgoingEmail) -> None:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
@@ -73,41 +78,14 @@ class ResilientMailer:
         async for attempt in retrying:
             with attempt:
                 async with asyncio.timeout(self._timeout):
-                    await self.inner.send(email)
+                    await self._service.send(email)
 
 
-def open_mailer(settings: NotifySettings) -> ResilientMailer:
-    inner: Mailer
-    if settings.mailer == "smtp":
-        assert settings.smtp_host is not None
-        inner = SmtpMailer(
-            settings.smtp_host,
-            settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            starttls=settings.smtp_starttls,
-            timeout_seconds=settings.mail_timeout_seconds,
-        )
-    elif settings.mailer == "acs":
-        assert settings.acs_endpoint is not None
-        credential = (
-            AzureKeyCredential(settings.acs_key.get_secret_value())
-            if settings.acs_key
-            else DefaultAzureCredential()
-        )
-        inner = AcsMailer(settings.acs_endpoint, credential)
-    else:
-        inner = FileMailer(settings.mail_dir)
-    return ResilientMailer(
-        inner,
+def open_sales_team_mailer(settings: NotifySettings) -> SalesTeamMailer:
+    return SalesTeamMailer(
+        open_mailer(settings),
         attempts=settings.mail_attempts,
         timeout_seconds=settings.mail_timeout_seconds,
         breaker_failures=settings.mail_breaker_failures,
         breaker_reset_seconds=settings.mail_breaker_reset_seconds,
     )
-
-
-async def close_mailer(mailer: ResilientMailer) -> None:
-    close = getattr(mailer.inner, "close", None)
-    if close is not None:
-        await close()

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
-
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 
 from intake_core.domain.models import ServiceType
-from intake_core.settings import StoreBreakerSettings
+from intake_core.settings import MailerSettings, StoreBreakerSettings
 
 # Messages the worker handles at once unless WORKER_CONCURRENCY says otherwise (handled_at_once).
 LOCAL_MAILER_CONCURRENCY = 32
 REMOTE_MAILER_CONCURRENCY = 8
 
 
-class NotifySettings(StoreBreakerSettings):
-    mailer: Literal["file", "smtp", "acs"] = "file"
+class NotifySettings(StoreBreakerSettings, MailerSettings):
+    """The mail service (``MAILER``, SMTP, ACS, ``MAIL_TIMEOUT_SECONDS``) is in
+    :class:`MailerSettings`; here is what the notifier does with it."""
+
     mail_sender: str = "onboarding@consultancy.example"
     sales_team: tuple[str, ...] = ("sales@consultancy.example",)
     # Service types that go to a specialist team as well, e.g. {"training": ["academy@…"]}.
@@ -31,18 +31,8 @@ class NotifySettings(StoreBreakerSettings):
     # 35 s with the defaults), so the default leaves room for both.
     worker_stall_seconds: float = Field(default=120.0, gt=0)
 
-    # MAILER=smtp
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
-    # MAILER=acs: managed identity unless a key is given (emulators and tests)
-    acs_endpoint: str | None = None
-    acs_key: SecretStr | None = None
-
-    # Resilience of every mailer: bounded retries with jitter, then a breaker.
-    mail_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The sales team's mailer: bounded retries with jitter (each try within
+    # MAIL_TIMEOUT_SECONDS), then a breaker.
     mail_attempts: int = Field(default=3, ge=1, le=10)
     mail_breaker_failures: int = Field(default=5, ge=1)
     mail_breaker_reset_seconds: float = Field(default=30.0, gt=0)
@@ -64,15 +54,3 @@ class NotifySettings(StoreBreakerSettings):
     def recipients_for(self, service_type: ServiceType) -> tuple[str, ...]:
         extra = self.routes.get(service_type, ())
         return tuple(dict.fromkeys((*self.sales_team, *extra)))
-
-    @model_validator(mode="after")
-    def _mailer_configured(self) -> Self:
-        if self.mailer == "smtp" and not self.smtp_host:
-            raise ValueError("MAILER=smtp needs SMTP_HOST")
-        if self.mailer == "acs" and not self.acs_endpoint:
-            raise ValueError("MAILER=acs needs ACS_ENDPOINT")
-        if self.mailer == "file" and not self.is_dev:
-            raise ValueError(
-                f"MAILER=file writes .eml files; use smtp or acs in {self.environment}"
-            )
-        return self

@@ -44,7 +44,7 @@ from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
 from intake_core.startup import freeze_startup_objects
 from intake_core.telemetry import configure_observability
 from intake_notify.handler import Handled, Poison, handle_message
-from intake_notify.mailers import close_mailer, open_mailer
+from intake_notify.mailers import open_sales_team_mailer
 from intake_notify.settings import NotifySettings
 
 log = logging.getLogger("intake_notify.worker")
@@ -342,7 +342,7 @@ class _HealthServer(uvicorn.Server):
 async def serve(settings: NotifySettings) -> None:
     store = await open_store(settings)
     queue = await open_consumer(settings)
-    mailer = open_mailer(settings)
+    mailer = open_sales_team_mailer(settings)
     worker = NotifyWorker(queue, store, mailer, settings, admits=mailer.admits)
     worker.metrics.mailer_breaker_open.set_function(lambda: 0.0 if mailer.accepting else 1.0)
     worker.metrics.store_breaker_open.set_function(
@@ -373,7 +373,7 @@ async def serve(settings: NotifySettings) -> None:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await http
-        await close_mailer(mailer)
+        await mailer.close()
         await queue.close()
         await store.close()
         log.info("notify worker stopped")

@@ -5,21 +5,33 @@ Services call these from their lifespan; tests pass adapters in directly instead
 
 from __future__ import annotations
 
+from azure.core.credentials import AzureKeyCredential
+from azure.identity.aio import DefaultAzureCredential
+
+from intake_core.adapters.acs_mailer import AcsMailer
 from intake_core.adapters.cosmos_store import CosmosSubmissionStore
+from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.memory_cache import MemoryReadCache, NoReadCache
 from intake_core.adapters.redis_cache import RedisReadCache
 from intake_core.adapters.service_bus import ServiceBusQueue
+from intake_core.adapters.smtp_mailer import SmtpMailer
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, TokenVerifier
 from intake_core.ports import (
     DeadLetterQueue,
     EventConsumer,
     EventPublisher,
+    Mailer,
     ReadCache,
     StaffSubmissionStore,
 )
-from intake_core.settings import AuthSettings, CommonSettings, ReadCacheSettings
+from intake_core.settings import (
+    AuthSettings,
+    CommonSettings,
+    MailerSettings,
+    ReadCacheSettings,
+)
 
 
 async def open_store(settings: CommonSettings) -> StaffSubmissionStore:
@@ -90,6 +102,30 @@ async def open_cache(settings: ReadCacheSettings) -> ReadCache:
     if settings.cache == "memory":
         return MemoryReadCache(settings.cache_max_entries)
     return NoReadCache()
+
+
+def open_mailer(settings: MailerSettings) -> Mailer:
+    """The mail service chosen by ``MAILER``, bare: the notifier adds its retries and breaker.
+    One that holds connections (ACS) or a thread (file) has ``close``."""
+    if settings.mailer == "smtp":
+        assert settings.smtp_host is not None, "checked by MailerSettings"
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+            timeout_seconds=settings.mail_timeout_seconds,
+        )
+    if settings.mailer == "acs":
+        assert settings.acs_endpoint is not None, "checked by MailerSettings"
+        credential = (
+            AzureKeyCredential(settings.acs_key.get_secret_value())
+            if settings.acs_key
+            else DefaultAzureCredential()
+        )
+        return AcsMailer(settings.acs_endpoint, credential)
+    return FileMailer(settings.mail_dir)
 
 
 def token_verifier(settings: AuthSettings) -> TokenVerifier:

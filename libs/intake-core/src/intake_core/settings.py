@@ -104,6 +104,35 @@ class StoreBreakerSettings(CommonSettings):
     )
 
 
+class MailerSettings(CommonSettings):
+    """The mail service of the processes that send email (the notifier):
+    ``MAILER=file|smtp|acs``, opened by :func:`intake_core.bootstrap.open_mailer`."""
+
+    mailer: Literal["file", "smtp", "acs"] = "file"
+    # MAILER=smtp
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    # MAILER=acs: managed identity unless a key is given (emulators and tests)
+    acs_endpoint: str | None = None
+    acs_key: SecretStr | None = None
+    mail_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _mailer_configured(self) -> Self:
+        if self.mailer == "smtp" and not self.smtp_host:
+            raise ValueError("MAILER=smtp needs SMTP_HOST")
+        if self.mailer == "acs" and not self.acs_endpoint:
+            raise ValueError("MAILER=acs needs ACS_ENDPOINT")
+        if self.mailer == "file" and not self.is_dev:
+            raise ValueError(
+                f"MAILER=file writes .eml files; use smtp or acs in {self.environment}"
+            )
+        return self
+
+
 class ReadCacheSettings(CommonSettings):
     """The read cache of the services that have one (admin-api): ``CACHE=memory|redis|none``.
 
