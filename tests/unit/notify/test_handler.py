@@ -142,3 +142,24 @@ async def test_an_erased_record_is_not_sent_to_the_sales_team(
     )
     assert outcome == Handled(event.id, duplicate=False, erased=True)
     assert read_mail(notify_settings.mail_dir) == []
+
+
+async def test_the_data_is_read_by_its_wire_names_only_and_unknown_fields_are_ignored(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    """A later publisher may add fields; Python's names for the data are not its wire names."""
+    event = await stored_event(sqlite_store)
+    document = json.loads(event.to_json())
+    snake = {**document, "data": {**document["data"], "client_id": event.subject}}
+    del snake["data"]["clientId"]
+    mailer = FileMailer(notify_settings.mail_dir)
+    outcome = await handle_message(
+        json.dumps(snake), store=sqlite_store, mailer=mailer, settings=notify_settings
+    )
+    assert isinstance(outcome, Poison) and outcome.reason == "MalformedEventData"
+    extra = {**document, "data": {**document["data"], "newField": 1}}
+    outcome = await handle_message(
+        json.dumps(extra), store=sqlite_store, mailer=mailer, settings=notify_settings
+    )
+    assert outcome == Handled(event.id, duplicate=False, submitted_at=event.time)
+    assert len(read_mail(notify_settings.mail_dir)) == 1
