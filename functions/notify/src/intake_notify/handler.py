@@ -56,7 +56,8 @@ async def handle_message(
     if event.type != SUBMISSION_CREATED:
         return Poison("UnexpectedEventType", f"cannot handle type {event.type[:100]!r}")
     try:
-        data = SubmissionCreatedData.model_validate(event.data)
+        # By the wire names only: Python's snake_case names are not part of the event.
+        data = SubmissionCreatedData.model_validate(event.data, by_name=False)
     except ValidationError as error:
         return Poison("MalformedEventData", f"{error.error_count()} invalid fields in data")
 
@@ -64,7 +65,7 @@ async def handle_message(
         span.set_attribute("messaging.message.id", event.id)
         # Both questions at once: one round trip to the store, not two.
         handled, present = await asyncio.gather(
-            store.was_handled(event.id, HANDLER_NAME), store.exists(data.clientId)
+            store.was_handled(event.id, HANDLER_NAME), store.exists(data.client_id)
         )
         if handled:
             log.info("event already handled", extra={"event_id": event.id})
@@ -79,12 +80,12 @@ async def handle_message(
             event,
             data,
             sender=settings.mail_sender,
-            recipients=settings.recipients_for(data.serviceType),
+            recipients=settings.recipients_for(data.service_type),
             dashboard_url=settings.public_ui_url,
         )
         with tracer().start_as_current_span("mailer.send", kind=SpanKind.CLIENT):
             await mailer.send(email)
         # A crash right here resends once; the repeat carries the same Message-ID.
         first = await store.record_handled(event.id, HANDLER_NAME)
-        log.info("sales team notified", extra={"event_id": event.id, "client_id": data.clientId})
-        return Handled(event.id, duplicate=not first, submitted_at=data.submittedAt)
+        log.info("sales team notified", extra={"event_id": event.id, "client_id": data.client_id})
+        return Handled(event.id, duplicate=not first, submitted_at=data.submitted_at)

@@ -56,17 +56,17 @@ def _readable_phone(number: str) -> str:
 
 def _summary(data: SubmissionCreatedData) -> list[tuple[str, str]]:
     return [
-        ("Client ID", data.clientId),
-        ("Submitted", _readable_time(data.submittedAt)),
-        ("Company", data.companyName),
+        ("Client ID", data.client_id),
+        ("Submitted", _readable_time(data.submitted_at)),
+        ("Company", data.company_name),
         ("Industry", INDUSTRY_LABELS[data.industry]),
-        ("Employees", str(data.companySize)),
-        ("Contact", data.contactName),
-        ("Email", data.contactEmail),
-        ("Phone", _readable_phone(data.contactPhone)),
-        ("Service", SERVICE_TYPE_LABELS[data.serviceType]),
+        ("Employees", str(data.company_size)),
+        ("Contact", data.contact_name),
+        ("Email", data.contact_email),
+        ("Phone", _readable_phone(data.contact_phone)),
+        ("Service", SERVICE_TYPE_LABELS[data.service_type]),
         ("Timeline", TIMELINE_LABELS[data.timeline]),
-        ("Budget", BUDGET_RANGE_LABELS[data.budgetRange]),
+        ("Budget", BUDGET_RANGE_LABELS[data.budget_range]),
         ("Scope", data.scope),
     ]
 
@@ -88,7 +88,7 @@ def render(
     dashboard_url: str,
 ) -> OutgoingEmail:
     rows = _summary(data)
-    record_url = f"{dashboard_url.rstrip('/')}/admin/submissions/{data.clientId}"
+    record_url = f"{dashboard_url.rstrip('/')}/admin/submissions/{data.client_id}"
     # The link comes before anything the client typed.
     text = "\n".join(
         [
@@ -114,7 +114,7 @@ def render(
         message_id=message_id_for(event),
         sender=sender,
         recipients=recipients,
-        subject=_header_safe(f"New client {data.clientId}: {data.companyName}"),
+        subject=_header_safe(f"New client {data.client_id}: {data.company_name}"),
         text=text,
         html=body,
     )

@@ -8,28 +8,39 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake_core.domain.entropy import random_uuid
-from intake_core.domain.models import BudgetRange, Industry, ServiceType, Submission, Timeline
+from intake_core.domain.models import (
+    BudgetRange,
+    CamelModel,
+    Industry,
+    ServiceType,
+    Submission,
+    Timeline,
+)
 
 SUBMISSION_CREATED = "intake.submission.created.v1"
 SOURCE = "/intake-api/submissions"
 
 
-class SubmissionCreatedData(BaseModel):
-    """The summary the sales team needs, and nothing more."""
+class SubmissionCreatedData(CamelModel):
+    """The summary the sales team needs, and nothing more.
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    On the wire by its camelCase aliases, as the event is pinned; a field a later publisher adds
+    is ignored. Its strings were bounded as the submission's, so none is bounded again here.
+    """
 
-    clientId: str
-    submittedAt: datetime
-    companyName: str
+    model_config = ConfigDict(extra="ignore", str_max_length=None)
+
+    client_id: str
+    submitted_at: datetime
+    company_name: str
     industry: Industry
-    companySize: int
-    contactName: str
-    contactEmail: str
-    contactPhone: str
-    serviceType: ServiceType
+    company_size: int
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    service_type: ServiceType
     timeline: Timeline
-    budgetRange: BudgetRange
+    budget_range: BudgetRange
     scope: str
 
 
@@ -59,17 +70,17 @@ class CloudEvent(BaseModel):
 def submission_created(submission: Submission, traceparent: str | None = None) -> CloudEvent:
     company, engagement = submission.company, submission.engagement
     data = SubmissionCreatedData(
-        clientId=submission.client_id,
-        submittedAt=submission.submitted_at,
-        companyName=company.name,
+        client_id=submission.client_id,
+        submitted_at=submission.submitted_at,
+        company_name=company.name,
         industry=company.industry,
-        companySize=company.size,
-        contactName=company.contact.name,
-        contactEmail=company.contact.email,
-        contactPhone=company.contact.phone,
-        serviceType=engagement.service_type,
+        company_size=company.size,
+        contact_name=company.contact.name,
+        contact_email=company.contact.email,
+        contact_phone=company.contact.phone,
+        service_type=engagement.service_type,
         timeline=engagement.timeline,
-        budgetRange=engagement.budget_range,
+        budget_range=engagement.budget_range,
         scope=engagement.scope,
     )
     return CloudEvent(
@@ -79,5 +90,5 @@ def submission_created(submission: Submission, traceparent: str | None = None) -
         time=submission.submitted_at,
         subject=submission.client_id,
         traceparent=traceparent,
-        data=data.model_dump(mode="json"),
+        data=data.model_dump(mode="json", by_alias=True),
     )
