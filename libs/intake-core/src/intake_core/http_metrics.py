@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED_ROUTE = "unmatched"
+CLIENT_CLOSED_REQUEST = 499
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -57,7 +58,10 @@ class RequestMetrics:
             await self._app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        # Nothing answered and nothing raised: the client left first (BodyLimit returns so when
+        # it leaves mid-body). No server error, then: 499, as nginx counts it. (Were the client
+        # still there, uvicorn would answer that app with its own 500 and an error log.)
+        status: int | None = None
 
         async def recording_send(message: Message) -> None:
             nonlocal status
@@ -67,7 +71,11 @@ class RequestMetrics:
 
         try:
             await self._app(scope, receive, recording_send)
+        except BaseException:
+            status = status or 500
+            raise
         finally:
+            status = status or CLIENT_CLOSED_REQUEST
             route = self._route(scope)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             self._metrics.requests.labels(method, route, str(status)).inc()

@@ -1,14 +1,15 @@
-"""HTTP pieces both APIs share: RFC 9457 problem responses and security headers."""
+"""HTTP pieces the services share: RFC 9457 problem responses, security headers, the body limit."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from email.message import Message as MimeHeader
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -128,3 +129,81 @@ class LastResort:
             )
             if not started:
                 await self._answer()(scope, receive, send)
+
+
+BodyRefusal = Callable[[Request, int], Awaitable[Response]]
+
+
+class BodyLimit:
+    """Refuses a request body over ``max_bytes`` before the app reads a byte of it.
+
+    A declared ``Content-Length`` over the limit is refused unread. Any other body is read here,
+    its bytes counted as they arrive, and handed to the app whole once it has ended within the
+    limit: a chunked body declares no length, and a server need not hold a body to the length it
+    declares (uvicorn's h11 reads a chunked body that also declares a small one), so only the
+    count is trusted. The limits are small (1 MB at most), so reading first costs little, and
+    the app then never sees a refused body, nor an exception from ``receive``.
+
+    ``on_refuse(request, status)`` answers in the service's own shape: ``413`` for a body over
+    the limit, ``400`` for a ``Content-Length`` that is not a number. A client that leaves
+    before its body ends gets no answer, as nobody is left to read one (``RequestMetrics``
+    counts the request as 499, not as a server error).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, on_refuse: BodyRefusal) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+        self._on_refuse = on_refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        refusal = self._declared_length_refusal(scope["headers"])
+        if refusal is not None:
+            await self._refuse(refusal, scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # http.disconnect: the client left before its body ended
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_bytes:
+                await self._refuse(413, scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self._app(scope, replaying(b"".join(chunks), receive), send)
+
+    def _declared_length_refusal(self, headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+        for name, value in headers:
+            if name == b"content-length":
+                if not value.isdigit():
+                    return 400
+                digits = value.lstrip(b"0")  # int() refuses more than 4300 digits
+                if len(digits) > len(str(self._max_bytes)) or int(digits or b"0") > self._max_bytes:
+                    return 413
+        return None
+
+    async def _refuse(self, status: int, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._on_refuse(Request(scope, receive), status)
+        await response(scope, receive, send)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the whole body once, then whatever the client sends next (the
+    app only waits there to learn of a disconnect, e.g. to stop a streaming answer)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
