@@ -3,12 +3,14 @@ store opened in the lifespan, and a token printed by `intake dev-token`."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,14 +41,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@contextmanager
+def _serving(data_dir: Path, *uvicorn_options: str) -> Iterator[Server]:
     port = _free_port()
-    environment = {**os.environ, "INTAKE_DATA_DIR": str(tmp_path), "ENVIRONMENT": "dev"}
+    environment = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "ENVIRONMENT": "dev"}
     process = subprocess.Popen(
         [
             sys.executable, "-m", "uvicorn", "admin_api.main:app_from_environment", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", *uvicorn_options,
         ],
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -64,7 +66,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
                 pass
             assert time.monotonic() < deadline, "admin-api did not become ready"
             time.sleep(0.1)
-        yield Server(url, environment, tmp_path)
+        yield Server(url, environment, data_dir)
     finally:
         process.terminate()
         try:
@@ -72,6 +74,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with _serving(tmp_path) as running:
+        yield running
 
 
 def _dev_token(server: Server, *roles: str, sub: str) -> str:
@@ -140,3 +148,34 @@ async def test_search_read_and_erase_over_a_real_socket(server: Server):
         assert figures.json()["total"] == 1  # the erased record still counts
         metrics = await client.get("/metrics")
         assert "admin_api_requests_total" in metrics.text
+
+
+def test_a_chunked_body_that_declares_a_small_length_is_counted(tmp_path: Path):
+    # uvicorn's h11 (httptools refuses such a request itself) reads a chunked body whole even
+    # when the request also declares a Content-Length; the limit must count what arrives.
+    client_id = asyncio.run(_seed(tmp_path))
+    with _serving(tmp_path, "--http", "h11") as server:
+        manager = _dev_token(server, "Submissions.Manage", "Submissions.Read", sub="m@example.com")
+        body = b'{"status": "contacted"' + b" " * 20_000 + b"}"  # over the 16 KiB default
+        chunks = b"".join(
+            b"%x\r\n%s\r\n" % (len(part), part)
+            for part in (body[i : i + 4096] for i in range(0, len(body), 4096))
+        )
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(
+                f"PATCH /v1/submissions/{client_id} HTTP/1.1\r\nHost: admin.test\r\n"
+                f"Authorization: Bearer {manager}\r\nContent-Type: application/json\r\n"
+                "Content-Length: 24\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                .encode() + chunks + b"0\r\n\r\n"
+            )  # fmt: skip
+            answer = b""
+            while part := connection.recv(65536):
+                answer += part
+        assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+        assert b"application/problem+json" in answer
+        record = httpx.get(
+            f"{server.url}/v1/submissions/{client_id}",
+            headers={"Authorization": f"Bearer {manager}"},
+        )
+        assert record.json()["status"] == "received"

@@ -12,7 +12,6 @@ from prometheus_client import Gauge
 from admin_api import problems
 from admin_api.deps import AdminDeps, Runtime
 from admin_api.figures_cache import FiguresCache
-from admin_api.limits import BodyLimit
 from admin_api.observability import RequestContext, admin_metrics
 from admin_api.openapi import install_openapi
 from admin_api.paging import PageTokens
@@ -25,7 +24,7 @@ from intake_core.bootstrap import open_cache, open_queue, open_store, token_veri
 from intake_core.guarded_store import GuardedStaffStore, store_breaker
 from intake_core.http_metrics import RequestMetrics
 from intake_core.telemetry import fastapi_telemetry
-from intake_core.web import API_SECURITY_HEADERS, LastResort, SecurityHeaders
+from intake_core.web import API_SECURITY_HEADERS, BodyLimit, LastResort, SecurityHeaders
 
 
 def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> FastAPI:
@@ -91,7 +90,8 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     install_openapi(app)
     # Inside the body limit: an oversized body is refused (413) before anything reads it.
     app.add_middleware(StaffAuthentication, routes=app.router.routes)
-    app.add_middleware(BodyLimit, max_bytes=settings.admin_max_body_bytes)
+    max_body = settings.admin_max_body_bytes
+    app.add_middleware(BodyLimit, max_bytes=max_body, on_refuse=problems.body_refusal(max_body))
     app.add_middleware(LastResort, answer=problems.internal_error)  # inside the headers
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestContext)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from intake_core.ports import CacheUnavailable, StoreUnavailable, SubmissionNotFound
-from intake_core.web import problem
+from intake_core.web import BodyRefusal, problem
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,18 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
             {"path": ".".join(path) or where, "in": where, "message": str(error.get("msg", ""))}
         )
     return listed
+
+
+def body_refusal(max_bytes: int) -> BodyRefusal:
+    """What ``BodyLimit`` answers: 413 over the limit, 400 for a ``Content-Length`` that is not a
+    number."""
+
+    async def refuse(_: Request, status: int) -> Response:
+        if status == 413:
+            return problem(413, "Content too large", f"The request body is over {max_bytes} bytes.")
+        return problem(400, "Bad request", "The Content-Length header is not valid.")
+
+    return refuse
 
 
 def internal_error() -> Response:
