@@ -10,6 +10,7 @@ import pytest
 
 from intake_api.app import create_app
 from intake_api.dependencies import Adapters
+from support.asgi_exchange import leave_mid_body
 
 
 def body_with(valid_body: dict, path: str, value: Any) -> dict:
@@ -368,3 +369,30 @@ async def test_another_client_is_not_limited(settings, store, queue, valid_body,
         assert (await first.post("/v1/submissions", json=valid_body)).status_code == 429
     async with running(app, ("203.0.113.2", 1)) as second:
         assert (await second.post("/v1/submissions", json=valid_body)).status_code == 201
+
+
+async def test_a_body_longer_than_its_declared_length_is_counted(client, problem) -> None:
+    # The ASGI transport, like uvicorn's h11 for a chunked body, does not hold a body to the
+    # Content-Length it declares: the limit counts what arrives.
+    async def longer():
+        for _ in range(20):
+            yield b" " * 64 * 1024
+
+    response = await client.post(
+        "/v1/submissions",
+        content=longer(),
+        headers={"content-type": "application/json", "content-length": "2"},
+    )
+    problem(response, 413)
+
+
+async def test_a_client_that_leaves_mid_body_gets_no_answer(settings, store, queue, running):
+    app = create_app(settings, Adapters(store=store, publisher=queue))
+    async with running(app) as client:
+        headers = {"content-type": "application/json", "content-length": "400"}
+        assert await leave_mid_body(app, "POST", "/v1/submissions", headers) == []
+        metrics = (await client.get("/metrics")).text
+    counted = [line for line in metrics.splitlines() if line.startswith("http_requests_total")]
+    assert [line for line in counted if 'route="/v1/submissions"' in line] == [
+        'http_requests_total{method="POST",route="/v1/submissions",status="499"} 1.0'
+    ]

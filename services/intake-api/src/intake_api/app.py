@@ -16,7 +16,7 @@ from intake_api.fast_path import FastPath
 from intake_api.json_guard import JsonBodyGuard
 from intake_api.metrics import ApiMetrics
 from intake_api.openapi import install_openapi
-from intake_api.problems import install_problem_handlers, problem_response
+from intake_api.problems import body_refusal, install_problem_handlers, problem_response
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
@@ -25,7 +25,7 @@ from intake_core.bootstrap import open_publisher, open_store
 from intake_core.guarded_store import store_breaker
 from intake_core.http_metrics import RequestMetrics
 from intake_core.telemetry import fastapi_telemetry
-from intake_core.web import API_SECURITY_HEADERS, LastResort, SecurityHeaders
+from intake_core.web import API_SECURITY_HEADERS, BodyLimit, LastResort, SecurityHeaders
 
 
 async def _open_adapters(settings: IntakeApiSettings, stack: AsyncExitStack) -> Adapters:
@@ -120,9 +120,10 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
     app.add_middleware(
         JsonBodyGuard,
         paths={"/v1/submissions", "/v1/status-lookup"},
-        max_body_bytes=settings.max_body_bytes,
         parsed_by_route={"/v1/submissions"},  # SubmissionRoute
     )
+    max_body = settings.max_body_bytes
+    app.add_middleware(BodyLimit, max_bytes=max_body, on_refuse=body_refusal(max_body))
     app.add_middleware(LastResort, answer=lambda: problem_response(500))
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)

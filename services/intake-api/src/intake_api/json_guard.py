@@ -1,11 +1,12 @@
-"""Guard JSON endpoints before FastAPI parses a byte: content type, size, syntax, shape.
+"""Guard JSON endpoints before FastAPI parses a byte: content type, then syntax and shape.
 
-FastAPI would read any body whole and accept ``NaN``; this middleware checks the declared
-``Content-Length``, counts the bytes actually streamed and stops at the limit, parses strictly,
-and only then replays the body to the app. Its errors are problem documents like every other.
+FastAPI would accept ``NaN`` and a body sent as any type; this middleware refuses a body that
+is not sent as JSON (415), parses strictly, and only then replays the body to the app. It sits
+inside ``intake_core.web.BodyLimit``, which has read the body (counting it: 413 over the limit)
+before anything here runs. Its errors are problem documents like every other.
 
 A route that parses strictly itself is named in ``parsed_by_route``: the guard then only checks
-type and size, and the route calls :func:`parse_json_object` when its own parse fails (see
+the type, and the route calls :func:`parse_json_object` when its own parse fails (see
 :mod:`intake_api.submission_route`), so a valid body is parsed once, not twice.
 """
 
@@ -17,10 +18,10 @@ from collections.abc import Collection
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from intake_api.problems import problem_response
-from intake_core.web import is_json_media_type
+from intake_core.web import is_json_media_type, replaying
 
 
 class Refused(Exception):
@@ -59,66 +60,36 @@ def parse_json_object(body: bytes) -> dict[str, object]:
 
 class JsonBodyGuard:
     def __init__(
-        self,
-        app: ASGIApp,
-        paths: Collection[str],
-        max_body_bytes: int,
-        parsed_by_route: Collection[str] = (),
+        self, app: ASGIApp, paths: Collection[str], parsed_by_route: Collection[str] = ()
     ) -> None:
         self._app = app
         self._paths = frozenset(paths)
-        self._max = max_body_bytes
         self._parsed_by_route = frozenset(parsed_by_route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self._paths:
             await self._app(scope, receive, send)
             return
+        if not is_json_media_type(Headers(scope=scope).get("content-type")):
+            await problem_response(415, "Send the body as application/json.")(scope, receive, send)
+            return
+        if scope["path"] in self._parsed_by_route:
+            await self._app(scope, receive, send)
+            return
+        body = await _whole_body(receive)
         try:
-            body = await self._read_checked(scope, receive)
-            if scope["path"] not in self._parsed_by_route:
-                parse_json_object(body)
+            parse_json_object(body)
         except Refused as refused:
             await refused.response(scope, receive, send)
             return
-        await self._app(scope, _replay(body, receive), send)
-
-    async def _read_checked(self, scope: Scope, receive: Receive) -> bytes:
-        headers = Headers(scope=scope)
-        if not is_json_media_type(headers.get("content-type")):
-            raise Refused(problem_response(415, "Send the body as application/json."))
-        declared = headers.get("content-length")
-        if declared is not None and not declared.isdigit():
-            raise Refused(problem_response(400, "The Content-Length header is not valid."))
-        if declared is not None and int(declared) > self._max:
-            raise Refused(self._too_large())
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise Refused(problem_response(400, "The request body was not received."))
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self._max:
-                raise Refused(self._too_large())
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
-    def _too_large(self) -> Response:
-        return problem_response(413, f"The body must not exceed {self._max} bytes.")
+        await self._app(scope, replaying(body, receive), send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        # After the body, the app only waits here to learn of a disconnect: pass it through.
-        return await receive()
-
-    return replay
+async def _whole_body(receive: Receive) -> bytes:
+    """The body ``BodyLimit`` has read (one message, as it replays it; a loop all the same)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)

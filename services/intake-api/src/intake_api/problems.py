@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
-from intake_core.web import problem
+from intake_core.web import BodyRefusal, problem
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,18 @@ def problem_response(
     status: int, detail: str | None = None, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> Response:
     return problem(status, HTTPStatus(status).phrase, detail, headers=dict(headers or {}), **extra)
+
+
+def body_refusal(max_bytes: int) -> BodyRefusal:
+    """What ``BodyLimit`` answers: 413 over the limit, 400 for a ``Content-Length`` that is not a
+    number."""
+
+    async def refuse(_: Request, status: int) -> Response:
+        if status == 413:
+            return problem_response(413, f"The body must not exceed {max_bytes} bytes.")
+        return problem_response(400, "The Content-Length header is not valid.")
+
+    return refuse
 
 
 def validation_problem(errors: Sequence[FieldError]) -> Response:
