@@ -11,6 +11,7 @@ from intake_ui_testkit import COMPANY, ENGAGEMENT, FakeIntakeApi, Scripted, post
 from starlette.testclient import TestClient
 
 from intake_core.domain.client_id import is_client_id
+from support.asgi_exchange import leave_mid_body
 
 
 def soup(html: str) -> BeautifulSoup:
@@ -347,6 +348,39 @@ def test_oversized_bodies_get_413(client: TestClient) -> None:
     )
     assert response.status_code == 413
     assert "Too much text" in response.text
+
+
+def test_oversized_bodies_without_a_length_get_the_413_page(client: TestClient) -> None:
+    csrf = start(client)
+    form = f"csrf_token={csrf}&company.name=".encode()
+
+    def chunked():
+        yield form
+        for _ in range(300):
+            yield b"x" * 1024
+
+    response = client.post(
+        "/project",
+        content=chunked(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert "Too much text" in response.text
+    assert response.headers["content-security-policy"]
+
+
+def test_a_malformed_content_length_gets_the_400_page(client: TestClient) -> None:
+    response = client.post("/status", content=b"a=b", headers={"content-length": "3x"})
+    assert response.status_code == 400
+    assert "Something went wrong with that form" in response.text
+
+
+async def test_a_client_that_leaves_mid_form_is_no_server_error(client: TestClient) -> None:
+    headers = {"content-type": "application/x-www-form-urlencoded", "content-length": "500"}
+    assert await leave_mid_body(client.app, "POST", "/project", headers) == []
+    metrics = client.get("/metrics").text
+    assert 'status="499"' in metrics  # before routing: the route is "unmatched"
+    assert 'status="500"' not in metrics
 
 
 def test_multipart_and_json_bodies_are_handled(client: TestClient) -> None:

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from intake_core.http_metrics import RequestMetrics
 from intake_core.telemetry import EXCLUDED_URLS
-from intake_core.web import SecurityHeaders
+from intake_core.web import BodyLimit, SecurityHeaders
 from intake_ui import (
     admin,
     admin_views,
@@ -34,7 +34,7 @@ from intake_ui.entra_sign_in import EntraSignIn
 from intake_ui.intake_api import IntakeApiClient
 from intake_ui.metrics import UiMetrics
 from intake_ui.security import (
-    BodySizeLimit,
+    refused_body_page,
     require_csrf_token,
     security_headers,
     session_cookie_name,
@@ -126,7 +126,7 @@ def create_app(
             Middleware(RequestMetrics, metrics=metrics),
             Middleware(SecurityHeaders, headers=headers),
             Middleware(FingerprintedAssets, manifest=assets),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, on_refuse=refused_body_page),
         ],
     )
     app.state.settings = settings

@@ -1,4 +1,4 @@
-"""What keeps the pages safe: security headers, a strict CSP, CSRF tokens, a body size limit."""
+"""What keeps the pages safe: security headers, a strict CSP, CSRF tokens, refused bodies."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import secrets
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
 
 from intake_ui.staff_session import SignInRequired, signed_in_staff
 
@@ -113,31 +113,9 @@ async def require_csrf_token(req: Request) -> None:
         raise HTTPException(403, "The form could not be verified.")
 
 
-class BodySizeLimit:
-    """Answers 413 to request bodies over ``max_bytes``, declared or streamed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self._app = app
-        self._max = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        declared_size = int(declared) if declared.isdigit() else 0
-        received = 0
-
-        # Raised while the app reads the body, so the app's own 413 page answers.
-        async def counting_receive() -> Message:
-            nonlocal received
-            if declared_size > self._max:
-                raise HTTPException(413, "The form is too large.")
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self._max:
-                    raise HTTPException(413, "The form is too large.")
-            return message
-
-        await self._app(scope, counting_receive, send)
+async def refused_body_page(request: Request, status: int) -> Response:
+    """What ``BodyLimit`` answers (413 over the limit, 400 for a ``Content-Length`` that is not a
+    number): the app's own error page, rendered by its exception handler like any other."""
+    render = request.app.exception_handlers[status]
+    response: Response = await render(request, HTTPException(status))
+    return response
