@@ -292,6 +292,10 @@ def _outbox(path: Path) -> set[str]:
         return {row[0] for row in connection.execute("SELECT event_id FROM outbox")}
 
 
+def _purge_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("purged")]
+
+
 async def _until_purged(path: Path, event_id: str) -> None:
     async with asyncio.timeout(5):
         while event_id in _outbox(path):
@@ -315,6 +319,10 @@ async def test_run_forever_purges_events_published_over_a_week_ago_at_start_and_
         await _until_purged(tmp_path / "intake.db", first.id)
         _saved_and_published_days_ago(tmp_path / "intake.db", second.id, days=8)
         await _until_purged(tmp_path / "intake.db", second.id)
+        # The row goes in the purge's transaction; its count and log line follow on the loop.
+        async with asyncio.timeout(5):
+            while len(_purge_lines(caplog)) < 2:
+                await asyncio.sleep(0.01)
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -324,7 +332,7 @@ async def test_run_forever_purges_events_published_over_a_week_ago_at_start_and_
     exposition = metrics.exposition().decode()
     assert 'intake_store_purged_total{kind="outbox_event"} 2.0' in exposition
     assert 'intake_store_purged_total{kind="idempotency_key"} 0.0' in exposition
-    purges = [r.getMessage() for r in caplog.records if r.getMessage().startswith("purged")]
+    purges = _purge_lines(caplog)
     once = (
         "purged 1 outbox events published over a week ago"
         " and 0 idempotency keys first used over a week ago"
