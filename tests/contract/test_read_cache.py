@@ -36,7 +36,10 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[ReadCache]:
     else:
         server: RedisServer = request.getfixturevalue("redis_server")
         server.flush()
-        adapter = RedisReadCache.from_url(server.tls_url if "tls" in request.param else server.url)
+        url = server.tls_url if "tls" in request.param else server.url
+        # The contract, not the production timeout (0.5 s): on a loaded machine the first TLS
+        # handshake took longer, and the ping failed on that alone.
+        adapter = RedisReadCache.from_url(url, timeout_seconds=5)
     yield adapter
     await adapter.close()
 
