@@ -5,8 +5,10 @@ import pytest
 
 from intake_core.domain.client_id import (
     ALPHABET,
+    MIN_FRAGMENT,
     InvalidClientId,
     check_symbol,
+    client_id_forms,
     is_client_id,
     new_client_id,
     normalise_client_id,
@@ -111,3 +113,52 @@ def test_adjacent_transpositions_are_mostly_caught() -> None:
         # Luhn mod N misses only the swap of the two symbols whose values sum to N-1.
         if ALPHABET.index(a) + ALPHABET.index(b) != 31:
             assert not is_client_id(swapped), swapped
+
+
+def _compact(client_id: str) -> str:
+    return client_id.replace("-", "").replace("L", "1")
+
+
+def test_every_piece_of_an_id_has_a_form_the_id_contains() -> None:
+    for _ in range(200):
+        client_id = new_client_id()
+        compact = _compact(client_id)
+        for start, end in itertools.combinations(range(len(compact) + 1), 2):
+            piece = compact[start:end]
+            if len(piece) >= MIN_FRAGMENT:
+                assert any(form in client_id for form in client_id_forms(piece)), piece
+
+
+def test_no_form_of_a_piece_an_id_lacks_is_in_it() -> None:
+    """The forms find an ID exactly when its compact form holds the piece: a hyphen in a form
+    lines up only with a hyphen of the ID."""
+    client_id = new_client_id()
+    others = [_compact(new_client_id()) for _ in range(300)]
+    for other in others:
+        for start in range(len(other) - MIN_FRAGMENT + 1):
+            piece = other[start : start + MIN_FRAGMENT + start % 4]
+            held = piece in _compact(client_id)
+            assert any(form in client_id for form in client_id_forms(piece)) == held, piece
+
+
+@pytest.mark.parametrize(
+    ("typed", "forms"),
+    [
+        ("7k2m9x4p", ["7K2M-9X4P", "7K2-M9X4-P", "7K-2M9X-4P", "7-K2M9-X4P"]),
+        ("7KOM 9I", ["7K0M-91", "7K0-M91", "7K-0M91", "7-K0M9-1"]),
+        ("cl7k2m9x4pabcd", ["CL-7K2M-9X4P-ABCD"]),
+        ("CL-7K2M-9X4P-ABCD", ["CL-7K2M-9X4P-ABCD"]),
+        ("L7K2M", ["L-7K2M", "17K2-M", "17K-2M", "17-K2M", "1-7K2M"]),
+    ],
+)
+def test_a_piece_is_normalised_as_a_typed_id_is(typed: str, forms: list[str]) -> None:
+    assert client_id_forms(typed) == forms
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["7K2M", "7-K-2-M", "Acme", "Hughes", "7K2M9X4PU", "ada@example.com", "CL-7K2M-9X4P-ABCDE",
+     "7K2M9X4PABCDE", "", "     ", "7K2M_9X4P", "\uff17\uff2b\uff12\uff2d\uff19"],
+)  # fmt: skip
+def test_text_that_cannot_be_a_piece_of_five_symbols_or_more_has_no_forms(text: str) -> None:
+    assert client_id_forms(text) == []
