@@ -119,11 +119,14 @@ async def query_shapes(store: SqliteSubmissionStore, count: int) -> dict[str, di
     n = count // 3
     email = f"person{n}@seed{n % 97}.example"
     [probe] = (await store.search(SearchQuery(text=email))).items
+    # Seven symbols across two hyphens, typed as read out: no hyphen, o for 0, i for 1.
+    piece = probe.client_id[5:14].replace("-", "").lower().replace("0", "o").replace("1", "i")
     return {
         "newest, no filter": {},
         "q=email (one match)": {"q": email},
         "q=company name fragment": {"q": f"company {n:06d}"[-9:]},
         "q=client id": {"q": probe.client_id},
+        "q=client id piece, typed": {"q": piece},
         "q=contact surname (~1/7)": {"q": "hopper"},
         "q=domain (~1/97)": {"q": "@seed42.example"},
         "q=common (all match)": {"q": "example"},

@@ -11,6 +11,7 @@ from typing import Any, cast
 import pytest
 
 from intake_core.domain.audit import AuditAction
+from intake_core.domain.client_id import check_symbol
 from intake_core.domain.erasure import (
     RETENTION_ACTOR,
     RecordedErasure,
@@ -43,12 +44,13 @@ async def save(
     email: str = "ada@example.com",
     submitted_at: datetime = T0,
     service_type: ServiceType = ServiceType.CLOUD_MIGRATION,
+    client_id: str | None = None,
 ) -> Submission:
     body: dict[str, Any] = copy.deepcopy(VALID_BODY)
     body["company"]["name"] = name
     body["company"]["contact"].update(name=contact, email=email)
     body["engagement"]["serviceType"] = service_type.value
-    submission = make_submission(body, submitted_at=submitted_at)
+    submission = make_submission(body, submitted_at=submitted_at, client_id=client_id)
     audit = AuditEntry("submission.created", "client", submitted_at, submission.client_id)
     await store.save_new(submission, submission_created(submission), audit)
     return submission
@@ -124,6 +126,64 @@ async def test_search_matches_substrings_whatever_their_case(
     assert await found(staff_store, "fab", status=Status.WON) == set()
 
 
+def with_check(payload: str) -> str:
+    """A Client ID of these eleven symbols (hyphens anywhere) and their check symbol."""
+    symbols = payload.replace("-", "")
+    symbols += check_symbol(symbols)
+    return f"CL-{symbols[:4]}-{symbols[4:8]}-{symbols[8:]}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "7k2m9x0p",  # across a hyphen, without it
+        "7K2M-9X0P-1",
+        "M9XOP",  # O for 0
+        "9x0p-iab",  # I for 1
+        "0PLAB",  # L for 1
+        "cl7k2m9x0p",  # from the prefix on
+        "C17K2M9",  # the prefix's L typed as 1
+        "L7K2M9X",
+        "CL 7K2M 9X0P",  # spaces, as normalise_client_id takes them
+    ],
+)
+async def test_search_finds_a_piece_of_a_client_id_typed_as_it_is_read(
+    staff_store: StaffSubmissionStore, text: str
+) -> None:
+    """Five symbols or more of a Client ID, in any case, hyphens and spaces optional, I and L
+    read as 1 and O as 0 (DESIGN.md's normalisation of Client ID input)."""
+    wanted = await save(staff_store, client_id=with_check("7K2M-9X0P-1AB"))
+    await save(staff_store, name="Fabrikam", client_id=with_check("7K2M-QQQQ-1AB"))
+    assert await found(staff_store, text) == {wanted.client_id}
+    assert await found(staff_store, text, status=Status.WON) == set()
+
+
+async def test_a_whole_client_id_typed_without_hyphens_is_found(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    wanted = await save(staff_store)
+    await save(staff_store, name="Fabrikam")
+    compact = wanted.client_id.replace("-", "")
+    for text in (compact.lower(), compact[2:], compact.replace("0", "o").replace("1", "l")):
+        assert await found(staff_store, text) == {wanted.client_id}, text
+
+
+async def test_the_client_id_reading_is_only_an_extra_way_to_match(
+    staff_store: StaffSubmissionStore,
+) -> None:
+    """Names and emails match the text as typed; an O typed for 0 does not make a name match,
+    and fewer than five symbols across a hyphen, or text no Client ID can hold, find no ID."""
+    bolton = await save(staff_store, name="Bolton Ltd", client_id=with_check("7K2M-9X0P-1AB"))
+    b0lt0n = await save(staff_store, name="Fabrikam", client_id=with_check("QQB0-1T0N-QQQ"))
+    assert await found(staff_store, "Bolton") == {bolton.client_id, b0lt0n.client_id}
+    assert await found(staff_store, "Bolton Ltd") == {bolton.client_id}
+    assert await found(staff_store, "B0LT0N") == {b0lt0n.client_id}
+    assert await found(staff_store, "M9X0") == set()  # four symbols across a hyphen
+    assert await found(staff_store, "9X0P") == {bolton.client_id}  # four within a group: text
+    assert await found(staff_store, "7K2M9X0PU") == set()  # U is no Crockford symbol
+    assert await found(staff_store, "7K2M9X0P1ABXY") == set()
+
+
 @pytest.mark.parametrize(
     "text",
     ['"', '""', 'a"b', "\x00", "ad\x00a", "OR", "ada OR grace", "NEAR(ada grace)", "ada*",
@@ -153,7 +213,7 @@ async def test_erased_records_are_not_found_by_any_text(
     kept = await save(staff_store, name="Fabrikam", email="keep@fab.example")
     await staff_store.erase(erased.client_id, staff_entry("submission.erase", erased.client_id))
     await staff_store.forget_erased_remnants()
-    for text in ("erase-me", "contoso", "co", erased.client_id):
+    for text in ("erase-me", "contoso", "co", erased.client_id, erased.client_id[3:13]):
         assert await found(staff_store, text) == set(), text
     assert await found(staff_store, "fab") == {kept.client_id}
 

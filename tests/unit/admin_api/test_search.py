@@ -88,6 +88,15 @@ def test_q_matches_the_client_id_whole_partial_and_as_typed(harness):
         assert _ids(_search(harness, q=q)) == [client_id], q
 
 
+def test_q_matches_a_piece_of_the_client_id_read_out_and_typed_without_hyphens(harness):
+    wanted = harness.seed()
+    harness.seed()
+    compact = wanted.client_id.replace("-", "")
+    confused = compact.replace("0", "O").replace("1", "I")
+    for q in (compact[2:10], compact[5:].lower(), confused[3:9], f"{compact[:4]} {compact[4:8]}"):
+        assert _ids(_search(harness, q=q)) == [wanted.client_id], q
+
+
 def test_q_with_like_wildcards_is_literal(harness):
     harness.seed(name="Contoso Ltd")
     wanted = harness.seed(name="100% Widgets_Co")

@@ -94,13 +94,13 @@ def test_a_record_erased_before_it_joins_the_index_joins_it_erased(harness, monk
 
 
 @pytest.mark.parametrize("index_every", [1, 4, 1000])
-@pytest.mark.parametrize("candidates", [1, 1000])
+@pytest.mark.parametrize("candidates", [0, 1, 1000])
 def test_both_search_paths_page_through_the_same_records(
     harness, monkeypatch, candidates, index_every
 ):
     """With few candidates the index names the rows; with many the newest-first walk finds
-    them. Forcing each path must give the same, newest-first, complete answer, whether the
-    records are all in the index, some, or none yet."""
+    them (with none allowed, it finds all). Forcing each path must give the same, newest-first,
+    complete answer, whether the records are all in the index, some, or none yet."""
     monkeypatch.setattr(sqlite_store, "INDEX_CANDIDATES", candidates)
     monkeypatch.setattr(sqlite_store, "INDEX_EVERY", index_every)
     seeded = [
@@ -117,8 +117,15 @@ def test_both_search_paths_page_through_the_same_records(
         ("EXAMPLE", newest_first),
         ("company 1", [s for s in newest_first if s.company.name == "Company 1"]),
         ("3@", [s for s in newest_first if s.company.contact.email.startswith("p3@")]),
+        (_as_read(seeded[5].client_id[5:14]), [seeded[5]]),
+        (_as_read(seeded[2].client_id), [seeded[2]]),
     ):
         assert _all_pages(harness, q) == [s.client_id for s in wanted], q
+
+
+def _as_read(client_id_piece):
+    """As staff type a piece of a Client ID read to them: no hyphens, O for 0, l for 1."""
+    return client_id_piece.replace("-", "").replace("0", "O").replace("1", "l").lower()
 
 
 # Everything of the search index but the column it reads.

@@ -54,7 +54,9 @@ UtcDatetime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_ut
 
 class SubmissionFilters(BaseModel):
     """Which submissions: ``q`` is a case-insensitive substring of company name, contact name,
-    contact email or Client ID. Dates are ISO 8601; a date alone means the whole day (UTC)."""
+    contact email or Client ID, or five symbols or more of a Client ID as staff type one read to
+    them (hyphens optional, O for 0, I or L for 1: ``client_id_forms``, which the stores apply).
+    Dates are ISO 8601; a date alone means the whole day (UTC)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 

@@ -21,6 +21,7 @@ from intake_core.adapters.cosmos_documents import (
     SUBMISSION,
     TOMBSTONE,
 )
+from intake_core.domain.client_id import client_id_forms
 from intake_core.ports import SearchQuery, utc_text
 
 SDK_POSITION = "cosmos"
@@ -53,8 +54,15 @@ def search(query: SearchQuery) -> Query:
     if query.text:
         # searchText is stored case-folded, so a case-sensitive CONTAINS of the folded text is
         # the case-insensitive match (and folds ß to ss, which LOWER would not).
-        clauses.append("CONTAINS(c.searchText, @text)")
+        match = "CONTAINS(c.searchText, @text)"
         parameters.append({"name": "@text", "value": query.text.casefold()})
+        # Text that can be a piece of a Client ID (five symbols or more: client_id_forms) also
+        # finds the IDs that hold it, written as they are, with hyphens. (Not CONTAINS on
+        # REPLACE(c.clientId, ...): the test server's REPLACE drops only the first hyphen.)
+        for n, form in enumerate(client_id_forms(query.text)):
+            match += f" OR CONTAINS(c.clientId, @id{n})"
+            parameters.append({"name": f"@id{n}", "value": form})
+        clauses.append(f"({match})")
     return Query(
         f"SELECT * FROM c WHERE {' AND '.join(clauses)} ORDER BY c.submittedAt DESC",  # noqa: S608 - fixed clauses, values are parameters
         parameters,
