@@ -39,6 +39,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from intake_core.auth import InvalidToken, Staff, TokenVerifier
+from intake_core.domain.client_id import client_id_forms
 from intake_core.domain.erasure import ErasureReason
 from intake_core.domain.models import (
     ALLOWED_TRANSITIONS,
@@ -193,10 +194,13 @@ class FakeAdminApi:
         found = [r for r in self.records.values() if isinstance(r, Submission)]
         q = params.get("q", "").casefold()
         if q:
+            # admin-api's rule: a substring of these, or a piece of the Client ID as it is read.
+            forms = client_id_forms(q)
             found = [
                 r for r in found
                 if any(q in text.casefold() for text in (r.client_id, r.company.name,
                        r.company.contact.name, r.company.contact.email))
+                or any(form in r.client_id for form in forms)
             ]  # fmt: skip
         for name, read in (
             ("industry", lambda r: r.company.industry.value),

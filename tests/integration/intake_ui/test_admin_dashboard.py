@@ -153,6 +153,21 @@ def test_search_and_filters_go_to_admin_api(
     assert admin_client.get(pushed).status_code == 200
 
 
+def test_a_piece_of_a_client_id_read_out_is_searched_as_typed(
+    admin_client: TestClient, fake_admin_api: FakeAdminApi, ids: tuple[str, str, str]
+) -> None:
+    """Staff type a Client ID as the client reads it: no hyphens, O for 0. The dashboard sends
+    the text as typed; admin-api finds the record."""
+    dev_sign_in(admin_client)
+    typed = ids[1][5:14].replace("-", "").replace("0", "o").lower()
+    page = search(admin_client, q=typed)
+    assert page.status_code == 200
+    assert fake_admin_api.calls[-1].params["q"] == typed
+    assert [a.get_text() for a in soup(page).select("a.client-id-link")] == [ids[1]]
+    hint = soup(page).find(id="filter-q-hint").get_text(" ", strip=True)
+    assert "hyphens optional" in hint
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

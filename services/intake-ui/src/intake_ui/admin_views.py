@@ -331,8 +331,9 @@ def filter_form(query: DashboardQuery, action: str, csrf: str) -> Any:
                 aria_invalid="true" if TEXT in errors else None,
             ),
             errors.get(TEXT),
-            hint="Company, contact name, contact email or Client ID. The text is not kept in "
-            "the page's address: after a reload, search again.",
+            hint="Company, contact name, contact email or Client ID (five symbols of it or "
+            "more, hyphens optional). The text is not kept in the page's address: after a "
+            "reload, search again.",
         ),
         fh.Details(
             fh.Summary("Filters"),
