@@ -13,6 +13,7 @@ import pytest
 from intake_core.adapters import sqlite_base, sqlite_store
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES
+from intake_core.domain.client_id import client_id_forms
 from intake_core.domain.events import submission_created
 from intake_core.ports import AuditEntry, SearchQuery
 from support import make_submission
@@ -121,6 +122,14 @@ def test_both_search_paths_page_through_the_same_records(
         (_as_read(seeded[2].client_id), [seeded[2]]),
     ):
         assert _all_pages(harness, q) == [s.client_id for s in wanted], q
+
+
+@pytest.mark.parametrize("text", ["cl7k2m9x4pabcd", "CL-7K2M-9X4P-ABCD", "c17k2m", "l7k2m9x"])
+def test_a_client_id_piece_never_asks_the_index_for_what_every_record_holds(text):
+    """Every record's search text starts with "cl-": asked for it, FTS5 reads a list as long as
+    the table (1.5-2.5 ms a search at 100,000 records) for no narrowing."""
+    stretches = sqlite_store._around_hyphens(client_id_forms(text))
+    assert stretches and not any("cl-" in stretch for stretch in stretches), stretches
 
 
 def _as_read(client_id_piece):
