@@ -26,6 +26,8 @@ from intake_ui import admin_views
 from intake_ui.admin_api import Figures, SubmissionList
 from intake_ui.admin_figures import daily_chart, service_chart
 from intake_ui.admin_filters import read_query
+from intake_ui.admin_views.listing import filter_form
+from intake_ui.admin_views.record import status_form
 from intake_ui.entra_sign_in import SignInAttempt
 from intake_ui.staff_session import StaffCookies, StaffSession, display_name
 
@@ -89,9 +91,9 @@ def test_an_oversized_continuation_token_is_dropped() -> None:
 
 
 def test_the_filter_form_labels_every_control_and_opens_filters_when_set() -> None:
-    closed = render(admin_views.filter_form(read_query({"q": "ada"}), "/admin", "t"))
+    closed = render(filter_form(read_query({"q": "ada"}), "/admin", "t"))
     assert not closed.find("details").has_attr("open")
-    opened = render(admin_views.filter_form(read_query({"status": "won"}), "/admin", "t"))
+    opened = render(filter_form(read_query({"status": "won"}), "/admin", "t"))
     assert opened.find("details").has_attr("open")
     for control in opened.find_all(["input", "select"]):
         if control.get("type") == "hidden":
@@ -116,7 +118,7 @@ def test_a_file_sent_for_a_filter_counts_as_not_given() -> None:
 
 
 def test_the_search_form_posts_its_text_with_the_csrf_token_and_pushes_no_url() -> None:
-    form = render(admin_views.filter_form(read_query({"q": "ada"}), "/admin", "t")).form
+    form = render(filter_form(read_query({"q": "ada"}), "/admin", "t")).form
     assert form["method"] == "post" and form["action"] == form["hx-post"] == "/admin"
     assert "hx-get" not in form.attrs and "hx-push-url" not in form.attrs
     assert form.find("input", attrs={"name": "csrf_token"})["value"] == "t"
@@ -192,7 +194,7 @@ def test_the_service_chart_lists_requested_types_scaled_to_the_largest() -> None
 
 @pytest.mark.parametrize("status", list(Status))
 def test_the_status_form_offers_only_allowed_transitions(status: Status) -> None:
-    html = render(admin_views.status_form(submission(status), 'W/"3"', "/s", "tok"))
+    html = render(status_form(submission(status), 'W/"3"', "/s", "tok"))
     offered = {radio["value"] for radio in html.find_all("input", attrs={"type": "radio"})}
     assert offered == {s.value for s in ALLOWED_TRANSITIONS[status]}
     if offered:
