@@ -2,8 +2,8 @@
 
 Each route reads the signed-in staff member (``StaffSession``; none → the sign-in page), calls
 admin-api with their access token and renders the answer. What admin-api refuses comes back
-as an ``AdminApiError`` and ``api_problem`` explains it on a page: never a 500. Controls the
-staff member lacks the role for are not shown; admin-api still enforces every role.
+as an ``AdminApiError`` and ``admin_problems.api_problem`` explains it on a page: never a 500.
+Controls the staff member lacks the role for are not shown; admin-api still enforces every role.
 """
 
 from __future__ import annotations
@@ -28,15 +28,15 @@ from intake_ui.admin_api import (
     MissingRole,
     NotAllowedNow,
     RecordNotFound,
-    SignInExpired,
 )
 from intake_ui.admin_erasure import ErasureAnswers, read_erasure
 from intake_ui.admin_figures import DAYS, daily_chart, service_chart
 from intake_ui.admin_filters import PAGE_PARAM, TEXT, DashboardQuery, read_query, without_text
+from intake_ui.admin_problems import PROBLEMS, redirect, this_page
 from intake_ui.security import csrf_token, started_on_another_site
 from intake_ui.settings import IntakeUiSettings
-from intake_ui.sign_in import NOTICE_KEY, ROLE_HINTS, sign_in_page
-from intake_ui.staff_session import SignInRequired, StaffCookies, StaffSession
+from intake_ui.sign_in import NOTICE_KEY, sign_in_page
+from intake_ui.staff_session import SignInRequired, StaffSession
 
 rt = fh.APIRouter(body_wrap=admin_views.staff_frame)
 
@@ -81,7 +81,7 @@ async def dashboard(req: Request, settings: IntakeUiSettings, api: AdminApiClien
         staff = StaffSession.__from_request__(req)
     except SignInRequired:
         if "hx-request" in req.headers:  # the session ended while the page was open
-            return _redirect(req, dashboard.to())
+            return redirect(req, dashboard.to())
         return sign_in_page(req, settings)
     return await _listing(req, settings, api, staff, read_query(req.query_params))
 
@@ -134,7 +134,7 @@ async def _listing(
             # Not the failure page: its "Try again" would be a link, and a link cannot carry
             # the search text. The form above keeps it: searching again is one press.
             status, headers = 503, {"Retry-After": "30"}
-            title, message = _PROBLEMS[AdminApiUnavailable]
+            title, message = PROBLEMS[AdminApiUnavailable]
             body = admin_views.problem(title, message)
         else:
             body = admin_views.results(
@@ -182,7 +182,7 @@ def _without_search_text(req: Request) -> Response:
     """
     if req.query_params.get(TEXT, "").strip():
         req.session[NOTICE_KEY] = "search-text-not-taken"
-    return _redirect(req, dashboard.to(**without_text(req.query_params)))
+    return redirect(req, dashboard.to(**without_text(req.query_params)))
 
 
 async def _erased_search(
@@ -315,11 +315,6 @@ async def erase(req: Request, client_id: str, staff: StaffSession, api: AdminApi
     return RedirectResponse(submission.to(client_id=client_id), status_code=303)
 
 
-def _this_page(req: Request) -> str:
-    """The path and query of the request, to offer the same page again."""
-    return req.url.path + (f"?{req.url.query}" if req.url.query else "")
-
-
 def _download_from_another_site(req: Request) -> Any:
     """A link on another site must not start an export: each is audited in the staff member's
     name. Linked from our own page, the same URL works, so the staff member can still choose to.
@@ -332,7 +327,7 @@ def _download_from_another_site(req: Request) -> Any:
         "download it, "
         + ("use the link below." if req.method == "GET" else "search again and download it."),
         [
-            fh.A("Download it", href=_this_page(req)) if req.method == "GET" else None,
+            fh.A("Download it", href=this_page(req)) if req.method == "GET" else None,
             fh.A("All submissions", href=dashboard.to()),
         ],
     )
@@ -398,94 +393,3 @@ async def figures(staff: StaffSession, api: AdminApiClient) -> Any:
         fh.Article(fh.H2("Submissions per service type"), service_chart(numbers)),
     )
     return _page("Figures", content)
-
-
-# Errors ----------------------------------------------------------------------------------
-
-_PROBLEMS: dict[type[AdminApiError], tuple[str, str]] = {
-    MissingRole: (
-        "You do not have access to this",
-        "Your account does not have the role this needs. Ask an administrator if it should.",
-    ),
-    RecordNotFound: (
-        "No such submission",
-        "No submission has this Client ID. Check it, or search for the company.",
-    ),
-    NotAllowedNow: ("Not possible right now", "The record's current state does not allow this."),
-    ChangedMeanwhile: (
-        "This record changed meanwhile",
-        "Someone changed it while you were looking at it. Reload it and try again.",
-    ),
-    InvalidRequest: ("That request was not valid", "Go back to the list and try again."),
-    AdminApiUnavailable: (
-        "The staff service is not available",
-        "We could not reach it just now. Nothing was changed. Try again in a minute; "
-        "if it still fails after a few minutes, tell the team that runs the platform.",
-    ),
-}
-
-
-def _redirect(req: Request, url: str) -> Response:
-    if "hx-request" in req.headers:
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
-
-
-def sign_in_required(req: Request, _: Exception) -> Response:
-    return _redirect(req, req.app.state.staff_links.dashboard)
-
-
-def _missing_role_message(error: MissingRole) -> str:
-    needed = (
-        f"This needs the {error.role} role (to {ROLE_HINTS[error.role]}), "
-        "and your account does not have it."
-        if error.role in ROLE_HINTS
-        else "Your account does not have the role this needs."
-    )
-    return (
-        f"{needed} If you should have it, ask whoever manages staff access to the onboarding "
-        "platform to give it to you, then sign out and sign in again."
-    )
-
-
-def _ways_on(req: Request, error: AdminApiError) -> list[Any]:
-    """Where the staff member can go from a failure: never just back to the page that failed."""
-    links: admin_views.StaffLinks = req.app.state.staff_links
-    here = req.url.path
-    ways: list[Any] = []
-    if isinstance(error, AdminApiUnavailable) and req.method == "GET":
-        ways.append(fh.A("Try again", href=_this_page(req)))
-    if here != links.dashboard:
-        ways.append(fh.A("All submissions", href=links.dashboard))
-    if isinstance(error, MissingRole) and here == links.dashboard:
-        ways.append(admin_views.sign_out_form(req, "Sign out, to sign in with another account"))
-    return ways
-
-
-def api_problem(req: Request, error: Exception) -> Any:
-    """Every refusal of admin-api as a page in the staff frame; 401 goes back to sign-in."""
-    assert isinstance(error, AdminApiError)
-    links: admin_views.StaffLinks = req.app.state.staff_links
-    if isinstance(error, SignInExpired):
-        req.session[NOTICE_KEY] = "session-ended"
-        response = _redirect(req, links.dashboard)
-        cookies: StaffCookies = req.app.state.staff_cookies
-        cookies.clear(response, req.cookies.keys())
-        return response
-    title, message = _PROBLEMS.get(type(error), _PROBLEMS[AdminApiUnavailable])
-    if isinstance(error, MissingRole):
-        message = _missing_role_message(error)
-    req.body_wrap = admin_views.staff_frame  # type: ignore[attr-defined]
-    content = admin_views.problem_page(title, message, _ways_on(req, error))
-    headers: dict[str, str] = {}
-    status = error.status
-    if "hx-request" in req.headers:
-        # Show the message as the page, whatever part of it the request meant to replace.
-        # htmx leaves 403 answers unswapped (it means an expired form there).
-        headers = {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"}
-        status = 200 if status == 403 else status
-    if status == 503:
-        headers["Retry-After"] = "30"
-    return fh.FtResponse(
-        (layout.title(title, layout.STAFF_SITE_NAME), content), status_code=status, headers=headers
-    )

@@ -20,6 +20,7 @@ from intake_core.telemetry import EXCLUDED_URLS
 from intake_core.web import BodyLimit, SecurityHeaders
 from intake_ui import (
     admin,
+    admin_problems,
     admin_views,
     dev_mailbox,
     layout,
@@ -102,8 +103,8 @@ def create_app(
     metrics = UiMetrics()
     exception_handlers: dict[int | type[Exception], Any] = {
         **_error_handlers(links.home, headers),
-        AdminApiError: admin.api_problem,
-        SignInRequired: admin.sign_in_required,
+        AdminApiError: admin_problems.api_problem,
+        SignInRequired: admin_problems.sign_in_required,
     }
     app = fh.FastHTML(
         default_hdrs=False,
