@@ -12,7 +12,7 @@ from typing import Any
 
 from admin_api.observability import admin_metrics
 from intake_api.metrics import ApiMetrics
-from intake_notify.worker import WorkerMetrics
+from intake_notify.metrics import WorkerMetrics
 from intake_ui.metrics import UiMetrics
 
 # What Prometheus itself writes for every target it scrapes: 1 when the scrape worked, else 0.

@@ -21,7 +21,7 @@ from infra.metric_catalogue import (
 from infra.toolbox import CHART, ROOT, TEST_TAG, TOOLS, Rendering, run
 
 from intake_api.metrics import ApiMetrics
-from intake_notify.worker import WorkerMetrics
+from intake_notify.metrics import WorkerMetrics
 
 pytestmark = pytest.mark.infra
 

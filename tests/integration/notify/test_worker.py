@@ -143,7 +143,8 @@ async def test_a_failing_mailer_means_redelivery_not_loss(
 async def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
     import httpx
 
-    from intake_notify.worker import WorkerMetrics, health_app
+    from intake_notify.health import health_app
+    from intake_notify.metrics import WorkerMetrics
 
     metrics = WorkerMetrics()
     metrics.outcomes.labels("sent").inc()
@@ -164,7 +165,8 @@ async def test_metrics_count_the_local_queue_by_state_at_each_scrape(
 
     import httpx
 
-    from intake_notify.worker import WorkerMetrics, health_app
+    from intake_notify.health import health_app
+    from intake_notify.metrics import WorkerMetrics
 
     for n in range(4):
         await local_queue.send(f"message-{n}", "{}", {})
@@ -460,7 +462,7 @@ async def test_healthz_fails_while_the_receive_loop_hangs_so_the_worker_is_resta
 ) -> None:
     import httpx
 
-    from intake_notify.worker import health_app
+    from intake_notify.health import health_app
 
     queue = ReceiveHangsWhenTold(tmp_path / "hanging-queue.db")
     await queue.open()
@@ -496,7 +498,7 @@ async def test_healthz_fails_while_every_handler_hangs(
     """A handler that never returns holds its slot: with every slot held, nothing is received."""
     import httpx
 
-    from intake_notify.worker import health_app
+    from intake_notify.health import health_app
 
     settings = NotifySettings(
         INTAKE_DATA_DIR=tmp_path, worker_concurrency=1, worker_stall_seconds=1.0

@@ -6,9 +6,8 @@ host is not available. ``python -m intake_notify.worker``.
 Beside its receive loop it purges the ledger of entries over 30 days old, as Cosmos DB's TTL
 does (a no-op there): a minute after start, then hourly.
 
-``/healthz``, the liveness probe, fails once the receive loop has not come round for
-``WORKER_STALL_SECONDS``: a receive or a handler that hangs would otherwise keep a worker that
-answers its probes and sends nothing.
+Its metrics are in ``metrics``; ``/healthz`` (which fails while the receive loop is stalled) and
+``/metrics`` are served by ``health``.
 """
 
 from __future__ import annotations
@@ -20,21 +19,10 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import uvicorn
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.bootstrap import open_consumer, open_store
@@ -44,70 +32,13 @@ from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
 from intake_core.startup import freeze_startup_objects
 from intake_core.telemetry import configure_observability
 from intake_notify.handler import Handled, Poison, handle_message
+from intake_notify.health import HealthServer, health_app
 from intake_notify.mailers import open_sales_team_mailer
+from intake_notify.metrics import WorkerMetrics
 from intake_notify.settings import NotifySettings
 
 log = logging.getLogger("intake_notify.worker")
 
-
-class WorkerMetrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.outcomes = Counter(
-            "notify_messages_total",
-            "Messages settled by outcome",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self.in_flight = Gauge(
-            "notify_messages_in_flight", "Messages being handled", registry=self.registry
-        )
-        self.bus_errors = Counter(
-            "notify_bus_errors",
-            "Receive or settle calls to the bus that failed (the worker backs off and goes on)",
-            registry=self.registry,
-        )
-        self.submit_to_email = Histogram(
-            "notify_submission_to_email_seconds",
-            "From the submission's commit to its email being sent (freshness SLI)",
-            buckets=(0.25, 0.5, 1, 2, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21600),
-            registry=self.registry,
-        )
-        self.mailer_breaker_open = Gauge(
-            "notify_mailer_breaker_open",
-            "1 while the mailer's circuit breaker keeps messages in the queue",
-            registry=self.registry,
-        )
-        self.store_breaker_open = Gauge(
-            "notify_store_breaker_open",
-            "1 while the store's circuit breaker keeps messages in the queue",
-            registry=self.registry,
-        )
-        self.queue_messages = Gauge(
-            "notify_queue_messages",
-            "Messages in the embedded local queue by state (at the last scrape); on Service Bus"
-            " the namespace's metrics in Azure Monitor give them",
-            ["state"],
-            registry=self.registry,
-        )
-        self.ledger_purged = Counter(
-            "notify_ledger_purged_total",
-            "Ledger entries purged from the embedded store 30 days after they were handled",
-            registry=self.registry,
-        )
-        for outcome in OUTCOMES:  # every series exists from the start, so alerts can see 0 → 1
-            self.outcomes.labels(outcome)
-
-    async def observe_queue(self, queue: LocalQueue) -> None:
-        counts = await queue.message_counts()
-        self.queue_messages.labels("ready").set(counts.ready)
-        self.queue_messages.labels("locked").set(counts.locked)
-        self.queue_messages.labels("dead_lettered").set(counts.dead_lettered)
-
-
-OUTCOMES = ("sent", "duplicate", "erased", "retried", "dead_lettered")
-# A scrape waits this long for the queue's counts, then shows the last ones it had.
-SCRAPE_READ_TIMEOUT_SECONDS = 2.0
 # The longest the receive loop backs off after failed receives (WORKER_STALL_SECONDS exceeds it).
 RECEIVE_BACKOFF_MAX_SECONDS = 30.0
 LEDGER_PURGE_INTERVAL_SECONDS = 3600.0
@@ -299,46 +230,6 @@ def identifying(delivery: Delivery) -> dict[str, str]:
     return found
 
 
-def health_app(
-    metrics: WorkerMetrics,
-    before_scrape: Callable[[], Awaitable[None]] | None = None,
-    worker: NotifyWorker | None = None,
-) -> Starlette:
-    """``/healthz`` and ``/metrics``; ``before_scrape`` reads what is measured at scrape time.
-    With ``worker``, ``/healthz`` answers 503 while its receive loop is stalled."""
-
-    async def healthz(_: object) -> JSONResponse:
-        if worker is not None and worker.stalled:
-            idle = round(worker.idle_seconds)
-            log.error("receive loop stalled for %d s; failing /healthz so it is restarted", idle)
-            return JSONResponse({"status": "stalled", "idle_seconds": idle}, status_code=503)
-        return JSONResponse({"status": "ok"})
-
-    async def exposition(_: object) -> Response:
-        if before_scrape is not None:
-            await _measure(before_scrape)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", exposition)])
-
-
-async def _measure(before_scrape: Callable[[], Awaitable[None]]) -> None:
-    """A slow or failing read keeps the last values: the scrape itself must not fail."""
-    try:
-        async with asyncio.timeout(SCRAPE_READ_TIMEOUT_SECONDS):
-            await before_scrape()
-    except Exception as error:
-        log.warning("metrics: queue counts unavailable (%s)", type(error).__name__)
-
-
-class _HealthServer(uvicorn.Server):
-    """The health endpoint's server; the worker, not uvicorn, owns SIGINT and SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve(settings: NotifySettings) -> None:
     store = await open_store(settings)
     queue = await open_consumer(settings)
@@ -354,7 +245,7 @@ async def serve(settings: NotifySettings) -> None:
         if isinstance(queue, LocalQueue)
         else None
     )
-    server = _HealthServer(
+    server = HealthServer(
         uvicorn.Config(
             health_app(worker.metrics, count_queue, worker),
             host=settings.notify_metrics_host,
