@@ -82,6 +82,7 @@ async def test_bad_fields_are_named_by_json_path(client, valid_body, problem, pa
     assert paths_of(body) == {path}
     [error] = body["errors"]
     assert error["message"]
+    assert error["in"] == "body"
     if isinstance(value, str) and len(value) > 100:
         assert value[:100] not in response.text  # the input is never echoed
 

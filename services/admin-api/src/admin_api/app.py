@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,8 +13,7 @@ from prometheus_client import Gauge
 from admin_api import problems
 from admin_api.deps import AdminDeps, Runtime
 from admin_api.figures_cache import FiguresCache
-from admin_api.observability import RequestContext, admin_metrics
-from admin_api.openapi import install_openapi
+from admin_api.observability import admin_metrics
 from admin_api.paging import PageTokens
 from admin_api.record_cache import RecordCache
 from admin_api.routes import audit, figures, health, submissions
@@ -24,7 +24,14 @@ from intake_core.bootstrap import open_cache, open_queue, open_store, token_veri
 from intake_core.guarded_store import GuardedStaffStore, store_breaker
 from intake_core.http_metrics import RequestMetrics
 from intake_core.telemetry import fastapi_telemetry
-from intake_core.web import API_SECURITY_HEADERS, BodyLimit, LastResort, SecurityHeaders
+from intake_core.web import (
+    API_SECURITY_HEADERS,
+    BodyLimit,
+    LastResort,
+    RequestContext,
+    SecurityHeaders,
+    install_openapi,
+)
 
 
 def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> FastAPI:
@@ -74,7 +81,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     app = FastAPI(
         title="admin-api",
         summary="Staff search, view, status workflow, export, audit trail, erasure and figures",
-        version="1",
+        version=version("admin-api"),
         lifespan=lifespan,
         # No Swagger UI or ReDoc: both load their assets from a CDN. /openapi.json stays.
         docs_url=None,
@@ -82,7 +89,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
         # A plain dict: intake-core does not depend on FastAPI for its TelemetryConfig type.
         telemetry=fastapi_telemetry(),  # type: ignore[arg-type]
     )
-    problems.install(app)
+    problems.install(app, breaker)
     app.include_router(health.router)
     app.include_router(submissions.router)
     app.include_router(audit.router)

@@ -1,13 +1,13 @@
 """Every error as ``application/problem+json`` (RFC 9457), and never a leak of internals.
 
-Modules raise domain-worded exceptions; this module alone decides their HTTP shape.
+Modules raise domain-worded exceptions; this module alone decides which answer each is, in this
+service's words. The documents, their titles and the 422's field problems are
+``intake_core.web``'s, shared with intake-api.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,12 +15,21 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from intake_core.breakers import Breaker
 from intake_core.ports import CacheUnavailable, StoreUnavailable, SubmissionNotFound
-from intake_core.web import BodyRefusal, problem
+from intake_core.web import (
+    RETRY_AFTER_SECONDS,
+    BodyRefusal,
+    FieldProblem,
+    Location,
+    field_problems,
+    problem_response,
+    validation_problem,
+)
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = "5"
+INVALID_FIELDS = "Some fields are not valid."
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -42,7 +51,7 @@ class MissingRole(Exception):
 class InvalidInput(Exception):
     """Input that passed the schema but not a rule we check ourselves."""
 
-    def __init__(self, field: str, message: str, *, location: str = "query") -> None:
+    def __init__(self, field: str, message: str, *, location: Location = "query") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
@@ -61,38 +70,26 @@ class PreconditionFailed(Exception):
     """``If-Match`` names a version the record no longer has (412)."""
 
 
-def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
-    """Each bad field by its path, without echoing the (possibly hostile, possibly huge) input."""
-    listed = []
-    for error in errors:
-        location = [str(part) for part in error.get("loc", ())]
-        where, path = (location[0], location[1:]) if location else ("body", [])
-        listed.append(
-            {"path": ".".join(path) or where, "in": where, "message": str(error.get("msg", ""))}
-        )
-    return listed
-
-
 def body_refusal(max_bytes: int) -> BodyRefusal:
     """What ``BodyLimit`` answers: 413 over the limit, 400 for a ``Content-Length`` that is not a
     number."""
 
     async def refuse(_: Request, status: int) -> Response:
         if status == 413:
-            return problem(413, "Content too large", f"The request body is over {max_bytes} bytes.")
-        return problem(400, "Bad request", "The Content-Length header is not valid.")
+            return problem_response(413, f"The request body is over {max_bytes} bytes.")
+        return problem_response(400, "The Content-Length header is not valid.")
 
     return refuse
 
 
 def internal_error() -> Response:
     """What any exception nothing else handled answers (through ``LastResort``)."""
-    return problem(500, "Internal error", "Something went wrong on our side.")
+    return problem_response(500, "Something went wrong on our side.")
 
 
 def not_authenticated(error: NotAuthenticated) -> Response:
     challenge = 'Bearer error="invalid_token"' if error.token_given else "Bearer"
-    return problem(401, "Not authenticated", error.detail, headers={"WWW-Authenticate": challenge})
+    return problem_response(401, error.detail, headers={"WWW-Authenticate": challenge})
 
 
 def _allowed_methods(request: Request) -> str:
@@ -109,19 +106,20 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, store_breaker: Breaker) -> None:
+    """``store_breaker``: the one in front of the store, whose cool-down a 503 asks to wait."""
+
     async def validation_failed(_: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         if any(detail.get("type") == "json_invalid" for detail in error.errors()):
             # Unreadable, not invalid: 400, as intake-api answers (FastAPI files it as a 422).
-            return problem(400, "Bad request", "The body is not valid JSON.")
-        errors = _field_errors(error.errors())
-        return problem(422, "Invalid request", "Some fields are not valid.", errors=errors)
+            return problem_response(400, "The body is not valid JSON.")
+        return validation_problem(field_problems(error.errors()), INVALID_FIELDS)
 
     async def invalid_input(_: Request, error: Exception) -> Response:
         assert isinstance(error, InvalidInput)
-        errors = [{"path": error.field, "in": error.location, "message": error.message}]
-        return problem(422, "Invalid request", error.message, errors=errors)
+        field = FieldProblem(path=error.field, in_=error.location, message=error.message)
+        return validation_problem([field], error.message)
 
     async def unauthenticated(_: Request, error: Exception) -> Response:
         assert isinstance(error, NotAuthenticated)
@@ -129,48 +127,46 @@ def install(app: FastAPI) -> None:
 
     async def missing_role(_: Request, error: Exception) -> Response:
         assert isinstance(error, MissingRole)
-        return problem(403, "Forbidden", f"This needs the {error.role} role.", role=error.role)
+        return problem_response(403, f"This needs the {error.role} role.", role=error.role)
 
     async def not_found(_: Request, __: Exception) -> Response:
-        return problem(404, "Not found", "No submission has this Client ID.")
+        return problem_response(404, "No submission has this Client ID.")
 
     async def not_json(_: Request, __: Exception) -> Response:
-        return problem(415, "Unsupported media type", "Send the body as application/json.")
+        return problem_response(415, "Send the body as application/json.")
 
     async def conflict(_: Request, error: Exception) -> Response:
-        return problem(409, "Conflict", str(error))
+        return problem_response(409, str(error))
 
     async def precondition_failed(_: Request, error: Exception) -> Response:
-        return problem(412, "Precondition failed", str(error))
+        return problem_response(412, str(error))
 
     async def store_unavailable(_: Request, error: Exception) -> Response:
-        log.warning("store unavailable: %s", error)
-        return problem(
+        logger.warning("store unavailable: %s", error)
+        # While the store's breaker is open, the time until it lets a trial through.
+        return problem_response(
             503,
-            "Service unavailable",
             "The data store is not reachable; try again shortly.",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
+            headers={"Retry-After": str(store_breaker.retry_after(RETRY_AFTER_SECONDS))},
         )
 
     async def cache_unavailable(_: Request, error: Exception) -> Response:
         # Only a change that must reach the cache gets here (an erasure): reads skip it.
-        log.error("read cache unavailable during a change: %s", error)
-        return problem(
+        logger.error("read cache unavailable during a change: %s", error)
+        return problem_response(
             503,
-            "Service unavailable",
             "The change is saved, but a cached copy could not be removed yet; send it again.",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
         status = error.status_code
-        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(status)
         headers = dict(error.headers) if error.headers else {}
         if status == 405:
             headers["Allow"] = _allowed_methods(request)
         # Starlette's and FastAPI's own messages ("There was an error parsing the body").
-        return problem(status, title or "Error", str(error.detail), headers=headers)
+        return problem_response(status, str(error.detail), headers=headers)
 
     handlers = {
         RequestValidationError: validation_failed,

@@ -188,33 +188,3 @@ class DashboardFigures(ApiModel):
             ],
             total=figures.total,
         )
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document: every error answer (``application/problem+json``)."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-
-
-class FieldProblem(BaseModel):
-    """One bad field: its JSON path in the body or its parameter's name (``path``, as in
-    intake-api's problems), and where it was sent (``in``: query, path, header, body)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    path: str
-    in_: str = Field(alias="in")
-    message: str
-
-
-class ValidationProblem(Problem):
-    errors: list[FieldProblem]
-
-
-class RoleProblem(Problem):
-    """403: ``role`` names the app role the route needs, for a client to say so."""
-
-    role: str

@@ -15,8 +15,7 @@ from intake_api.dependencies import Adapters, Runtime
 from intake_api.fast_path import FastPath
 from intake_api.json_guard import JsonBodyGuard
 from intake_api.metrics import ApiMetrics
-from intake_api.openapi import install_openapi
-from intake_api.problems import body_refusal, install_problem_handlers, problem_response
+from intake_api.problems import body_refusal, install_problem_handlers, internal_error
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
@@ -25,7 +24,13 @@ from intake_core.bootstrap import open_publisher, open_store
 from intake_core.guarded_store import store_breaker
 from intake_core.http_metrics import RequestMetrics
 from intake_core.telemetry import fastapi_telemetry
-from intake_core.web import API_SECURITY_HEADERS, BodyLimit, LastResort, SecurityHeaders
+from intake_core.web import (
+    API_SECURITY_HEADERS,
+    BodyLimit,
+    LastResort,
+    SecurityHeaders,
+    install_openapi,
+)
 
 
 async def _open_adapters(settings: IntakeApiSettings, stack: AsyncExitStack) -> Adapters:
@@ -107,7 +112,7 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
     app.state.runtime = runtime
     app.include_router(routes.router)
     app.include_router(probes.router)
-    install_problem_handlers(app)
+    install_problem_handlers(app, runtime.store_breaker)
     install_openapi(app)
 
     # Routers are included by reference, so their routes are listed from the routers themselves.
@@ -124,7 +129,7 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
     )
     max_body = settings.max_body_bytes
     app.add_middleware(BodyLimit, max_bytes=max_body, on_refuse=body_refusal(max_body))
-    app.add_middleware(LastResort, answer=lambda: problem_response(500))
+    app.add_middleware(LastResort, answer=internal_error)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
     app.add_middleware(SecurityHeaders, headers=API_SECURITY_HEADERS)
     return app

@@ -20,8 +20,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from intake_api.problems import problem_response
-from intake_core.web import is_json_media_type, replaying
+from intake_core.web import is_json_media_type, problem_response, replaying
 
 
 class Refused(Exception):

@@ -11,8 +11,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from intake_api.dependencies import RuntimeDep
-from intake_api.problems import Problem, problem_response
-from intake_api.schemas import Health, Readiness
+from intake_core.web import RETRY_AFTER_SECONDS, Health, Problem, Readiness, problem_response
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +62,12 @@ async def readyz(runtime: RuntimeDep) -> Readiness | Response:
         # Requests would be refused at once: send them to a replica that can take them.
         failed.append("store-breaker")
     if set(failed) - {"publisher"}:
+        wait = runtime.store_breaker.retry_after(RETRY_AFTER_SECONDS)
         return problem_response(
-            503, "Some dependencies are not reachable.", {"retry-after": "5"}, failed=failed
+            503,
+            "Some dependencies are not reachable.",
+            headers={"retry-after": str(wait)},
+            failed=failed,
         )
     return Readiness(
         status="degraded" if failed else "ready",

@@ -1,72 +1,33 @@
 """Every error answer is RFC 9457 ``application/problem+json``, and none carries internals.
 
-Pydantic reports a bad field by its ``loc``; clients want the JSON path they sent
-(``company.contact.email``), so the location is translated here, and the messages are phrased
-for people, never echoing the input or naming Python classes.
+The documents, their titles and the 422's field problems are ``intake_core.web``'s, shared with
+admin-api; this module decides which exception is which answer, in this service's words.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from http import HTTPStatus
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from intake_core.breakers import Breaker
 from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
-from intake_core.web import BodyRefusal, problem
+from intake_core.web import (
+    RETRY_AFTER_SECONDS,
+    BodyRefusal,
+    FieldProblem,
+    field_problems,
+    problem_response,
+    validation_problem,
+)
 
 logger = logging.getLogger(__name__)
 
-STORE_RETRY_AFTER_SECONDS = 5
-
-# Pydantic adds schema names to ``loc`` for unions and wrapped validators
-# ("function-after[...]", "constrained-str", "lax-or-strict[...]"); they are not JSON keys.
-_SCHEMA_TAG = re.compile(
-    r"^(function-[a-z]+|lax-or-strict|json-or-python|nullable|chain|default|tagged-union)\[.*\]$"
-    r"|^constrained-[a-z]+$"
-)
-
-_FRIENDLY = {
-    "missing": "is required",
-    "extra_forbidden": "is not a known field",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dict_type": "must be an object",
-    "string_type": "must be a string",
-    "string_unicode": "must be valid Unicode text",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "finite_number": "must be a finite number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "list_type": "must be an array",
-}
-
-
-class FieldError(BaseModel):
-    path: str
-    message: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-
-
-class ValidationProblem(Problem):
-    errors: list[FieldError]
+INVALID_FIELDS = "Some fields are missing or not valid."
 
 
 class ApiProblem(Exception):
@@ -84,50 +45,9 @@ class ApiProblem(Exception):
 class InvalidFields(Exception):
     """Fields that passed the schema but break a rule of this service (answered with 422)."""
 
-    def __init__(self, errors: Sequence[FieldError]) -> None:
+    def __init__(self, errors: Sequence[FieldProblem]) -> None:
         super().__init__(f"{len(errors)} invalid field(s)")
         self.errors = list(errors)
-
-
-def json_path(loc: Iterable[int | str]) -> str:
-    """``("body", "company", "contact", "email")`` → ``company.contact.email``; ``[0]`` indices."""
-    path = ""
-    parts = list(loc)
-    if parts and parts[0] == "body":
-        parts = parts[1:]
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif _SCHEMA_TAG.match(part):
-            continue
-        else:
-            path += f".{part}" if path else part
-    return path
-
-
-def friendly_message(error: Mapping[str, Any]) -> str:
-    kind = str(error.get("type", ""))
-    if kind in _FRIENDLY:
-        return _FRIENDLY[kind]
-    message = str(error.get("msg", "is not valid"))
-    if kind == "value_error":
-        return message.removeprefix("Value error, ")
-    if kind == "literal_error" and message == "Input should be True":
-        return "must be true"
-    return message
-
-
-def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
-    return [
-        FieldError(path=json_path(error.get("loc", ())), message=friendly_message(error))
-        for error in errors
-    ]
-
-
-def problem_response(
-    status: int, detail: str | None = None, headers: Mapping[str, str] | None = None, **extra: Any
-) -> Response:
-    return problem(status, HTTPStatus(status).phrase, detail, headers=dict(headers or {}), **extra)
 
 
 def body_refusal(max_bytes: int) -> BodyRefusal:
@@ -142,26 +62,23 @@ def body_refusal(max_bytes: int) -> BodyRefusal:
     return refuse
 
 
-def validation_problem(errors: Sequence[FieldError]) -> Response:
-    return problem_response(
-        422,
-        "Some fields are missing or not valid.",
-        errors=[error.model_dump() for error in errors],
-    )
+def internal_error() -> Response:
+    """What any exception nothing else handled answers (through ``LastResort``): no detail."""
+    return problem_response(500)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, store_breaker: Breaker) -> None:
     async def on_validation(_: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
-        return validation_problem(field_errors(error.errors()))
+        return validation_problem(field_problems(error.errors()), INVALID_FIELDS)
 
     async def on_invalid_fields(_: Request, error: Exception) -> Response:
         assert isinstance(error, InvalidFields)
-        return validation_problem(error.errors)
+        return validation_problem(error.errors, INVALID_FIELDS)
 
     async def on_api_problem(_: Request, error: Exception) -> Response:
         assert isinstance(error, ApiProblem)
-        return problem_response(error.status, error.detail, error.headers)
+        return problem_response(error.status, error.detail, headers=error.headers)
 
     async def on_http_error(_: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
@@ -176,11 +93,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_store_unavailable(request: Request, error: Exception) -> Response:
         logger.warning("store unavailable on %s: %s", request.url.path, type(error).__name__)
         # While the store's breaker is open, the time until it lets a trial through.
-        breaker = request.app.state.runtime.store_breaker
         return problem_response(
             503,
             "We cannot save or read submissions right now. Please try again shortly.",
-            {"retry-after": str(breaker.retry_after(STORE_RETRY_AFTER_SECONDS))},
+            headers={"retry-after": str(store_breaker.retry_after(RETRY_AFTER_SECONDS))},
         )
 
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -12,7 +12,7 @@ from intake_api.dependencies import (
     SubmissionIntake,
     lookup_rate_limit,
 )
-from intake_api.problems import ApiProblem, FieldError, InvalidFields, Problem, ValidationProblem
+from intake_api.problems import ApiProblem, InvalidFields
 from intake_api.schemas import StatusLookupRequest, StatusLookupResult, SubmissionAccepted
 from intake_api.status_lookup import look_up_status
 from intake_api.submission_route import SubmissionRoute
@@ -20,19 +20,18 @@ from intake_api.submissions import SubmitOnboarding, UnknownPrivacyNotice, submi
 from intake_core.domain.models import SubmissionCreate
 from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
 from intake_core.telemetry import current_traceparent
-
-
-def _problem(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
-    return {"model": model, "description": description}
-
+from intake_core.web import FieldProblem, ValidationProblem, problem_answer
 
 COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: _problem("Malformed JSON, a body that is not an object, or a bad Idempotency-Key"),
-    413: _problem("The body is larger than the configured limit"),
-    415: _problem("The body is not application/json"),
-    422: _problem("Fields are missing or invalid, each named by its JSON path", ValidationProblem),
-    429: _problem("Too many requests from this address; see Retry-After"),
-    503: _problem("The store is unavailable; nothing was saved, retry after Retry-After"),
+    400: problem_answer("Malformed JSON, a body that is not an object, or a bad Idempotency-Key"),
+    413: problem_answer("The body is larger than the configured limit"),
+    415: problem_answer("The body is not application/json"),
+    422: problem_answer(
+        "Fields are missing or invalid, each named by where it was sent and its JSON path",
+        ValidationProblem,
+    ),
+    429: problem_answer("Too many requests from this address; see Retry-After"),
+    503: problem_answer("The store is unavailable; nothing was saved, retry after Retry-After"),
 }
 
 router = APIRouter(prefix="/v1", tags=["submissions"])
@@ -63,7 +62,13 @@ async def create_submission(
     except UnknownPrivacyNotice:
         outcomes.labels("invalid").inc()
         raise InvalidFields(
-            [FieldError(path="consent.privacyNoticeVersion", message="is not a version we know")]
+            [
+                FieldProblem(
+                    path="consent.privacyNoticeVersion",
+                    in_="body",
+                    message="is not a version we know",
+                )
+            ]
         ) from None
     except IdempotencyConflict:
         outcomes.labels("conflict").inc()
@@ -86,7 +91,7 @@ router.add_api_route(
     summary="Submit an onboarding request",
     responses={
         200: {"model": SubmissionAccepted, "description": "A repeat of an earlier request"},
-        409: _problem("The Idempotency-Key was used with a different body"),
+        409: problem_answer("The Idempotency-Key was used with a different body"),
         **COMMON_PROBLEMS,
     },
 )
@@ -96,7 +101,7 @@ router.add_api_route(
     "/status-lookup",
     summary="Look up the status of a request by Client ID and contact email",
     responses={
-        404: _problem("No request matches this Client ID and email"),
+        404: problem_answer("No request matches this Client ID and email"),
         **COMMON_PROBLEMS,
     },
     dependencies=[Depends(lookup_rate_limit)],

@@ -34,15 +34,3 @@ class StatusLookupRequest(_Wire):
 
 class StatusLookupResult(_Wire):
     status: Status
-
-
-class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-
-
-class Readiness(BaseModel):
-    """``degraded``: submissions are taken, but the bus does not answer, so their events wait in
-    the outbox (and the emails with them) until it does."""
-
-    status: Literal["ready", "degraded"] = "ready"
-    checks: dict[str, Literal["ok", "failing"]]

@@ -7,20 +7,21 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from admin_api.deps import MetricsDep, StoreDep
 from admin_api.openapi import READINESS_PROBLEMS
+from intake_core.web import Health, Readiness
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> Health:
+    return Health()
 
 
 @router.get("/readyz", responses=READINESS_PROBLEMS)
-async def readyz(store: StoreDep) -> dict[str, str]:
+async def readyz(store: StoreDep) -> Readiness:
     """503 (via the StoreUnavailable handler) when the store cannot serve requests."""
     await store.ping()
-    return {"status": "ready"}
+    return Readiness(checks={"store": "ok"})
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -1,21 +1,25 @@
-"""HTTP pieces the services share: RFC 9457 problem responses, security headers, the body limit."""
+"""The ASGI middleware the services share: security headers, the last resort 500, the body limit
+and the request id."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from email.message import Message as MimeHeader
-from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from intake_core import logs
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_JSON = "application/problem+json"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 API_SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -25,21 +29,6 @@ API_SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
     "cross-origin-resource-policy": "same-origin",
 }
-
-
-def problem(
-    status: int,
-    title: str,
-    detail: str | None = None,
-    *,
-    headers: dict[str, str] | None = None,
-    **extensions: Any,
-) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extensions)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -55,20 +44,6 @@ def _is_json_media_type(content_type: str) -> bool:
     return header.get_content_maintype() == "application" and (
         subtype == "json" or subtype.endswith("+json")
     )
-
-
-def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAPI document with every error body under ``application/problem+json``.
-
-    FastAPI files every response model under ``application/json``; error answers are problem
-    documents, and a schema checker (schemathesis) compares the two."""
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                if status.isdigit() and int(status) >= 400 and "application/json" in content:
-                    content[PROBLEM_JSON] = content.pop("application/json")
-    return document
 
 
 class SecurityHeaders:
@@ -207,3 +182,41 @@ def replaying(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+class RequestContext:
+    """Gives each request an id: the caller's ``X-Request-ID`` when it is sane, else a new one.
+    It is in the scope's state (``request_id``, for an audit trail), in every log line of the
+    request and in the response, so support finds a failed request's logs from what a caller
+    reports."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        logged_as = logs.request_id.set(request_id)
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(logged_as)
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _SANE_REQUEST_ID.fullmatch(text):
+                return text
+    return uuid.uuid4().hex
