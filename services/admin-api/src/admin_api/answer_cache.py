@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from intake_core.ports import CacheUnavailable, ReadCache
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,14 @@ class AnswerCache:
                 generation = secrets.token_hex(16).encode()
                 await self._cache.set(generation_key, generation, self._ttl)
         except CacheUnavailable as error:
-            log.warning("read cache skipped: %s", error)
+            logger.warning("read cache skipped: %s", error)
             generation = None
         answer = await load()
         if answer is not None and generation is not None:
             try:
                 await self._cache.set(answer_key, _encode(generation, answer), self._ttl)
             except CacheUnavailable as error:
-                log.warning("read cache not filled: %s", error)
+                logger.warning("read cache not filled: %s", error)
         return answer
 
     async def forget(self, *keys: str) -> None:

@@ -21,7 +21,7 @@ from admin_api.answer_cache import AnswerCache, CachedAnswer
 from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY
 from intake_core.ports import CacheUnavailable, ReadCache
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "admin:v1:figures:"
 
@@ -51,4 +51,4 @@ class FiguresCache:
         try:
             await self._answers.forget(CACHED_FIGURES_GENERATION_KEY)
         except CacheUnavailable as error:
-            log.warning("record changed, cached figures not dropped: %s", error)
+            logger.warning("record changed, cached figures not dropped: %s", error)

@@ -22,7 +22,7 @@ from intake_core.ports import (
     VersionConflict,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Without If-Match, a change that lost a race is decided again on the fresh record, a few times.
 ATTEMPTS = 3
@@ -76,7 +76,7 @@ async def change_status(
         try:
             await records.forget(client_id)
         except CacheUnavailable as error:
-            log.error("status changed, cached copy not dropped: %s", error)
+            logger.error("status changed, cached copy not dropped: %s", error)
         await figures.forget()
         return changed
     raise Conflict("The record is changing too often right now; try again.")
