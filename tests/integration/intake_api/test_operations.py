@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -10,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from intake_api.dependencies import Adapters
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import BudgetRange, Industry, ServiceType, Timeline
+from intake_core.logs import JsonFormatter
 from intake_core.ports import AuditEntry, StoreUnavailable
 from support import make_submission
 
@@ -279,3 +282,23 @@ async def test_store_breaker_opens_on_a_locked_store_and_closes_after_it_recover
     finally:
         blocker.close()
         await store.close()
+
+
+async def test_each_request_has_an_id_in_its_answer_and_its_log_lines(serve, store, queue) -> None:
+    """Support finds a failed request's log lines from the X-Request-ID a caller reports."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.setFormatter(JsonFormatter("intake-api"))
+    handler.emit = lambda record: lines.append(handler.format(record))  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+    try:
+        async with serve(adapters=Adapters(store=StorePingFails(store), publisher=queue)) as client:
+            given = await client.get("/readyz", headers={"X-Request-ID": "probe-42"})
+            hostile = await client.get("/healthz", headers={"X-Request-ID": "<script>" + "x" * 500})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert given.headers["x-request-id"] == "probe-42"
+    [line] = [json.loads(line) for line in lines if "readiness: store failed" in line]
+    assert line["request_id"] == "probe-42"
+    generated = hostile.headers["x-request-id"]
+    assert "<" not in generated and len(generated) == 32
