@@ -8,9 +8,7 @@ narrows. Triggers keep the index in step with the table inside the same transact
 that can be a piece of a Client ID (``client_id_forms``) is also asked of the same index, as
 the IDs write it, and ``instr`` on ``client_id`` decides.
 
-Audit: each entry stores ``prev_hash`` and ``hash`` (:func:`audit_chain_hash`). Appends happen
-inside ``BEGIN IMMEDIATE``, which excludes every other writer of the file (other processes
-too), so reading the last hash and appending the next entry can never interleave.
+The audit chain (:mod:`sqlite_audit`) has a module of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +24,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from intake_core.adapters.sqlite_audit import (
+    HEADS,
+    INSERT_AUDIT,
+    audit_entry,
+    audit_row,
+    chain_unchained_audit,
+    insert_audit,
+    verify_audit_chain,
+)
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.domain.audit import AuditAction
 from intake_core.domain.client_id import client_id_forms
@@ -34,7 +41,6 @@ from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Submission
 from intake_core.domain.stored import STORED
 from intake_core.ports import (
-    AUDIT_GENESIS_HASH,
     IDEMPOTENCY_KEY_TTL_SECONDS,
     LEDGER_TTL_SECONDS,
     PUBLISHED_EVENT_TTL_SECONDS,
@@ -55,7 +61,6 @@ from intake_core.ports import (
     SubmissionFigures,
     SubmissionNotFound,
     VersionConflict,
-    audit_chain_hash,
     utc_days,
     utc_text,
 )
@@ -234,7 +239,7 @@ def _upgrade(connection: sqlite3.Connection) -> None:
         connection.execute("INSERT INTO submissions_search (submissions_search) VALUES ('rebuild')")
     for statement in _statements(SEARCH_TRIGGERS):
         connection.execute(statement)
-    _chain_unchained_audit(connection)
+    chain_unchained_audit(connection)
 
 
 def _statements(script: str) -> list[str]:
@@ -248,20 +253,6 @@ def _statements(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return statements
-
-
-def _chain_unchained_audit(connection: sqlite3.Connection) -> None:
-    """Entries written before the chain existed are chained, in order, the first time."""
-    rows = connection.execute("SELECT * FROM audit WHERE hash IS NULL ORDER BY seq").fetchall()
-    for row in rows:
-        before = connection.execute(
-            "SELECT hash FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT 1", (row["seq"],)
-        ).fetchone()
-        prev_hash = before["hash"] if before is not None else AUDIT_GENESIS_HASH
-        connection.execute(
-            "UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?",
-            (prev_hash, audit_chain_hash(prev_hash, row["seq"], _audit_entry(row)), row["seq"]),
-        )
 
 
 def _search_text(submission: Submission) -> str:
@@ -339,14 +330,14 @@ def _save_new_submission(connection: sqlite3.Connection, new: _NewSubmission) ->
 
 def _insert_new(connection: sqlite3.Connection, batch: list[_NewSubmission]) -> None:
     """The rows of new submissions, numbered on from the store's heads, one INSERT per table."""
-    head = connection.execute(_HEADS).fetchone()
+    head = connection.execute(HEADS).fetchone()
     search_rowid, sequence, prev_hash = head["search_rowid"], head["next_seq"], head["prev_hash"]
     submissions, outbox, audit, idempotency = [], [], [], []
     for new in batch:
         search_rowid += 1
         submissions.append([*new.submission_row, search_rowid])
         outbox.append(new.outbox_row)
-        entry_row, prev_hash = _audit_row(new.audit, sequence, prev_hash)
+        entry_row, prev_hash = audit_row(new.audit, sequence, prev_hash)
         audit.append(entry_row)
         sequence += 1
         if new.idempotency is not None:
@@ -355,7 +346,7 @@ def _insert_new(connection: sqlite3.Connection, batch: list[_NewSubmission]) -> 
             idempotency.append([key.key, key.fingerprint, client_id, submitted_at])
     connection.execute(_INSERT_SUBMISSIONS, (json.dumps(submissions),))
     connection.execute(_INSERT_OUTBOX, (json.dumps(outbox),))
-    connection.execute(_INSERT_AUDIT, (json.dumps(audit),))
+    connection.execute(INSERT_AUDIT, (json.dumps(audit),))
     if idempotency:
         connection.execute(_INSERT_IDEMPOTENCY, (json.dumps(idempotency),))
     if search_rowid - head["indexed_through"] >= INDEX_EVERY:
@@ -498,7 +489,7 @@ class SqliteSubmissionStore:
                 " WHERE client_id = ?",
                 (new_status.value, changed.model_dump_json(by_alias=True), client_id),
             )
-            _insert_audit(connection, audit)
+            insert_audit(connection, audit)
             return StoredRecord(changed, str(row["version"] + 1))
 
         return await self._db.write(transaction)
@@ -508,7 +499,7 @@ class SqliteSubmissionStore:
             row = _select_record(connection, client_id)
             if row is None:
                 raise SubmissionNotFound(client_id)
-            _insert_audit(connection, audit)
+            insert_audit(connection, audit)
             if row["erased_at"] is not None:
                 return _stored_record(row)
             submission = Submission.model_validate_json(row["document"], context=STORED)
@@ -587,7 +578,7 @@ class SqliteSubmissionStore:
         )
 
     async def append_audit(self, entry: AuditEntry) -> None:
-        await self._db.write(lambda connection: _insert_audit(connection, entry))
+        await self._db.write(lambda connection: insert_audit(connection, entry))
 
     async def audit_trail(self, client_id: str) -> list[AuditEntry]:
         rows = await self._db.read(
@@ -595,10 +586,10 @@ class SqliteSubmissionStore:
                 "SELECT * FROM audit WHERE client_id = ? ORDER BY seq", (client_id,)
             ).fetchall()
         )
-        return [_audit_entry(row) for row in rows]
+        return [audit_entry(row) for row in rows]
 
     async def verify_audit_chain(self) -> AuditChainReport:
-        return await self._db.read(_verify_audit_chain)
+        return await self._db.read(verify_audit_chain)
 
     async def claim_outbox(
         self, owner: str, limit: int, lease_seconds: float, *, min_age_seconds: float = 0.0
@@ -928,29 +919,6 @@ def _search_rows(connection: sqlite3.Connection, query: SearchQuery) -> list[sql
     return rows
 
 
-def _audit_entry(row: sqlite3.Row) -> AuditEntry:
-    return AuditEntry(
-        action=row["action"],
-        actor=row["actor"],
-        at=datetime.fromisoformat(row["at"]),
-        client_id=row["client_id"],
-        details=json.loads(row["details"]),
-    )
-
-
-# Where new rows continue from: the highest search rowid (or the index's mark, should the newest
-# records have been deleted: a new one must never look indexed); the number AUTOINCREMENT would
-# give the next audit entry (one past the highest ever used, so a truncated chain stays visibly
-# truncated); the hash of the entry it follows; and how far the search index reaches.
-_HEADS = """
-SELECT max(coalesce((SELECT max(search_rowid) FROM submissions), 0),
-           coalesce((SELECT through FROM search_index_mark), 0)) AS search_rowid,
-       max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0),
-           coalesce((SELECT max(seq) FROM audit), 0)) + 1 AS next_seq,
-       (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1) AS prev_hash,
-       (SELECT through FROM search_index_mark) AS indexed_through
-"""
-
 # Rows go in as one JSON array of arrays, one statement per table however many there are.
 _INSERT_SUBMISSIONS = """
 INSERT INTO submissions (client_id, submitted_at, status, industry, service_type, search_text,
@@ -963,67 +931,7 @@ _INSERT_OUTBOX = """
 INSERT INTO outbox (event_id, client_id, payload, created_at, available_at)
 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)
 """
-_INSERT_AUDIT = """
-INSERT INTO audit (seq, at, action, actor, client_id, details, prev_hash, hash)
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-       value ->> 6, value ->> 7
-FROM json_each(?)
-"""
 _INSERT_IDEMPOTENCY = """
 INSERT INTO idempotency (key, fingerprint, client_id, submitted_at)
 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)
 """
-
-
-def _insert_audit(connection: sqlite3.Connection, entry: AuditEntry) -> None:
-    # Runs inside BEGIN IMMEDIATE: no other writer can append between this read and the insert.
-    head = connection.execute(_HEADS).fetchone()
-    row, _ = _audit_row(entry, head["next_seq"], head["prev_hash"])
-    connection.execute(_INSERT_AUDIT, (json.dumps([row]),))
-
-
-def _audit_row(entry: AuditEntry, sequence: int, prev_hash: str | None) -> tuple[list[object], str]:
-    """The columns of the entry numbered ``sequence`` after ``prev_hash``, and its hash."""
-    prev_hash = prev_hash or AUDIT_GENESIS_HASH
-    at, details = utc_text(entry.at), json.dumps(entry.details)
-    # Hash what a reader will get back, so verifying compares like with like.
-    stored = AuditEntry(
-        entry.action, entry.actor, datetime.fromisoformat(at), entry.client_id, json.loads(details)
-    )
-    entry_hash = audit_chain_hash(prev_hash, sequence, stored)
-    row = [sequence, at, entry.action, entry.actor, entry.client_id, details, prev_hash, entry_hash]
-    return row, entry_hash
-
-
-def _verify_audit_chain(connection: sqlite3.Connection) -> AuditChainReport:
-    """One read transaction, so entries appended meanwhile are not half seen."""
-    connection.execute("BEGIN")
-    try:
-        return _walk_audit_chain(connection)
-    finally:
-        connection.execute("COMMIT")
-
-
-def _walk_audit_chain(connection: sqlite3.Connection) -> AuditChainReport:
-    previous_hash, previous_seq, count = AUDIT_GENESIS_HASH, 0, 0
-
-    def broken(seq: int, problem: str) -> AuditChainReport:
-        return AuditChainReport(False, count, previous_hash, broken_at=seq, problem=problem)
-
-    for row in connection.execute("SELECT * FROM audit ORDER BY seq"):
-        seq = row["seq"]
-        if seq != previous_seq + 1:
-            return broken(seq, f"entries {previous_seq + 1} to {seq - 1} are missing")
-        if row["prev_hash"] != previous_hash:
-            return broken(seq, "does not link to the entry before it")
-        try:
-            expected = audit_chain_hash(previous_hash, seq, _audit_entry(row))
-        except (ValueError, TypeError):
-            return broken(seq, "is not readable")
-        if row["hash"] != expected:
-            return broken(seq, "was changed after it was written")
-        previous_hash, previous_seq, count = expected, seq, count + 1
-    highest = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
-    if highest is not None and highest["seq"] > previous_seq:
-        return broken(previous_seq + 1, "the latest entries are missing")
-    return AuditChainReport(True, count, previous_hash)
