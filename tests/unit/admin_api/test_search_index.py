@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from intake_core.adapters import sqlite_base, sqlite_store
+from intake_core.adapters import sqlite_base, sqlite_search
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES
 from intake_core.domain.client_id import client_id_forms
@@ -51,7 +51,7 @@ def _all_pages(harness, q):
 
 
 def test_new_records_join_the_index_together_and_are_found_before(harness, monkeypatch):
-    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 3)
+    monkeypatch.setattr(sqlite_search, "INDEX_EVERY", 3)
     ada = harness.seed(email="ada@contoso.example").client_id
     grace = harness.seed(name="Fabrikam", email="grace@fabrikam.example").client_id
     assert _index_matches(harness, "ada@contoso") == 0
@@ -67,7 +67,7 @@ def test_new_records_join_the_index_together_and_are_found_before(harness, monke
 
 
 def test_the_index_follows_status_changes_and_erasures(harness, monkeypatch):
-    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 1)
+    monkeypatch.setattr(sqlite_search, "INDEX_EVERY", 1)
     ada = harness.seed(email="ada@contoso.example").client_id
     harness.seed(name="Fabrikam", email="grace@fabrikam.example")
     assert _index_matches(harness, "ada@contoso") == 1
@@ -82,7 +82,7 @@ def test_the_index_follows_status_changes_and_erasures(harness, monkeypatch):
 
 
 def test_a_record_erased_before_it_joins_the_index_joins_it_erased(harness, monkeypatch):
-    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 3)
+    monkeypatch.setattr(sqlite_search, "INDEX_EVERY", 3)
     ada = harness.seed(email="ada@contoso.example").client_id
     harness.client.post(f"/v1/submissions/{ada}/erase", headers=harness.auth(*ROLES))
     _integrity_check(harness)
@@ -102,8 +102,8 @@ def test_both_search_paths_page_through_the_same_records(
     """With few candidates the index names the rows; with many the newest-first walk finds
     them (with none allowed, it finds all). Forcing each path must give the same, newest-first,
     complete answer, whether the records are all in the index, some, or none yet."""
-    monkeypatch.setattr(sqlite_store, "INDEX_CANDIDATES", candidates)
-    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", index_every)
+    monkeypatch.setattr(sqlite_search, "INDEX_CANDIDATES", candidates)
+    monkeypatch.setattr(sqlite_search, "INDEX_EVERY", index_every)
     seeded = [
         harness.seed(
             name=f"Company {n}",
@@ -128,7 +128,7 @@ def test_both_search_paths_page_through_the_same_records(
 def test_a_client_id_piece_never_asks_the_index_for_what_every_record_holds(text):
     """Every record's search text starts with "cl-": asked for it, FTS5 reads a list as long as
     the table (1.5-2.5 ms a search at 100,000 records) for no narrowing."""
-    stretches = sqlite_store._around_hyphens(client_id_forms(text))
+    stretches = sqlite_search._around_hyphens(client_id_forms(text))
     assert stretches and not any("cl-" in stretch for stretch in stretches), stretches
 
 
@@ -241,7 +241,7 @@ async def test_a_record_saved_after_the_newest_was_deleted_still_joins_the_index
 ):
     """Nothing in the product deletes a record, but a hand at the database might: the next
     record must not take the deleted one's place below the index's mark."""
-    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 1)
+    monkeypatch.setattr(sqlite_search, "INDEX_EVERY", 1)
     path = tmp_path / "intake.db"
     first = await _saved_alone(path)
     with contextlib.closing(sqlite3.connect(path)) as connection, connection:
@@ -263,7 +263,7 @@ async def test_a_record_saved_after_the_newest_was_deleted_still_joins_the_index
 def test_erased_data_is_gone_from_the_database_files(harness, monkeypatch, index_every):
     """What erasure leaves on disk: the FTS index segments and the write-ahead log would keep
     the old text unless the store rewrites them (the record in the index, or not yet)."""
-    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", index_every)
+    monkeypatch.setattr(sqlite_search, "INDEX_EVERY", index_every)
     marker = "zq-erase-marker"
     client_id = harness.seed(
         name=f"{marker} ltd", email=f"{marker}@contoso.example", idempotency_key="k-1"
@@ -290,7 +290,7 @@ def test_an_erasure_a_reader_keeps_from_the_disk_is_503_and_a_repeat_finishes_it
     """Another connection holding a snapshot (intake-api's reader, a backup, an operator's
     sqlite3 shell) stops the write-ahead log's truncation short: the erasure must not say it
     is done while the old pages are still on disk."""
-    monkeypatch.setattr(sqlite_store, "INDEX_EVERY", 1)
+    monkeypatch.setattr(sqlite_search, "INDEX_EVERY", 1)
     monkeypatch.setattr(sqlite_base, "WAL_TRUNCATE_DEADLINE_SECONDS", 0.5)
     marker = "zq-erase-marker"
     client_id = harness.seed(name=f"{marker} ltd", email=f"{marker}@contoso.example").client_id

@@ -32,7 +32,6 @@ SELECT max(coalesce((SELECT max(search_rowid) FROM submissions), 0),
        (SELECT through FROM search_index_mark) AS indexed_through
 """
 
-
 INSERT_AUDIT = """
 INSERT INTO audit (seq, at, action, actor, client_id, details, prev_hash, hash)
 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
