@@ -13,7 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from intake_core.adapters.file_mailer import FileMailer
 from intake_core.adapters.local_queue import LocalQueue
-from intake_core.adapters.sqlite_store import SqliteSubmissionStore, ledger_path
+from intake_core.adapters.sqlite_schema import ledger_path
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_notify.settings import NotifySettings
 from intake_notify.worker import NotifyWorker
 from support import stored_event

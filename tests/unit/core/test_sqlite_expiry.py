@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from intake_core.adapters.sqlite_store import SCHEMA, SqliteSubmissionStore, ledger_path
+from intake_core.adapters.sqlite_schema import SCHEMA, ledger_path
+from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.events import submission_created
 from intake_core.ports import (
     IDEMPOTENCY_KEY_TTL_SECONDS,

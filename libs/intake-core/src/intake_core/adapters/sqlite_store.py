@@ -1,6 +1,7 @@
 """The embedded submission store: one SQLite file in WAL mode.
 
-Search (:mod:`sqlite_search`) and the audit chain (:mod:`sqlite_audit`) have modules of their own.
+The tables and their upgrades (:mod:`sqlite_schema`), search (:mod:`sqlite_search`) and the audit
+chain (:mod:`sqlite_audit`) have modules of their own.
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ from intake_core.adapters.sqlite_audit import (
     INSERT_AUDIT,
     audit_entry,
     audit_row,
-    chain_unchained_audit,
     insert_audit,
     verify_audit_chain,
 )
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
+from intake_core.adapters.sqlite_schema import (
+    LEDGER_SCHEMA,
+    SCHEMA,
+    entries_of_ledger_table,
+    ledger_path,
+    upgrade,
+)
 from intake_core.domain.audit import AuditAction
 from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
@@ -55,182 +62,10 @@ from intake_core.ports import (
     utc_text,
 )
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS submissions (
-    client_id     TEXT PRIMARY KEY,
-    submitted_at  TEXT NOT NULL,
-    status        TEXT NOT NULL,
-    industry      TEXT NOT NULL,
-    service_type  TEXT NOT NULL,
-    search_text   TEXT NOT NULL,
-    document      TEXT NOT NULL,
-    version       INTEGER NOT NULL DEFAULT 1,
-    erased_at     TEXT,
-    search_rowid  INTEGER
-);
-CREATE INDEX IF NOT EXISTS submissions_newest ON submissions (submitted_at DESC, client_id DESC);
-
-CREATE TABLE IF NOT EXISTS outbox (
-    event_id      TEXT PRIMARY KEY,
-    client_id     TEXT NOT NULL,
-    payload       TEXT NOT NULL,
-    created_at    TEXT NOT NULL,
-    published_at  TEXT,
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    available_at  REAL NOT NULL,
-    lease_owner   TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (available_at) WHERE published_at IS NULL;
-
-CREATE TABLE IF NOT EXISTS audit (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    at         TEXT NOT NULL,
-    action     TEXT NOT NULL,
-    actor      TEXT NOT NULL,
-    client_id  TEXT,
-    details    TEXT NOT NULL,
-    prev_hash  TEXT,
-    hash       TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_by_record ON audit (client_id, seq);
-
-CREATE TABLE IF NOT EXISTS idempotency (
-    key           TEXT PRIMARY KEY,
-    fingerprint   TEXT NOT NULL,
-    client_id     TEXT NOT NULL,
-    submitted_at  TEXT NOT NULL
-);
-"""
-
-# The notifier's ledger of handled events lives in a file of its own (as in Cosmos DB, where it
-# is a container of its own): SQLite lets one process write a file at a time, and intake-api's
-# writer, busy under load, kept the notifier's ledger writes waiting for seconds (measured).
-LEDGER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS handled_events (
-    event_id    TEXT NOT NULL,
-    handler     TEXT NOT NULL,
-    handled_at  TEXT NOT NULL,
-    PRIMARY KEY (event_id, handler)
-);
-"""
-
-# Created after the columns they use exist (a data directory from before them is upgraded first).
-SEARCH_SCHEMA = """
-CREATE UNIQUE INDEX IF NOT EXISTS submissions_search_rowid ON submissions (search_rowid);
--- The search index holds the records up to ``through`` (by search rowid); newer ones, fewer
--- than INDEX_EVERY, are searched row by row until they join it together.
-CREATE TABLE IF NOT EXISTS search_index_mark (
-    one      INTEGER PRIMARY KEY CHECK (one = 1),
-    through  INTEGER NOT NULL
-);
-CREATE VIEW IF NOT EXISTS submissions_indexed AS
-    SELECT search_rowid, search_text FROM submissions
-    WHERE search_rowid <= (SELECT through FROM search_index_mark);
--- Walked newest first when q is short or common: every filter and the text are in the index,
--- so rows are read only for the page itself.
-CREATE INDEX IF NOT EXISTS submissions_scan ON submissions
-    (submitted_at DESC, client_id DESC, status, industry, service_type, search_text)
-    WHERE erased_at IS NULL;
-CREATE INDEX IF NOT EXISTS submissions_by_status ON submissions
-    (status, submitted_at DESC, client_id DESC) WHERE erased_at IS NULL;
-CREATE INDEX IF NOT EXISTS submissions_by_industry ON submissions
-    (industry, submitted_at DESC, client_id DESC) WHERE erased_at IS NULL;
-CREATE INDEX IF NOT EXISTS submissions_by_service_type ON submissions
-    (service_type, submitted_at DESC, client_id DESC) WHERE erased_at IS NULL;
-CREATE INDEX IF NOT EXISTS submissions_by_age ON submissions (submitted_at)
-    WHERE erased_at IS NULL;
--- The dashboard figures: a range of days counted from the index alone, tombstones included.
-CREATE INDEX IF NOT EXISTS submissions_by_day ON submissions (submitted_at, status, service_type);
-"""
-
-# A record already in the index is kept in step with it in the same transaction; one not yet in
-# it joins with its text as it is then. Every indexed row has its (possibly empty) text in the
-# index, as FTS5's integrity-check expects.
-SEARCH_TRIGGERS = """
-CREATE TRIGGER IF NOT EXISTS submissions_search_update AFTER UPDATE OF search_text ON submissions
-WHEN old.search_rowid <= (SELECT through FROM search_index_mark)
-BEGIN
-    INSERT INTO submissions_search (submissions_search, rowid, search_text)
-        VALUES ('delete', old.search_rowid, old.search_text);
-    INSERT INTO submissions_search (rowid, search_text) VALUES (new.search_rowid, new.search_text);
-END;
-CREATE TRIGGER IF NOT EXISTS submissions_search_delete AFTER DELETE ON submissions
-WHEN old.search_rowid <= (SELECT through FROM search_index_mark)
-BEGIN
-    INSERT INTO submissions_search (submissions_search, rowid, search_text)
-        VALUES ('delete', old.search_rowid, old.search_text);
-END;
-"""
-
-# External content: the index keeps trigrams, the text itself stays in ``submissions`` (the
-# indexed part of it, through the view). Its rowid is ``search_rowid`` rather than the table's
-# implicit rowid, which VACUUM may renumber.
-_CREATE_SEARCH_INDEX = (
-    "CREATE VIRTUAL TABLE submissions_search USING fts5(search_text,"
-    " content='submissions_indexed', content_rowid='search_rowid', tokenize='trigram')"
-)
-# The layout before the index took new records in groups: a trigger added each one as it came.
-_PER_RECORD_INDEX = "content='submissions',"
-
-# Columns added after the first release; a data directory created before them gets them on open.
-_ADDED_COLUMNS = {
-    "submissions": {
-        "version": "INTEGER NOT NULL DEFAULT 1",
-        "erased_at": "TEXT",
-        "search_rowid": "INTEGER",
-    },
-    "audit": {"prev_hash": "TEXT", "hash": "TEXT"},
-}
-
-
 # Expired rows (published events, idempotency keys, ledger entries) are purged this many rows at
 # a time, each batch its own transaction, so a purge with much to delete never holds the writer
 # for long.
 PURGE_BATCH = 500
-
-
-def _upgrade(connection: sqlite3.Connection) -> None:
-    """Bring a data directory from an earlier release up to this schema; idempotent."""
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
-        for name, definition in columns.items():
-            if name not in present:
-                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
-    connection.execute("UPDATE submissions SET search_rowid = rowid WHERE search_rowid IS NULL")
-    index = connection.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'submissions_search'"
-    ).fetchone()
-    if index is not None and _PER_RECORD_INDEX in index["sql"]:
-        for trigger in ("insert", "update", "delete"):
-            connection.execute(f"DROP TRIGGER IF EXISTS submissions_search_{trigger}")
-        connection.execute("DROP TABLE submissions_search")
-        index = None
-    for statement in _statements(SEARCH_SCHEMA):
-        connection.execute(statement)
-    if index is None:
-        # Every record there is goes into the new index at once.
-        connection.execute(
-            "INSERT OR REPLACE INTO search_index_mark (one, through)"
-            " SELECT 1, coalesce(max(search_rowid), 0) FROM submissions"
-        )
-        connection.execute(_CREATE_SEARCH_INDEX)
-        connection.execute("INSERT INTO submissions_search (submissions_search) VALUES ('rebuild')")
-    for statement in _statements(SEARCH_TRIGGERS):
-        connection.execute(statement)
-    chain_unchained_audit(connection)
-
-
-def _statements(script: str) -> list[str]:
-    """Split a script into statements (``executescript`` would commit our transaction)."""
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        if line.lstrip().startswith("--"):
-            continue
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    return statements
 
 
 @dataclass(frozen=True)
@@ -324,14 +159,14 @@ class SqliteSubmissionStore:
 
     async def open(self) -> None:
         await self._db.open()  # every connection zeroes freed pages (secure_delete)
-        await self._db.write(_upgrade)
+        await self._db.write(upgrade)
         await self._move_ledger_out()
 
     async def _move_ledger_out(self) -> None:
         """A data directory from before the ledger had its own file keeps it as a table here:
         its entries are copied to the ledger's file, then the table is dropped (a crash between
         the two only copies them again). Run with the notifier of the earlier release stopped."""
-        entries = await self._db.read(_entries_of_ledger_table)
+        entries = await self._db.read(entries_of_ledger_table)
         if entries is None:
             return
         ledger = await self._opened_ledger()
@@ -714,22 +549,6 @@ def _purge_window(
     parameters = {"cutoff": cutoff, "after": after, "through": through}
     purged = connection.execute(table.delete, parameters).rowcount
     return _PurgedWindow(purged, through, last=bool(reached_cutoff) or walked < size)
-
-
-def _entries_of_ledger_table(connection: sqlite3.Connection) -> list[tuple[str, str, str]] | None:
-    """The ledger's entries if this file still has the table it was kept in, else None."""
-    table = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'handled_events'"
-    ).fetchone()
-    if table is None:
-        return None
-    rows = connection.execute("SELECT event_id, handler, handled_at FROM handled_events")
-    return [tuple(row) for row in rows]
-
-
-def ledger_path(store_path: Path) -> Path:
-    """Where the store at ``store_path`` keeps the notifier's ledger: next to it."""
-    return store_path.with_name(f"{store_path.stem}-ledger.db")
 
 
 def _now() -> datetime:
