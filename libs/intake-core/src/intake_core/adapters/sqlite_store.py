@@ -1,8 +1,8 @@
 """The embedded submission store: one SQLite file in WAL mode.
 
 The tables and their upgrades (:mod:`sqlite_schema`), search (:mod:`sqlite_search`), the audit
-chain (:mod:`sqlite_audit`) and purging expired rows (:mod:`sqlite_expiry`) have modules of their
-own.
+chain (:mod:`sqlite_audit`), the outbox (:mod:`sqlite_outbox`) and purging expired rows
+(:mod:`sqlite_expiry`) have modules of their own.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from intake_core.adapters.sqlite_expiry import (
     PURGE_BATCH,
     purge,
 )
+from intake_core.adapters.sqlite_outbox import SqliteOutbox
 from intake_core.adapters.sqlite_schema import (
     LEDGER_SCHEMA,
     SCHEMA,
@@ -153,6 +154,7 @@ def _known_keys(connection: sqlite3.Connection, keys: list[str]) -> bool:
 class SqliteSubmissionStore:
     def __init__(self, path: Path, busy_timeout_seconds: float = 2.0) -> None:
         self._db = SqliteDatabase(path, SCHEMA, busy_timeout_seconds)
+        self._outbox = SqliteOutbox(self._db)
         self._ledger = SqliteDatabase(ledger_path(path), LEDGER_SCHEMA, busy_timeout_seconds)
         self._ledger_opened = False
 
@@ -370,54 +372,19 @@ class SqliteSubmissionStore:
     async def claim_outbox(
         self, owner: str, limit: int, lease_seconds: float, *, min_age_seconds: float = 0.0
     ) -> list[OutboxItem]:
-        def transaction(connection: sqlite3.Connection) -> list[OutboxItem]:
-            now = time.time()
-            saved_before = utc_text(datetime.fromtimestamp(now - min_age_seconds, UTC))
-            rows = connection.execute(
-                "UPDATE outbox SET lease_owner = ?, available_at = ?, attempts = attempts + 1"
-                " WHERE event_id IN (SELECT event_id FROM outbox"
-                "   WHERE published_at IS NULL AND available_at <= ? AND created_at <= ?"
-                "   ORDER BY available_at LIMIT ?)"
-                " RETURNING payload, attempts",
-                (owner, now + lease_seconds, now, saved_before, limit),
-            ).fetchall()
-            return [
-                OutboxItem(CloudEvent.from_json(row["payload"]), row["attempts"]) for row in rows
-            ]
-
-        return await self._db.write(transaction)
+        return await self._outbox.claim(owner, limit, lease_seconds, min_age_seconds)
 
     async def mark_published(self, event_id: str) -> None:
         await self.mark_published_batch([event_id])
 
     async def mark_published_batch(self, event_ids: Collection[str]) -> None:
-        published_at = utc_text(_now())
-        # One statement for the batch (its ids as a JSON array), not one per event.
-        await self._db.write(
-            execute(
-                "UPDATE outbox SET published_at = ?, lease_owner = NULL"
-                " WHERE event_id IN (SELECT value FROM json_each(?))",
-                (published_at, json.dumps(list(event_ids))),
-            )
-        )
+        await self._outbox.mark_published(event_ids)
 
     async def release_outbox(self, event_id: str, retry_in_seconds: float) -> None:
-        await self._db.write(
-            execute(
-                "UPDATE outbox SET available_at = ?, lease_owner = NULL"
-                " WHERE event_id = ? AND published_at IS NULL",
-                (time.time() + retry_in_seconds, event_id),
-            )
-        )
+        await self._outbox.release(event_id, retry_in_seconds)
 
     async def outbox_stats(self) -> OutboxStats:
-        row = await self._db.read(
-            lambda connection: connection.execute(
-                "SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL"
-            ).fetchone()
-        )
-        oldest = datetime.fromisoformat(row[1]) if row[1] is not None else None
-        return OutboxStats(backlog=int(row[0]), oldest_created_at=oldest)
+        return await self._outbox.stats()
 
     async def purge_expired(self, now: datetime, *, batch_size: int = PURGE_BATCH) -> PurgedItems:
         """Walks the outbox, then the idempotency keys, oldest first, ``batch_size`` rows per
