@@ -1,8 +1,11 @@
-"""The embedded submission store: one SQLite file in WAL mode.
+"""The embedded submission store: one SQLite file in WAL mode, and the notifier's ledger beside it.
 
-The tables and their upgrades (:mod:`sqlite_schema`), search (:mod:`sqlite_search`), the audit
-chain (:mod:`sqlite_audit`), the outbox (:mod:`sqlite_outbox`) and purging expired rows
-(:mod:`sqlite_expiry`) have modules of their own.
+This module saves new submissions (those that arrive together go in with one ``INSERT`` per
+table), reads and changes records, and keeps the ledger. The tables and their upgrades
+(:mod:`sqlite_schema`), search (:mod:`sqlite_search`), the audit chain (:mod:`sqlite_audit`),
+the outbox (:mod:`sqlite_outbox`) and purging expired rows (:mod:`sqlite_expiry`) have modules
+of their own, as the Cosmos DB store's parts do; the threads, group commit and checkpoints are
+:mod:`sqlite_base`'s. Why it is tuned as it is: ``docs/adr/0007``.
 """
 
 from __future__ import annotations
