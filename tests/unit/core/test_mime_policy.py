@@ -17,11 +17,14 @@ from email.policy import compat32, default
 from typing import TypeVar
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake_core.adapters.file_mailer import BOUNDARY, MIME_POLICY, eml_bytes, written_as_is
 from intake_core.ports import OutgoingEmail
+
+# Correctness, not speed: on a loaded machine an example took longer than Hypothesis's 200 ms.
+NO_DEADLINE = settings(deadline=None)
 
 T = TypeVar("T")
 DATE = "Thu, 26 Nov 2026 18:47:54 -0000"
@@ -37,6 +40,7 @@ def outcome(write: Callable[[], T]) -> T | type[Exception]:
         return type(error)
 
 
+@NO_DEADLINE
 @given(NAMES, VALUES)
 def test_any_header_is_written_as_compat32_writes_it(name: str, value: str) -> None:
     assert outcome(lambda: MIME_POLICY.fold(name, value)) == outcome(
@@ -47,6 +51,7 @@ def test_any_header_is_written_as_compat32_writes_it(name: str, value: str) -> N
     )
 
 
+@NO_DEADLINE
 @given(VALUES)
 def test_an_encoded_header_is_written_as_compat32_writes_it(value: str) -> None:
     header = Header(value, "utf-8", header_name="Subject")
@@ -73,6 +78,7 @@ def built_by_the_email_package(email: OutgoingEmail) -> Message:
     return message
 
 
+@NO_DEADLINE
 @given(VALUES, st.lists(st.emails(), min_size=1, max_size=5), VALUES, VALUES)
 def test_a_whole_email_is_the_bytes_the_email_package_writes(
     subject: str, recipients: list[str], text: str, html: str
@@ -123,6 +129,7 @@ BODY_TEXT = st.text(
 )
 
 
+@NO_DEADLINE
 @given(BODY_TEXT)
 def test_a_body_holding_the_boundary_still_parses_as_its_two_parts(text: str) -> None:
     body = f"{text}\n--{BOUNDARY}\n{text}\n--{BOUNDARY}--\n"
