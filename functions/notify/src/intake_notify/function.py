@@ -22,7 +22,7 @@ QUEUE_SETTING = "%SERVICEBUS_QUEUE%"
 CONNECTION = "ServiceBusConnection"  # identity-based: ServiceBusConnection__fullyQualifiedNamespace
 
 blueprint = func.Blueprint()
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class _Clients:
@@ -58,5 +58,5 @@ async def notify_sales_team(message: func.ServiceBusMessage) -> None:
     )
     if isinstance(outcome, Poison):
         # The v2 trigger cannot dead-letter directly; failing lets max delivery count do it.
-        log.error("poison message %s: %s", message.message_id, outcome.reason)
+        logger.error("poison message %s: %s", message.message_id, outcome.reason)
         raise PoisonMessage(f"{outcome.reason}: {outcome.description}")

@@ -21,7 +21,7 @@ from intake_notify.rendering import render
 from intake_notify.settings import NotifySettings
 
 HANDLER_NAME = "notify.sales-email"
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,14 @@ async def handle_message(
             store.was_handled(event.id, HANDLER_NAME), store.exists(data.client_id)
         )
         if handled:
-            log.info("event already handled", extra={"event_id": event.id})
+            logger.info("event already handled", extra={"event_id": event.id})
             return Handled(event.id, duplicate=True)
         if not present:
             # The record was written with its event, so a missing one was erased meanwhile:
             # its subject asked to be forgotten, and the sales team must not get their data.
-            log.info("record erased before notification; not sending", extra={"event_id": event.id})
+            logger.info(
+                "record erased before notification; not sending", extra={"event_id": event.id}
+            )
             await store.record_handled(event.id, HANDLER_NAME)
             return Handled(event.id, duplicate=False, erased=True)
         email = render(
@@ -87,5 +89,7 @@ async def handle_message(
             await mailer.send(email)
         # A crash right here resends once; the repeat carries the same Message-ID.
         first = await store.record_handled(event.id, HANDLER_NAME)
-        log.info("sales team notified", extra={"event_id": event.id, "client_id": data.client_id})
+        logger.info(
+            "sales team notified", extra={"event_id": event.id, "client_id": data.client_id}
+        )
         return Handled(event.id, duplicate=not first, submitted_at=data.submitted_at)

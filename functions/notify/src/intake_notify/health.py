@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from intake_notify.worker import NotifyWorker
 
 # The worker's logger: these lines are the worker's (the runbooks quote the stall one).
-log = logging.getLogger("intake_notify.worker")
+logger = logging.getLogger("intake_notify.worker")
 
 # A scrape waits this long for the queue's counts, then shows the last ones it had.
 SCRAPE_READ_TIMEOUT_SECONDS = 2.0
@@ -42,7 +42,7 @@ def health_app(
     async def healthz(_: object) -> JSONResponse:
         if worker is not None and worker.stalled:
             idle = round(worker.idle_seconds)
-            log.error("receive loop stalled for %d s; failing /healthz so it is restarted", idle)
+            logger.error("receive loop stalled for %d s; failing /healthz so it is restarted", idle)
             return JSONResponse({"status": "stalled", "idle_seconds": idle}, status_code=503)
         return JSONResponse({"status": "ok"})
 
@@ -60,7 +60,7 @@ async def _measure(before_scrape: Callable[[], Awaitable[None]]) -> None:
         async with asyncio.timeout(SCRAPE_READ_TIMEOUT_SECONDS):
             await before_scrape()
     except Exception as error:
-        log.warning("metrics: queue counts unavailable (%s)", type(error).__name__)
+        logger.warning("metrics: queue counts unavailable (%s)", type(error).__name__)
 
 
 class HealthServer(uvicorn.Server):

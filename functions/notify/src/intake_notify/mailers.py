@@ -18,7 +18,7 @@ from intake_core.breakers import Breaker
 from intake_core.ports import Mailer, OutgoingEmail
 from intake_notify.settings import NotifySettings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class MailerUnavailable(Exception):
@@ -48,7 +48,7 @@ class SalesTeamMailer:
             breaker_failures,
             breaker_reset_seconds,
             refused=MailerUnavailable,
-            on_open=lambda: log.warning("mailer circuit opened; messages wait in the queue"),
+            on_open=lambda: logger.warning("mailer circuit opened; messages wait in the queue"),
         )
 
     @property

@@ -37,7 +37,7 @@ from intake_notify.mailers import open_sales_team_mailer
 from intake_notify.metrics import WorkerMetrics
 from intake_notify.settings import NotifySettings
 
-log = logging.getLogger("intake_notify.worker")
+logger = logging.getLogger("intake_notify.worker")
 
 # The longest the receive loop backs off after failed receives (WORKER_STALL_SECONDS exceeds it).
 RECEIVE_BACKOFF_MAX_SECONDS = 30.0
@@ -107,7 +107,7 @@ class NotifyWorker:
         """Delete the ledger entries Cosmos DB's TTL would have deleted by now."""
         purged = await self._store.purge_expired_ledger(datetime.now(UTC))
         if purged:
-            log.info("purged %d ledger entries handled over 30 days ago", purged)
+            logger.info("purged %d ledger entries handled over 30 days ago", purged)
         self.metrics.ledger_purged.inc(purged)
         return purged
 
@@ -118,7 +118,7 @@ class NotifyWorker:
                 await self.purge_ledger_once()
             except Exception as error:
                 # The ledger is busy or down: its entries wait for the next round.
-                log.warning("purging the ledger failed (%s)", type(error).__name__)
+                logger.warning("purging the ledger failed (%s)", type(error).__name__)
             await self._pause(self._ledger_purge_interval)
 
     async def _receive_until_stopped(self) -> None:
@@ -138,7 +138,7 @@ class NotifyWorker:
                 # The bus is down: wait and try again; messages are safe where they are.
                 failures += 1
                 self.metrics.bus_errors.inc()
-                log.warning("receiving failed (%s); backing off", type(error).__name__)
+                logger.warning("receiving failed (%s); backing off", type(error).__name__)
                 backoff = min(RECEIVE_BACKOFF_MAX_SECONDS, 0.5 * 2 ** min(failures, 6))
                 await self._pause(backoff * random.uniform(0.5, 1))  # noqa: S311 - jitter
                 continue
@@ -168,14 +168,14 @@ class NotifyWorker:
         except Exception as error:
             if delivery.delivery_count >= self._settings.queue_max_deliveries:
                 # The last allowed delivery: dead-letter it ourselves, so it is counted.
-                log.error(
+                logger.error(
                     "giving up after %d deliveries",
                     delivery.delivery_count,
                     extra=identifying(delivery),
                 )
                 outcome = Poison("MaxDeliveryCountExceeded", f"last error: {type(error).__name__}")
             else:
-                log.warning(
+                logger.warning(
                     "handling failed (%s); it will be redelivered",
                     type(error).__name__,
                     extra=identifying(delivery),
@@ -200,7 +200,7 @@ class NotifyWorker:
                     self.metrics.submit_to_email.observe(max(0.0, age))
                 await self._settle_safely(self._consumer.complete(delivery))
             case Poison(reason=reason, description=description):
-                log.error("dead-lettering message: %s", reason, extra=identifying(delivery))
+                logger.error("dead-lettering message: %s", reason, extra=identifying(delivery))
                 self.metrics.outcomes.labels("dead_lettered").inc()
                 await self._settle_safely(self._consumer.dead_letter(delivery, reason, description))
 
@@ -211,7 +211,7 @@ class NotifyWorker:
             await settlement
         except Exception as error:
             self.metrics.bus_errors.inc()
-            log.warning("settling a message failed (%s)", type(error).__name__)
+            logger.warning("settling a message failed (%s)", type(error).__name__)
 
 
 def _store_breaker(settings: NotifySettings) -> Breaker:
@@ -257,7 +257,7 @@ async def serve(settings: NotifySettings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, worker.stop)
     http = asyncio.create_task(server.serve())
-    log.info("notify worker started with the %s mailer", settings.mailer)
+    logger.info("notify worker started with the %s mailer", settings.mailer)
     try:
         await worker.run()
     finally:
@@ -267,7 +267,7 @@ async def serve(settings: NotifySettings) -> None:
         await mailer.close()
         await queue.close()
         await store.close()
-        log.info("notify worker stopped")
+        logger.info("notify worker stopped")
 
 
 def main() -> None:

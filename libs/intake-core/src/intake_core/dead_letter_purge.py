@@ -39,7 +39,7 @@ from intake_core.ports import (
     StaffSubmissionStore,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # The audit action of a removed dead letter, in the trail of the record it named.
 # The actor of a purge an operator runs (``intake dlq purge``); the retention job's is its own.
@@ -141,7 +141,7 @@ async def purge_dead_letters(
         removed = await queue.purge_dead_letters(doomed)
         purged = [what for letter, what in chosen if letter in removed]
     report = DeadLetterPurgeReport(examined, purged, dry_run)
-    log.info(
+    logger.info(
         "dead letters purged" if not dry_run else "dead letters that a purge would remove",
         extra={"examined": examined, "purged": len(purged), "dryRun": dry_run},
     )

@@ -33,7 +33,7 @@ from intake_core.ports import (
     SubjectQueue,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # The read-cache key of the dashboard figures' generation token: deleting it retires every
 # cached copy of the figures at once.
@@ -88,13 +88,13 @@ class Erasure:
         try:
             await self.cache.delete(*cached_record_keys(client_id))
         except CacheUnavailable as error:
-            log.warning("record erased, its cached copy not dropped: %s", error)
+            logger.warning("record erased, its cached copy not dropped: %s", error)
             self.copies_left.append(client_id)
             return  # the figures' copies are in the same cache: they expire on their own
         try:
             await self.cache.delete(CACHED_FIGURES_GENERATION_KEY)
         except CacheUnavailable as error:
-            log.warning("record erased, cached figures not dropped: %s", error)
+            logger.warning("record erased, cached figures not dropped: %s", error)
 
     async def finish(self) -> None:
         """Rewrite what the engine kept on disk of the data erased (or dropped) so far: once,

@@ -54,7 +54,7 @@ from intake_core.ports import (
 )
 from intake_core.settings import ReadCacheSettings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class RetentionSettings(ReadCacheSettings):
@@ -109,7 +109,7 @@ async def apply_retention(
     await _erase_expired(erasure, cutoff, days, batch_size, clock)
     await erasure.finish()
     if erasure.copies_left:
-        log.error(
+        logger.error(
             "records erased, their cached copies not dropped (they expire at their TTL)",
             extra={"records": len(erasure.copies_left)},
         )
@@ -142,7 +142,7 @@ async def finish_recent_erasures(erasure: Erasure, since: datetime) -> int:
     for client_id in recent:
         await erasure.drop_copies(client_id)
     if recent:
-        log.info("recent erasures finished", extra={"records": len(recent)})
+        logger.info("recent erasures finished", extra={"records": len(recent)})
     return len(recent)
 
 
@@ -160,7 +160,7 @@ async def _erase_expired(
             await erasure.erase(
                 AuditEntry(AuditAction.ERASE, RETENTION_ACTOR, clock(), client_id, details)
             )
-        log.info("retention batch erased", extra={"erased": erasure.erased})
+        logger.info("retention batch erased", extra={"erased": erasure.erased})
 
 
 async def run_retention(settings: RetentionSettings) -> RetentionReport:

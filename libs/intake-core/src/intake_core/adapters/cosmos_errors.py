@@ -19,7 +19,7 @@ from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpRespons
 
 from intake_core.ports import StoreUnavailable
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # How often a write that lost an optimistic-concurrency race (an audit chain head, an outbox
 # document) is tried again before the store reports itself overloaded.
@@ -33,17 +33,17 @@ def translated() -> Iterator[None]:
     except CosmosBatchOperationError:
         raise  # the caller reads which operation failed, then calls batch_failure() if stuck
     except CosmosHttpResponseError as error:
-        log.warning("Cosmos DB request failed", extra={"status": error.status_code})
+        logger.warning("Cosmos DB request failed", extra={"status": error.status_code})
         raise StoreUnavailable(f"the submission store answered {error.status_code}") from error
     except (AzureError, OSError, TimeoutError) as error:
-        log.warning("Cosmos DB unreachable", extra={"error": type(error).__name__})
+        logger.warning("Cosmos DB unreachable", extra={"error": type(error).__name__})
         raise StoreUnavailable("the submission store cannot be reached") from error
 
 
 def batch_failure(error: CosmosBatchOperationError) -> StoreUnavailable:
     """A batch that failed for a reason the store does not handle: an outage to callers."""
     _, status = failed_operation(error)
-    log.warning("Cosmos DB batch failed", extra={"status": status})
+    logger.warning("Cosmos DB batch failed", extra={"status": status})
     return StoreUnavailable(f"the submission store answered {status}")
 
 

@@ -50,7 +50,7 @@ from azure.servicebus.exceptions import (
 from intake_core.domain.events import CloudEvent
 from intake_core.ports import DeadLetter, Delivery
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 ORIGINAL_MESSAGE_ID = "original-message-id"
@@ -245,7 +245,7 @@ class ServiceBusQueue:
             try:
                 await settle(self._receiver, message)
             except MessageLockLostError:
-                log.warning("lock on message %s expired; it will be delivered again", message)
+                logger.warning("lock on message %s expired; it will be delivered again", message)
 
     # --- dead-letter queue ----------------------------------------------------------------
     async def dead_letters(self) -> list[DeadLetter]:
@@ -361,7 +361,7 @@ class ServiceBusQueue:
         )
         for result in results:
             if isinstance(result, Exception):
-                log.warning("closing a Service Bus link failed: %r", result)
+                logger.warning("closing a Service Bus link failed: %r", result)
         await self._client.close()
         if self._credential is not None:
             await self._credential.close()
