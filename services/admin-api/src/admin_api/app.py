@@ -31,6 +31,7 @@ from intake_core.web import (
     RequestContext,
     SecurityHeaders,
     install_openapi,
+    problem_body_refusal,
 )
 
 
@@ -98,7 +99,7 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     # Inside the body limit: an oversized body is refused (413) before anything reads it.
     app.add_middleware(StaffAuthentication, routes=app.router.routes)
     max_body = settings.admin_max_body_bytes
-    app.add_middleware(BodyLimit, max_bytes=max_body, on_refuse=problems.body_refusal(max_body))
+    app.add_middleware(BodyLimit, max_bytes=max_body, on_refuse=problem_body_refusal(max_body))
     app.add_middleware(LastResort, answer=problems.internal_error)  # inside the headers
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestContext)

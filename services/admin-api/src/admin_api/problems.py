@@ -19,7 +19,6 @@ from intake_core.breakers import Breaker
 from intake_core.ports import CacheUnavailable, StoreUnavailable, SubmissionNotFound
 from intake_core.web import (
     RETRY_AFTER_SECONDS,
-    BodyRefusal,
     FieldProblem,
     Location,
     field_problems,
@@ -68,18 +67,6 @@ class Conflict(Exception):
 
 class PreconditionFailed(Exception):
     """``If-Match`` names a version the record no longer has (412)."""
-
-
-def body_refusal(max_bytes: int) -> BodyRefusal:
-    """What ``BodyLimit`` answers: 413 over the limit, 400 for a ``Content-Length`` that is not a
-    number."""
-
-    async def refuse(_: Request, status: int) -> Response:
-        if status == 413:
-            return problem_response(413, f"The request body is over {max_bytes} bytes.")
-        return problem_response(400, "The Content-Length header is not valid.")
-
-    return refuse
 
 
 def internal_error() -> Response:

@@ -15,7 +15,7 @@ from intake_api.dependencies import Adapters, Runtime
 from intake_api.fast_path import FastPath
 from intake_api.json_guard import JsonBodyGuard
 from intake_api.metrics import ApiMetrics
-from intake_api.problems import body_refusal, install_problem_handlers, internal_error
+from intake_api.problems import install_problem_handlers, internal_error
 from intake_api.rate_limit import RateLimiter
 from intake_api.relay import OutboxRelay, relay_owner
 from intake_api.settings import IntakeApiSettings
@@ -31,6 +31,7 @@ from intake_core.web import (
     RequestContext,
     SecurityHeaders,
     install_openapi,
+    problem_body_refusal,
 )
 
 
@@ -129,7 +130,7 @@ def create_app(settings: IntakeApiSettings, deps: Adapters | None = None) -> Fas
         parsed_by_route={"/v1/submissions"},  # SubmissionRoute
     )
     max_body = settings.max_body_bytes
-    app.add_middleware(BodyLimit, max_bytes=max_body, on_refuse=body_refusal(max_body))
+    app.add_middleware(BodyLimit, max_bytes=max_body, on_refuse=problem_body_refusal(max_body))
     app.add_middleware(LastResort, answer=internal_error)
     app.add_middleware(RequestMetrics, metrics=runtime.metrics, templates=templates)
     # Each request's id in its log lines and its answer (about 6 µs a request).

@@ -18,7 +18,6 @@ from intake_core.breakers import Breaker
 from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
 from intake_core.web import (
     RETRY_AFTER_SECONDS,
-    BodyRefusal,
     FieldProblem,
     field_problems,
     problem_response,
@@ -48,18 +47,6 @@ class InvalidFields(Exception):
     def __init__(self, errors: Sequence[FieldProblem]) -> None:
         super().__init__(f"{len(errors)} invalid field(s)")
         self.errors = list(errors)
-
-
-def body_refusal(max_bytes: int) -> BodyRefusal:
-    """What ``BodyLimit`` answers: 413 over the limit, 400 for a ``Content-Length`` that is not a
-    number."""
-
-    async def refuse(_: Request, status: int) -> Response:
-        if status == 413:
-            return problem_response(413, f"The body must not exceed {max_bytes} bytes.")
-        return problem_response(400, "The Content-Length header is not valid.")
-
-    return refuse
 
 
 def internal_error() -> Response:

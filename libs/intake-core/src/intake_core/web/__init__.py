@@ -32,6 +32,7 @@ from intake_core.web.problems import (
     field_problems,
     friendly_message,
     json_path,
+    problem_body_refusal,
     problem_response,
     validation_problem,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "is_json_media_type",
     "json_path",
     "problem_answer",
+    "problem_body_refusal",
     "problem_media_types",
     "problem_response",
     "replaying",

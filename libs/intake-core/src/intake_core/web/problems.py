@@ -16,7 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from intake_core.web.middleware import BodyRefusal
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -147,3 +150,15 @@ def field_problems(errors: Iterable[Mapping[str, Any]]) -> list[FieldProblem]:
             FieldProblem(path=path or where or "", in_=where, message=friendly_message(error))
         )
     return problems
+
+
+def problem_body_refusal(max_bytes: int) -> BodyRefusal:
+    """What ``BodyLimit`` answers in an API: 413 over the limit, 400 for a ``Content-Length``
+    that is not a number."""
+
+    async def refuse(_: Request, status: int) -> Response:
+        if status == 413:
+            return problem_response(413, f"The body must not exceed {max_bytes} bytes.")
+        return problem_response(400, "The Content-Length header is not valid.")
+
+    return refuse
