@@ -18,6 +18,7 @@ _PREFIX = "CL"
 # Crockford's decoding rules: read I and L as one, O as zero.
 _CONFUSABLES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _SHAPE = re.compile(rf"[{ALPHABET}]{{{_PAYLOAD_LENGTH + 1}}}")
+_SEPARATORS = re.compile(r"[\s-]")
 # A Client ID's compact form: hyphens gone, its prefix normalised like the rest ("CL" → "C1").
 _COMPACT_PREFIX = _PREFIX.translate(_CONFUSABLES)
 _COMPACT_LENGTH = len(_COMPACT_PREFIX) + _PAYLOAD_LENGTH + 1
@@ -61,12 +62,17 @@ def new_client_id() -> str:
     return _format(payload + check_symbol(payload))
 
 
+def _typed(text: str) -> str:
+    """What was typed, upper case, without the hyphens and spaces people put anywhere."""
+    return _SEPARATORS.sub("", text.upper())
+
+
 def normalise_client_id(text: str) -> str:
     """Return the canonical form of a typed Client ID, or raise :class:`InvalidClientId`.
 
     Accepts any case, optional hyphens and spaces, and Crockford's confusable letters.
     """
-    compact = re.sub(r"[\s-]", "", text.strip().upper())
+    compact = _typed(text)
     if len(compact) == len(_PREFIX) + _PAYLOAD_LENGTH + 1 and compact.startswith(_PREFIX):
         compact = compact[len(_PREFIX) :]
     symbols = compact.translate(_CONFUSABLES)
@@ -82,7 +88,7 @@ def client_id_fragment(text: str) -> str | None:
     None when it cannot be one: shorter than :data:`MIN_FRAGMENT` or longer than a whole ID, or
     holding anything but Crockford symbols once case, hyphens, spaces and confusables are
     normalised as :func:`normalise_client_id` does (``7k2m-9xOp`` → ``7K2M9X0P``)."""
-    compact = re.sub(r"[\s-]", "", text.upper()).translate(_CONFUSABLES)
+    compact = _typed(text).translate(_CONFUSABLES)
     if not MIN_FRAGMENT <= len(compact) <= _COMPACT_LENGTH or not _FRAGMENT.fullmatch(compact):
         return None
     return compact

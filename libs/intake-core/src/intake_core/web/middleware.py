@@ -7,7 +7,6 @@ import functools
 import logging
 import re
 import traceback
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from email.message import Message as MimeHeader
 
@@ -16,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake_core import logs
+from intake_core.domain.entropy import random_uuid
 
 logger = logging.getLogger(__name__)
 
@@ -219,4 +219,6 @@ def _request_id(scope: Scope) -> str:
             text = value.decode("latin-1")
             if _SANE_REQUEST_ID.fullmatch(text):
                 return text
-    return uuid.uuid4().hex
+    # From the buffered CSPRNG: uuid4() makes a system call that lets go of the interpreter's
+    # lock, on every request of intake-api's hot path (see intake_core.domain.entropy).
+    return random_uuid().hex
