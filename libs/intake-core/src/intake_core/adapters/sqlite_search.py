@@ -136,7 +136,22 @@ def _around_hyphens(forms: list[str]) -> set[str]:
     return stretches
 
 
-def search_rows(connection: sqlite3.Connection, query: SearchQuery) -> list[sqlite3.Row]:
+# What a search selects of each record: the whole stored document, or only what a list shows
+# (``SearchHit``), picked out of the document by SQLite. For a page of 25 rows, decoding each
+# whole document in Python was a sixth of admin-api's CPU per search. Both keep what a page's
+# continuation token is made of (``client_id``, ``submitted_at``).
+DOCUMENTS = "client_id, submitted_at, document"
+HITS = (
+    "client_id, submitted_at, status, industry, service_type,"
+    " document ->> '$.company.name' AS company_name,"
+    " document ->> '$.company.contact.name' AS contact_name,"
+    " document ->> '$.company.contact.email' AS contact_email"
+)
+
+
+def search_rows(
+    connection: sqlite3.Connection, query: SearchQuery, columns: str = DOCUMENTS
+) -> list[sqlite3.Row]:
     clauses, parameters = _filters(query)
     source = "submissions"
     if query.text:
@@ -159,7 +174,7 @@ def search_rows(connection: sqlite3.Connection, query: SearchQuery) -> list[sqli
         clauses.append(f"({' OR '.join(matches)})")
         parameters.extend([f"%{_escape_like(text)}%", *forms])
     sql = (
-        f"SELECT client_id, submitted_at, document FROM {source}"  # noqa: S608 - only fixed names are interpolated
+        f"SELECT {columns} FROM {source}"  # noqa: S608 - only fixed names are interpolated
         f" WHERE {' AND '.join(clauses)}"
         " ORDER BY submitted_at DESC, client_id DESC LIMIT ?"
     )

@@ -46,7 +46,13 @@ from intake_core.adapters.sqlite_schema import (
 from intake_core.domain.audit import AuditAction
 from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
-from intake_core.domain.models import ErasedSubmission, ServiceType, Status, Submission
+from intake_core.domain.models import (
+    ErasedSubmission,
+    Industry,
+    ServiceType,
+    Status,
+    Submission,
+)
 from intake_core.domain.stored import STORED
 from intake_core.ports import (
     AuditChainReport,
@@ -235,18 +241,21 @@ class SqliteSubmissionStore:
         return row is not None
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        page, token = await self._search_page(query)
+        page, token = await self._search_page(query, sqlite_search.DOCUMENTS)
         items = [Submission.model_validate_json(row["document"], context=STORED) for row in page]
         return SearchPage(items=items, continuation_token=token)
 
     async def search_hits(self, query: SearchQuery) -> HitPage:
-        page, token = await self._search_page(query)
-        items = [SearchHit.from_document(json.loads(row["document"])) for row in page]
-        return HitPage(items=items, continuation_token=token)
+        page, token = await self._search_page(query, sqlite_search.HITS)
+        return HitPage(items=[_hit(row) for row in page], continuation_token=token)
 
-    async def _search_page(self, query: SearchQuery) -> tuple[list[sqlite3.Row], str | None]:
+    async def _search_page(
+        self, query: SearchQuery, columns: str
+    ) -> tuple[list[sqlite3.Row], str | None]:
         """The page's rows and, when more follow, the token that continues after them."""
-        rows = await self._db.read(lambda connection: sqlite_search.search_rows(connection, query))
+        rows = await self._db.read(
+            lambda connection: sqlite_search.search_rows(connection, query, columns)
+        )
         page = rows[: query.limit]
         return page, sqlite_search.encode_token(page[-1]) if len(rows) > query.limit else None
 
@@ -439,6 +448,21 @@ def _select_record(connection: sqlite3.Connection, client_id: str) -> sqlite3.Ro
         "SELECT document, version, erased_at FROM submissions WHERE client_id = ?", (client_id,)
     ).fetchone()
     return row
+
+
+def _hit(row: sqlite3.Row) -> SearchHit:
+    """A row selected with ``sqlite_search.HITS``: the columns kept beside the document, and
+    the three fields SQLite picked out of it."""
+    return SearchHit(
+        client_id=row["client_id"],
+        submitted_at=datetime.fromisoformat(row["submitted_at"]),
+        status=Status(row["status"]),
+        industry=Industry(row["industry"]),
+        service_type=ServiceType(row["service_type"]),
+        company_name=row["company_name"],
+        contact_name=row["contact_name"],
+        contact_email=row["contact_email"],
+    )
 
 
 def _stored_record(row: sqlite3.Row) -> StoredRecord:
