@@ -3,6 +3,7 @@ answers while open, how it closes, and that every store call goes through it."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 
@@ -69,6 +70,29 @@ def test_a_consumer_takes_nothing_while_open_then_one_trial() -> None:
     assert breaker.admits(8) == 1
     fail_through(breaker, ConnectionError("still down"))  # the trial fails: another cool-down
     assert breaker.admits(8) == 0
+
+
+async def test_a_cancelled_call_does_not_count() -> None:
+    """The caller gave up (the process is stopping, say), not the dependency: a breaker that
+    counted it would refuse everyone for a cool-down with the dependency healthy."""
+    breaker = Breaker("intake-api", failures=1, reset_seconds=60)
+    entered = asyncio.Event()
+
+    async def waiting_for_an_answer() -> None:
+        with breaker.guarding():
+            entered.set()
+            await asyncio.Event().wait()
+
+    for _ in range(3):
+        call = asyncio.create_task(waiting_for_an_answer())
+        await entered.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        entered.clear()
+    assert not breaker.is_open
+    fail_through(breaker, ConnectionError("down"))  # a failure still does
+    assert breaker.is_open
 
 
 def test_on_open_is_told_once_per_opening() -> None:

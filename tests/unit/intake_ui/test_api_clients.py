@@ -4,6 +4,7 @@ the UI's outcomes and exceptions. Each against an ``httpx.MockTransport`` that r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -156,6 +157,26 @@ async def test_intake_breaker_does_not_count_an_answer() -> None:
     recorder = Recorder(answer(500))
     client = intake_client(recorder, breaker=Breaker("intake-api", failures=1, reset_seconds=60))
     assert await client.submit({}, "k") == Refused(500)
+    assert not client.breaker_open
+
+
+async def test_intake_breaker_does_not_count_a_cancelled_call() -> None:
+    """A submission cancelled while intake-api is still answering (the UI stopping, say) says
+    nothing about intake-api: the next visitor is still let through."""
+    answering = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        answering.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(slow), base_url="http://intake-api")
+    client = IntakeApiClient(http, breaker=Breaker("intake-api", failures=1, reset_seconds=60))
+    submitting = asyncio.create_task(client.submit({}, "k"))
+    await answering.wait()
+    submitting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await submitting
     assert not client.breaker_open
 
 

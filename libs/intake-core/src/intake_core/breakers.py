@@ -4,8 +4,11 @@ After ``failures`` counted failures in a row the breaker opens: each call is ref
 (``refused``, :class:`BreakerOpen` unless the caller names its own "unavailable" error) until
 ``reset_seconds`` have passed. Then calls go through again as trials, and the first to finish
 decides: a success closes the breaker, a failure opens it for another cool-down. ``counts``
-says which errors count as failures (by default every one, a cancellation too, as pybreaker
-does); any other error passes through as the dependency answering, like a success.
+says which errors count as failures (by default every ``Exception``); any other error passes
+through as the dependency answering, like a success. A cancelled call never counts (pybreaker
+would count it): the caller gave up (a process stopping, a download stopped half way, a
+deadline of the caller's own), not the dependency, and counting it would refuse every caller
+for a cool-down with the dependency healthy.
 
 A failure is always raised as itself, the one that opens the breaker included: the refusal is
 raised only when the breaker did not try the call.
@@ -44,7 +47,7 @@ class Breaker:
         self._breaker = pybreaker.CircuitBreaker(
             fail_max=failures,
             reset_timeout=reset_seconds,
-            exclude=[] if counts is None else [_none_of(counts)],
+            exclude=[_none_of((Exception,) if counts is None else counts)],
             state_storage=self._state,
             throw_new_error_on_trip=False,
             listeners=[] if on_open is None else [_Opening(on_open)],
