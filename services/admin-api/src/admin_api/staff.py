@@ -1,4 +1,6 @@
 """Who is calling: a bearer JWT verified into :class:`Staff`, and the role each route needs.
+A role's dependency answers the :class:`StaffRequest` the audit trail names (the staff member
+and the request id), so routes hand it on as they got it.
 
 The token is verified by :class:`StaffAuthentication` before the route reads anything else
 ("401 without a valid token": no body is judged for an unknown caller); the role is checked
@@ -16,6 +18,8 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from admin_api.audit_log import StaffRequest
+from admin_api.deps import RequestId
 from admin_api.problems import MissingRole, NotAuthenticated, not_authenticated
 from intake_core.auth import InvalidToken, Role, Staff, TokenVerifier
 
@@ -82,17 +86,19 @@ async def signed_in_staff(request: Request) -> Staff:
     return staff
 
 
-def require(role: Role) -> Callable[[Staff], Awaitable[Staff]]:
-    async def staff_with_role(staff: Annotated[Staff, Depends(signed_in_staff)]) -> Staff:
+def require(role: Role) -> Callable[..., Awaitable[StaffRequest]]:
+    async def staff_with_role(
+        staff: Annotated[Staff, Depends(signed_in_staff)], request_id: RequestId
+    ) -> StaffRequest:
         if not staff.has(role):
             raise MissingRole(role)
-        return staff
+        return StaffRequest(staff.subject, request_id)
 
     return staff_with_role
 
 
-Reader = Annotated[Staff, Depends(require(Role.READ))]
-StatusChanger = Annotated[Staff, Depends(require(Role.MANAGE))]
-Exporter = Annotated[Staff, Depends(require(Role.EXPORT))]
-Eraser = Annotated[Staff, Depends(require(Role.ERASE))]
-AuditReader = Annotated[Staff, Depends(require(Role.AUDIT_READ))]
+Reader = Annotated[StaffRequest, Depends(require(Role.READ))]
+StatusChanger = Annotated[StaffRequest, Depends(require(Role.MANAGE))]
+Exporter = Annotated[StaffRequest, Depends(require(Role.EXPORT))]
+Eraser = Annotated[StaffRequest, Depends(require(Role.ERASE))]
+AuditReader = Annotated[StaffRequest, Depends(require(Role.AUDIT_READ))]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from admin_api import reading
-from admin_api.audit_log import StaffRequest
-from admin_api.deps import RequestId, StoreDep
+from admin_api.deps import StoreDep
 from admin_api.openapi import STAFF_PROBLEMS
 from admin_api.schemas import AuditChainCheck
 from admin_api.staff import AuditReader
@@ -15,9 +14,7 @@ router = APIRouter(tags=["audit"], responses=STAFF_PROBLEMS)
 
 
 @router.get("/v1/audit/verify", response_model=AuditChainCheck)
-async def verify_audit_chain(
-    staff: AuditReader, store: StoreDep, request_id: RequestId
-) -> AuditChainCheck:
+async def verify_audit_chain(staff: AuditReader, store: StoreDep) -> AuditChainCheck:
     """Recomputes every entry's hash and link. ``intact: false`` names the first broken entry:
     changed, deleted or slipped-in entries all break the chain there."""
-    return await reading.verify_audit_chain(store, StaffRequest(staff.subject, request_id))
+    return await reading.verify_audit_chain(store, staff)

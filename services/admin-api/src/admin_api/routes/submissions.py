@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from admin_api import erasure, export, reading, subject_access, workflow
-from admin_api.audit_log import StaffRequest
 from admin_api.deps import (
     ClientId,
     FiguresCacheDep,
@@ -18,7 +17,6 @@ from admin_api.deps import (
     QueueDep,
     ReadCacheDep,
     RecordCacheDep,
-    RequestId,
     StoreDep,
 )
 from admin_api.filters import PageRequest, SubmissionFilters
@@ -57,12 +55,9 @@ async def list_submissions(
     page: Annotated[PageRequest, Query()],
     store: StoreDep,
     tokens: PageTokensDep,
-    request_id: RequestId,
 ) -> SubmissionPage:
     """Newest first. ``continuationToken`` from one page fetches the next with the same filters."""
-    return await reading.search_submissions(
-        store, tokens, page, StaffRequest(staff.subject, request_id)
-    )
+    return await reading.search_submissions(store, tokens, page, staff)
 
 
 @router.get(
@@ -74,9 +69,8 @@ async def export_submissions(
     staff: Exporter,
     filters: Annotated[SubmissionFilters, Query()],
     store: StoreDep,
-    request_id: RequestId,
 ) -> StreamingResponse:
-    chunks = await export.start_export(store, filters, StaffRequest(staff.subject, request_id))
+    chunks = await export.start_export(store, filters, staff)
     filename = f"submissions-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv"
     return StreamingResponse(
         chunks,
@@ -91,12 +85,9 @@ async def get_submission(
     client_id: ClientId,
     store: StoreDep,
     records: RecordCacheDep,
-    request_id: RequestId,
 ) -> Response:
     """The whole record, or its tombstone once erased. ``ETag`` is its version."""
-    answer = await reading.read_submission(
-        store, records, client_id, StaffRequest(staff.subject, request_id)
-    )
+    answer = await reading.read_submission(store, records, client_id, staff)
     return Response(
         answer.body,
         media_type="application/json",
@@ -113,15 +104,13 @@ async def change_status(
     store: StoreDep,
     records: RecordCacheDep,
     figures: FiguresCacheDep,
-    request_id: RequestId,
     response: Response,
     if_match: IfMatch = None,
 ) -> StatusChanged:
     """``received → contacted → qualified → won|lost``; 409 otherwise, 412 on a stale If-Match.
     Answers the new status and ETag only: reading the record takes ``Submissions.Read``."""
-    staff_request = StaffRequest(staff.subject, request_id)
     stored = await workflow.change_status(
-        store, records, figures, client_id, change.status, if_match, staff_request
+        store, records, figures, client_id, change.status, if_match, staff
     )
     response.headers["ETag"] = workflow.etag(stored.version)
     return StatusChanged(client_id=client_id, status=change.status)
@@ -131,9 +120,9 @@ async def change_status(
     "/v1/submissions/{clientId}/audit", response_model=list[AuditRecord], responses=RECORD_PROBLEMS
 )
 async def audit_trail(
-    staff: AuditReader, client_id: ClientId, store: StoreDep, request_id: RequestId
+    staff: AuditReader, client_id: ClientId, store: StoreDep
 ) -> list[AuditRecord]:
-    return await reading.read_audit_trail(store, client_id, StaffRequest(staff.subject, request_id))
+    return await reading.read_audit_trail(store, client_id, staff)
 
 
 @router.get(
@@ -141,13 +130,9 @@ async def audit_trail(
     response_model=SubjectExport,
     responses={200: {"content": {"application/json": {}}}, **RECORD_PROBLEMS},
 )
-async def subject_export(
-    staff: Exporter, client_id: ClientId, store: StoreDep, request_id: RequestId
-) -> JSONResponse:
+async def subject_export(staff: Exporter, client_id: ClientId, store: StoreDep) -> JSONResponse:
     """The data subject's record and audit trail, as a JSON file to hand to them."""
-    export_ = await subject_access.export_subject_data(
-        store, client_id, StaffRequest(staff.subject, request_id)
-    )
+    export_ = await subject_access.export_subject_data(store, client_id, staff)
     return JSONResponse(
         export_.model_dump(mode="json", by_alias=True),
         headers={
@@ -167,7 +152,6 @@ async def erase_submission(
     store: StoreDep,
     cache: ReadCacheDep,
     queue: QueueDep,
-    request_id: RequestId,
     response: Response,
     grounds: ErasureGrounds = None,
 ) -> Record:
@@ -176,7 +160,5 @@ async def erase_submission(
     The optional body says why (``reason``, and a ``note`` that ``other`` requires); both go
     into the erasure's audit entry, which stays after the record is gone: no personal data in
     the note. Without a body the reason is recorded as ``unstated``."""
-    stored = await erasure.erase_submission(
-        store, cache, queue, client_id, StaffRequest(staff.subject, request_id), grounds
-    )
+    stored = await erasure.erase_submission(store, cache, queue, client_id, staff, grounds)
     return _with_etag(stored, response)
