@@ -17,7 +17,10 @@ from fastapi.testclient import TestClient
 from admin_api import erasure
 from admin_api.app import create_app
 from admin_api.audit_log import StaffRequest
+from admin_api.context import AdminContext
 from admin_api.deps import AdminDeps
+from admin_api.figures_cache import FiguresCache
+from admin_api.paging import PageTokens
 from admin_api.record_cache import RecordCache
 from admin_api.settings import AdminApiSettings
 from intake_core.adapters.redis_cache import RedisReadCache
@@ -212,11 +215,19 @@ def test_a_read_racing_an_erasure_never_serves_the_erased_record(api: Api, tmp_p
     next read must still get the tombstone."""
     client_id = api.seed().client_id
     records = RecordCache(api.cache, ttl_seconds=60)
+    context = AdminContext(
+        store=api.store,
+        cache=api.cache,
+        records=records,
+        figures=FiguresCache(api.cache, ttl_seconds=60),
+        page_tokens=PageTokens(b"unused: an erasure signs no page tokens"),
+        queue=None,
+    )
     staff = StaffRequest("dpo@example.com", "race")
 
     async def load_then_erase(wanted: str) -> StoredRecord | None:
         before = await api.store.get_record(wanted)
-        await erasure.erase_submission(api.store, api.cache, None, wanted, staff)
+        await erasure.erase_submission(context, wanted, staff)
         reader_b = await records.read(wanted, api.store.get_record)
         assert reader_b is not None and b"erasedAt" in reader_b.body
         return before

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import Gauge
 
 from admin_api import problems
+from admin_api.context import AdminContext
 from admin_api.deps import AdminDeps, Runtime
 from admin_api.figures_cache import FiguresCache
 from admin_api.observability import admin_metrics
@@ -50,15 +51,15 @@ def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> Fas
     def runtime(adapters: AdminDeps) -> Runtime:
         # Not ``adapters.cache or …``: an empty in-process cache has a length of 0.
         cache = adapters.cache if adapters.cache is not None else NoReadCache()
-        return Runtime(
-            adapters,
-            page_tokens,
-            metrics,
-            cache,
-            RecordCache(cache, settings.cache_ttl_seconds),
-            FiguresCache(cache, settings.admin_figures_cache_seconds),
-            GuardedStaffStore(adapters.store, breaker),
+        context = AdminContext(
+            store=GuardedStaffStore(adapters.store, breaker),
+            cache=cache,
+            records=RecordCache(cache, settings.cache_ttl_seconds),
+            figures=FiguresCache(cache, settings.admin_figures_cache_seconds),
+            page_tokens=page_tokens,
+            queue=adapters.queue,
         )
+        return Runtime(adapters, metrics, context)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:

@@ -7,10 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from admin_api.figures_cache import FiguresCache
-from admin_api.paging import PageTokens
+from admin_api.context import AdminContext
 from admin_api.problems import InvalidInput, NotJson
-from admin_api.record_cache import RecordCache
 from intake_core.auth import TokenVerifier
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
 from intake_core.http_metrics import HttpMetrics
@@ -35,18 +33,13 @@ class AdminDeps:
 
 @dataclass(frozen=True)
 class Runtime:
-    """What the lifespan hands every request (``request.state``). ``store`` is ``deps.store``
-    behind the store's circuit breaker: what every route uses. ``cache`` is ``deps.cache``, or
-    one that keeps nothing: ``records`` and ``figures`` read through it, an erasure drops the
-    copies in it."""
+    """What the lifespan hands every request (``request.state``). ``context`` is what the use
+    cases work with: its ``store`` is ``deps.store`` behind the store's circuit breaker (what
+    every route uses), its ``cache`` is ``deps.cache`` or one that keeps nothing."""
 
     deps: AdminDeps
-    page_tokens: PageTokens
     metrics: HttpMetrics
-    cache: ReadCache
-    records: RecordCache
-    figures: FiguresCache
-    store: StaffSubmissionStore
+    context: AdminContext
 
 
 # The dependencies below are async although they do not wait: FastAPI runs a plain ``def``
@@ -57,27 +50,11 @@ def _runtime(request: Request) -> Runtime:
 
 
 async def _store(request: Request) -> StaffSubmissionStore:
-    return _runtime(request).store
+    return _runtime(request).context.store
 
 
-async def _queue(request: Request) -> SubjectQueue | None:
-    return _runtime(request).deps.queue
-
-
-async def _cache(request: Request) -> ReadCache:
-    return _runtime(request).cache
-
-
-async def _records(request: Request) -> RecordCache:
-    return _runtime(request).records
-
-
-async def _figures(request: Request) -> FiguresCache:
-    return _runtime(request).figures
-
-
-async def _page_tokens(request: Request) -> PageTokens:
-    return _runtime(request).page_tokens
+async def _context(request: Request) -> AdminContext:
+    return _runtime(request).context
 
 
 async def _metrics(request: Request) -> HttpMetrics:
@@ -107,12 +84,8 @@ async def _json_only(request: Request) -> None:
 
 
 StoreDep = Annotated[StaffSubmissionStore, Depends(_store)]
-QueueDep = Annotated[SubjectQueue | None, Depends(_queue)]
+ContextDep = Annotated[AdminContext, Depends(_context)]
 MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
-ReadCacheDep = Annotated[ReadCache, Depends(_cache)]
-RecordCacheDep = Annotated[RecordCache, Depends(_records)]
-FiguresCacheDep = Annotated[FiguresCache, Depends(_figures)]
-PageTokensDep = Annotated[PageTokens, Depends(_page_tokens)]
 RequestId = Annotated[str, Depends(_request_id)]
 ClientId = Annotated[str, Depends(_client_id)]
 JsonOnly = Annotated[None, Depends(_json_only)]

@@ -14,23 +14,16 @@ recent erasure again.
 from __future__ import annotations
 
 from admin_api.audit_log import StaffRequest
+from admin_api.context import AdminContext
 from admin_api.schemas import ErasureRequest
 from intake_core.domain.audit import AuditAction
 from intake_core.domain.erasure import NOT_STATED, erasure_details
 from intake_core.erasure import Erasure
-from intake_core.ports import (
-    CacheUnavailable,
-    ReadCache,
-    StaffSubmissionStore,
-    StoredRecord,
-    SubjectQueue,
-)
+from intake_core.ports import CacheUnavailable, StoredRecord
 
 
 async def erase_submission(
-    store: StaffSubmissionStore,
-    cache: ReadCache,
-    queue: SubjectQueue | None,
+    context: AdminContext,
     client_id: str,
     staff: StaffRequest,
     grounds: ErasureRequest | None = None,
@@ -38,7 +31,7 @@ async def erase_submission(
     """Idempotent: erasing an erased record answers its tombstone (and is audited again, with
     the reason given this time)."""
     details = grounds.audit_details() if grounds else erasure_details(NOT_STATED)
-    erasure = Erasure(store, queue, cache)
+    erasure = Erasure(context.store, context.queue, context.cache)
     erased = await erasure.erase(staff.entry(AuditAction.ERASE, client_id, details))
     await erasure.finish()
     if erasure.copies_left:

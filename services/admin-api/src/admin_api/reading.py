@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from admin_api.answer_cache import CachedAnswer
 from admin_api.audit_log import StaffRequest
-from admin_api.figures_cache import FiguresCache
+from admin_api.context import AdminContext
 from admin_api.filters import PageRequest
-from admin_api.paging import InvalidPageToken, PageTokens
+from admin_api.paging import InvalidPageToken
 from admin_api.problems import InvalidInput
-from admin_api.record_cache import RecordCache
 from admin_api.schemas import (
     AuditChainCheck,
     AuditRecord,
@@ -25,9 +24,10 @@ from intake_core.ports import StaffSubmissionStore, SubmissionNotFound
 
 
 async def search_submissions(
-    store: StaffSubmissionStore, tokens: PageTokens, page: PageRequest, staff: StaffRequest
+    context: AdminContext, page: PageRequest, staff: StaffRequest
 ) -> SubmissionPage:
     """Newest first; the next page's token is signed and bound to these filters."""
+    store, tokens = context.store, context.page_tokens
     position = None
     if page.continuation_token:
         try:
@@ -50,29 +50,28 @@ async def search_submissions(
 
 
 async def read_submission(
-    store: StaffSubmissionStore, records: RecordCache, client_id: str, staff: StaffRequest
+    context: AdminContext, client_id: str, staff: StaffRequest
 ) -> CachedAnswer:
-    answer = await records.read(client_id, store.get_record)
+    answer = await context.records.read(client_id, context.store.get_record)
     if answer is None:
         raise SubmissionNotFound(client_id)
-    await store.append_audit(staff.entry(AuditAction.READ, client_id))
+    await context.store.append_audit(staff.entry(AuditAction.READ, client_id))
     return answer
 
 
-async def read_figures(
-    store: StaffSubmissionStore, figures: FiguresCache, days: int, staff: StaffRequest
-) -> CachedAnswer:
+async def read_figures(context: AdminContext, days: int, staff: StaffRequest) -> CachedAnswer:
     """The last ``days`` UTC days, today included. Audited like a search (no record named):
     counts hold no personal data, but every staff read is in the trail."""
     last_day = datetime.now(UTC).date()
     first_day = last_day - timedelta(days=days - 1)
+    store = context.store
 
     async def count() -> CachedAnswer:
         counted = await store.submission_figures(first_day, last_day)
         answer = DashboardFigures.of(counted, first_day, last_day)
         return CachedAnswer("", answer.model_dump_json(by_alias=True).encode())
 
-    answer = await figures.read(first_day, last_day, count)
+    answer = await context.figures.read(first_day, last_day, count)
     await store.append_audit(staff.entry(AuditAction.FIGURES_READ, details={"days": str(days)}))
     return answer
 

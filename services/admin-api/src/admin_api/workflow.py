@@ -9,14 +9,12 @@ from __future__ import annotations
 import logging
 
 from admin_api.audit_log import StaffRequest
-from admin_api.figures_cache import FiguresCache
+from admin_api.context import AdminContext
 from admin_api.problems import Conflict, PreconditionFailed
-from admin_api.record_cache import RecordCache
 from intake_core.domain.audit import AuditAction
 from intake_core.domain.models import Status, Submission, can_transition
 from intake_core.ports import (
     CacheUnavailable,
-    StaffSubmissionStore,
     StoredRecord,
     SubmissionNotFound,
     VersionConflict,
@@ -41,14 +39,13 @@ def if_match_allows(header: str, version: str) -> bool:
 
 
 async def change_status(
-    store: StaffSubmissionStore,
-    records: RecordCache,
-    figures: FiguresCache,
+    context: AdminContext,
     client_id: str,
     new_status: Status,
     if_match: str | None,
     staff: StaffRequest,
 ) -> StoredRecord:
+    store = context.store
     for _ in range(ATTEMPTS):
         stored = await store.get_record(client_id)
         if stored is None:
@@ -74,9 +71,9 @@ async def change_status(
                 ) from None
             continue
         try:
-            await records.forget(client_id)
+            await context.records.forget(client_id)
         except CacheUnavailable as error:
             logger.error("status changed, cached copy not dropped: %s", error)
-        await figures.forget()
+        await context.figures.forget()
         return changed
     raise Conflict("The record is changing too often right now; try again.")

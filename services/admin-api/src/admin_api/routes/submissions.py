@@ -9,16 +9,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from admin_api import erasure, export, reading, subject_access, workflow
-from admin_api.deps import (
-    ClientId,
-    FiguresCacheDep,
-    JsonOnly,
-    PageTokensDep,
-    QueueDep,
-    ReadCacheDep,
-    RecordCacheDep,
-    StoreDep,
-)
+from admin_api.deps import ClientId, ContextDep, JsonOnly, StoreDep
 from admin_api.filters import PageRequest, SubmissionFilters
 from admin_api.openapi import CHANGE_PROBLEMS, ERASE_PROBLEMS, RECORD_PROBLEMS, STAFF_PROBLEMS
 from admin_api.schemas import (
@@ -53,11 +44,10 @@ def _with_etag(stored: StoredRecord, response: Response) -> Record:
 async def list_submissions(
     staff: Reader,
     page: Annotated[PageRequest, Query()],
-    store: StoreDep,
-    tokens: PageTokensDep,
+    context: ContextDep,
 ) -> SubmissionPage:
     """Newest first. ``continuationToken`` from one page fetches the next with the same filters."""
-    return await reading.search_submissions(store, tokens, page, staff)
+    return await reading.search_submissions(context, page, staff)
 
 
 @router.get(
@@ -83,11 +73,10 @@ async def export_submissions(
 async def get_submission(
     staff: Reader,
     client_id: ClientId,
-    store: StoreDep,
-    records: RecordCacheDep,
+    context: ContextDep,
 ) -> Response:
     """The whole record, or its tombstone once erased. ``ETag`` is its version."""
-    answer = await reading.read_submission(store, records, client_id, staff)
+    answer = await reading.read_submission(context, client_id, staff)
     return Response(
         answer.body,
         media_type="application/json",
@@ -101,16 +90,14 @@ async def change_status(
     json_only: JsonOnly,
     client_id: ClientId,
     change: StatusChange,
-    store: StoreDep,
-    records: RecordCacheDep,
-    figures: FiguresCacheDep,
+    context: ContextDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> StatusChanged:
     """``received → contacted → qualified → won|lost``; 409 otherwise, 412 on a stale If-Match.
     Answers the new status and ETag only: reading the record takes ``Submissions.Read``."""
     stored = await workflow.change_status(
-        store, records, figures, client_id, change.status, if_match, staff
+        context, client_id, change.status, if_match=if_match, staff=staff
     )
     response.headers["ETag"] = workflow.etag(stored.version)
     return StatusChanged(client_id=client_id, status=change.status)
@@ -149,9 +136,7 @@ async def erase_submission(
     staff: Eraser,
     json_only: JsonOnly,
     client_id: ClientId,
-    store: StoreDep,
-    cache: ReadCacheDep,
-    queue: QueueDep,
+    context: ContextDep,
     response: Response,
     grounds: ErasureGrounds = None,
 ) -> Record:
@@ -160,5 +145,5 @@ async def erase_submission(
     The optional body says why (``reason``, and a ``note`` that ``other`` requires); both go
     into the erasure's audit entry, which stays after the record is gone: no personal data in
     the note. Without a body the reason is recorded as ``unstated``."""
-    stored = await erasure.erase_submission(store, cache, queue, client_id, staff, grounds)
+    stored = await erasure.erase_submission(context, client_id, staff, grounds=grounds)
     return _with_etag(stored, response)
