@@ -228,10 +228,12 @@ def test_an_erasure_without_a_body_needs_no_content_type(harness):
     assert "company" not in response.json()
 
 
-def test_the_role_is_checked_before_the_body_type_is_judged(harness):
+@pytest.mark.parametrize(("method", "path"), [("POST", "/erase"), ("PATCH", "")])
+def test_the_role_is_checked_before_the_body_type_is_judged(harness, method, path):
     client_id = harness.seed().client_id
-    response = harness.client.post(
-        f"/v1/submissions/{client_id}/erase",
+    response = harness.client.request(
+        method,
+        f"/v1/submissions/{client_id}{path}",
         content=b"reason=subject-request",
         headers={**harness.auth("Submissions.Read"), "Content-Type": "text/plain"},
     )

@@ -73,10 +73,11 @@ async def _client_id(client_id: Annotated[str, Path(alias="clientId", max_length
         raise InvalidInput("clientId", str(error), location="path") from None
 
 
-async def _json_only(request: Request) -> None:
+async def json_only(request: Request) -> None:
     """Refuses (415) a body sent as anything but JSON, which FastAPI would read as a string and
-    answer 422 about the model. No body passes: an erasure may come without one. A route puts
-    it after its role, so a caller without the role hears 403 whatever it sent."""
+    answer 422 about the model. No body passes: an erasure may come without one. A route lists
+    it in its ``dependencies`` after its role, so a caller without the role hears 403 whatever
+    it sent."""
     headers = request.headers
     has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     if has_body and not is_json_media_type(headers.get("content-type")):
@@ -88,4 +89,3 @@ ContextDep = Annotated[AdminContext, Depends(_context)]
 MetricsDep = Annotated[HttpMetrics, Depends(_metrics)]
 RequestId = Annotated[str, Depends(_request_id)]
 ClientId = Annotated[str, Depends(_client_id)]
-JsonOnly = Annotated[None, Depends(_json_only)]

@@ -97,8 +97,16 @@ def require(role: Role) -> Callable[..., Awaitable[StaffRequest]]:
     return staff_with_role
 
 
-Reader = Annotated[StaffRequest, Depends(require(Role.READ))]
-StatusChanger = Annotated[StaffRequest, Depends(require(Role.MANAGE))]
-Exporter = Annotated[StaffRequest, Depends(require(Role.EXPORT))]
-Eraser = Annotated[StaffRequest, Depends(require(Role.ERASE))]
-AuditReader = Annotated[StaffRequest, Depends(require(Role.AUDIT_READ))]
+# Named, so a route can also list its role in ``dependencies`` to order a check after it:
+# FastAPI runs a dependency once per request, the ``staff`` parameter gets the same answer.
+may_read = require(Role.READ)
+may_manage = require(Role.MANAGE)
+may_export = require(Role.EXPORT)
+may_erase = require(Role.ERASE)
+may_read_audit = require(Role.AUDIT_READ)
+
+Reader = Annotated[StaffRequest, Depends(may_read)]
+StatusChanger = Annotated[StaffRequest, Depends(may_manage)]
+Exporter = Annotated[StaffRequest, Depends(may_export)]
+Eraser = Annotated[StaffRequest, Depends(may_erase)]
+AuditReader = Annotated[StaffRequest, Depends(may_read_audit)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from admin_api import erasure, export, reading, subject_access, workflow
-from admin_api.deps import ClientId, ContextDep, JsonOnly, StoreDep
+from admin_api.deps import ClientId, ContextDep, StoreDep, json_only
 from admin_api.filters import PageRequest, SubmissionFilters
 from admin_api.openapi import CHANGE_PROBLEMS, ERASE_PROBLEMS, RECORD_PROBLEMS, STAFF_PROBLEMS
 from admin_api.schemas import (
@@ -20,7 +20,15 @@ from admin_api.schemas import (
     SubjectExport,
     SubmissionPage,
 )
-from admin_api.staff import AuditReader, Eraser, Exporter, Reader, StatusChanger
+from admin_api.staff import (
+    AuditReader,
+    Eraser,
+    Exporter,
+    Reader,
+    StatusChanger,
+    may_erase,
+    may_manage,
+)
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.ports import StoredRecord
 
@@ -84,10 +92,17 @@ async def get_submission(
     )
 
 
-@router.patch("/v1/submissions/{clientId}", response_model=StatusChanged, responses=CHANGE_PROBLEMS)
+# A route's ``dependencies`` run before its parameters, in this order: the role first, so a
+# caller without it hears 403 whatever it sent, then json_only, so a body that is not JSON hears
+# 415 rather than a 422 about the model (or about the clientId).
+@router.patch(
+    "/v1/submissions/{clientId}",
+    response_model=StatusChanged,
+    responses=CHANGE_PROBLEMS,
+    dependencies=[Depends(may_manage), Depends(json_only)],
+)
 async def change_status(
     staff: StatusChanger,
-    json_only: JsonOnly,
     client_id: ClientId,
     change: StatusChange,
     context: ContextDep,
@@ -130,11 +145,13 @@ async def subject_export(staff: Exporter, client_id: ClientId, store: StoreDep) 
 
 
 @router.post(
-    "/v1/submissions/{clientId}/erase", response_model=ErasedSubmission, responses=ERASE_PROBLEMS
+    "/v1/submissions/{clientId}/erase",
+    response_model=ErasedSubmission,
+    responses=ERASE_PROBLEMS,
+    dependencies=[Depends(may_erase), Depends(json_only)],  # in this order: see change_status
 )
 async def erase_submission(
     staff: Eraser,
-    json_only: JsonOnly,
     client_id: ClientId,
     context: ContextDep,
     response: Response,
