@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from admin_api.observability import admin_metrics
+from admin_api.metrics import AdminMetrics
 from intake_api.metrics import ApiMetrics
 from intake_notify.metrics import WorkerMetrics
 from intake_ui.metrics import UiMetrics
@@ -37,7 +37,7 @@ def exposed_metrics() -> set[str]:
     names: set[str] = set()
     registries = (
         ApiMetrics().registry,
-        admin_metrics().registry,
+        AdminMetrics().registry,
         WorkerMetrics().registry,
         UiMetrics().registry,
     )

@@ -231,18 +231,17 @@ def test_dashboard_reads_only_metrics_the_rules_or_the_services_define(
         "intake_relay_publish_failures_total",
         "notify_messages_total",
         "notify_queue_messages",
-        "admin_api_requests_total",
         "ui_dependency_breaker_open",
     } <= read
 
 
 def test_shared_http_metrics_are_read_per_service(dashboard: dict[str, Any]) -> None:
-    """intake-api and intake-ui expose the same http_* names: a panel that does not pick its
-    service adds the UI's pages to intake-api's routes."""
+    """intake-api, admin-api and intake-ui expose the same http_* names: a panel that does not
+    pick its service adds the UI's pages and the staff API's routes to intake-api's."""
     shared = {"http_requests_total", "http_request_duration_seconds_bucket"}
     for where, expr in queries(dashboard):
         if referenced_metrics(expr) & shared and not where.startswith("variable"):
-            assert re.search(r'service=~"\(\.\*-\)\?intake-(api|ui)"', expr), where
+            assert re.search(r'service=~"\(\.\*-\)\?(intake-api|intake-ui|admin-api)"', expr), where
 
 
 def test_chart_ships_it_as_a_sidecar_configmap_only_when_enabled(

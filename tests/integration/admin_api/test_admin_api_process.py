@@ -147,7 +147,7 @@ async def test_search_read_and_erase_over_a_real_socket(server: Server):
         assert figures.status_code == 200
         assert figures.json()["total"] == 1  # the erased record still counts
         metrics = await client.get("/metrics")
-        assert "admin_api_requests_total" in metrics.text
+        assert "http_requests_total" in metrics.text
 
 
 def test_a_chunked_body_that_declares_a_small_length_is_counted(tmp_path: Path):

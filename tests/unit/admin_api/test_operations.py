@@ -42,7 +42,7 @@ def test_metrics_count_requests_by_route_template(harness):
     assert 'route="/v1/submissions/{clientId}"' in text
     assert 'route="unmatched"' in text
     assert client_id not in text and "/some/random/path" not in text
-    assert "admin_api_request_duration_seconds_bucket" in text
+    assert "http_request_duration_seconds_bucket" in text
 
 
 def test_two_apps_keep_separate_metrics(settings, tmp_path):

@@ -8,13 +8,12 @@ from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
-from prometheus_client import Gauge
 
 from admin_api import problems
 from admin_api.context import AdminContext
 from admin_api.deps import AdminDeps, Runtime
 from admin_api.figures_cache import FiguresCache
-from admin_api.observability import admin_metrics
+from admin_api.metrics import AdminMetrics
 from admin_api.paging import PageTokens
 from admin_api.record_cache import RecordCache
 from admin_api.routes import audit, figures, health, submissions
@@ -39,14 +38,10 @@ from intake_core.web import (
 def create_app(settings: AdminApiSettings, deps: AdminDeps | None = None) -> FastAPI:
     """``deps`` given: use them (the caller opens and closes them). Otherwise open the adapters
     the settings name when the app starts, and close them when it stops."""
-    metrics = admin_metrics()
+    metrics = AdminMetrics()
     page_tokens = PageTokens(settings.admin_page_token_secret.get_secret_value().encode())
     breaker = store_breaker(settings.store_breaker_failures, settings.store_breaker_reset_seconds)
-    Gauge(
-        "admin_api_store_breaker_open",
-        "1 while the store's circuit breaker answers 503 without calling the store",
-        registry=metrics.registry,
-    ).set_function(lambda: 1.0 if breaker.is_open else 0.0)
+    metrics.store_breaker_open.set_function(lambda: 1.0 if breaker.is_open else 0.0)
 
     def runtime(adapters: AdminDeps) -> Runtime:
         # Not ``adapters.cache or …``: an empty in-process cache has a length of 0.

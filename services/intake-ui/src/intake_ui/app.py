@@ -13,6 +13,7 @@ from fasthtml import common as fh
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from intake_core.http_metrics import RequestMetrics
@@ -146,11 +147,19 @@ def create_app(
     app.state.staff_sign_in = given.staff_sign_in
     for router in (onboarding.rt, status.rt, sign_in.rt, admin.rt, dev_mailbox.rt):
         router.to_app(app)
+    # The probes sit beside the pages, not in the public form's router: plain JSON, no frame.
+    app.routes.append(Route("/healthz", _alive, methods=["GET"]))
     app.routes.append(Route("/metrics", metrics.exposition, methods=["GET"]))
     # The clients are built in the lifespan: read them from the app's state at scrape time.
     for dependency, attribute in (("intake-api", "intake_api"), ("admin-api", "admin_api")):
         metrics.watch_breaker(dependency, partial(_breaker_open, app, attribute))
     return app
+
+
+async def _alive(_: Request) -> JSONResponse:
+    """The liveness probe: the process answers. It asks neither API (their outages show as a
+    page that says so, and a restart would not mend them)."""
+    return JSONResponse({"status": "ok"})
 
 
 def _breaker_open(app: fh.FastHTML, attribute: str) -> bool:

@@ -320,8 +320,3 @@ def submitted(client_id: str) -> Any:
 def privacy(settings: IntakeUiSettings) -> Any:
     notice = privacy_notice(settings.privacy_notice_version, settings.privacy_contact_email)
     return (layout.title("Privacy notice"), notice)
-
-
-@rt("/healthz", methods=["get"])
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
