@@ -36,7 +36,7 @@ class Breaker:
         failures: int,
         reset_seconds: float,
         *,
-        counts: tuple[type[BaseException], ...] | None = None,
+        counts: tuple[type[BaseException], ...] = (Exception,),
         refused: Callable[[str], Exception] = BreakerOpen,
         on_open: Callable[[], None] | None = None,
     ) -> None:
@@ -47,7 +47,7 @@ class Breaker:
         self._breaker = pybreaker.CircuitBreaker(
             fail_max=failures,
             reset_timeout=reset_seconds,
-            exclude=[_none_of((Exception,) if counts is None else counts)],
+            exclude=[_none_of(counts)],
             state_storage=self._state,
             throw_new_error_on_trip=False,
             listeners=[] if on_open is None else [_Opening(on_open)],
