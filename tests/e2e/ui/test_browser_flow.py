@@ -192,6 +192,47 @@ def test_a_field_check_in_flight_does_not_drop_another_fields_check(
     context.close()
 
 
+def test_a_late_field_check_does_not_put_back_an_older_value(
+    browser: Any, ui_url: str, artifacts: Path
+) -> None:
+    """A field's check answers for the value it sent; one the client has typed past is dropped.
+
+    The check swaps in the whole field, box included. When it came back after the client had
+    typed a new value, it put the old one back, and the form went on without the new value's
+    error (seen on a loaded CI machine: "ada@localhost" typed, "ada@example.com" sent).
+    """
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    watcher = Watcher(page, ui_url)
+    check = re.compile(r"/fields/company\.contact\.email$")
+    held: list[Any] = []
+    page.route(check, lambda route: route.continue_() if held else held.append(route))
+    page.goto(ui_url + "/")
+    email = page.get_by_label("Email address")
+    email.fill("ada@example.com")
+    with page.expect_request(check):
+        page.get_by_label("Phone number").focus()
+    email.fill("ada@localhost")
+    assert len(held) == 1, "the first value's check should have been waiting in the route"
+
+    # Let the first check answer while the new value is in the box, and wait until htmx has
+    # handled its answer (a swap follows beforeSwap in the same task).
+    page.evaluate(
+        """() => { window.lateCheck = new Promise(resolve => document.addEventListener(
+            "htmx:beforeSwap", () => setTimeout(resolve), { once: true })); }"""
+    )
+    held[0].continue_()
+    page.evaluate("() => window.lateCheck")
+    assert email.input_value() == "ada@localhost"
+
+    page.get_by_label("Phone number").focus()
+    page.locator("#company-contact-email-error").wait_for(timeout=10_000)
+    assert email.input_value() == "ada@localhost"
+    page.screenshot(path=str(artifacts / "field-check-late.png"), full_page=True)
+    watcher.assert_clean()
+    context.close()
+
+
 def test_status_page(browser: Any, ui_url: str, fake_api: Any, artifacts: Path) -> None:
     if not fake_api.records:
         pytest.fail("run after a submission: the module's first test creates one")

@@ -25,6 +25,32 @@
     }
   });
 
+  // A field's check answers for the value it sent, and its answer replaces the whole field,
+  // box included. If the client typed on while the check was out, swapping its answer in
+  // would put the old value back in the box: drop it. The new value's own check goes out when
+  // the box loses focus (the change event).
+  var checkedValues = new WeakMap();
+
+  function fieldValue(field) {
+    var control = field.querySelector("input, select, textarea");
+    if (!control) {
+      return null;
+    }
+    return control.type === "checkbox" ? String(control.checked) : control.value;
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var field = event.detail.elt;
+    if (field && field.classList && field.classList.contains("field")) {
+      checkedValues.set(field, fieldValue(field));
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var field = event.detail.elt;
+    if (checkedValues.has(field) && checkedValues.get(field) !== fieldValue(field)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   // The answers typed in this tab stay in its sessionStorage (not a cookie: never sent unasked,
   // gone when the tab closes or once the request is sent), so browser Back, Forward and reload
   // keep them. A step page shown by a GET is empty (the server keeps nothing and never puts
