@@ -232,11 +232,12 @@ async def test_two_relays_publish_each_event_once(tmp_path, store, queue, save_s
 async def test_an_abandoned_lease_is_taken_over(store, queue, save_submission) -> None:
     event = await save_submission()
     # A relay that claimed the event and died before publishing it.
-    await store.claim_outbox("crashed-relay", limit=10, lease_seconds=0.2)
+    # A lease of a second: the survivor's first claim must land inside it on a loaded machine.
+    await store.claim_outbox("crashed-relay", limit=10, lease_seconds=1.0)
     survivor = OutboxRelay(store, queue, owner="survivor")
 
     assert await survivor.run_once() == 0
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.1)
     assert await survivor.run_once() == 1
     [delivery] = await queue.receive(10, wait_seconds=0)
     assert delivery.message_id == event.id

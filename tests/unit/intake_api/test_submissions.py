@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -129,25 +128,29 @@ async def test_a_hanging_bus_slows_no_submission_and_is_tried_once(store, valid_
         """A fake bus that never answers (a black-holed network)."""
 
         calls = 0
+        given_up = 0
 
         async def publish_batch(self, events) -> None:
             HangingPublisher.calls += 1
-            await asyncio.sleep(3600)
+            try:
+                await asyncio.sleep(3600)
+            finally:
+                HangingPublisher.given_up += 1
 
         async def close(self) -> None: ...
 
     policy = SubmissionPolicy(
         ip_hash_key=b"k", publish_timeout_seconds=0.2, fast_path=FastPath(bus_breaker(60))
     )
-    started = time.monotonic()
     first = await submit(command(valid_body), store, HangingPublisher(), clock, policy)
-    assert time.monotonic() - started < 0.2, "the answer must not wait for the bus"
+    # Had the answer waited for the bus, the publish would have been given up (timed out) by now.
+    assert HangingPublisher.given_up == 0, "the answer must not wait for the bus"
     await policy.fast_path.drain()  # the first publish times out and opens the breaker
     second = await submit(command(valid_body), store, HangingPublisher(), clock, policy)
     await policy.fast_path.drain()
 
     assert first.created and second.created
-    assert HangingPublisher.calls == 1
+    assert (HangingPublisher.calls, HangingPublisher.given_up) == (1, 1)
     assert (await store.outbox_stats()).backlog == 2  # both left for the relay
 
 
@@ -236,12 +239,13 @@ async def test_fast_path_publishes_and_failures_are_counted(store, queue, valid_
 
 
 async def test_the_breaker_closes_after_its_cooldown_when_the_trial_succeeds() -> None:
-    breaker = bus_breaker(cooldown_seconds=0.2)
+    # A cool-down of a second: "still cooling down" must be read inside it on a loaded machine.
+    breaker = bus_breaker(cooldown_seconds=1.0)
     assert breaker.admits()
     with pytest.raises(ConnectionError), breaker.guarding():
         raise ConnectionError("bus down")
     assert not breaker.admits()
-    await asyncio.sleep(0.25)
+    await asyncio.sleep(1.05)
     assert breaker.admits(5) == 1  # one trial
     with breaker.guarding():
         pass

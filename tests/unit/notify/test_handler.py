@@ -81,7 +81,29 @@ async def test_user_text_is_escaped_in_html_and_kept_out_of_headers(
     ).get_content()
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;steal()&lt;/script&gt;" in html
-    assert "Bcc" not in str(message.keys())
+
+
+async def test_an_event_with_line_breaks_in_the_company_name_adds_no_header(
+    sqlite_store: SqliteSubmissionStore, notify_settings: NotifySettings
+) -> None:
+    """The form refuses line breaks, but the notifier takes whatever event the bus holds."""
+    event = json.loads((await stored_event(sqlite_store)).to_json())
+    event["data"]["companyName"] = "Acme\r\nBcc: evil@example.com\u2028\x85\u202eLtd"
+
+    outcome = await handle_message(
+        json.dumps(event),
+        store=sqlite_store,
+        mailer=FileMailer(notify_settings.mail_dir),
+        settings=notify_settings,
+    )
+
+    assert isinstance(outcome, Handled)
+    [message] = read_mail(notify_settings.mail_dir)
+    assert message["Bcc"] is None
+    assert message["To"] == "sales@consultancy.example"
+    assert message["Subject"].endswith(": AcmeBcc: evil@example.comLtd")
+    headers = next(notify_settings.mail_dir.glob("*.eml")).read_bytes().split(b"\n\n")[0]
+    assert b"Bcc" not in headers.replace(b"AcmeBcc", b"")
 
 
 async def test_recipients_follow_the_service_type(
