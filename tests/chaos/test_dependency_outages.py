@@ -10,9 +10,7 @@ the whole platform, and the tests before it would have nothing left to test.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -38,6 +36,8 @@ from chaos_kit import (
     stored_client_ids,
     wait_until,
 )
+
+from support.process_tree import interrupt_tree
 
 pytestmark = pytest.mark.chaos
 
@@ -105,12 +105,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         yield running
     finally:
         if running.running():
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+            interrupt_tree(process, grace=30)
 
 
 @dataclass(frozen=True)

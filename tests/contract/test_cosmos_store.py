@@ -314,6 +314,45 @@ async def test_a_failed_batch_writes_nothing(
 # -- errors after the SDK's retries -----------------------------------------------------------
 
 
+WRITES = ("create_item", "upsert_item", "replace_item", "patch_item", "delete_item",
+          "execute_item_batch")  # fmt: skip
+
+
+async def test_a_submission_its_event_and_its_audit_entry_are_one_batch(
+    cosmos: CosmosSubmissionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No dual write: the record, its outbox event and its first audit entry go to the
+    submissions container in one transactional batch. The test server does not apply a batch
+    atomically (see the test below), so this records what the adapter sends instead: each
+    write through the SDK's container, by container and method."""
+    writes: list[tuple[str, str, Any]] = []
+
+    def recorded(method: str) -> Any:
+        original = getattr(ContainerProxy, method)
+
+        async def record(self: ContainerProxy, *args: Any, **kwargs: Any) -> Any:
+            writes.append((self.id, method, args[0] if args else kwargs))
+            return await original(self, *args, **kwargs)
+
+        return record
+
+    for method in WRITES:
+        monkeypatch.setattr(ContainerProxy, method, recorded(method))
+    submission = make_submission()
+    audit = AuditEntry("submission.created", "client", submission.submitted_at, "")
+    key = Idempotency("key-1", "fingerprint")
+    saved = await cosmos.save_new(submission, submission_created(submission), audit, key)
+
+    assert saved is not None and saved.created
+    on_submissions = [(method, body) for container, method, body in writes
+                      if container == "submissions"]  # fmt: skip
+    [(method, operations)] = on_submissions
+    assert method == "execute_item_batch"
+    kinds = sorted(document.get("type", "") for _, (document, *_) in operations)
+    assert kinds == ["audit", "auditHead", "outbox", "submission"], operations  # head: the chain
+    assert {document["clientId"] for _, (document, *_) in operations} == {saved.client_id}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

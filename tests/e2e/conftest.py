@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from support.process_tree import interrupt_tree, kill_tree
 
 
 def free_ports(count: int) -> list[int]:
@@ -77,14 +78,10 @@ def _local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platfo
     deadline = time.monotonic() + 90
     while "is running" not in log.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            kill_tree(process)
             pytest.fail(f"the platform did not start:\n{log.read_text()[-4000:]}")
         time.sleep(0.2)
     local = "http://127.0.0.1"
     yield Platform(f"{local}:{ui}", f"{local}:{intake_api}", f"{local}:{admin_api}", data_dir)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    if not interrupt_tree(process, grace=30):
         pytest.fail("the platform did not stop within 30 s of Ctrl-C")

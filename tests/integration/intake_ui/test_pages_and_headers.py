@@ -4,6 +4,7 @@ is really down or slow: that last group serves the fake with a real uvicorn on a
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -156,6 +157,38 @@ def test_inline_validation_returns_just_the_field(client: TestClient, htmx: bool
     assert "aria-invalid" not in fine.text
     unknown = post(client, "/fields/company.secret", {"csrf_token": csrf}, htmx=True)
     assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["company.secret", "csrf_token", "__class__", "company.name<script>", "a" * 5_000, "%00",
+     "../company.name", "company..name"],
+)  # fmt: skip
+def test_an_unknown_field_name_is_404_and_not_echoed(client: TestClient, name: str) -> None:
+    csrf = start(client)
+    response = post(client, f"/fields/{quote(name, safe='')}", {"csrf_token": csrf}, htmx=True)
+    assert response.status_code == 404
+    assert name not in response.text and "<script>" not in response.text
+
+
+@pytest.mark.parametrize(
+    "client_id",
+    ["CL-0000-0000-0001", "<script>alert(1)</script>", "CL-" + "0" * 5_000, "%00", "CL-0000",
+     "../admin"],
+)  # fmt: skip
+def test_the_sent_page_of_a_mistyped_or_hostile_id_is_404_and_not_echoed(
+    client: TestClient, client_id: str
+) -> None:
+    response = client.get(f"/submitted/{quote(client_id, safe='')}")
+    assert response.status_code == 404
+    assert client_id not in response.text and "<script>alert" not in response.text
+
+
+def test_the_sent_page_reads_an_id_as_typed(client: TestClient) -> None:
+    """Lower case, O for 0 and no hyphens: the same Client ID, shown in its canonical form."""
+    response = client.get("/submitted/cl0000o0000000")
+    assert response.status_code == 200
+    assert "CL-0000-0000-0000" in response.text
 
 
 def test_inline_validation_judges_the_phone_with_the_country(client: TestClient) -> None:

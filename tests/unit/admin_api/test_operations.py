@@ -1,4 +1,10 @@
-"""/healthz, /readyz, /metrics, and what happens when the store is down."""
+"""/healthz, /readyz, /metrics, and what happens when the store is down.
+
+The store's outage is a stand-in here (a method replaced to raise ``StoreUnavailable``): no
+real fault makes an embedded-store read fail on demand, since WAL readers are not blocked by a
+writer's lock. What a real outage does is in the chaos suite (a held ``BEGIN EXCLUSIVE``, the
+store's files locked) and the breaker's own tests (tests/unit/core/test_breakers.py).
+"""
 
 from __future__ import annotations
 

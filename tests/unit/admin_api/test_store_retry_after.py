@@ -1,4 +1,8 @@
-"""A store outage's 503 asks to retry when the store's breaker lets a trial through."""
+"""A store outage's 503 asks to retry when the store's breaker lets a trial through.
+
+The outage is a stand-in (``search_hits`` replaced to raise ``StoreUnavailable``): no real fault
+makes an embedded-store read fail on demand, since WAL readers are not blocked by a writer.
+"""
 
 from __future__ import annotations
 
