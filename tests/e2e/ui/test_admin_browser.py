@@ -349,8 +349,14 @@ def _sign_in(page: Any, url: str) -> None:
 
 
 def _search(page: Any, text: str) -> None:
+    """Search, and wait until the answer has replaced the list (by htmx, or a new page without
+    JavaScript). The list shown before may hold the record already (newest first): waiting for
+    its link alone could read the old list while the swap takes it away (seen on a loaded CI
+    machine)."""
+    page.locator("#dashboard").evaluate("list => list.setAttribute('data-before-search', '')")
     page.get_by_label("Search", exact=True).fill(text)
     page.get_by_role("button", name="Search", exact=True).click()
+    page.locator("#dashboard:not([data-before-search])").wait_for()
 
 
 @pytest.mark.parametrize(("javascript", "width", "height"), [(True, 1366, 768), (False, 390, 844)])
@@ -461,16 +467,6 @@ def _signed_in_page(
     page.get_by_role("button", name="Dev sign-in").click()
     page.get_by_text("Signed in as Grace Hopper").wait_for()
     return page
-
-
-def _search(page: Any, text: str) -> None:
-    """Search, and wait until the answer has replaced the list: the list shown before may hold
-    the record already (newest first), so waiting for its link alone could read the old one
-    while the swap takes it away (seen on a loaded CI machine)."""
-    shown = page.locator("#dashboard").element_handle()
-    page.get_by_label("Search", exact=True).fill(text)
-    page.get_by_role("button", name="Search").click()
-    shown.wait_for_element_state("hidden")  # detached counts as hidden
 
 
 def _in_view_horizontally(page: Any, locator: Any) -> None:
