@@ -349,9 +349,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def seed(data_dir: Path, count: int) -> None:
     from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+    from intake_core.domain.audit import AuditEntry
     from intake_core.domain.events import submission_created
     from intake_core.domain.models import Submission
-    from intake_core.ports import AuditEntry
     from support import make_submission
 
     store = SqliteSubmissionStore(data_dir / "intake.db")

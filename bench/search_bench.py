@@ -30,6 +30,7 @@ from admin_api.filters import PageRequest
 from admin_api.settings import AdminApiSettings
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, TokenVerifier
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import (
@@ -39,7 +40,7 @@ from intake_core.domain.models import (
     Submission,
     SubmissionCreate,
 )
-from intake_core.ports import AuditEntry, SearchQuery
+from intake_core.ports import SearchQuery
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 
 TEMPLATE = {

@@ -20,12 +20,12 @@ from intake_core.adapters import cosmos_store
 from intake_core.adapters.cosmos_documents import idempotency_document, key_hash
 from intake_core.adapters.cosmos_store import CosmosSubmissionStore
 from intake_core.bootstrap import open_store
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Industry, ServiceType, Status
 from intake_core.ports import (
     IDEMPOTENCY_KEY_TTL_SECONDS,
     LEDGER_TTL_SECONDS,
-    AuditEntry,
     Idempotency,
     SearchQuery,
     StoreUnavailable,

@@ -23,9 +23,9 @@ from intake_core.dead_letter_purge import (
     PurgeReason,
     purge_dead_letters,
 )
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.events import CloudEvent, submission_created
-from intake_core.ports import AuditEntry, DeadLetter, OutgoingEmail
+from intake_core.ports import DeadLetter, OutgoingEmail
 from intake_notify.settings import NotifySettings
 from intake_notify.worker import NotifyWorker
 from support import make_submission, stored_event

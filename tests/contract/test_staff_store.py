@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AUDIT_GENESIS_HASH, AuditAction, AuditEntry
 from intake_core.domain.client_id import check_symbol
 from intake_core.domain.erasure import (
     RETENTION_ACTOR,
@@ -19,13 +19,7 @@ from intake_core.domain.erasure import (
 )
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import ServiceType, Status, Submission
-from intake_core.ports import (
-    AUDIT_GENESIS_HASH,
-    AuditEntry,
-    SearchQuery,
-    StaffSubmissionStore,
-    SubmissionStore,
-)
+from intake_core.ports import SearchQuery, StaffSubmissionStore, SubmissionStore
 from support import VALID_BODY, make_submission
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

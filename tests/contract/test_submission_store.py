@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Industry
 from intake_core.ports import (
-    AuditEntry,
     ClientIdTaken,
     Idempotency,
     IdempotencyConflict,

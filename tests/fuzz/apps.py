@@ -14,9 +14,9 @@ from intake_api.app import create_app as create_intake_app
 from intake_api.settings import IntakeApiSettings
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES, DevIssuer
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import check_symbol
 from intake_core.domain.events import submission_created
-from intake_core.ports import AuditEntry
 from support import VALID_BODY, make_submission
 
 SEEDED_EMAIL: str = VALID_BODY["company"]["contact"]["email"]

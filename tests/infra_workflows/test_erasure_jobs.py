@@ -22,10 +22,9 @@ from infra_workflows import policy
 from infra_workflows.helpers import fake_cli, run_script
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
-from intake_core.ports import AuditEntry
 from intake_core.settings import CommonSettings, ReadCacheSettings
 from support import make_submission
 

@@ -49,8 +49,8 @@ def make_submission(body: dict[str, Any] | None = None, **changes: Any) -> Submi
 
 async def stored_event(store: Any, body: dict[str, Any] | None = None) -> Any:
     """Save a submission with its SubmissionCreated event, as intake-api does; return the event."""
+    from intake_core.domain.audit import AuditEntry
     from intake_core.domain.events import submission_created
-    from intake_core.ports import AuditEntry
 
     submission = make_submission(body)
     event = submission_created(submission)

@@ -27,10 +27,10 @@ from intake_ui_testkit import ServerThread, free_port
 from admin_api.app import create_app as create_admin_api
 from admin_api.settings import AdminApiSettings
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
-from intake_core.ports import AuditEntry
 from intake_ui.app import create_app
 from intake_ui.settings import IntakeUiSettings
 

@@ -25,9 +25,11 @@ from admin_api.settings import AdminApiSettings
 from intake_core.adapters.redis_cache import RedisReadCache
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES, DevIssuer, TokenVerifier
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
+from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import ServiceType, Status, Submission
-from intake_core.ports import AuditEntry, ReadCache, SubmissionFigures
+from intake_core.ports import ReadCache
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support import VALID_BODY, make_submission
 from support.redis_server import RedisServer, empty_read_cache

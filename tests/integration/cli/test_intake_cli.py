@@ -16,11 +16,10 @@ import pytest
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, InvalidToken, TokenVerifier
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.erasure import RESTORE_ACTOR
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
-from intake_core.ports import AuditEntry
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support import make_submission
 
@@ -97,7 +96,7 @@ async def test_dlq_purge_prints_ids_only_and_removes_the_dead_letters_of_erased_
 
     from intake_core.adapters.sqlite_store import SqliteSubmissionStore
     from intake_core.dead_letter_purge import PURGE_ACTOR
-    from intake_core.ports import AuditEntry
+    from intake_core.domain.audit import AuditEntry
     from support import stored_event
 
     store = SqliteSubmissionStore(tmp_path / "intake.db")

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client.parser import text_string_to_metric_families
 
 from intake_api.dependencies import Adapters
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import BudgetRange, Industry, ServiceType, Timeline
 from intake_core.logs import JsonFormatter
-from intake_core.ports import AuditEntry, StoreUnavailable
+from intake_core.ports import StoreUnavailable
 from support import make_submission
 
 

@@ -20,10 +20,11 @@ from admin_api.settings import AdminApiSettings
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES, DevIssuer, TokenVerifier
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
-from intake_core.ports import AuditEntry, Idempotency
+from intake_core.ports import Idempotency
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support import VALID_BODY
 

@@ -11,7 +11,7 @@ import pytest
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES
-from intake_core.ports import AUDIT_GENESIS_HASH, AuditEntry, audit_chain_hash
+from intake_core.domain.audit import AUDIT_GENESIS_HASH, AuditEntry, audit_chain_hash
 from support.pii import fragments_in
 
 

@@ -26,16 +26,12 @@ from admin_api.settings import AdminApiSettings
 from intake_core.adapters.redis_cache import RedisReadCache
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES, DevIssuer, TokenVerifier
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
 from intake_core.erasure import cached_record_keys
-from intake_core.ports import (
-    AuditEntry,
-    ReadCache,
-    StoredRecord,
-    StoreUnavailable,
-)
+from intake_core.ports import ReadCache, StoredRecord, StoreUnavailable
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support.pii import fragments_in
 from support.redis_server import LIVE_REDIS_TIMEOUT_SECONDS, RedisServer, empty_read_cache

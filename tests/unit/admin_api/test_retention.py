@@ -16,10 +16,9 @@ from pydantic import ValidationError
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
-from intake_core.ports import AuditEntry
 from intake_core.retention import RETENTION_ACTOR, RetentionSettings, apply_retention
 from support import VALID_BODY, make_submission
 

@@ -13,9 +13,10 @@ import pytest
 from intake_core.adapters import sqlite_base, sqlite_search
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import ROLES
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import client_id_forms
 from intake_core.domain.events import submission_created
-from intake_core.ports import AuditEntry, SearchQuery
+from intake_core.ports import SearchQuery
 from support import make_submission
 
 from .conftest import BASE_TIME

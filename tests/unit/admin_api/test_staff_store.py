@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import ErasedSubmission, Status, Submission, SubmissionCreate
-from intake_core.ports import AuditEntry, SearchQuery, SubmissionNotFound, VersionConflict
+from intake_core.ports import SearchQuery, SubmissionNotFound, VersionConflict
 
 from .conftest import valid_body
 

@@ -11,9 +11,8 @@ import pytest
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.memory_cache import MemoryReadCache
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY, Erasure, cached_record_keys
-from intake_core.ports import AuditEntry
 from support import stored_event
 from support.unreachable_cache import UnreachableCache
 

@@ -12,13 +12,13 @@ import pytest
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.memory_cache import MemoryReadCache
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.erasure import RESTORE_ACTOR, RecordedErasure
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
 from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY, Erasure, cached_record_keys
-from intake_core.ports import AuditEntry, SearchQuery
+from intake_core.ports import SearchQuery
 from intake_core.restore import (
     MAX_LINE_BYTES,
     ErasureFileError,

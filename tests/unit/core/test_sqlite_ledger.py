@@ -13,8 +13,8 @@ from pathlib import Path
 
 from intake_core.adapters.sqlite_schema import ledger_path
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
-from intake_core.ports import AuditEntry
 from support import make_submission
 
 

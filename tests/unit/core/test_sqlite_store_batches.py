@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import Submission
-from intake_core.ports import AuditEntry
 from support import make_submission
 from support.sqlite_writer import writer_held
 

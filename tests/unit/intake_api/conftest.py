@@ -11,10 +11,10 @@ import pytest
 
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
-from intake_core.ports import AuditEntry
 from support import VALID_BODY
 
 

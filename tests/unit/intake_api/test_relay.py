@@ -19,8 +19,9 @@ from intake_api.metrics import ApiMetrics
 from intake_api.relay import BACKOFF_CAP_SECONDS, OutboxRelay, backoff_seconds, relay_owner
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
+from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import CloudEvent, submission_created
-from intake_core.ports import AuditEntry, Idempotency, PurgedItems, StoreUnavailable
+from intake_core.ports import Idempotency, PurgedItems, StoreUnavailable
 from support import make_submission
 
 

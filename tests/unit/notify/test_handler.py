@@ -149,7 +149,7 @@ async def test_an_erased_record_is_not_sent_to_the_sales_team(
 ) -> None:
     from datetime import UTC, datetime
 
-    from intake_core.ports import AuditEntry
+    from intake_core.domain.audit import AuditEntry
 
     event = await stored_event(sqlite_store)
     await sqlite_store.erase(

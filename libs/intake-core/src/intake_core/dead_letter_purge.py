@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.client_id import is_client_id, normalise_client_id
 from intake_core.ports import (
     DEAD_LETTER_MAX_AGE_DAYS,
-    AuditEntry,
     DeadLetter,
     DeadLetterQueue,
     StaffSubmissionStore,

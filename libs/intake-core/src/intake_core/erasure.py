@@ -24,8 +24,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from intake_core.domain.audit import AuditEntry
 from intake_core.ports import (
-    AuditEntry,
     CacheUnavailable,
     ReadCache,
     StaffSubmissionStore,

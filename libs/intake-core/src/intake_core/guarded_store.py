@@ -18,12 +18,12 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from intake_core.breakers import Breaker
+from intake_core.domain.audit import AuditChainReport, AuditEntry
 from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
+from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import Status, Submission
 from intake_core.ports import (
-    AuditChainReport,
-    AuditEntry,
     HitPage,
     Idempotency,
     OutboxItem,
@@ -35,7 +35,6 @@ from intake_core.ports import (
     StaffSubmissionStore,
     StoredRecord,
     StoreUnavailable,
-    SubmissionFigures,
     SubmissionStore,
 )
 

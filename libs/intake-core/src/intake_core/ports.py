@@ -6,16 +6,15 @@ The contract tests in ``tests/contract`` run one suite per port against every ad
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol
 
+from intake_core.domain.audit import AuditChainReport, AuditEntry
 from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
+from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import (
     ErasedSubmission,
     Industry,
@@ -43,56 +42,6 @@ class SubmissionNotFound(Exception):
 
 class VersionConflict(Exception):
     """The record changed since the caller read it: its version no longer matches."""
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """Who did what to which record, when. Never raw PII: hash or omit it."""
-
-    action: str
-    actor: str
-    at: datetime
-    client_id: str | None = None
-    details: dict[str, str] = field(default_factory=dict)
-
-
-# The ``prev_hash`` of the first entry of an audit chain.
-AUDIT_GENESIS_HASH = "0" * 64
-
-
-def audit_chain_hash(prev_hash: str, sequence: int, entry: AuditEntry) -> str:
-    """The link of one audit entry: ``sha256(prev_hash + canonical JSON of the entry)``.
-
-    Every store adapter chains its entries this way, so one verifier fits them all. The
-    sequence number is part of the entry: renumbering rows to slip one in breaks the chain.
-    """
-    canonical = json.dumps(
-        {
-            "seq": sequence,
-            "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "action": entry.action,
-            "actor": entry.actor,
-            "clientId": entry.client_id,
-            "details": entry.details,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class AuditChainReport:
-    """What checking the audit chain found. ``head_hash`` is the hash of the last entry: record
-    it somewhere the store's operators cannot write, and a rewrite of the whole chain shows too.
-    """
-
-    intact: bool
-    entries: int
-    head_hash: str
-    broken_at: int | None = None
-    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,51 +166,6 @@ class SearchHit:
 class HitPage:
     items: list[SearchHit]
     continuation_token: str | None
-
-
-@dataclass(frozen=True)
-class SubmissionFigures:
-    """How many submissions arrived on each UTC day of a range, by the status each has now and
-    by service type: what the staff dashboard charts.
-
-    Erased records count. A tombstone is still a request that was received, and it keeps its
-    status and service type (no personal data) for exactly these figures; leaving erasures
-    out would make past days shrink whenever a subject exercises their rights.
-
-    ``counts`` holds each (day, status, service type) that occurs, never a zero.
-    """
-
-    counts: Mapping[tuple[date, Status, ServiceType], int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def per_day(self) -> dict[date, Counter[Status]]:
-        days: dict[date, Counter[Status]] = {}
-        for (day, status, _), count in self.counts.items():
-            days.setdefault(day, Counter())[status] += count
-        return days
-
-    def per_service_type(self) -> Counter[ServiceType]:
-        services: Counter[ServiceType] = Counter()
-        for (_, _, service_type), count in self.counts.items():
-            services[service_type] += count
-        return services
-
-
-def utc_text(moment: datetime) -> str:
-    """Fixed-width UTC ISO text: sorts as a string and compares like the instant it names
-    (both stores keep times this way)."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def utc_days(first_day: date, last_day: date) -> tuple[datetime, datetime]:
-    """The instants a range of whole UTC days covers: from the start of ``first_day``
-    (included) to the start of the day after ``last_day`` (excluded)."""
-    start = datetime.combine(first_day, time.min, tzinfo=UTC)
-    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
-    return start, end
 
 
 class SubmissionStore(Protocol):

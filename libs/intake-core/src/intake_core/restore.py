@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from intake_core.bootstrap import open_cache, open_queue, open_store
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
 from intake_core.domain.erasure import (
     NOT_STATED,
@@ -32,8 +32,8 @@ from intake_core.domain.erasure import (
     RecordedErasure,
     erasure_details,
 )
+from intake_core.domain.utc import utc_text
 from intake_core.erasure import Erasure
-from intake_core.ports import AuditEntry, utc_text
 from intake_core.settings import CommonSettings, ReadCacheSettings
 
 # A line of ours is about 100 bytes; anything much longer is not one.

@@ -37,7 +37,7 @@ from pydantic import Field
 
 from intake_core.bootstrap import open_cache, open_dead_letter_queue, open_queue, open_store
 from intake_core.dead_letter_purge import purge_dead_letters
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.erasure import (
     RETENTION_ACTOR,
     RETENTION_ENDED,
@@ -46,7 +46,6 @@ from intake_core.domain.erasure import (
 from intake_core.erasure import Erasure
 from intake_core.ports import (
     DEAD_LETTER_MAX_AGE_DAYS,
-    AuditEntry,
     DeadLetterQueue,
     ReadCache,
     StaffSubmissionStore,

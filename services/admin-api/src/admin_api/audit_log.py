@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from intake_core.domain.audit import AuditAction
-from intake_core.ports import AuditEntry
+from intake_core.domain.audit import AuditAction, AuditEntry
 
 
 @dataclass(frozen=True)

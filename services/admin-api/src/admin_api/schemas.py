@@ -9,7 +9,9 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from intake_core.domain.audit import AuditChainReport, AuditEntry
 from intake_core.domain.erasure import ErasureReason, erasure_details
+from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import (
     ErasedSubmission,
     Industry,
@@ -18,7 +20,7 @@ from intake_core.domain.models import (
     Submission,
 )
 from intake_core.domain.text import StaffNote
-from intake_core.ports import AuditChainReport, AuditEntry, SearchHit, SubmissionFigures
+from intake_core.ports import SearchHit
 
 
 class ApiModel(BaseModel):

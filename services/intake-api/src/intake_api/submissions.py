@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from intake_api.fast_path import FastPath
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
 from intake_core.ports import (
-    AuditEntry,
     ClientIdTaken,
     EventPublisher,
     Idempotency,

@@ -38,13 +38,13 @@ from intake_core.adapters.cosmos_errors import (
     failed_operation,
     translated,
 )
-from intake_core.ports import (
+from intake_core.domain.audit import (
     AUDIT_GENESIS_HASH,
     AuditChainReport,
     AuditEntry,
-    StoreUnavailable,
     audit_chain_hash,
 )
+from intake_core.ports import StoreUnavailable
 
 BatchOperation = tuple[str, tuple[Any, ...]] | tuple[str, tuple[Any, ...], dict[str, Any]]
 _CONFLICTS = {409, 412}

@@ -18,10 +18,12 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from intake_core.domain.audit import AuditEntry, audit_chain_hash
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.domain.stored import STORED
-from intake_core.ports import AuditEntry, Idempotency, audit_chain_hash, utc_text
+from intake_core.domain.utc import utc_text
+from intake_core.ports import Idempotency
 
 SUBMISSION = "submission"
 TOMBSTONE = "tombstone"

@@ -73,15 +73,15 @@ from intake_core.adapters.cosmos_errors import (
     translated,
 )
 from intake_core.adapters.cosmos_outbox import CosmosOutbox
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditChainReport, AuditEntry
 from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent, submission_created
+from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import ServiceType, Status, Submission
+from intake_core.domain.utc import utc_days, utc_text
 from intake_core.ports import (
     IDEMPOTENCY_KEY_TTL_SECONDS,
     LEDGER_TTL_SECONDS,
-    AuditChainReport,
-    AuditEntry,
     ClientIdTaken,
     HitPage,
     Idempotency,
@@ -95,11 +95,8 @@ from intake_core.ports import (
     SearchQuery,
     StoredRecord,
     StoreUnavailable,
-    SubmissionFigures,
     SubmissionNotFound,
     VersionConflict,
-    utc_days,
-    utc_text,
 )
 
 

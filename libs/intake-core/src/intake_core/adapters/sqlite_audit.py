@@ -11,13 +11,13 @@ import json
 import sqlite3
 from datetime import datetime
 
-from intake_core.ports import (
+from intake_core.domain.audit import (
     AUDIT_GENESIS_HASH,
     AuditChainReport,
     AuditEntry,
     audit_chain_hash,
-    utc_text,
 )
+from intake_core.domain.utc import utc_text
 
 # Where new rows continue from: the highest search rowid (or the index's mark, should the newest
 # records have been deleted: a new one must never look indexed); the number AUTOINCREMENT would

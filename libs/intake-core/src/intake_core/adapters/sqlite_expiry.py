@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from intake_core.adapters.sqlite_base import SqliteDatabase
+from intake_core.domain.utc import utc_text
 from intake_core.ports import (
     IDEMPOTENCY_KEY_TTL_SECONDS,
     LEDGER_TTL_SECONDS,
     PUBLISHED_EVENT_TTL_SECONDS,
-    utc_text,
 )
 
 # Expired rows (published events, idempotency keys, ledger entries) are purged this many rows at

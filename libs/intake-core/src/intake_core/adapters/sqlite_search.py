@@ -18,7 +18,8 @@ from typing import Any
 
 from intake_core.domain.client_id import client_id_forms
 from intake_core.domain.models import Submission
-from intake_core.ports import SearchQuery, utc_text
+from intake_core.domain.utc import utc_text
+from intake_core.ports import SearchQuery
 
 # The trigram index answers substrings of three characters or more.
 TRIGRAM = 3

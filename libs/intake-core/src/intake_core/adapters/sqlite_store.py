@@ -43,9 +43,10 @@ from intake_core.adapters.sqlite_schema import (
     ledger_path,
     upgrade,
 )
-from intake_core.domain.audit import AuditAction
+from intake_core.domain.audit import AuditAction, AuditChainReport, AuditEntry
 from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
+from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import (
     ErasedSubmission,
     Industry,
@@ -54,9 +55,8 @@ from intake_core.domain.models import (
     Submission,
 )
 from intake_core.domain.stored import STORED
+from intake_core.domain.utc import utc_days, utc_text
 from intake_core.ports import (
-    AuditChainReport,
-    AuditEntry,
     ClientIdTaken,
     HitPage,
     Idempotency,
@@ -69,11 +69,8 @@ from intake_core.ports import (
     SearchPage,
     SearchQuery,
     StoredRecord,
-    SubmissionFigures,
     SubmissionNotFound,
     VersionConflict,
-    utc_days,
-    utc_text,
 )
 
 
