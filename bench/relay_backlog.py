@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from intake_api.relay import OutboxRelay
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.ports import OutboxItem
+from intake_core.ports.outbox import OutboxItem
 from support import stored_event
 
 

@@ -40,7 +40,7 @@ from intake_core.domain.models import (
     Submission,
     SubmissionCreate,
 )
-from intake_core.ports import SearchQuery
+from intake_core.ports.staff import SearchQuery
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 
 TEMPLATE = {

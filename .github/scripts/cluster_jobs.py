@@ -78,8 +78,8 @@ OPERATOR = "operator"
 DLQ_IMAGE_FROM = ("notify", "admin-api")
 # The account a purge runs as: the retention job's (admin-api's), which may read the store.
 PURGE_ACCOUNT = "admin-api"
-# intake_core.ports.DEAD_LETTER_MAX_AGE_DAYS (the notify ledger's lifetime); this script runs
-# where the package is not installed.
+# intake_core.ports.lifetimes.DEAD_LETTER_MAX_AGE_DAYS (the notify ledger's lifetime); this script
+# runs where the package is not installed.
 DEAD_LETTER_MAX_AGE_DAYS = 30
 # The checks whose Jobs are on-call's: the operator policy's pods, no NetworkPolicy of their own.
 OPERATOR_CHECKS = ("dlq", "erasures")

@@ -18,7 +18,7 @@ from intake_core.adapters.cosmos_store import CosmosSubmissionStore
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
-from intake_core.ports import SubmissionStore
+from intake_core.ports.store import SubmissionStore
 from support.amqp_broker import AmqpTestBroker
 from support.cosmos_server import (
     EMULATOR_KEY,

@@ -23,13 +23,10 @@ from intake_core.bootstrap import open_store
 from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Industry, ServiceType, Status
-from intake_core.ports import (
-    IDEMPOTENCY_KEY_TTL_SECONDS,
-    LEDGER_TTL_SECONDS,
-    Idempotency,
-    SearchQuery,
-    StoreUnavailable,
-)
+from intake_core.ports.intake import Idempotency
+from intake_core.ports.lifetimes import IDEMPOTENCY_KEY_TTL_SECONDS, LEDGER_TTL_SECONDS
+from intake_core.ports.staff import SearchQuery
+from intake_core.ports.store import StoreUnavailable
 from intake_core.settings import CommonSettings
 from support import make_submission
 from support.cosmos_server import CosmosTarget, drop_database

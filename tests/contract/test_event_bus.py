@@ -25,7 +25,8 @@ from intake_core.dead_letter_purge import (
 )
 from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.events import CloudEvent, submission_created
-from intake_core.ports import DeadLetter, OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
+from intake_core.ports.queue import DeadLetter
 from intake_notify.settings import NotifySettings
 from intake_notify.worker import NotifyWorker
 from support import make_submission, stored_event

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from intake_core.adapters.file_mailer import FileMailer, MailboxClosed
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 
 AN_EMAIL = OutgoingEmail(
     message_id="<event-1@notify.intake>",

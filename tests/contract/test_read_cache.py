@@ -17,7 +17,7 @@ import pytest
 from intake_core.adapters.memory_cache import MemoryReadCache, NoReadCache
 from intake_core.adapters.redis_cache import RedisReadCache
 from intake_core.bootstrap import open_cache
-from intake_core.ports import CacheUnavailable, ReadCache
+from intake_core.ports.cache import CacheUnavailable, ReadCache
 from intake_core.settings import ReadCacheSettings
 from support.redis_server import RedisServer
 

@@ -20,7 +20,7 @@ from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.service_bus import CLOUDEVENTS_JSON, ServiceBusQueue
 from intake_core.bootstrap import open_consumer, open_publisher
 from intake_core.domain.events import CloudEvent, submission_created
-from intake_core.ports import DeadLetter, Delivery
+from intake_core.ports.queue import DeadLetter, Delivery
 from intake_core.settings import CommonSettings
 from support import make_submission
 from support.amqp_broker import AmqpTestBroker, free_port

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -19,19 +19,21 @@ from intake_core.domain.erasure import (
 )
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import ServiceType, Status, Submission
-from intake_core.ports import SearchQuery, StaffSubmissionStore, SubmissionStore
+from intake_core.ports.staff import SearchQuery
+from intake_core.ports.store import SubmissionStore
 from support import VALID_BODY, make_submission
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def staff_store(store: SubmissionStore) -> StaffSubmissionStore:
-    return cast(StaffSubmissionStore, store)
+def staff_store(store: SubmissionStore) -> SubmissionStore:
+    """The whole store: these tests save records and ask after them through its other roles."""
+    return store
 
 
 async def save(
-    store: StaffSubmissionStore,
+    store: SubmissionStore,
     *,
     name: str = "Contoso Ltd",
     contact: str = "Ada Lovelace",
@@ -54,18 +56,18 @@ def staff_entry(action: str, client_id: str | None = None) -> AuditEntry:
     return AuditEntry(action, "staff@example.com", datetime.now(UTC), client_id, {"n": "1"})
 
 
-async def found(store: StaffSubmissionStore, text: str, **filters: Any) -> set[str]:
+async def found(store: SubmissionStore, text: str, **filters: Any) -> set[str]:
     page = await store.search(SearchQuery(text=text, limit=100, **filters))
     return {item.client_id for item in page.items}
 
 
-async def test_an_empty_trail_is_intact(staff_store: StaffSubmissionStore) -> None:
+async def test_an_empty_trail_is_intact(staff_store: SubmissionStore) -> None:
     report = await staff_store.verify_audit_chain()
     assert report.intact and report.entries == 0 and report.head_hash == AUDIT_GENESIS_HASH
 
 
 async def test_every_kind_of_write_extends_an_intact_chain(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     first = await save(staff_store)
     second = await save(staff_store, name="Fabrikam")
@@ -88,7 +90,7 @@ async def test_every_kind_of_write_extends_an_intact_chain(
 
 
 async def test_concurrent_writers_keep_one_intact_chain(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     submissions = await asyncio.gather(*(save(staff_store, name=f"Co {n}") for n in range(20)))
     await asyncio.gather(
@@ -102,7 +104,7 @@ async def test_concurrent_writers_keep_one_intact_chain(
 
 
 async def test_search_matches_substrings_whatever_their_case(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     ada = await save(staff_store, name="Müller Straße GmbH", email="ada.l@contoso.example")
     grace = await save(staff_store, name="Fabrikam", contact="Grace Hopper", email="gh@fab.example")
@@ -142,7 +144,7 @@ def with_check(payload: str) -> str:
     ],
 )
 async def test_search_finds_a_piece_of_a_client_id_typed_as_it_is_read(
-    staff_store: StaffSubmissionStore, text: str
+    staff_store: SubmissionStore, text: str
 ) -> None:
     """Five symbols or more of a Client ID, in any case, hyphens and spaces optional, I and L
     read as 1 and O as 0 (DESIGN.md's normalisation of Client ID input)."""
@@ -153,7 +155,7 @@ async def test_search_finds_a_piece_of_a_client_id_typed_as_it_is_read(
 
 
 async def test_a_whole_client_id_typed_without_hyphens_is_found(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     wanted = await save(staff_store)
     await save(staff_store, name="Fabrikam")
@@ -163,7 +165,7 @@ async def test_a_whole_client_id_typed_without_hyphens_is_found(
 
 
 async def test_the_client_id_reading_is_only_an_extra_way_to_match(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     """Names and emails match the text as typed; an O typed for 0 does not make a name match,
     and fewer than five symbols across a hyphen, or text no Client ID can hold, find no ID."""
@@ -183,7 +185,7 @@ async def test_the_client_id_reading_is_only_an_extra_way_to_match(
     ['"', '""', 'a"b', "\x00", "ad\x00a", "OR", "ada OR grace", "NEAR(ada grace)", "ada*",
      "^ada", "%", "_", "\\", "a%a", "-ada", "(ada)", "ada:x", "{ada}", "'; DROP TABLE audit;--"],
 )  # fmt: skip
-async def test_search_text_is_always_literal(staff_store: StaffSubmissionStore, text: str) -> None:
+async def test_search_text_is_always_literal(staff_store: SubmissionStore, text: str) -> None:
     await save(staff_store)
     literal = await save(staff_store, name=f"X{text}Y Ltd".replace("\x00", ""), email="x@y.example")
     expected = {literal.client_id} if "\x00" not in text else set()
@@ -191,7 +193,7 @@ async def test_search_text_is_always_literal(staff_store: StaffSubmissionStore, 
     assert (await staff_store.verify_audit_chain()).intact
 
 
-async def test_a_record_exists_until_it_is_erased(staff_store: StaffSubmissionStore) -> None:
+async def test_a_record_exists_until_it_is_erased(staff_store: SubmissionStore) -> None:
     kept = await save(staff_store)
     erased = await save(staff_store, name="Fabrikam")
     await staff_store.erase(erased.client_id, staff_entry("submission.erase", erased.client_id))
@@ -201,7 +203,7 @@ async def test_a_record_exists_until_it_is_erased(staff_store: StaffSubmissionSt
 
 
 async def test_erased_records_are_not_found_by_any_text(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     erased = await save(staff_store, email="erase-me@contoso.example")
     kept = await save(staff_store, name="Fabrikam", email="keep@fab.example")
@@ -212,7 +214,7 @@ async def test_erased_records_are_not_found_by_any_text(
     assert await found(staff_store, "fab") == {kept.client_id}
 
 
-async def test_expired_records_are_the_oldest_live_ones(staff_store: StaffSubmissionStore) -> None:
+async def test_expired_records_are_the_oldest_live_ones(staff_store: SubmissionStore) -> None:
     old = [await save(staff_store, submitted_at=T0 + timedelta(days=n)) for n in range(5)]
     await save(staff_store, submitted_at=T0 + timedelta(days=30))
     await staff_store.erase(old[1].client_id, staff_entry("e", old[1].client_id))
@@ -226,7 +228,7 @@ async def test_expired_records_are_the_oldest_live_ones(staff_store: StaffSubmis
 
 
 async def test_erasures_since_lists_every_erasure_from_that_time_oldest_first(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     before, at_since, later, unstated, kept = [await save(staff_store) for _ in range(5)]
     since = T0 + timedelta(hours=2)
@@ -262,12 +264,12 @@ async def test_erasures_since_lists_every_erasure_from_that_time_oldest_first(
     assert first.client_id == before.client_id
 
 
-async def test_a_store_with_no_erasures_lists_none(staff_store: StaffSubmissionStore) -> None:
+async def test_a_store_with_no_erasures_lists_none(staff_store: SubmissionStore) -> None:
     await save(staff_store)
     assert await staff_store.erasures_since(T0 - timedelta(days=365)) == []
 
 
-async def mark_contacted(store: StaffSubmissionStore, submission: Submission) -> None:
+async def mark_contacted(store: SubmissionStore, submission: Submission) -> None:
     stored = await store.get_record(submission.client_id)
     assert stored is not None
     audit = staff_entry("submission.status_change", submission.client_id)
@@ -275,7 +277,7 @@ async def mark_contacted(store: StaffSubmissionStore, submission: Submission) ->
 
 
 async def test_figures_count_whole_utc_days_by_status_and_service_type(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     jan_1, jan_2, jan_3 = date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)
     tick = timedelta(microseconds=1)
@@ -314,7 +316,7 @@ async def test_figures_count_whole_utc_days_by_status_and_service_type(
 
 
 async def test_figures_count_erased_records_with_the_status_and_service_type_they_kept(
-    staff_store: StaffSubmissionStore,
+    staff_store: SubmissionStore,
 ) -> None:
     """An erased record was still a request received: it keeps counting, as it was."""
     await save(staff_store, service_type=ServiceType.TRAINING)

@@ -18,7 +18,7 @@ from intake_core.adapters import sqlite_base
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 from support import VALID_BODY, make_submission
 
 

@@ -1,4 +1,4 @@
-"""The SubmissionStore contract."""
+"""The SubmissionStore contract: its intake, outbox and notify-ledger roles, and ``search``."""
 
 from __future__ import annotations
 
@@ -12,13 +12,9 @@ import pytest
 from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Industry
-from intake_core.ports import (
-    ClientIdTaken,
-    Idempotency,
-    IdempotencyConflict,
-    SearchQuery,
-    SubmissionStore,
-)
+from intake_core.ports.intake import ClientIdTaken, Idempotency, IdempotencyConflict
+from intake_core.ports.staff import SearchQuery
+from intake_core.ports.store import SubmissionStore
 from support import VALID_BODY, make_submission
 
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from infra.toolbox import APP_COMPONENTS, CHART, RENDERINGS, ROOT, Rendering, helm_args, run
 
-from intake_core.ports import LEDGER_TTL_SECONDS
+from intake_core.ports.lifetimes import LEDGER_TTL_SECONDS
 from intake_ui.app import create_app
 from intake_ui.settings import IntakeUiSettings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from intake_core.adapters.cosmos_store import CONTAINERS
-from intake_core.ports import IDEMPOTENCY_KEY_TTL_SECONDS, LEDGER_TTL_SECONDS
+from intake_core.ports.lifetimes import IDEMPOTENCY_KEY_TTL_SECONDS, LEDGER_TTL_SECONDS
 
 from .bicep_values import TemplateValues
 from .templates import (

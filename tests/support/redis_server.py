@@ -22,7 +22,7 @@ import redis
 
 from intake_core.adapters.memory_cache import MemoryReadCache
 from intake_core.adapters.redis_cache import RedisReadCache
-from intake_core.ports import ReadCache
+from intake_core.ports.cache import ReadCache
 from support.tls import self_signed_localhost
 
 START_SECONDS = 10

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake_core.ports import CacheUnavailable
+from intake_core.ports.cache import CacheUnavailable
 
 
 class UnreachableCache:

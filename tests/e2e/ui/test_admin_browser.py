@@ -534,7 +534,7 @@ def test_dev_mailbox_fits_a_phone_and_its_parts_can_be_scrolled_by_keyboard(
     browser: Any, admin_ui_url: str, data_dir: Path, artifacts: Path, axe_script: Path
 ) -> None:
     from intake_core.adapters.file_mailer import FileMailer
-    from intake_core.ports import OutgoingEmail
+    from intake_core.ports.mail import OutgoingEmail
 
     long_name = "Umbrella" + "Z" * 150
     email = OutgoingEmail(

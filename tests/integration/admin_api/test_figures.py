@@ -29,7 +29,7 @@ from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import ServiceType, Status, Submission
-from intake_core.ports import ReadCache
+from intake_core.ports.cache import ReadCache
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support import VALID_BODY, make_submission
 from support.redis_server import RedisServer, empty_read_cache

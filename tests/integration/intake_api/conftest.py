@@ -17,7 +17,7 @@ from intake_api.settings import IntakeApiSettings
 from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.models import Submission
-from intake_core.ports import SearchQuery
+from intake_core.ports.staff import SearchQuery
 from support import VALID_BODY
 
 # What an error body must never contain: signs of a stack trace, Python or the storage engine.

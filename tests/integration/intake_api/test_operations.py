@@ -14,7 +14,7 @@ from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import BudgetRange, Industry, ServiceType, Timeline
 from intake_core.logs import JsonFormatter
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 from support import make_submission
 
 

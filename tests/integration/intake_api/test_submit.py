@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from intake_api.dependencies import Adapters
 from intake_core.domain.client_id import is_client_id
 from intake_core.domain.events import CloudEvent
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 from intake_core.web import API_SECURITY_HEADERS
 
 

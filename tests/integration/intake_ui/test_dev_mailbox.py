@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from intake_core.adapters.file_mailer import FileMailer
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 from intake_ui.app import UiDeps, create_app
 from intake_ui.mail_folder import MAX_MESSAGE_BYTES
 from intake_ui.security import CONTENT_SECURITY_POLICY

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake_core.adapters.acs_mailer import AcsMailer, operation_id_for
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 
 AN_EMAIL = OutgoingEmail(
     message_id="<event-7@notify.intake>",

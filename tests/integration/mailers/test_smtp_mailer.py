@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from intake_core.adapters.smtp_mailer import SmtpMailer
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 from support.tls import client_context, self_signed_localhost, server_context
 
 AN_EMAIL = OutgoingEmail(

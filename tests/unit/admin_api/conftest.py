@@ -24,7 +24,7 @@ from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
-from intake_core.ports import Idempotency
+from intake_core.ports.intake import Idempotency
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support import VALID_BODY
 

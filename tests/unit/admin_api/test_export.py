@@ -10,7 +10,7 @@ import pytest
 from admin_api import export
 from admin_api.audit_log import StaffRequest
 from admin_api.filters import SubmissionFilters
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 
 EXPORT = ("Submissions.Export",)
 _STAFF = StaffRequest(actor="exporter@example.com", request_id="export-1")

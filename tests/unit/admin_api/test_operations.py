@@ -8,7 +8,7 @@ store's files locked) and the breaker's own tests (tests/unit/core/test_breakers
 
 from __future__ import annotations
 
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 
 
 def test_healthz(harness):

@@ -31,7 +31,9 @@ from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
 from intake_core.erasure import cached_record_keys
-from intake_core.ports import ReadCache, StoredRecord, StoreUnavailable
+from intake_core.ports.cache import ReadCache
+from intake_core.ports.staff import StoredRecord
+from intake_core.ports.store import StoreUnavailable
 from intake_core.settings import ADMIN_AUDIENCE, DEV_ISSUER
 from support.pii import fragments_in
 from support.redis_server import LIVE_REDIS_TIMEOUT_SECONDS, RedisServer, empty_read_cache

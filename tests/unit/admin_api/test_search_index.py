@@ -16,7 +16,7 @@ from intake_core.auth import ROLES
 from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import client_id_forms
 from intake_core.domain.events import submission_created
-from intake_core.ports import SearchQuery
+from intake_core.ports.staff import SearchQuery
 from support import make_submission
 
 from .conftest import BASE_TIME

@@ -12,7 +12,7 @@ from intake_core.domain.audit import AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import ErasedSubmission, Status, Submission, SubmissionCreate
-from intake_core.ports import SearchQuery, SubmissionNotFound, VersionConflict
+from intake_core.ports.staff import SearchQuery, SubmissionNotFound, VersionConflict
 
 from .conftest import valid_body
 

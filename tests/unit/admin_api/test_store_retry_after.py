@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from admin_api.settings import AdminApiSettings
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 
 
 @pytest.fixture

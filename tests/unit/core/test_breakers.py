@@ -11,8 +11,10 @@ import pytest
 
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.breakers import Breaker, BreakerOpen
-from intake_core.guarded_store import GuardedStaffStore, store_breaker
-from intake_core.ports import IdempotencyConflict, StaffSubmissionStore, StoreUnavailable
+from intake_core.guarded_store import GuardedIntakeStore, GuardedStaffStore, store_breaker
+from intake_core.ports.intake import IdempotencyConflict, IntakeStore
+from intake_core.ports.staff import StaffSubmissionStore
+from intake_core.ports.store import StoreUnavailable
 
 
 def fail_through(breaker: Breaker, error: Exception) -> None:
@@ -105,19 +107,19 @@ def test_on_open_is_told_once_per_opening() -> None:
     assert openings == [1]
 
 
-def test_the_guarded_store_guards_every_call_of_the_port() -> None:
+@pytest.mark.parametrize(
+    ("port", "guarded"),
+    [(IntakeStore, GuardedIntakeStore), (StaffSubmissionStore, GuardedStaffStore)],
+)
+def test_the_guarded_store_guards_every_call_of_the_port(port: type, guarded: type) -> None:
     """A method added to the port must be added here too (mypy says so as well)."""
-    port = {
-        name
-        for name, member in inspect.getmembers(StaffSubmissionStore)
-        if inspect.iscoroutinefunction(member)
-    }
-    guarded = {
-        name
-        for name, member in inspect.getmembers(GuardedStaffStore)
-        if inspect.iscoroutinefunction(member)
-    }
-    assert port - guarded == set()
+
+    def calls(kind: type) -> set[str]:
+        return {
+            name for name, member in inspect.getmembers(kind) if inspect.iscoroutinefunction(member)
+        }
+
+    assert calls(port) - calls(guarded) == set()
 
 
 async def test_an_open_breaker_answers_without_calling_the_store(tmp_path) -> None:
@@ -138,4 +140,4 @@ async def test_an_open_breaker_answers_without_calling_the_store(tmp_path) -> No
     assert calls == 2
     with pytest.raises(StoreUnavailable, match="circuit breaker is open"):
         await guarded.ping()  # every call is refused, not only the failing one
-    await guarded.close()
+    await store.close()

@@ -15,7 +15,8 @@ from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.dead_letter_purge import PURGE_ACTOR, PurgeReason, purge_dead_letters
 from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.client_id import new_client_id
-from intake_core.ports import DEAD_LETTER_MAX_AGE_DAYS, LEDGER_TTL_SECONDS, DeadLetter
+from intake_core.ports.lifetimes import DEAD_LETTER_MAX_AGE_DAYS, LEDGER_TTL_SECONDS
+from intake_core.ports.queue import DeadLetter
 from support import stored_event
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake_core.adapters.file_mailer import BOUNDARY, MIME_POLICY, eml_bytes, written_as_is
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 
 # Correctness, not speed: on a loaded machine an example took longer than Hypothesis's 200 ms.
 NO_DEADLINE = settings(deadline=None)

@@ -18,7 +18,7 @@ from intake_core.domain.erasure import RESTORE_ACTOR, RecordedErasure
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission
 from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY, Erasure, cached_record_keys
-from intake_core.ports import SearchQuery
+from intake_core.ports.staff import SearchQuery
 from intake_core.restore import (
     MAX_LINE_BYTES,
     ErasureFileError,

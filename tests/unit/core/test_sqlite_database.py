@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 from support.sqlite_writer import thread_held, writer_held
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY, n INTEGER NOT NULL);"

@@ -18,7 +18,9 @@ from intake_core.adapters.sqlite_schema import SCHEMA, ledger_path
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import submission_created
-from intake_core.ports import IDEMPOTENCY_KEY_TTL_SECONDS, Idempotency, PurgedItems, SaveResult
+from intake_core.ports.intake import Idempotency, SaveResult
+from intake_core.ports.lifetimes import IDEMPOTENCY_KEY_TTL_SECONDS
+from intake_core.ports.outbox import PurgedItems
 from support import make_submission
 
 NOW = datetime.now(UTC)

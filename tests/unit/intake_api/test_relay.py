@@ -21,7 +21,9 @@ from intake_core.adapters.local_queue import LocalQueue
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.domain.audit import AuditEntry
 from intake_core.domain.events import CloudEvent, submission_created
-from intake_core.ports import Idempotency, PurgedItems, StoreUnavailable
+from intake_core.ports.intake import Idempotency
+from intake_core.ports.outbox import PurgedItems
+from intake_core.ports.store import StoreUnavailable
 from support import make_submission
 
 

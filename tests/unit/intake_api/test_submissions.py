@@ -20,7 +20,7 @@ from intake_api.submissions import (
 )
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.models import SubmissionCreate
-from intake_core.ports import ClientIdTaken
+from intake_core.ports.intake import ClientIdTaken
 
 KEY = b"unit-test-key"
 MOMENT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

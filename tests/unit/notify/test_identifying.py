@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake_core.ports import Delivery
+from intake_core.ports.queue import Delivery
 from intake_notify.worker import identifying
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

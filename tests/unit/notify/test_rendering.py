@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from intake_core.domain.events import SubmissionCreatedData, submission_created
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 from intake_notify.rendering import render
 from support import VALID_BODY, make_submission
 

@@ -13,7 +13,8 @@ import logging
 import azure.functions as func
 
 from intake_core.bootstrap import open_store
-from intake_core.ports import Mailer, SubmissionStore
+from intake_core.ports.ledger import NotifyLedger
+from intake_core.ports.mail import Mailer
 from intake_notify.handler import Poison, handle_message
 from intake_notify.mailers import open_sales_team_mailer
 from intake_notify.settings import NotifySettings
@@ -30,11 +31,11 @@ class _Clients:
     invocations concurrently, and without the lock each first one would open a store of its
     own (and all but one would leak)."""
 
-    opened: tuple[NotifySettings, SubmissionStore, Mailer] | None = None
+    opened: tuple[NotifySettings, NotifyLedger, Mailer] | None = None
     _opening = asyncio.Lock()
 
     @classmethod
-    async def get(cls) -> tuple[NotifySettings, SubmissionStore, Mailer]:
+    async def get(cls) -> tuple[NotifySettings, NotifyLedger, Mailer]:
         async with cls._opening:
             if cls.opened is None:
                 settings = NotifySettings()

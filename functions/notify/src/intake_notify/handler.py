@@ -15,7 +15,8 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from intake_core.domain.events import SUBMISSION_CREATED, CloudEvent, SubmissionCreatedData
-from intake_core.ports import Mailer, SubmissionStore
+from intake_core.ports.ledger import NotifyLedger
+from intake_core.ports.mail import Mailer
 from intake_core.telemetry import span_from, tracer
 from intake_notify.rendering import render
 from intake_notify.settings import NotifySettings
@@ -46,7 +47,7 @@ Outcome = Handled | Poison
 
 
 async def handle_message(
-    body: str | bytes, *, store: SubmissionStore, mailer: Mailer, settings: NotifySettings
+    body: str | bytes, *, store: NotifyLedger, mailer: Mailer, settings: NotifySettings
 ) -> Outcome:
     """Raises on transient failures (mailer or store down) so the message is redelivered."""
     try:

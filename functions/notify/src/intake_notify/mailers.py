@@ -15,7 +15,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_random_exponential
 
 from intake_core.bootstrap import open_mailer
 from intake_core.breakers import Breaker
-from intake_core.ports import Mailer, OutgoingEmail
+from intake_core.ports.mail import Mailer, OutgoingEmail
 from intake_notify.settings import NotifySettings
 
 logger = logging.getLogger(__name__)

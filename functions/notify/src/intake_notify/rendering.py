@@ -18,7 +18,7 @@ from intake_core.domain.labels import (
     SERVICE_TYPE_LABELS,
     TIMELINE_LABELS,
 )
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 
 SUBJECT_LIMIT = 120
 # Controls, format characters, surrogates, private use, unassigned, and the line and paragraph

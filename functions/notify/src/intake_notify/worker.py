@@ -28,7 +28,9 @@ from intake_core.adapters.local_queue import LocalQueue
 from intake_core.bootstrap import open_consumer, open_store
 from intake_core.breakers import Breaker
 from intake_core.guarded_store import store_breaker
-from intake_core.ports import Delivery, EventConsumer, Mailer, SubmissionStore
+from intake_core.ports.ledger import NotifyLedger
+from intake_core.ports.mail import Mailer
+from intake_core.ports.queue import Delivery, EventConsumer
 from intake_core.startup import freeze_startup_objects
 from intake_core.telemetry import configure_observability
 from intake_notify.handler import Handled, Poison, handle_message
@@ -50,7 +52,7 @@ class NotifyWorker:
     def __init__(
         self,
         consumer: EventConsumer,
-        store: SubmissionStore,
+        store: NotifyLedger,
         mailer: Mailer,
         settings: NotifySettings,
         metrics: WorkerMetrics | None = None,

@@ -18,14 +18,10 @@ from intake_core.adapters.service_bus import ServiceBusQueue
 from intake_core.adapters.smtp_mailer import SmtpMailer
 from intake_core.adapters.sqlite_store import SqliteSubmissionStore
 from intake_core.auth import DevIssuer, TokenVerifier
-from intake_core.ports import (
-    DeadLetterQueue,
-    EventConsumer,
-    EventPublisher,
-    Mailer,
-    ReadCache,
-    StaffSubmissionStore,
-)
+from intake_core.ports.cache import ReadCache
+from intake_core.ports.mail import Mailer
+from intake_core.ports.queue import DeadLetterQueue, EventConsumer, EventPublisher
+from intake_core.ports.store import SubmissionStore
 from intake_core.settings import (
     AuthSettings,
     CommonSettings,
@@ -34,7 +30,7 @@ from intake_core.settings import (
 )
 
 
-async def open_store(settings: CommonSettings) -> StaffSubmissionStore:
+async def open_store(settings: CommonSettings) -> SubmissionStore:
     """The store chosen by ``STORE``, opened."""
     store: SqliteSubmissionStore | CosmosSubmissionStore
     if settings.store == "cosmos":

@@ -16,7 +16,7 @@ from intake_core.dead_letter_purge import PURGE_ACTOR, purge_dead_letters
 from intake_core.devstack import Ports, run
 from intake_core.domain.audit import AuditChainReport
 from intake_core.logs import configure_logging
-from intake_core.ports import DEAD_LETTER_MAX_AGE_DAYS
+from intake_core.ports.lifetimes import DEAD_LETTER_MAX_AGE_DAYS
 from intake_core.restore import (
     ErasureFileError,
     aware_time,

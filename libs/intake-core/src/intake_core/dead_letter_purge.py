@@ -31,12 +31,9 @@ from enum import StrEnum
 
 from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.client_id import is_client_id, normalise_client_id
-from intake_core.ports import (
-    DEAD_LETTER_MAX_AGE_DAYS,
-    DeadLetter,
-    DeadLetterQueue,
-    StaffSubmissionStore,
-)
+from intake_core.ports.lifetimes import DEAD_LETTER_MAX_AGE_DAYS
+from intake_core.ports.queue import DeadLetter, DeadLetterQueue
+from intake_core.ports.staff import StaffSubmissionStore
 
 logger = logging.getLogger(__name__)
 

@@ -25,13 +25,9 @@ import logging
 from dataclasses import dataclass, field
 
 from intake_core.domain.audit import AuditEntry
-from intake_core.ports import (
-    CacheUnavailable,
-    ReadCache,
-    StaffSubmissionStore,
-    StoredRecord,
-    SubjectQueue,
-)
+from intake_core.ports.cache import CacheUnavailable, ReadCache
+from intake_core.ports.queue import SubjectQueue
+from intake_core.ports.staff import StaffSubmissionStore, StoredRecord
 
 logger = logging.getLogger(__name__)
 

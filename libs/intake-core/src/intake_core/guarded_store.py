@@ -7,9 +7,10 @@ monitors see it, and after ``reset_seconds`` one trial call decides whether to c
 Only ``StoreUnavailable`` counts; a client's own mistakes (an idempotency conflict, an unknown
 consent version) say nothing about the store's health.
 
-:class:`GuardedStore` puts each store call through the breaker. The notifier guards a message's
-whole handling instead (see ``intake_notify.worker``), and the outbox relay goes round it: it
-has its own backoff and never gives up.
+:class:`GuardedIntakeStore` (intake-api) and :class:`GuardedStaffStore` (admin-api) put each
+call of the role their service uses through the breaker. The notifier guards a message's whole
+handling instead (see ``intake_notify.worker``), and the outbox relay goes round it: it has its
+own backoff and never gives up. Neither closes the store: whoever opened it closes it.
 """
 
 from __future__ import annotations
@@ -23,20 +24,10 @@ from intake_core.domain.erasure import RecordedErasure
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import Status, Submission
-from intake_core.ports import (
-    HitPage,
-    Idempotency,
-    OutboxItem,
-    OutboxStats,
-    PurgedItems,
-    SaveResult,
-    SearchPage,
-    SearchQuery,
-    StaffSubmissionStore,
-    StoredRecord,
-    StoreUnavailable,
-    SubmissionStore,
-)
+from intake_core.ports.intake import Idempotency, IntakeStore, SaveResult
+from intake_core.ports.outbox import OutboxItem, OutboxStats, PurgedItems
+from intake_core.ports.staff import HitPage, SearchQuery, StaffSubmissionStore, StoredRecord
+from intake_core.ports.store import StoreUnavailable
 
 
 def store_breaker(failures: int = 5, reset_seconds: float = 15.0) -> Breaker:
@@ -46,10 +37,10 @@ def store_breaker(failures: int = 5, reset_seconds: float = 15.0) -> Breaker:
     )
 
 
-class GuardedStore:
-    """A :class:`SubmissionStore` whose every call goes through ``breaker`` (``close`` aside)."""
+class GuardedIntakeStore:
+    """An :class:`IntakeStore` whose every call goes through ``breaker``."""
 
-    def __init__(self, store: SubmissionStore, breaker: Breaker) -> None:
+    def __init__(self, store: IntakeStore, breaker: Breaker) -> None:
         self._store = store
         self._breaker = breaker
 
@@ -67,25 +58,9 @@ class GuardedStore:
         with self._breaker.guarding():
             return await self._store.get(client_id)
 
-    async def exists(self, client_id: str) -> bool:
+    async def ping(self) -> None:
         with self._breaker.guarding():
-            return await self._store.exists(client_id)
-
-    async def search(self, query: SearchQuery) -> SearchPage:
-        with self._breaker.guarding():
-            return await self._store.search(query)
-
-    async def search_hits(self, query: SearchQuery) -> HitPage:
-        with self._breaker.guarding():
-            return await self._store.search_hits(query)
-
-    async def append_audit(self, entry: AuditEntry) -> None:
-        with self._breaker.guarding():
-            await self._store.append_audit(entry)
-
-    async def audit_trail(self, client_id: str) -> list[AuditEntry]:
-        with self._breaker.guarding():
-            return await self._store.audit_trail(client_id)
+            await self._store.ping()
 
     async def claim_outbox(
         self, owner: str, limit: int, lease_seconds: float, *, min_age_seconds: float = 0.0
@@ -115,66 +90,60 @@ class GuardedStore:
         with self._breaker.guarding():
             return await self._store.purge_expired(now)
 
-    async def record_handled(self, event_id: str, handler: str) -> bool:
-        with self._breaker.guarding():
-            return await self._store.record_handled(event_id, handler)
 
-    async def was_handled(self, event_id: str, handler: str) -> bool:
-        with self._breaker.guarding():
-            return await self._store.was_handled(event_id, handler)
-
-    async def purge_expired_ledger(self, now: datetime) -> int:
-        with self._breaker.guarding():
-            return await self._store.purge_expired_ledger(now)
-
-    async def ping(self) -> None:
-        with self._breaker.guarding():
-            await self._store.ping()
-
-    async def close(self) -> None:
-        # Whoever opened the store closes it, breaker or not.
-        await self._store.close()
-
-
-class GuardedStaffStore(GuardedStore):
+class GuardedStaffStore:
     """A :class:`StaffSubmissionStore` whose every call goes through ``breaker``."""
 
     def __init__(self, store: StaffSubmissionStore, breaker: Breaker) -> None:
-        super().__init__(store, breaker)
-        self._staff_store = store
+        self._store = store
+        self._breaker = breaker
+
+    async def search_hits(self, query: SearchQuery) -> HitPage:
+        with self._breaker.guarding():
+            return await self._store.search_hits(query)
+
+    async def append_audit(self, entry: AuditEntry) -> None:
+        with self._breaker.guarding():
+            await self._store.append_audit(entry)
+
+    async def audit_trail(self, client_id: str) -> list[AuditEntry]:
+        with self._breaker.guarding():
+            return await self._store.audit_trail(client_id)
 
     async def get_record(self, client_id: str) -> StoredRecord | None:
         with self._breaker.guarding():
-            return await self._staff_store.get_record(client_id)
+            return await self._store.get_record(client_id)
 
     async def update_status(
         self, client_id: str, new_status: Status, expected_version: str, audit: AuditEntry
     ) -> StoredRecord:
         with self._breaker.guarding():
-            return await self._staff_store.update_status(
-                client_id, new_status, expected_version, audit
-            )
+            return await self._store.update_status(client_id, new_status, expected_version, audit)
 
     async def erase(self, client_id: str, audit: AuditEntry) -> StoredRecord:
         with self._breaker.guarding():
-            return await self._staff_store.erase(client_id, audit)
+            return await self._store.erase(client_id, audit)
 
     async def forget_erased_remnants(self) -> None:
         with self._breaker.guarding():
-            await self._staff_store.forget_erased_remnants()
+            await self._store.forget_erased_remnants()
 
     async def erasures_since(self, since: datetime) -> list[RecordedErasure]:
         with self._breaker.guarding():
-            return await self._staff_store.erasures_since(since)
+            return await self._store.erasures_since(since)
 
     async def expired_records(self, submitted_before: datetime, limit: int) -> list[str]:
         with self._breaker.guarding():
-            return await self._staff_store.expired_records(submitted_before, limit)
+            return await self._store.expired_records(submitted_before, limit)
 
     async def submission_figures(self, first_day: date, last_day: date) -> SubmissionFigures:
         with self._breaker.guarding():
-            return await self._staff_store.submission_figures(first_day, last_day)
+            return await self._store.submission_figures(first_day, last_day)
 
     async def verify_audit_chain(self) -> AuditChainReport:
         with self._breaker.guarding():
-            return await self._staff_store.verify_audit_chain()
+            return await self._store.verify_audit_chain()
+
+    async def ping(self) -> None:
+        with self._breaker.guarding():
+            await self._store.ping()

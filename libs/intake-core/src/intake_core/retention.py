@@ -44,13 +44,10 @@ from intake_core.domain.erasure import (
     erasure_details,
 )
 from intake_core.erasure import Erasure
-from intake_core.ports import (
-    DEAD_LETTER_MAX_AGE_DAYS,
-    DeadLetterQueue,
-    ReadCache,
-    StaffSubmissionStore,
-    SubjectQueue,
-)
+from intake_core.ports.cache import ReadCache
+from intake_core.ports.lifetimes import DEAD_LETTER_MAX_AGE_DAYS
+from intake_core.ports.queue import DeadLetterQueue, SubjectQueue
+from intake_core.ports.staff import StaffSubmissionStore
 from intake_core.settings import ReadCacheSettings
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from intake_core.ports import CacheUnavailable, ReadCache
+from intake_core.ports.cache import CacheUnavailable, ReadCache
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from admin_api.figures_cache import FiguresCache
 from admin_api.paging import PageTokens
 from admin_api.record_cache import RecordCache
-from intake_core.ports import ReadCache, StaffSubmissionStore, SubjectQueue
+from intake_core.ports.cache import ReadCache
+from intake_core.ports.queue import SubjectQueue
+from intake_core.ports.staff import StaffSubmissionStore
 
 
 @dataclass(frozen=True)

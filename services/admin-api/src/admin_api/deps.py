@@ -12,7 +12,9 @@ from admin_api.problems import InvalidInput, NotJson
 from intake_core.auth import TokenVerifier
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
 from intake_core.http_metrics import HttpMetrics
-from intake_core.ports import ReadCache, StaffSubmissionStore, SubjectQueue
+from intake_core.ports.cache import ReadCache
+from intake_core.ports.queue import SubjectQueue
+from intake_core.ports.staff import StaffSubmissionStore
 from intake_core.web import is_json_media_type
 
 

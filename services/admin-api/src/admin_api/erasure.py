@@ -19,7 +19,8 @@ from admin_api.schemas import ErasureRequest
 from intake_core.domain.audit import AuditAction
 from intake_core.domain.erasure import NOT_STATED, erasure_details
 from intake_core.erasure import Erasure
-from intake_core.ports import CacheUnavailable, StoredRecord
+from intake_core.ports.cache import CacheUnavailable
+from intake_core.ports.staff import StoredRecord
 
 
 async def erase_submission(

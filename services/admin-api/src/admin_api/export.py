@@ -15,7 +15,7 @@ from admin_api.audit_log import StaffRequest
 from admin_api.filters import SubmissionFilters
 from admin_api.schemas import SubmissionSummary
 from intake_core.domain.audit import AuditAction
-from intake_core.ports import StaffSubmissionStore
+from intake_core.ports.staff import StaffSubmissionStore
 
 EXPORT_PAGE_SIZE = 100
 COLUMNS = tuple(field.alias or name for name, field in SubmissionSummary.model_fields.items())

@@ -19,7 +19,7 @@ from datetime import date
 
 from admin_api.answer_cache import AnswerCache, CachedAnswer
 from intake_core.erasure import CACHED_FIGURES_GENERATION_KEY
-from intake_core.ports import CacheUnavailable, ReadCache
+from intake_core.ports.cache import CacheUnavailable, ReadCache
 
 logger = logging.getLogger(__name__)
 

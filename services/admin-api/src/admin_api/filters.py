@@ -20,7 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from intake_core.domain.client_id import is_client_id, normalise_client_id
 from intake_core.domain.models import Industry, ServiceType, Status
-from intake_core.ports import SearchQuery
+from intake_core.ports.staff import SearchQuery
 
 MAX_QUERY_TEXT = 200
 DEFAULT_PAGE_SIZE = 25

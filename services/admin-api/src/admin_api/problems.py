@@ -16,7 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from intake_core.breakers import Breaker
-from intake_core.ports import CacheUnavailable, StoreUnavailable, SubmissionNotFound
+from intake_core.ports.cache import CacheUnavailable
+from intake_core.ports.staff import SubmissionNotFound
+from intake_core.ports.store import StoreUnavailable
 from intake_core.web import (
     RETRY_AFTER_SECONDS,
     FieldProblem,

@@ -20,7 +20,7 @@ from admin_api.schemas import (
     SubmissionSummary,
 )
 from intake_core.domain.audit import AuditAction
-from intake_core.ports import StaffSubmissionStore, SubmissionNotFound
+from intake_core.ports.staff import StaffSubmissionStore, SubmissionNotFound
 
 
 async def search_submissions(

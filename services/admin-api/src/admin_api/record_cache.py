@@ -13,7 +13,8 @@ from pydantic import TypeAdapter
 from admin_api.answer_cache import AnswerCache, CachedAnswer
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.erasure import cached_record_keys
-from intake_core.ports import ReadCache, StoredRecord
+from intake_core.ports.cache import ReadCache
+from intake_core.ports.staff import StoredRecord
 
 _RECORD_JSON: TypeAdapter[Submission | ErasedSubmission] = TypeAdapter(
     Submission | ErasedSubmission

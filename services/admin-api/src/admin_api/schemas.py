@@ -20,7 +20,7 @@ from intake_core.domain.models import (
     Submission,
 )
 from intake_core.domain.text import StaffNote
-from intake_core.ports import SearchHit
+from intake_core.ports.staff import SearchHit
 
 
 class ApiModel(BaseModel):

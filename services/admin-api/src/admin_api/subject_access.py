@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from admin_api.audit_log import StaffRequest
 from admin_api.schemas import AuditRecord, SubjectExport
 from intake_core.domain.audit import AuditAction
-from intake_core.ports import StaffSubmissionStore, SubmissionNotFound
+from intake_core.ports.staff import StaffSubmissionStore, SubmissionNotFound
 
 
 async def export_subject_data(

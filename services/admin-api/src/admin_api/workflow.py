@@ -13,12 +13,8 @@ from admin_api.context import AdminContext
 from admin_api.problems import Conflict, PreconditionFailed
 from intake_core.domain.audit import AuditAction
 from intake_core.domain.models import Status, Submission, can_transition
-from intake_core.ports import (
-    CacheUnavailable,
-    StoredRecord,
-    SubmissionNotFound,
-    VersionConflict,
-)
+from intake_core.ports.cache import CacheUnavailable
+from intake_core.ports.staff import StoredRecord, SubmissionNotFound, VersionConflict
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from intake_api.rate_limit import RateLimiter, retry_after_header
 from intake_api.settings import IntakeApiSettings
 from intake_api.submissions import Clock, SubmissionPolicy
 from intake_core.breakers import Breaker
-from intake_core.guarded_store import GuardedStore, store_breaker
-from intake_core.ports import EventPublisher, SubmissionStore
+from intake_core.guarded_store import GuardedIntakeStore, store_breaker
+from intake_core.ports.intake import ClientSubmissionStore, IntakeStore
+from intake_core.ports.queue import EventPublisher
 
 IDEMPOTENCY_KEY_MAX_CHARS = 255
 
@@ -28,7 +29,7 @@ def utc_now() -> datetime:
 class Adapters:
     """The opened adapters the app uses; tests pass their own to ``create_app``."""
 
-    store: SubmissionStore
+    store: IntakeStore
     publisher: EventPublisher
     clock: Clock = field(default=utc_now)
 
@@ -53,7 +54,7 @@ class Runtime:
         self.adapters = adapters
         self._guarded = None
         if adapters is not None:
-            guarded_store = GuardedStore(adapters.store, self.store_breaker)
+            guarded_store = GuardedIntakeStore(adapters.store, self.store_breaker)
             self._guarded = replace(adapters, store=guarded_store)
 
     def opened(self) -> Adapters:
@@ -76,11 +77,11 @@ async def _runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
-async def _store(runtime: RuntimeDep) -> SubmissionStore:
+async def _store(runtime: RuntimeDep) -> ClientSubmissionStore:
     return runtime.guarded().store
 
 
-StoreDep = Annotated[SubmissionStore, Depends(_store)]
+StoreDep = Annotated[ClientSubmissionStore, Depends(_store)]
 
 
 async def source_ip(request: Request) -> str:

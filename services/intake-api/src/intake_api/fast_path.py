@@ -11,7 +11,8 @@ import time
 from intake_api.metrics import ApiMetrics
 from intake_core.breakers import Breaker
 from intake_core.domain.events import CloudEvent
-from intake_core.ports import EventPublisher, SubmissionStore
+from intake_core.ports.outbox import Outbox
+from intake_core.ports.queue import EventPublisher
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class FastPath:
     def publish_soon(
         self,
         event: CloudEvent,
-        store: SubmissionStore,
+        store: Outbox,
         publisher: EventPublisher,
         timeout_seconds: float,
     ) -> None:
@@ -74,7 +75,7 @@ class FastPath:
             self._sender = asyncio.create_task(sending)
 
     async def _send_waiting(
-        self, store: SubmissionStore, publisher: EventPublisher, timeout_seconds: float
+        self, store: Outbox, publisher: EventPublisher, timeout_seconds: float
     ) -> None:
         try:
             while self._waiting:
@@ -91,7 +92,7 @@ class FastPath:
     async def _publish(
         self,
         events: list[CloudEvent],
-        store: SubmissionStore,
+        store: Outbox,
         publisher: EventPublisher,
         timeout_seconds: float,
     ) -> bool:

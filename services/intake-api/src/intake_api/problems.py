@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from intake_core.breakers import Breaker
-from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
+from intake_core.ports.intake import ClientIdTaken, IdempotencyConflict
+from intake_core.ports.store import StoreUnavailable
 from intake_core.web import (
     RETRY_AFTER_SECONDS,
     FieldProblem,

@@ -28,7 +28,8 @@ from datetime import UTC, datetime
 from opentelemetry.trace import SpanKind
 
 from intake_api.metrics import ApiMetrics
-from intake_core.ports import EventPublisher, OutboxItem, PurgedItems, SubmissionStore
+from intake_core.ports.outbox import Outbox, OutboxItem, PurgedItems
+from intake_core.ports.queue import EventPublisher
 from intake_core.telemetry import span_from
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def backoff_seconds(
 class OutboxRelay:
     def __init__(
         self,
-        store: SubmissionStore,
+        store: Outbox,
         publisher: EventPublisher,
         owner: str,
         batch_size: int = 50,

@@ -18,7 +18,8 @@ from intake_api.status_lookup import look_up_status
 from intake_api.submission_route import SubmissionRoute
 from intake_api.submissions import SubmitOnboarding, UnknownPrivacyNotice, submit
 from intake_core.domain.models import SubmissionCreate
-from intake_core.ports import ClientIdTaken, IdempotencyConflict, StoreUnavailable
+from intake_core.ports.intake import ClientIdTaken, IdempotencyConflict
+from intake_core.ports.store import StoreUnavailable
 from intake_core.telemetry import current_traceparent
 from intake_core.web import FieldProblem, ValidationProblem, problem_answer
 

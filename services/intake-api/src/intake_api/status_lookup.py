@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from intake_core.domain.client_id import InvalidClientId, normalise_client_id
 from intake_core.domain.models import Status
-from intake_core.ports import SubmissionStore
+from intake_core.ports.intake import ClientSubmissionStore
 
 
 def _comparable_email(text: str) -> str:
@@ -30,7 +30,7 @@ def same_email(given: str, on_record: str) -> bool:
     )
 
 
-async def look_up_status(client_id: str, email: str, store: SubmissionStore) -> Status | None:
+async def look_up_status(client_id: str, email: str, store: ClientSubmissionStore) -> Status | None:
     try:
         canonical = normalise_client_id(client_id)
     except InvalidClientId:

@@ -22,13 +22,8 @@ from intake_core.domain.audit import AuditAction, AuditEntry
 from intake_core.domain.client_id import new_client_id
 from intake_core.domain.events import submission_created
 from intake_core.domain.models import Submission, SubmissionCreate
-from intake_core.ports import (
-    ClientIdTaken,
-    EventPublisher,
-    Idempotency,
-    SaveResult,
-    SubmissionStore,
-)
+from intake_core.ports.intake import ClientIdTaken, Idempotency, IntakeStore, SaveResult
+from intake_core.ports.queue import EventPublisher
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +76,7 @@ def check_consent(content: SubmissionCreate, policy: SubmissionPolicy) -> None:
 
 async def submit(
     command: SubmitOnboarding,
-    store: SubmissionStore,
+    store: IntakeStore,
     publisher: EventPublisher,
     clock: Clock,
     policy: SubmissionPolicy,

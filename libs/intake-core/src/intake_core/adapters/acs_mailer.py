@@ -13,7 +13,7 @@ from azure.communication.email.aio import EmailClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.credentials_async import AsyncTokenCredential
 
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 
 _OPERATION_NAMESPACE = uuid.UUID("6f1c2d0e-8a3b-4c55-9d21-3b7e5f0a9c11")
 

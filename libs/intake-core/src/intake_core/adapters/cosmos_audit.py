@@ -44,7 +44,7 @@ from intake_core.domain.audit import (
     AuditEntry,
     audit_chain_hash,
 )
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 
 BatchOperation = tuple[str, tuple[Any, ...]] | tuple[str, tuple[Any, ...], dict[str, Any]]
 _CONFLICTS = {409, 412}

@@ -23,7 +23,7 @@ from intake_core.domain.events import CloudEvent
 from intake_core.domain.models import ErasedSubmission, Submission
 from intake_core.domain.stored import STORED
 from intake_core.domain.utc import utc_text
-from intake_core.ports import Idempotency
+from intake_core.ports.intake import Idempotency
 
 SUBMISSION = "submission"
 TOMBSTONE = "tombstone"

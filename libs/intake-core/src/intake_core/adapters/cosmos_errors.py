@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from azure.core.exceptions import AzureError
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 

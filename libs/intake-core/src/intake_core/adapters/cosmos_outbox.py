@@ -24,7 +24,9 @@ from intake_core.adapters import cosmos_queries as queries
 from intake_core.adapters.cosmos_documents import OUTBOX, event_of, stored
 from intake_core.adapters.cosmos_errors import MAX_ATTEMPTS, contention_pause, translated
 from intake_core.domain.utc import utc_text
-from intake_core.ports import PUBLISHED_EVENT_TTL_SECONDS, OutboxItem, OutboxStats, StoreUnavailable
+from intake_core.ports.lifetimes import PUBLISHED_EVENT_TTL_SECONDS
+from intake_core.ports.outbox import OutboxItem, OutboxStats
+from intake_core.ports.store import StoreUnavailable
 
 # Claimed events remember their partition, so marking one is a point read, not a query.
 CLAIM_MEMORY = 10_000

@@ -23,7 +23,7 @@ from intake_core.adapters.cosmos_documents import (
 )
 from intake_core.domain.client_id import client_id_forms
 from intake_core.domain.utc import utc_text
-from intake_core.ports import SearchQuery
+from intake_core.ports.staff import SearchQuery
 
 SDK_POSITION = "cosmos"
 INVALID_TOKEN = "continuationToken is not valid"  # noqa: S105 - a message, not a secret

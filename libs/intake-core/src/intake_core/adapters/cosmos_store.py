@@ -79,25 +79,18 @@ from intake_core.domain.events import CloudEvent, submission_created
 from intake_core.domain.figures import SubmissionFigures
 from intake_core.domain.models import ServiceType, Status, Submission
 from intake_core.domain.utc import utc_days, utc_text
-from intake_core.ports import (
-    IDEMPOTENCY_KEY_TTL_SECONDS,
-    LEDGER_TTL_SECONDS,
-    ClientIdTaken,
+from intake_core.ports.intake import ClientIdTaken, Idempotency, IdempotencyConflict, SaveResult
+from intake_core.ports.lifetimes import IDEMPOTENCY_KEY_TTL_SECONDS, LEDGER_TTL_SECONDS
+from intake_core.ports.outbox import OutboxItem, OutboxStats, PurgedItems
+from intake_core.ports.staff import (
     HitPage,
-    Idempotency,
-    IdempotencyConflict,
-    OutboxItem,
-    OutboxStats,
-    PurgedItems,
-    SaveResult,
     SearchHit,
-    SearchPage,
     SearchQuery,
     StoredRecord,
-    StoreUnavailable,
     SubmissionNotFound,
     VersionConflict,
 )
+from intake_core.ports.store import SearchPage, StoreUnavailable
 
 
 @dataclasses.dataclass(frozen=True)

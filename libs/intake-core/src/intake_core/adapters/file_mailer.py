@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import cast
 
 from intake_core.adapters.thread_lane import Lane, run_each
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 
 
 def written_as_is(text: str) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.domain.entropy import random_uuid
 from intake_core.domain.events import CloudEvent
-from intake_core.ports import DeadLetter, Delivery
+from intake_core.ports.queue import DeadLetter, Delivery
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (

@@ -16,7 +16,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from intake_core.ports import CacheUnavailable
+from intake_core.ports.cache import CacheUnavailable
 
 # A cache answers in a millisecond or not at all: waiting longer than the store would cost
 # defeats it. redis-py's own retries stay off; the caller falls back to the store.

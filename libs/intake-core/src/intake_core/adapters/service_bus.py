@@ -48,7 +48,7 @@ from azure.servicebus.exceptions import (
 )
 
 from intake_core.domain.events import CloudEvent
-from intake_core.ports import DeadLetter, Delivery
+from intake_core.ports.queue import DeadLetter, Delivery
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import ssl
 import aiosmtplib
 
 from intake_core.adapters.file_mailer import eml_bytes
-from intake_core.ports import OutgoingEmail
+from intake_core.ports.mail import OutgoingEmail
 
 
 class SmtpMailer:

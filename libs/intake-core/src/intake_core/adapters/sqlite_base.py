@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from intake_core.adapters.thread_lane import Call, Lane, Outcome, run_each
-from intake_core.ports import StoreUnavailable
+from intake_core.ports.store import StoreUnavailable
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from intake_core.adapters.sqlite_base import SqliteDatabase
 from intake_core.domain.utc import utc_text
-from intake_core.ports import (
+from intake_core.ports.lifetimes import (
     IDEMPOTENCY_KEY_TTL_SECONDS,
     LEDGER_TTL_SECONDS,
     PUBLISHED_EVENT_TTL_SECONDS,

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from intake_core.adapters.sqlite_base import SqliteDatabase, execute
 from intake_core.domain.events import CloudEvent
 from intake_core.domain.utc import utc_text
-from intake_core.ports import OutboxItem, OutboxStats
+from intake_core.ports.outbox import OutboxItem, OutboxStats
 
 
 class SqliteOutbox:

@@ -19,7 +19,7 @@ from typing import Any
 from intake_core.domain.client_id import client_id_forms
 from intake_core.domain.models import Submission
 from intake_core.domain.utc import utc_text
-from intake_core.ports import SearchQuery
+from intake_core.ports.staff import SearchQuery
 
 # The trigram index answers substrings of three characters or more.
 TRIGRAM = 3

@@ -56,22 +56,17 @@ from intake_core.domain.models import (
 )
 from intake_core.domain.stored import STORED
 from intake_core.domain.utc import utc_days, utc_text
-from intake_core.ports import (
-    ClientIdTaken,
+from intake_core.ports.intake import ClientIdTaken, Idempotency, IdempotencyConflict, SaveResult
+from intake_core.ports.outbox import OutboxItem, OutboxStats, PurgedItems
+from intake_core.ports.staff import (
     HitPage,
-    Idempotency,
-    IdempotencyConflict,
-    OutboxItem,
-    OutboxStats,
-    PurgedItems,
-    SaveResult,
     SearchHit,
-    SearchPage,
     SearchQuery,
     StoredRecord,
     SubmissionNotFound,
     VersionConflict,
 )
+from intake_core.ports.store import SearchPage
 
 
 @dataclass(frozen=True)

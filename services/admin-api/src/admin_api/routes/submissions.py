@@ -30,7 +30,7 @@ from admin_api.staff import (
     may_manage,
 )
 from intake_core.domain.models import ErasedSubmission, Submission
-from intake_core.ports import StoredRecord
+from intake_core.ports.staff import StoredRecord
 
 router = APIRouter(tags=["submissions"], responses=STAFF_PROBLEMS)
 
