@@ -2,9 +2,10 @@
 
 Seeds ``--records`` submissions (default 100,000) through the store's own ``save_new`` (so the
 search index, triggers and audit chain do their real work), then times each query shape
-``--repeat`` times, in the store and through admin-api's HTTP route (in process, with a real
-token and the audit entry every search writes). Prints p50/p95/max per query; the target is
-p95 ≤ 50 ms. Not part of the test suite: it takes a minute or two.
+``--repeat`` times, in the store (``search_hits``, what admin-api calls) and through admin-api's
+HTTP route (in process, with a real token and the audit entry every search writes). Prints
+p50/p95/max per query; the target is p95 ≤ 50 ms. Not part of the test suite: it takes a minute
+or two.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ async def query_shapes(store: SqliteSubmissionStore, count: int) -> dict[str, di
     but for Client IDs, so the probe record is found by its email (``--reuse`` works too)."""
     n = count // 3
     email = f"person{n}@seed{n % 97}.example"
-    [probe] = (await store.search(SearchQuery(text=email))).items
+    [probe] = (await store.search_hits(SearchQuery(text=email))).items
     # Seven symbols across two hyphens, typed as read out: no hyphen, o for 0, i for 1.
     piece = probe.client_id[5:14].replace("-", "").lower().replace("0", "o").replace("1", "i")
     return {
@@ -211,7 +212,7 @@ async def main() -> int:
 
             for name, params in shapes.items():
                 query = store_query(params)
-                in_store = await timed(lambda q=query: store.search(q), arguments.repeat)
+                in_store = await timed(lambda q=query: store.search_hits(q), arguments.repeat)
                 over_http = await timed(lambda p=params: get(p), arguments.repeat)
                 results = len((await get(params)).json()["items"])
                 s50, s95, smax = percentiles(in_store)

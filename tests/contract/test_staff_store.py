@@ -57,7 +57,7 @@ def staff_entry(action: str, client_id: str | None = None) -> AuditEntry:
 
 
 async def found(store: SubmissionStore, text: str, **filters: Any) -> set[str]:
-    page = await store.search(SearchQuery(text=text, limit=100, **filters))
+    page = await store.search_hits(SearchQuery(text=text, limit=100, **filters))
     return {item.client_id for item in page.items}
 
 

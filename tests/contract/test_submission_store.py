@@ -1,4 +1,5 @@
-"""The SubmissionStore contract: its intake, outbox and notify-ledger roles, and ``search``."""
+"""The SubmissionStore contract: its intake, outbox and notify-ledger roles, and ``search``,
+the whole records of the page ``search_hits`` summarises."""
 
 from __future__ import annotations
 

@@ -351,6 +351,8 @@ class CosmosSubmissionStore:
         return None if document is None else StoredRecord(read_record(document), document["_etag"])
 
     async def search(self, query: SearchQuery) -> SearchPage:
+        """The page :meth:`search_hits` lists, each record whole: for the contract tests and
+        tests that read back what they saved; no service calls it (``SubmissionStore.search``)."""
         documents, token = await self._search_documents(query)
         return SearchPage(
             items=[read_submission(document) for document in documents], continuation_token=token

@@ -233,6 +233,8 @@ class SqliteSubmissionStore:
         return row is not None
 
     async def search(self, query: SearchQuery) -> SearchPage:
+        """The page :meth:`search_hits` lists, each record whole: for the contract tests and
+        tests that read back what they saved; no service calls it (``SubmissionStore.search``)."""
         page, token = await self._search_page(query, sqlite_search.DOCUMENTS)
         items = [Submission.model_validate_json(row["document"], context=STORED) for row in page]
         return SearchPage(items=items, continuation_token=token)

@@ -33,7 +33,9 @@ class SubmissionStore(IntakeStore, NotifyLedger, StaffSubmissionStore, Protocol)
 
     async def search(self, query: SearchQuery) -> SearchPage:
         """The same page as :meth:`search_hits` (same rows, same continuation token), each
-        record whole."""
+        record whole. No service calls it (admin-api lists with ``search_hits``, which decodes
+        no record): it is there for the contract tests, which check ``search_hits`` against
+        it, and for tests that read back what they saved."""
         ...
 
     async def close(self) -> None: ...
