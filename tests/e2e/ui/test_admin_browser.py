@@ -14,8 +14,8 @@ import asyncio
 import hashlib
 import itertools
 import re
-import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,15 @@ def _submission(company: str, contact: str, email: str, days_ago: int, service: 
     })  # fmt: skip
 
 
+def _run_aside(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run it on a thread of its own (Playwright's sync API owns this one's event loop), and
+    raise its error here, in the test."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result(timeout=30)
+
+
 def _seed(data_dir: Path, submissions: list[Submission]) -> None:
-    """Write through the store's own API, in a thread: Playwright's sync API owns this one."""
+    """Write through the store's own API."""
 
     async def write() -> None:
         store = SqliteSubmissionStore(data_dir / "intake.db")
@@ -73,20 +80,7 @@ def _seed(data_dir: Path, submissions: list[Submission]) -> None:
         finally:
             await store.close()
 
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(write())
-        except BaseException as error:  # re-raised below, in the test's own thread
-            failures.append(error)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(timeout=30)
-    assert not worker.is_alive(), "seeding the store took over 30 s"
-    if failures:
-        raise failures[0]
+    _run_aside(write())
 
 
 @pytest.fixture(scope="module")
@@ -545,9 +539,7 @@ def test_dev_mailbox_fits_a_phone_and_its_parts_can_be_scrolled_by_keyboard(
         text=f"Company: {long_name}\nScope: " + "word " * 40,
         html=f"<p>Company: {long_name}</p>",
     )
-    worker = threading.Thread(target=asyncio.run, args=(FileMailer(data_dir / "mail").send(email),))
-    worker.start()
-    worker.join(timeout=30)
+    _run_aside(FileMailer(data_dir / "mail").send(email))
     page = _signed_in_page(browser, admin_ui_url, axe_script, 390, 844)
     page.get_by_role("link", name="Mailbox").click()
     page.get_by_role("heading", name="Mailbox").wait_for()
